@@ -1,0 +1,287 @@
+"""Comfy: one ComfyUI server as the app sees it — HTTP client, event stream, jobs.
+
+Three kinds of threads meet here, each doing one thing:
+
+* the event reader (:class:`EventStream`) routes every message to its Job by prompt_id;
+* a small pool fetches output images through ``/view`` so the reader never blocks;
+* the monitor asks ``/queue`` for queue positions when a ``status`` event says the queue
+  moved, and asks ``/history`` and ``/queue`` about jobs that went quiet or after a
+  reconnect, so that no job waits forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+
+from ._client import ComfyClient
+from ._frames import Message, PreviewFrame, TextFrame
+from ._jobs import Job, job_failed_from
+from ._stream import EventStream, SocketFactory
+from ._updates import OutputImage, Preview, Queued
+from .errors import ComfyError, JobInterrupted, JobLost, ServerUnreachable
+
+__all__ = ["Comfy"]
+
+log = logging.getLogger(__name__)
+
+
+class Comfy:
+    """One ComfyUI server: submit prompts and follow them to the end."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        session: requests.Session | None = None,
+        socket_factory: SocketFactory | None = None,
+        timeout: float = 10.0,
+        client_id: str | None = None,
+        poll_interval: float = 1.0,
+        stall_after: float = 5.0,
+        give_up_after: float = 60.0,
+    ) -> None:
+        self.client = ComfyClient(url, session=session, timeout=timeout, client_id=client_id)
+        self.url = self.client.base_url
+        self.client_id = self.client.client_id
+        self.queue_remaining: int | None = None
+        self._poll_interval = poll_interval
+        self._stall_after = stall_after
+        self._give_up_after = give_up_after
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._running: str | None = None  # prompt executing on the server (ours or not)
+        self._queue_moved = threading.Event()
+        self._recheck_all = threading.Event()
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._unreachable_since: float | None = None
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="comfy-fetch")
+        self._stream = EventStream(
+            self.url,
+            self.client_id,
+            self._on_event,
+            on_connect=self._on_connect,
+            socket_factory=socket_factory,
+        )
+        self._monitor = threading.Thread(target=self._monitor_loop, name=f"comfy-monitor {self.url}", daemon=True)
+
+    def __repr__(self) -> str:
+        return f"Comfy({self.url!r})"
+
+    # -- life cycle ------------------------------------------------------------------
+
+    def start(self) -> Comfy:
+        """Start following the server; never raises when it is down (it keeps retrying)."""
+        self._stream.start()
+        if not self._monitor.is_alive():
+            self._monitor.start()
+        return self
+
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        self._stream.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> Comfy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def connected(self) -> bool:
+        """True while the event stream is up."""
+        return self._stream.connected
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        return self._stream.wait_connected(timeout)
+
+    def check(self) -> dict:
+        """Cheap health probe (``GET /system_stats``); raises ServerUnreachable/ServerHTTPError."""
+        return self.client.system_stats()
+
+    # -- jobs ------------------------------------------------------------------------
+
+    def submit(self, prompt: dict, *, extra_data: dict | None = None, front: bool = False) -> Job:
+        """Queue ``prompt`` and return its Job; raises PromptRejected or ServerUnreachable."""
+        job = Job(self, str(uuid.uuid4()), prompt)
+        with self._lock:  # registered first: events may beat the HTTP answer
+            self._jobs[job.prompt_id] = job
+        try:
+            answer = self.client.queue_prompt(prompt, prompt_id=job.prompt_id, extra_data=extra_data, front=front)
+        except BaseException:
+            self._forget(job)
+            raise
+        job.number = answer.get("number")
+        job.node_errors = answer.get("node_errors") or {}
+        if job.state == "queued":
+            job._push(Queued(None))
+        self._queue_moved.set()
+        self._wake.set()
+        return job
+
+    def jobs(self) -> list[Job]:
+        """Jobs of this process that have not finished yet."""
+        with self._lock:
+            return list(self._jobs.values())
+
+    def _forget(self, job: Job) -> None:
+        with self._lock:
+            self._jobs.pop(job.prompt_id, None)
+
+    def _job(self, prompt_id: str | None) -> Job | None:
+        if prompt_id is None:
+            return None
+        with self._lock:
+            return self._jobs.get(prompt_id)
+
+    def _cancel(self, job: Job) -> None:
+        """Interrupt a running job, or take a waiting one out of the queue."""
+        if job.state == "running":
+            self.client.interrupt(job.prompt_id)
+            return
+        self.client.delete_from_queue([job.prompt_id])
+        self.client.interrupt(job.prompt_id)  # in case the worker took it meanwhile
+        queue = self.client.get_queue()
+        ids = {item[1] for item in queue["queue_running"] + queue["queue_pending"]}
+        if job.prompt_id not in ids and not self.client.get_history_item(job.prompt_id):
+            job._finish("interrupted", JobInterrupted(job.prompt_id))  # deleted: no event will come
+
+    # -- events (reader thread) ------------------------------------------------------
+
+    def _on_connect(self) -> None:
+        self._unreachable_since = None
+        self._recheck_all.set()
+        self._wake.set()
+
+    def _on_event(self, event: Message | PreviewFrame | TextFrame) -> None:
+        if isinstance(event, PreviewFrame):
+            job = self._job(event.prompt_id or self._running)
+            if job is not None:
+                job._push(Preview(event.image, event.mime, event.node_id))
+            return
+        if isinstance(event, TextFrame):
+            return
+        if event.type == "status":
+            remaining = ((event.data.get("status") or {}).get("exec_info") or {}).get("queue_remaining")
+            self.queue_remaining = remaining
+            self._queue_moved.set()
+            self._wake.set()
+            return
+        prompt_id = event.prompt_id
+        if event.type == "execution_start":
+            self._running = prompt_id
+        elif event.type in ("execution_success", "execution_error", "execution_interrupted"):
+            if self._running == prompt_id:
+                self._running = None
+        elif event.type == "executing" and prompt_id is None:
+            prompt_id = self._running  # sent on reconnect mid-run without a prompt_id
+        job = self._job(prompt_id)
+        if job is not None:
+            job._handle(event, fetch=self._fetch_outputs)
+
+    def _fetch_outputs(self, job: Job, node: str, refs: list[dict]) -> None:
+        fresh = job._claim_outputs(refs)
+        if fresh:
+            self._pool.submit(self._fetch_task, job, node, fresh)
+
+    def _fetch_task(self, job: Job, node: str, refs: list[dict]) -> None:
+        images = []
+        try:
+            for ref in refs:
+                filename, subfolder = str(ref.get("filename", "")), str(ref.get("subfolder", ""))
+                kind = str(ref.get("type", "output"))
+                data = self.client.view(filename, subfolder=subfolder, type=kind)
+                images.append(OutputImage(filename, subfolder, kind, data))
+        except ComfyError as e:
+            log.warning("could not fetch outputs of %s: %s", job.prompt_id, e)
+        finally:
+            job._add_output(node, images)
+
+    # -- monitor thread --------------------------------------------------------------
+
+    def _monitor_loop(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait(self._poll_interval)
+            self._wake.clear()
+            if self._closed.is_set():
+                return
+            try:
+                self._monitor_once()
+            except ServerUnreachable as e:
+                self._server_down(e)
+            except ComfyError as e:
+                log.warning("monitor check of %s failed: %s", self.url, e)
+
+    def _monitor_once(self) -> None:
+        jobs = [job for job in self.jobs() if not job.done]
+        if not jobs:
+            self._queue_moved.clear()
+            return
+        now = time.monotonic()
+        recheck = self._recheck_all.is_set() or not self.connected
+        stalled = [job for job in jobs if recheck or now - job.last_event > self._stall_after]
+        if not (self._queue_moved.is_set() or stalled):
+            return
+        self._queue_moved.clear()
+        self._recheck_all.clear()
+        queue = self.client.get_queue()
+        self._unreachable_since = None
+        running = {item[1] for item in queue["queue_running"]}
+        pending = [item[1] for item in queue["queue_pending"]]
+        for job in jobs:
+            if job.prompt_id in running:
+                job._mark_running()
+            elif job.prompt_id in pending:
+                job._set_position(len(running) + pending.index(job.prompt_id))
+        for job in stalled:
+            if job.prompt_id not in running and job.prompt_id not in pending:
+                self._settle_from_history(job)
+            else:
+                job.missing_checks = 0
+                job.last_event = time.monotonic()
+
+    def _settle_from_history(self, job: Job) -> None:
+        """The job is in neither queue: finish it from ``/history`` or call it lost."""
+        entry = self.client.get_history_item(job.prompt_id).get(job.prompt_id)
+        if not entry:
+            job.missing_checks += 1  # twice in a row: not just the gap before history is written
+            if job.missing_checks >= 2:
+                job._finish("error", JobLost(job.prompt_id, "it is in neither ComfyUI's queue nor its history"))
+            return
+        for node, output in (entry.get("outputs") or {}).items():
+            self._fetch_outputs(job, str(node), list((output or {}).get("images") or []))
+        status = entry.get("status") or {}
+        messages = dict((m[0], m[1]) for m in status.get("messages") or [] if isinstance(m, list) and len(m) == 2)
+        if status.get("status_str") == "success":
+            job._finish("success")
+        elif "execution_interrupted" in messages:
+            job._finish("interrupted", JobInterrupted(job.prompt_id))
+        elif "execution_error" in messages:
+            job._finish("error", job_failed_from(job.prompt_id, messages["execution_error"]))
+        else:
+            job._finish("error", JobLost(job.prompt_id, "ComfyUI recorded it as unfinished"))
+
+    def _server_down(self, error: ServerUnreachable) -> None:
+        now = time.monotonic()
+        if self._unreachable_since is None:
+            self._unreachable_since = now
+        elif now - self._unreachable_since > self._give_up_after:
+            for job in self.jobs():
+                job._finish("error", error)
+
+    # -- for the UI -------------------------------------------------------------------
+
+    def checkpoints(self) -> list[str]:
+        return list(self.client.models("checkpoints"))
+
+    def describe_state(self) -> dict[str, Any]:
+        return {"url": self.url, "connected": self.connected, "queue_remaining": self.queue_remaining}
