@@ -237,6 +237,8 @@ class Comfy:
         self._unreachable_since = None
         running = {item[1] for item in queue["queue_running"]}
         pending = [item[1] for item in queue["queue_pending"]]
+        if self._running is None and running:
+            self._running = next(iter(running))  # reconnected mid-run: no execution_start seen
         for job in jobs:
             if job.prompt_id in running:
                 job._mark_running()

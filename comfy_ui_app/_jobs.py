@@ -55,6 +55,11 @@ class Job:
         return f"<Job {self.prompt_id} {self.state}>"
 
     @property
+    def preview(self) -> Preview | None:
+        """The newest preview received, if any."""
+        return self._preview
+
+    @property
     def done(self) -> bool:
         return self.state in _TERMINAL
 

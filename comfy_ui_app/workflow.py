@@ -1,9 +1,8 @@
-"""API-format workflow templates: load them, find the usual fields, fill them in.
+"""API-format workflow templates: load them and fill their fields in.
 
 Pure functions over the graph (a dict of node id -> ``{class_type, inputs}``); no I/O
-except reading the template. A link is ``[node_id, output_index]``. Fields are found
-by following the sampler's links (its ``positive`` input leads back to the positive
-prompt's text encoder), never by node order.
+except reading the template. Which inputs are fields, and what they are called, is
+decided by :mod:`comfy_ui_app.fields`.
 """
 
 from __future__ import annotations
@@ -11,10 +10,12 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
 from .errors import WorkflowError
+from .fields import PLACEHOLDER, Field, discover
 
 __all__ = [
     "FIELD_NAMES",
@@ -27,23 +28,11 @@ __all__ = [
 
 SEED_MAX = 0xFFFFFFFFFFFFFFFF  # KSampler's seed range in ComfyUI's object_info
 
+#: The fields of the bundled text-to-image template (any discovered name works too).
 FIELD_NAMES = (
     "prompt", "negative", "seed", "steps", "cfg", "width", "height",
     "batch_size", "checkpoint", "sampler", "scheduler",
 )  # fmt: skip
-
-_TYPES: dict[str, type] = {
-    "prompt": str, "negative": str, "seed": int, "steps": int, "cfg": float, "width": int,
-    "height": int, "batch_size": int, "checkpoint": str, "sampler": str, "scheduler": str,
-}  # fmt: skip
-
-_SAMPLER_INPUTS = {"steps": "steps", "cfg": "cfg", "sampler": "sampler_name", "scheduler": "scheduler"}
-_TEXT_INPUTS = ("text", "text_g", "prompt")
-
-
-def _is_link(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int))
-
 
 def load_workflow(source: str | Path) -> dict:
     """Read an API-format workflow from a path or a JSON string.
@@ -79,98 +68,78 @@ def load_workflow(source: str | Path) -> dict:
     return data
 
 
-def _sampler_id(prompt: dict) -> str | None:
-    """The first node that samples (has a seed and steps, or a noise_seed)."""
-    for node_id, node in prompt.items():
-        inputs = node.get("inputs", {})
-        if ("seed" in inputs or "noise_seed" in inputs) and "steps" in inputs:
-            return node_id
-    return None
-
-
-def _text_node(prompt: dict, start: Any, seen: set[str] | None = None) -> str | None:
-    """Follow a conditioning link back to the node holding the prompt text."""
-    if not _is_link(start):
-        return None
-    node_id = str(start[0])
-    seen = seen if seen is not None else set()
-    if node_id in seen or node_id not in prompt:
-        return None
-    seen.add(node_id)
-    inputs = prompt[node_id].get("inputs", {})
-    if any(isinstance(inputs.get(name), str) for name in _TEXT_INPUTS):
-        return node_id
-    for value in inputs.values():
-        found = _text_node(prompt, value, seen)
-        if found:
-            return found
-    return None
-
-
-def find_fields(prompt: dict) -> dict[str, tuple[str, str]]:
+def find_fields(prompt: dict, object_info: dict | None = None) -> dict[str, tuple[str, str]]:
     """Map each field name found in the graph to its ``(node_id, input_name)``."""
-    fields: dict[str, tuple[str, str]] = {}
-    sampler = _sampler_id(prompt)
-    if sampler is not None:
-        inputs = prompt[sampler]["inputs"]
-        fields["seed"] = (sampler, "seed" if "seed" in inputs else "noise_seed")
-        for name, input_name in _SAMPLER_INPUTS.items():
-            if input_name in inputs and not _is_link(inputs[input_name]):
-                fields[name] = (sampler, input_name)
-        for name in ("positive", "negative"):
-            node = _text_node(prompt, inputs.get(name))
-            if node is not None:
-                text_input = next(i for i in _TEXT_INPUTS if isinstance(prompt[node]["inputs"].get(i), str))
-                fields["prompt" if name == "positive" else "negative"] = (node, text_input)
-        latent = inputs.get("latent_image")
-        if _is_link(latent) and str(latent[0]) in prompt:
-            latent_inputs = prompt[str(latent[0])].get("inputs", {})
-            for name in ("width", "height", "batch_size"):
-                if name in latent_inputs and not _is_link(latent_inputs[name]):
-                    fields[name] = (str(latent[0]), name)
-    for node_id, node in prompt.items():
-        if "ckpt_name" in node.get("inputs", {}):
-            fields["checkpoint"] = (node_id, "ckpt_name")
-            break
-    return fields
+    return {f.name: (f.node_id, f.input_name) for f in discover(prompt, object_info) if not f.placeholder}
 
 
-def workflow_defaults(prompt: dict) -> dict[str, Any]:
-    """The template's own value of each field it has."""
-    return {name: prompt[node]["inputs"][inp] for name, (node, inp) in find_fields(prompt).items()}
+def workflow_defaults(prompt: dict, object_info: dict | None = None) -> dict[str, Any]:
+    """The template's own value of each named (not advanced) field."""
+    return {f.name: f.default for f in discover(prompt, object_info) if not f.advanced}
 
 
-def _coerce(name: str, value: Any) -> Any:
-    kind = _TYPES.get(name, str)
+def _coerce(field: Field, value: Any) -> Any:
+    name, kind = field.name, field.kind
     try:
-        if kind is int:
+        if kind == "int":
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
             return int(float(value)) if isinstance(value, str) else int(value)
-        if kind is float:
+        if kind == "float":
             return float(value)
     except (TypeError, ValueError) as e:
-        raise WorkflowError(f"{name} must be a {'whole number' if kind is int else 'number'}, not {value!r}", name) from e
+        raise WorkflowError(f"{name} must be a {'whole number' if kind == 'int' else 'number'}, not {value!r}", name) from e
+    if kind == "bool":
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            return value.strip().lower() in ("true", "1", "yes", "on")
+        if isinstance(value, (bool, int)):
+            return bool(value)
+        raise WorkflowError(f"{name} must be true or false, not {value!r}", name)
     return "" if value is None else str(value)
 
 
-def apply_values(prompt: dict, values: dict[str, Any], *, rng: random.Random | None = None) -> dict:
+def _fill_placeholders(text: str, values: dict[str, Any]) -> str:
+    def substitute(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        return str(values.get(name, (default or "").strip()))
+
+    return PLACEHOLDER.sub(substitute, text)
+
+
+def apply_values(
+    prompt: dict,
+    values: dict[str, Any],
+    *,
+    fields: list[Field] | None = None,
+    rng: random.Random | None = None,
+) -> dict:
     """Return a filled deep copy of ``prompt``; the template itself is never changed.
 
-    A seed of -1 means a random seed in ComfyUI's range. Unknown names and values of the
-    wrong type raise WorkflowError naming the field.
+    ``values`` maps field names (see :func:`comfy_ui_app.fields.discover`) to values; a
+    seed of -1 means a random seed in ComfyUI's range. Unknown names and values of the
+    wrong type raise WorkflowError naming the field. ``{{name}}`` placeholders not given
+    take their default.
     """
-    fields = find_fields(prompt)
+    by_name = {f.name: f for f in (fields if fields is not None else discover(prompt))}
     filled = copy.deepcopy(prompt)
+    texts: dict[str, Any] = {}
     for name, value in values.items():
-        if name not in fields:
-            known = ", ".join(sorted(fields)) or "none"
+        field = by_name.get(name)
+        if field is None:
+            known = ", ".join(sorted(n for n, f in by_name.items() if not f.advanced)) or "none"
             raise WorkflowError(f"This workflow has no field '{name}' (it has: {known})", name)
-        value = _coerce(name, value)
-        if name == "seed" and value == -1:
+        value = _coerce(field, value)
+        if field.role == "seed" and value == -1:
             value = (rng or random.SystemRandom()).randint(0, SEED_MAX)
-        if name == "seed" and not 0 <= value <= SEED_MAX:
-            raise WorkflowError(f"seed must be between 0 and {SEED_MAX}, or -1 for random", name)
-        node, input_name = fields[name]
-        filled[node]["inputs"][input_name] = value
+        if field.role == "seed" and not 0 <= value <= SEED_MAX:
+            raise WorkflowError(f"{name} must be between 0 and {SEED_MAX}, or -1 for random", name)
+        if field.placeholder:
+            texts[name] = value
+            continue
+        for node_id, input_name in ((field.node_id, field.input_name), *field.also):
+            filled[node_id]["inputs"][input_name] = value
+    for node in filled.values():
+        for input_name, value in node["inputs"].items():
+            if isinstance(value, str) and PLACEHOLDER.search(value):
+                node["inputs"][input_name] = _fill_placeholders(value, texts)
     return filled

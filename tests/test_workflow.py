@@ -28,7 +28,9 @@ def test_bundled_template_fields_follow_the_sampler_links(txt2img):
         "width": ("5", "width"),
         "height": ("5", "height"),
         "batch_size": ("5", "batch_size"),
+        "denoise": ("3", "denoise"),
         "checkpoint": ("4", "ckpt_name"),
+        "filename_prefix": ("9", "filename_prefix"),
     }
     assert workflow_defaults(txt2img)["negative"] == "text, watermark"
 
