@@ -1,26 +1,35 @@
 """Field discovery: the form a user expects, found in any API-format workflow.
 
 Pure functions over the graph (node id -> ``{class_type, inputs, _meta}``) and, when
-given, the server's ``/object_info`` (types, defaults, choices, min and max).
+given, the server's ``/object_info`` (types, choices, min and max). Names are given by
+these rules in this order; an input named by an earlier rule is not named again:
 
-* Samplers are found by shape (``latent_image`` plus ``positive`` or ``guider``), ordered
-  along the latent chain (base before refiner), and each sampler's seed, steps, cfg,
-  sampler, scheduler and denoise are collected from it and the nodes feeding its
-  ``noise``/``guider``/``sampler``/``sigmas`` inputs (custom-sampler graphs).
-* Prompts are found by following a sampler's ``positive``/``negative`` links back
-  through conditioning nodes to the text encoder — never "the first CLIPTextEncode".
-* A second sampler's fields are told apart: ``refiner_steps`` when its title says
-  refiner, ``steps_2`` otherwise. The same goes for checkpoints, LoRAs and images.
-* A node titled with a field name (``_meta.title`` "negative") provides that field; a
-  node with one value and a title of its own ("style") becomes a field of that name; ``{{name}}`` / ``{{name:default}}`` inside a
-  string value become fields of their own.
-* Every other literal input becomes an advanced field named ``"<node>.<input>"``.
+1. **Links.** Samplers (``latent_image`` plus ``positive`` or ``guider``), base before
+   refiner: seed, steps, cfg, sampler, scheduler, denoise from the sampler and the nodes
+   feeding its noise/guider/sampler/sigmas (or a primitive node linked in); prompt and
+   negative by following its conditioning back to the text encoder (through ControlNet
+   by output slot, combine nodes by first input); width/height/batch_size from its
+   latent's source. The first sampler's names are plain; a later one's are
+   ``refiner_steps`` if its title or its model loader's title or file says "refiner",
+   else ``steps_2`` … Inputs shared by two samplers are named once.
+2. **Titles.** ``_meta.title`` naming a field ("negative", "Seed", "refiner prompt",
+   "steps 2") names the node's matching input; a one-literal node with a title of its own
+   ("Style", not a decorated default like "Load Image - base") is named after it (needs
+   object_info to know the default titles). A name links already gave away takes the
+   next free number (``negative_2``): links say what an input does, titles cannot.
+3. **Classes.** checkpoint, lora/lora_strength/lora_clip_strength (one number per node,
+   in chain order), image (``control_image`` when feeding a ControlNet; kind ``mask``
+   when its MASK output is used), mask (LoadImageMask), controlnet, upscale_model …;
+   ``refiner_`` when only the refiner sampler depends on the node.
+4. ``{{name}}`` / ``{{name:default}}`` in strings: a text field per name not taken.
+5. Every other literal input: an advanced field ``"<node>.<input>"``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 __all__ = ["Field", "discover", "input_spec", "PLACEHOLDER", "ROLE_LABELS", "is_link"]
@@ -32,26 +41,29 @@ ROLE_LABELS = {
     "cfg": "CFG", "sampler": "Sampler", "scheduler": "Scheduler", "denoise": "Denoise",
     "width": "Width", "height": "Height", "batch_size": "Batch size", "checkpoint": "Checkpoint",
     "lora": "LoRA", "lora_strength": "LoRA strength", "lora_clip_strength": "LoRA CLIP strength",
-    "image": "Image", "mask": "Mask", "filename_prefix": "File name prefix",
-    "controlnet": "ControlNet model", "controlnet_strength": "ControlNet strength",
-    "upscale_model": "Upscale model", "upscale_by": "Upscale by", "unet": "Diffusion model",
-    "vae": "VAE", "grow_mask": "Grow mask",
+    "image": "Image", "mask": "Mask", "control_image": "Control image",
+    "filename_prefix": "File name prefix", "controlnet": "ControlNet model",
+    "controlnet_strength": "ControlNet strength", "upscale_model": "Upscale model",
+    "upscale_by": "Upscale by", "unet": "Diffusion model", "vae": "VAE", "grow_mask": "Grow mask",
 }  # fmt: skip
-
+_FIRST = ("prompt", "negative", None, "image", "mask", "control_image")  # None: custom names, placeholders
+_FORM_ORDER = _FIRST + tuple(r for r in ROLE_LABELS if r not in _FIRST)
 _SAMPLER_INPUTS = {"seed": "seed", "noise_seed": "seed", "steps": "steps", "cfg": "cfg",
                    "sampler_name": "sampler", "scheduler": "scheduler", "denoise": "denoise"}  # fmt: skip
 _SAMPLER_PARTS = ("noise", "guider", "sampler", "sigmas")
-_TEXT_INPUTS = ("text", "text_g", "prompt")
-# (input name, class name must contain this or None) -> role, matched over the whole graph
-_GLOBAL_ROLES = [
-    ("ckpt_name", None, "checkpoint"), ("lora_name", None, "lora"),
+_TEXT_INPUTS = ("text", "text_g", "prompt", "t5xxl")
+_TEXT_TWINS = {"text_g": "text_l", "t5xxl": "clip_l"}  # filled too when equal (SDXL, Flux)
+_NOT_CONDITIONING = ("clip", "model", "vae", "image", "pixels", "control_net", "mask", "samples")
+_CLASS_ROLES = [  # (input, class name must contain, role); the first match per input wins
+    ("ckpt_name", "", "checkpoint"), ("unet_name", "", "unet"), ("lora_name", "", "lora"),
     ("strength_model", "Lora", "lora_strength"), ("strength_clip", "Lora", "lora_clip_strength"),
     ("image", "LoadImageMask", "mask"), ("image", "LoadImage", "image"),
-    ("filename_prefix", None, "filename_prefix"), ("control_net_name", None, "controlnet"),
-    ("strength", "ControlNet", "controlnet_strength"), ("model_name", "UpscaleModel", "upscale_model"),
-    ("scale_by", None, "upscale_by"), ("unet_name", None, "unet"), ("vae_name", None, "vae"),
-    ("grow_mask_by", None, "grow_mask"),
+    ("control_net_name", "", "controlnet"), ("strength", "ControlNet", "controlnet_strength"),
+    ("model_name", "UpscaleModel", "upscale_model"), ("scale_by", "", "upscale_by"),
+    ("vae_name", "", "vae"), ("grow_mask_by", "", "grow_mask"), ("filename_prefix", "", "filename_prefix"),
 ]  # fmt: skip
+_ALIASES = {"positive": "prompt", "positive_prompt": "prompt", "negative_prompt": "negative",
+            "sampler_name": "sampler", "noise_seed": "seed", "ckpt_name": "checkpoint", "lora_name": "lora"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,13 +71,13 @@ class Field:
     """One form field and the node input(s) it fills."""
 
     name: str
-    kind: str  # text | int | float | bool | choice | image | mask
+    kind: str  # text | int | float | bool | choice | image | mask (an image whose alpha is the mask)
     node_id: str
     input_name: str
     default: Any
     label: str
-    role: str | None = None  # "steps" for steps, steps_2 and refiner_steps; None if advanced
-    choices: tuple = ()
+    role: str | None = None  # "steps" for steps, steps_2 and refiner_steps; None if custom or advanced
+    choices: tuple = ()  # empty for a choice: the server's list is unknown or empty, accept any
     minimum: float | None = None
     maximum: float | None = None
     step: float | None = None
@@ -76,14 +88,15 @@ class Field:
 
 
 def is_link(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int)) and isinstance(value[1], int)
+    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int))
+            and isinstance(value[1], int) and not isinstance(value[1], bool))  # fmt: skip
 
 
 def input_spec(object_info: dict | None, class_type: str, input_name: str) -> tuple[Any, dict] | None:
     """``(type_or_choices, options)`` for one input from ``/object_info``, if known."""
-    node = (object_info or {}).get(class_type) or {}
+    node = (object_info or {}).get(class_type) if isinstance(class_type, str) else None
     for section in ("required", "optional"):
-        spec = ((node.get("input") or {}).get(section) or {}).get(input_name)
+        spec = (((node or {}).get("input") or {}).get(section) or {}).get(input_name)
         if isinstance(spec, list) and spec:
             options = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
             if spec[0] == "COMBO":  # newer servers
@@ -92,207 +105,210 @@ def input_spec(object_info: dict | None, class_type: str, input_name: str) -> tu
     return None
 
 
-def _kind_of(spec: tuple[Any, dict] | None, value: Any) -> str:
-    kind = spec[0] if spec else None
-    if isinstance(kind, list):
-        return "choice"
-    known = {"INT": "int", "FLOAT": "float", "STRING": "text", "BOOLEAN": "bool"}
-    if kind in known:
-        return known[kind]
-    if isinstance(value, bool):
-        return "bool"
-    return {int: "int", float: "float"}.get(type(value), "text")
-
-
-def _make(prompt: dict, object_info: dict | None, name: str, node_id: str, input_name: str, *,
-          role: str | None, label: str, advanced: bool = False) -> Field:  # fmt: skip
-    node = prompt[node_id]
-    value = node["inputs"][input_name]
-    spec = input_spec(object_info, node["class_type"], input_name)
-    options = spec[1] if spec else {}
-    kind = _kind_of(spec, value)
-    if role in ("image", "mask"):
-        kind = role
-    return Field(
-        name, kind, node_id, input_name, value, label, role,
-        choices=tuple(spec[0]) if spec and isinstance(spec[0], list) else (),
-        minimum=options.get("min"), maximum=options.get("max"), step=options.get("step"),
-        multiline=bool(options.get("multiline")), advanced=advanced,
-    )  # fmt: skip
-
-
-def _title(prompt: dict, node_id: str) -> str:
-    return str((prompt[node_id].get("_meta") or {}).get("title") or prompt[node_id]["class_type"])
-
-
-def _instance(role: str, index: int, title: str) -> tuple[str, str]:
-    """Name and label of the index-th (0-based) instance of a role."""
-    label = ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
-    if index == 0:
-        return role, label
-    if "refiner" in title.lower():
+def _label(role: str, tag: int | str) -> tuple[str, str]:
+    """Name and label of an instance of a role: tag 1 is plain, else "refiner" or a number."""
+    label = ROLE_LABELS.get(role) or role.replace("_", " ").capitalize()
+    if tag == "refiner":
         return f"refiner_{role}", f"{label} (refiner)"
-    return f"{role}_{index + 1}", f"{label} ({index + 1})"
+    return (role, label) if tag == 1 else (f"{role}_{tag}", f"{label} ({tag})")
 
 
-def _linked(prompt: dict, value: Any) -> str | None:
-    return str(value[0]) if is_link(value) and str(value[0]) in prompt else None
+class _Finder:
+    """The graph, what is named so far, and small questions about both."""
 
+    def __init__(self, prompt: dict, object_info: dict | None) -> None:
+        self.prompt, self.info = prompt, object_info
+        self.fields: dict[str, Field] = {}
+        self.taken: set[tuple[str, str]] = set()
+        ids = sorted(prompt, key=lambda n: (len(n), n))
+        try:  # every node after the nodes it links from: base before refiner, LoRAs in chain order
+            self.order = list(TopologicalSorter({n: self.sources(n) for n in ids}).static_order())
+        except CycleError:
+            self.order = ids
+        self.samplers = [n for n in self.order if "latent_image" in self.inputs(n)
+                         and {"positive", "guider"} & set(self.inputs(n))]  # fmt: skip
 
-def _upstream(prompt: dict, node_id: str, seen: set[str] | None = None) -> set[str]:
-    seen = set() if seen is None else seen
-    for value in prompt[node_id]["inputs"].values():
-        source = _linked(prompt, value)
-        if source and source not in seen:
-            seen.add(source)
-            _upstream(prompt, source, seen)
-    return seen
+    def inputs(self, node_id: str) -> dict:
+        return self.prompt[node_id].get("inputs") or {}
 
+    def title(self, node_id: str) -> str:
+        return str((self.prompt[node_id].get("_meta") or {}).get("title") or self.cls(node_id))
 
-def _topological(prompt: dict) -> list[str]:
-    order, done = [], set()
+    def cls(self, node_id: str) -> str:
+        return str(self.prompt[node_id].get("class_type") or "")
 
-    def visit(node_id: str, path: set[str]) -> None:
-        if node_id in done or node_id in path:
-            return
-        for value in prompt[node_id]["inputs"].values():
-            source = _linked(prompt, value)
-            if source:
-                visit(source, path | {node_id})
-        done.add(node_id)
-        order.append(node_id)
+    def linked(self, value: Any) -> str | None:
+        return str(value[0]) if is_link(value) and str(value[0]) in self.prompt else None
 
-    for node_id in sorted(prompt, key=lambda n: (len(n), n)):
-        visit(node_id, set())
-    return order
+    def sources(self, node_id: str) -> list[str]:
+        return [s for s in map(self.linked, self.inputs(node_id).values()) if s]
 
+    def literal(self, node_id: str, input_name: str) -> bool:
+        """A value not named yet (any list is a link to the server, even a broken one)."""
+        inputs = self.inputs(node_id)
+        return input_name in inputs and not isinstance(inputs[input_name], list) and (node_id, input_name) not in self.taken
 
-def _samplers(prompt: dict, order: list[str]) -> list[str]:
-    """Sampling nodes; topological order puts the base sampler before the refiner."""
-    return [n for n in order if "latent_image" in prompt[n]["inputs"]
-            and ("positive" in prompt[n]["inputs"] or "guider" in prompt[n]["inputs"])]  # fmt: skip
-
-
-def _text_target(prompt: dict, start: Any, seen: set[str]) -> tuple[str, str] | None:
-    """Follow conditioning links back to ``(node, text input)`` of the encoder."""
-    node_id = _linked(prompt, start)
-    if node_id is None or node_id in seen:
+    def primitive(self, value: Any) -> tuple[str, str] | None:
+        """The literal of a one-input node linked in (PrimitiveInt, a string node)."""
+        source = self.linked(value)
+        if source and len(self.inputs(source)) == 1 and self.literal(source, next(iter(self.inputs(source)))):
+            return source, next(iter(self.inputs(source)))
         return None
-    seen.add(node_id)
-    inputs = prompt[node_id]["inputs"]
-    for name in _TEXT_INPUTS:
-        if isinstance(inputs.get(name), str):
-            return node_id, name
-    for key, value in inputs.items():
-        if key not in ("clip", "model", "vae", "image", "control_net"):
-            found = _text_target(prompt, value, seen)
-            if found:
-                return found
-    return None
 
+    def upstream(self, start: str, stop: list[str] | tuple = ()) -> set[str]:
+        """``start`` and every node it depends on, not looking past the nodes in ``stop``."""
+        seen, stack = {start}, [start]
+        while stack:
+            node_id = stack.pop()
+            for source in self.sources(node_id) if node_id == start or node_id not in stop else ():
+                if source not in seen:
+                    seen.add(source)
+                    stack.append(source)
+        return seen
 
-def _sampler_unit(prompt: dict, sampler: str) -> list[str]:
-    """The sampler and the nodes feeding its noise/guider/sampler/sigmas inputs."""
-    unit = [sampler]
-    for node_id in unit:  # grows while we walk it
-        for part in _SAMPLER_PARTS:
-            source = _linked(prompt, prompt[node_id]["inputs"].get(part))
-            if source and source not in unit:
-                unit.append(source)
-    return unit
+    def add(self, role: str, tag: int | str, node_id: str, input_name: str, *,
+            title: str | None = None, also: tuple = ()) -> None:  # fmt: skip
+        """Name an input after a role (or a custom title); a taken name takes the next free number."""
+        if not self.literal(node_id, input_name):
+            return
+        name, label = (role, title) if title else _label(role, tag)
+        while name in self.fields:
+            tag = tag + 1 if isinstance(tag, int) and tag > 1 else 2
+            name, label = (f"{role}_{tag}", f"{title} ({tag})") if title else _label(role, tag)
+        self.fields[name] = self.make(name, node_id, input_name, label, None if title else role, also=also)
+        self.taken.update([(node_id, input_name), *also])
 
+    def make(self, name: str, node_id: str, input_name: str, label: str, role: str | None, *,
+             advanced: bool = False, also: tuple = ()) -> Field:  # fmt: skip
+        value = self.inputs(node_id)[input_name]
+        spec = input_spec(self.info, self.cls(node_id), input_name)
+        kind, options = spec or (None, {})
+        choices = tuple(kind) if isinstance(kind, list) else ()
+        kind = "choice" if isinstance(kind, list) else {"INT": "int", "FLOAT": "float", "STRING": "text",
+                                                        "BOOLEAN": "bool"}.get(kind)  # fmt: skip
+        if role in ("image", "mask", "control_image") or options.get("image_upload"):
+            kind = self.image_kind(node_id)
+        if kind is None:
+            kind = "bool" if isinstance(value, bool) else {int: "int", float: "float"}.get(type(value), "text")
+        return Field(name, kind, node_id, input_name, value, label, role, choices,
+                     minimum=options.get("min"), maximum=options.get("max"), step=options.get("step"),
+                     multiline=bool(options.get("multiline")), advanced=advanced, also=also)  # fmt: skip
 
-def _add(fields: dict[str, Field], taken: set[tuple[str, str]], field: Field) -> None:
-    if field.name not in fields and (field.node_id, field.input_name) not in taken:
-        fields[field.name] = field
-        taken.add((field.node_id, field.input_name))
-        taken.update(field.also)
+    def image_kind(self, node_id: str) -> str:
+        """``mask`` for a mask loader, or an image whose MASK output (1 - alpha) is used."""
+        class_type = self.cls(node_id)
+        outputs = ((self.info or {}).get(class_type) or {}).get("output") or ["IMAGE", "MASK"]
+        used = {v[1] for n in self.prompt for v in self.inputs(n).values() if self.linked(v) == node_id}
+        return "mask" if "Mask" in class_type or any(0 <= i < len(outputs) and outputs[i] == "MASK" for i in used) else "image"
 
 
 def discover(prompt: dict, object_info: dict | None = None) -> list[Field]:
     """Every field of ``prompt``: named ones first (in form order), then advanced ones."""
-    fields: dict[str, Field] = {}
-    taken: set[tuple[str, str]] = set()
-    order = _topological(prompt)
-
-    def add(role: str, index: int, node_id: str, input_name: str, title: str | None = None) -> None:
-        name, label = _instance(role, index, title or _title(prompt, node_id))
-        _add(fields, taken, _make(prompt, object_info, name, node_id, input_name, role=role, label=label))
-
-    _title_overrides(prompt, object_info, fields, taken)
-    for index, sampler in enumerate(_samplers(prompt, order)):
-        title = _title(prompt, sampler)
-        unit = _sampler_unit(prompt, sampler)
-        conditioning = {k: prompt[sampler]["inputs"].get(k) for k in ("positive", "negative")}
-        for node_id in unit:
-            inputs = prompt[node_id]["inputs"]
-            if "positive" in inputs and node_id != sampler:  # a guider
-                conditioning = {k: inputs.get(k) for k in ("positive", "negative")}
-            elif "conditioning" in inputs and node_id != sampler:
-                conditioning = {"positive": inputs["conditioning"], "negative": None}
-        for key, role in (("positive", "prompt"), ("negative", "negative")):
-            target = _text_target(prompt, conditioning[key], set())
-            if target:
-                add(role, index, *target, title=title)
-                _also_text_l(prompt, fields, taken, target)
-        for node_id in unit:
-            for input_name, value in prompt[node_id]["inputs"].items():
-                if input_name in _SAMPLER_INPUTS and not is_link(value):
-                    add(_SAMPLER_INPUTS[input_name], index, node_id, input_name, title)
-        latent = _latent_source(prompt, prompt[sampler]["inputs"].get("latent_image"))
-        if latent and index == 0:
-            for input_name in ("width", "height", "batch_size"):
-                if not is_link(prompt[latent]["inputs"].get(input_name)):
-                    add(input_name, 0, latent, input_name)
-    counts: dict[str, int] = {}
-    for node_id in order:
-        class_type = prompt[node_id]["class_type"]
-        for input_name, needle, role in _GLOBAL_ROLES:
-            value = prompt[node_id]["inputs"].get(input_name)
-            if value is None or is_link(value) or (needle and needle not in class_type):
-                continue
-            if (node_id, input_name) not in taken:
-                add(role, counts.get(role, 0), node_id, input_name)
-                counts[role] = counts.get(role, 0) + 1
-    placeholders = _placeholders(prompt)
-    named = [f for f in fields.values() if (f.node_id, f.input_name) not in placeholders]
-    result = named + [f for f in _placeholder_fields(prompt, placeholders) if f.name not in fields]
-    taken |= set(placeholders)
-    for node_id in order:
-        for input_name, value in prompt[node_id]["inputs"].items():
-            if not is_link(value) and (node_id, input_name) not in taken:
-                label = f"{_title(prompt, node_id)} › {input_name}"
-                result.append(_make(prompt, object_info, f"{node_id}.{input_name}", node_id, input_name,
-                                    role=None, label=label, advanced=True))  # fmt: skip
-    return result
+    finder = _Finder(prompt, object_info)
+    placeholders = {(n, i): [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(v)]
+                    for n in finder.order for i, v in finder.inputs(n).items() if isinstance(v, str)}  # fmt: skip
+    placeholders = {target: names for target, names in placeholders.items() if names}
+    finder.taken.update(placeholders)
+    tags = _sampler_tags(finder)
+    for sampler in finder.samplers:
+        _sampler_fields(finder, sampler, tags[sampler])
+    _title_fields(finder)
+    _class_fields(finder, tags)
+    for (node_id, input_name), names in placeholders.items():
+        for name, default in names:
+            if name not in finder.fields:
+                finder.fields[name] = Field(name, "text", node_id, input_name, (default or "").strip(), _label(name, 1)[1],
+                                            name if name in ROLE_LABELS else None, placeholder=True)  # fmt: skip
+    named = sorted(finder.fields.values(), key=lambda f: _FORM_ORDER.index(f.role if f.role in _FORM_ORDER else None))
+    advanced = [finder.make(f"{n}.{i}", n, i, f"{finder.title(n)} › {i}", None, advanced=True)
+                for n in finder.order for i in finder.inputs(n) if finder.literal(n, i)]  # fmt: skip
+    return named + advanced
 
 
-def _latent_source(prompt: dict, value: Any) -> str | None:
-    """The node making the first sampler's empty latent (not through another sampler)."""
-    node_id = _linked(prompt, value)
-    while node_id is not None:
-        inputs = prompt[node_id]["inputs"]
+def _sampler_tags(finder: _Finder) -> dict[str, int | str]:
+    """1, 2 … per sampler in order; "refiner" for a later one whose title or model says so."""
+    tags: dict[str, int | str] = {}
+    for index, sampler in enumerate(finder.samplers):
+        words = [finder.title(sampler)]
+        for node_id in _sampler_unit(finder, sampler):  # follow "model" links up to the loader
+            source, hops = finder.linked(finder.inputs(node_id).get("model")), 0
+            while source and hops < len(finder.prompt):
+                inputs, hops = finder.inputs(source), hops + 1
+                words += [finder.title(source), str(inputs.get("ckpt_name", "")), str(inputs.get("unet_name", ""))]
+                source = finder.linked(inputs.get("model"))
+        if index > 0 and "refiner" not in tags.values() and "refiner" in " ".join(words).lower():
+            tags[sampler] = "refiner"
+        else:
+            tags[sampler] = 1 + sum(tag != "refiner" for tag in tags.values())
+    return tags
+
+
+def _sampler_unit(finder: _Finder, sampler: str) -> list[str]:
+    """The sampler and the nodes feeding its noise/guider/sampler/sigmas inputs."""
+    unit = [sampler]
+    for node_id in unit:  # grows while we walk it
+        for part in _SAMPLER_PARTS:
+            source = finder.linked(finder.inputs(node_id).get(part))
+            if source and source not in unit and source not in finder.samplers:
+                unit.append(source)
+    return unit
+
+
+def _sampler_fields(finder: _Finder, sampler: str, tag: int | str) -> None:
+    unit = _sampler_unit(finder, sampler)
+    conditioning = finder.inputs(sampler)
+    for inputs in map(finder.inputs, unit[1:]):
+        if {"positive", "conditioning", "cond1"} & set(inputs):  # a guider
+            positive = inputs.get("positive", inputs.get("conditioning", inputs.get("cond1")))
+            conditioning = {"positive": positive, "negative": inputs.get("negative")}
+    for key, role in (("positive", "prompt"), ("negative", "negative")):
+        target = _text_target(finder, conditioning.get(key), set())
+        if target:
+            node_id, input_name = target
+            twin, inputs = _TEXT_TWINS.get(input_name), finder.inputs(node_id)
+            same = twin and finder.literal(node_id, twin) and inputs[twin] == inputs[input_name]
+            finder.add(role, tag, node_id, input_name, also=((node_id, twin),) if same else ())
+    for node_id in unit:
+        for input_name, value in finder.inputs(node_id).items():
+            target = (node_id, input_name) if not is_link(value) else finder.primitive(value)
+            if input_name in _SAMPLER_INPUTS and target:
+                finder.add(_SAMPLER_INPUTS[input_name], tag, *target)
+    latent = _latent_source(finder, finder.inputs(sampler).get("latent_image"))
+    for input_name in ("width", "height", "batch_size") if latent else ():
+        finder.add(input_name, tag, latent, input_name)
+
+
+def _text_target(finder: _Finder, link: Any, seen: set[str]) -> tuple[str, str] | None:
+    """Follow conditioning links back to ``(node, text input)`` of the encoder."""
+    node_id = finder.linked(link)
+    if node_id is None or node_id in seen:
+        return None
+    seen.add(node_id)
+    inputs = finder.inputs(node_id)
+    for name in _TEXT_INPUTS:
+        if isinstance(inputs.get(name), str):
+            return node_id, name
+        if finder.primitive(inputs.get(name)):
+            return finder.primitive(inputs[name])
+    if "positive" in inputs and "negative" in inputs:  # ControlNet apply, inpaint conditioning
+        keys = ["positive" if link[1] == 0 else "negative"]
+    else:
+        keys = [k for k in inputs if k not in _NOT_CONDITIONING]
+    return next(filter(None, (_text_target(finder, inputs[k], seen) for k in keys)), None)
+
+
+def _latent_source(finder: _Finder, link: Any) -> str | None:
+    """The node making a sampler's latent, or resizing its image (not through another sampler)."""
+    node_id = finder.linked(link)
+    for _ in finder.prompt:
+        if node_id is None or node_id in finder.samplers:
+            return None
+        inputs = finder.inputs(node_id)
         if "width" in inputs and "height" in inputs:
             return node_id
-        if "positive" in inputs or "guider" in inputs:
-            return None
-        node_id = next((_linked(prompt, v) for v in inputs.values() if _linked(prompt, v)), None)
+        links = [inputs[k] for k in ("samples", "latent_image", "latent", "pixels", "image") if is_link(inputs.get(k))]
+        node_id = finder.linked(links[0]) if links else None
     return None
-
-
-def _also_text_l(prompt: dict, fields: dict, taken: set, target: tuple[str, str]) -> None:
-    """SDXL's encoder has text_g and text_l; when they match, one prompt fills both."""
-    node_id, input_name = target
-    inputs = prompt[node_id]["inputs"]
-    if input_name == "text_g" and inputs.get("text_l") == inputs["text_g"]:
-        for name, field in fields.items():
-            if (field.node_id, field.input_name) == target:
-                fields[name] = replace(field, also=((node_id, "text_l"),))
-                taken.add((node_id, "text_l"))
-
-
-_ALIASES = {"positive": "prompt", "positive_prompt": "prompt", "negative_prompt": "negative",
-            "sampler_name": "sampler", "noise_seed": "seed", "ckpt_name": "checkpoint"}  # fmt: skip
 
 
 def _normalise(title: str) -> str:
@@ -300,45 +316,54 @@ def _normalise(title: str) -> str:
     return _ALIASES.get(name, name)
 
 
-def _title_overrides(prompt: dict, object_info: dict | None, fields: dict, taken: set) -> None:
-    """Nodes whose title names a field provide it (checked before discovery)."""
-    for node_id in sorted(prompt, key=lambda n: (len(n), n)):
-        meta_title = (prompt[node_id].get("_meta") or {}).get("title")
-        if not meta_title:
+def _title_fields(finder: _Finder) -> None:
+    """Nodes whose ``_meta.title`` names a field (rule 2)."""
+    for node_id in finder.order:
+        title = str((finder.prompt[node_id].get("_meta") or {}).get("title") or "")
+        name = _normalise(title)
+        match = re.fullmatch(r"(refiner_)?(.+?)(?:_(\d+))?", name)
+        if not match or not name[:1].isalpha():
             continue
-        name = _normalise(meta_title)
-        class_type = prompt[node_id]["class_type"]
-        display = ((object_info or {}).get(class_type) or {}).get("display_name") or ""
-        literals = [k for k, v in prompt[node_id]["inputs"].items() if not is_link(v)]
-        if name in ROLE_LABELS:
-            wanted = {"prompt": _TEXT_INPUTS, "negative": _TEXT_INPUTS}.get(name) or (
-                [k for k, role in _SAMPLER_INPUTS.items() if role == name] + [name]
-                + [i for i, _, r in _GLOBAL_ROLES if r == name])  # fmt: skip
-            input_name = next((k for k in wanted if k in literals), literals[0] if len(literals) == 1 else None)
+        role = _ALIASES.get(match.group(2), match.group(2))
+        literals = [k for k, v in finder.inputs(node_id).items() if not isinstance(v, list)]
+        if role in ROLE_LABELS:
+            wanted = _TEXT_INPUTS if role in ("prompt", "negative") else (
+                *[k for k, r in _SAMPLER_INPUTS.items() if r == role], *[i for i, _, r in _CLASS_ROLES if r == role], role)
+            only = literals[0] if len(literals) == 1 and role not in ("image", "mask", "control_image") else None
+            input_name = next((k for k in wanted if k in literals), only)
             if input_name:
-                field = _make(prompt, object_info, name, node_id, input_name, role=name, label=ROLE_LABELS[name])
-                _add(fields, taken, field)
-        elif object_info and len(literals) == 1 and meta_title not in (class_type, display) and name[:1].isalpha():
-            # a custom name; without /object_info we cannot tell it from a default title
-            label = str(meta_title)
-            _add(fields, taken, _make(prompt, object_info, name, node_id, literals[0], role=None, label=label))
+                finder.add(role, "refiner" if match.group(1) else int(match.group(3) or 1), node_id, input_name)
+            continue
+        class_type = finder.cls(node_id)
+        display = ((finder.info or {}).get(class_type) or {}).get("display_name") or class_type
+        if finder.info and len(literals) == 1 and all(_normalise(d) not in name for d in (class_type, display)):
+            finder.add(name, 1, node_id, literals[0], title=title)
 
 
-def _placeholders(prompt: dict) -> dict[tuple[str, str], list[tuple[str, str | None]]]:
-    found = {}
-    for node_id, node in prompt.items():
-        for input_name, value in node["inputs"].items():
-            if isinstance(value, str) and PLACEHOLDER.search(value):
-                found[(node_id, input_name)] = [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(value)]
-    return found
-
-
-def _placeholder_fields(prompt: dict, placeholders: dict) -> list[Field]:
-    result: dict[str, Field] = {}
-    for (node_id, input_name), names in placeholders.items():
-        for name, default in names:
-            if name not in result:
-                label = ROLE_LABELS.get(name, name.replace("_", " ").capitalize())
-                result[name] = Field(name, "text", node_id, input_name, (default or "").strip(), label,
-                                     role=name if name in ROLE_LABELS else None, placeholder=True)  # fmt: skip
-    return list(result.values())
+def _class_fields(finder: _Finder, tags: dict[str, int | str]) -> None:
+    """Model, LoRA, image … inputs found by class and input name (rule 3)."""
+    owners: dict[str, set] = {}
+    for sampler in finder.samplers:
+        for node_id in finder.upstream(sampler, stop=finder.samplers):
+            owners.setdefault(node_id, set()).add(tags[sampler])
+    control = set()
+    for node_id in finder.order:
+        image = finder.linked(finder.inputs(node_id).get("image"))
+        if image and "ControlNet" in finder.cls(node_id):
+            control |= finder.upstream(image)
+    counts: dict[str, int] = {}
+    for node_id in finder.order:
+        class_type, roles = finder.cls(node_id), {}
+        for input_name, needle, role in _CLASS_ROLES:
+            if input_name in finder.inputs(node_id) and input_name not in roles and needle in class_type:
+                roles[input_name] = "control_image" if role == "image" and node_id in control else role
+        roles = {i: r for i, r in roles.items() if finder.literal(node_id, i)}
+        if not roles:
+            continue
+        family = next(iter(roles.values()))
+        if "refiner" in finder.title(node_id).lower() or owners.get(node_id) == {"refiner"}:
+            tag: int | str = "refiner"
+        else:
+            tag = counts[family] = counts.get(family, 0) + 1
+        for input_name, role in roles.items():
+            finder.add(role, tag, node_id, input_name)

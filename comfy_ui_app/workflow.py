@@ -133,8 +133,8 @@ def apply_values(
             value = (rng or random.SystemRandom()).randint(0, SEED_MAX)
         if field.role == "seed" and not 0 <= value <= SEED_MAX:
             raise WorkflowError(f"{name} must be between 0 and {SEED_MAX}, or -1 for random", name)
+        texts[name] = value  # a {{name}} placeholder takes the value of the field of that name
         if field.placeholder:
-            texts[name] = value
             continue
         for node_id, input_name in ((field.node_id, field.input_name), *field.also):
             filled[node_id]["inputs"][input_name] = value
