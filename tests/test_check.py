@@ -22,20 +22,24 @@ MODEL = "tiny-sd15-random.safetensors"  # the one checkpoint the recording serve
 
 @lru_cache(maxsize=None)
 def object_info() -> dict:
-    return json.loads((FIXTURES / "object_info.json").read_text(encoding="utf-8"))
+    return json.loads((FIXTURES / "comfyui" / "object_info.json").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=None)
 def _cases() -> dict:
-    return json.loads((FIXTURES / "post_prompt_errors.json").read_text(encoding="utf-8"))["cases"]
+    return json.loads((FIXTURES / "comfyui" / "post_prompt_errors.json").read_text(encoding="utf-8"))["cases"]
+
+
+def _response(case: str) -> dict:
+    return _cases()[case]["response"].get("json") or {}
 
 
 def sent(case: str):
-    return copy.deepcopy((_cases()[case]["request"] or {}).get("prompt"))
+    return copy.deepcopy((_cases()[case]["request"].get("json") or {}).get("prompt"))
 
 
 def rejection(case: str) -> PromptRejected:
-    body = _cases()[case]["response"]
+    body = _response(case)
     return PromptRejected("http://127.0.0.1:8188/prompt", body.get("error") or {}, body.get("node_errors") or {})
 
 
@@ -220,7 +224,7 @@ def test_an_optional_input_may_be_missing():
 
 
 def test_other_exceptions_are_kept_and_not_put_on_the_downstream_input():
-    body = copy.deepcopy(_cases()["link_to_missing_node"]["response"])
+    body = copy.deepcopy(_response("link_to_missing_node"))
     body["node_errors"]["3"]["errors"][0]["extra_info"]["exception_type"] = "RuntimeError"
     got = problems_from_rejection(_rejected(body["error"], body["node_errors"]), prompt=sent("link_to_missing_node"))
     assert bare(got) == [Problem("exception_during_inner_validation", "3", "KSampler")]

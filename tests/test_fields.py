@@ -18,7 +18,7 @@ SEED_RANGE = (0, 2**64 - 1)
 
 @lru_cache(maxsize=None)
 def object_info() -> dict:
-    return json.loads((FIXTURES / "object_info.json").read_text(encoding="utf-8"))
+    return json.loads((FIXTURES / "comfyui" / "object_info.json").read_text(encoding="utf-8"))
 
 
 def workflow(name: str) -> dict:

@@ -1,7 +1,7 @@
 """Replay WebSocket sequences recorded from a real ComfyUI through Comfy and its Jobs.
 
 The socket factory and the HTTP session are passed in (no monkeypatching): the socket
-plays back the recorded frames of ``tests/fixtures/ws_sequences.json`` once our prompt
+plays back the recorded frames of ``tests/fixtures/comfyui/*.json`` once our prompt
 is posted, with the recorded prompt_id replaced by ours; the session answers the few
 HTTP calls with recorded bodies. This pins the client to the real server's message
 order (type 1 and type 4 previews, the end marker after execution_success, errors).
@@ -22,7 +22,34 @@ from requests.adapters import BaseAdapter
 
 from comfy_ui_app import Comfy, Executing, Finished, JobFailed, JobInterrupted, Output, Preview, Progress
 
-SEQUENCES = json.loads((Path(__file__).parent / "fixtures" / "ws_sequences.json").read_text())
+RECORDINGS = Path(__file__).parent / "fixtures" / "comfyui"
+
+
+def _recording(entry: dict, websocket: dict) -> dict:
+    post = entry["post_prompt"] if "post_prompt" in entry else entry
+    return {
+        "prompt": post["request"]["json"]["prompt"],
+        "post_response": post["response"]["json"],
+        "prompt_id": post["response"]["json"]["prompt_id"],
+        "messages": websocket["messages"],
+    }
+
+
+def _load() -> dict:
+    auto = json.loads((RECORDINGS / "ws_txt2img_auto.json").read_text())
+    errors = json.loads((RECORDINGS / "post_prompt_errors.json").read_text())["cases"]
+    interrupt = json.loads((RECORDINGS / "queue_interrupt_free.json").read_text())
+    sequences = {
+        name: _recording(auto[name], auto[name]["websocket"])
+        for name in ("legacy_client_cold", "preview_metadata_client", "identical_prompt_again_fully_cached")
+    }
+    runtime = errors["runtime_error_execution_error"]
+    sequences["runtime_error"] = _recording(runtime, runtime["websocket"])
+    sequences["interrupted"] = _recording(interrupt["post_slow"], interrupt["ws_interrupt_run"]["websocket"])
+    return sequences
+
+
+SEQUENCES = _load()
 
 
 def _jpeg():

@@ -1,0 +1,90 @@
+"""Shared pytest fixtures.
+
+``tests/`` is on ``sys.path`` (rootdir conftest, no ``tests/__init__.py``), so tests can
+``from comfy_test_server import ComfyTestServer``.
+"""
+from __future__ import annotations
+
+import pytest
+
+from comfy_test_server import ComfyTestServer
+
+
+@pytest.fixture
+def make_comfy_server(tmp_path_factory):
+    """Factory: ``make_comfy_server(**knobs)`` -> a started ``ComfyTestServer``.
+
+    Defaults to ``step_time=0`` and a fresh ``root`` under pytest's tmp dir; every
+    server made is stopped at teardown.
+    """
+    servers: list[ComfyTestServer] = []
+
+    def factory(**knobs) -> ComfyTestServer:
+        knobs.setdefault("step_time", 0.0)
+        if knobs.get("root") is None:
+            knobs["root"] = tmp_path_factory.mktemp("comfy")
+        server = ComfyTestServer(**knobs).start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def comfy_server(make_comfy_server) -> ComfyTestServer:
+    """A started test server with the fast defaults (``step_time=0``)."""
+    return make_comfy_server()
+
+
+# ---- web app / CLI fixtures (test_cli.py, test_ui_api.py, test_browser.py) ----
+import os as _os
+import socket as _socket
+from types import SimpleNamespace as _NS
+
+_os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def _free_port() -> int:
+    with _socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dead_url():
+    """The URL of a closed port on 127.0.0.1: connecting is refused at once."""
+    return f"http://127.0.0.1:{_free_port()}"
+
+
+@pytest.fixture
+def launch_app(tmp_path):
+    """launch_app(comfy_url) -> app with .url (the page), .output_dir, .comfy, .demo.
+
+    Builds the real page with build_app() and launches it like app.py does, on a free
+    port; everything is closed at the end of the test.
+    """
+    from pathlib import Path as _Path
+
+    from comfy_ui_app import Comfy
+    from comfy_ui_app.ui import build_app
+
+    started = []
+
+    def launch(comfy_url, *, workflows_dir=None):
+        out = tmp_path / f"outputs{len(started)}"
+        out.mkdir()
+        comfy = Comfy(comfy_url).start()
+        workflows = workflows_dir or _Path(__file__).resolve().parents[1] / "workflows"
+        demo = build_app(comfy, workflows_dir=workflows, output_dir=out)
+        demo.queue(default_concurrency_limit=None)
+        started.append((demo, comfy))
+        _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1",
+                                server_port=_free_port(), allowed_paths=[str(out)], quiet=True)
+        return _NS(url=url, output_dir=out, comfy=comfy, demo=demo)
+
+    yield launch
+    for demo, comfy in started:
+        demo.close()
+        comfy.close()

@@ -1,0 +1,78 @@
+"""app.py: options, environment, and that the page comes up with ComfyUI down."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+import app
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_without_environment():
+    args = app.build_parser(env={}).parse_args([])
+    assert args.server == "http://127.0.0.1:8188"
+    assert (args.host, args.port, args.share) == ("127.0.0.1", 7860, False)
+    assert Path(args.workflows) == REPO / "workflows"
+    assert Path(args.output_dir) == Path("data") / "outputs"
+
+
+def test_environment_then_flags_win():
+    env = {"COMFYUI_URL": "http://gpu:8188", "GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "9000",
+           "COMFY_UI_DATA": "/srv/comfy"}
+    args = app.build_parser(env=env).parse_args([])
+    assert (args.server, args.host, args.port) == ("http://gpu:8188", "0.0.0.0", 9000)
+    assert Path(args.output_dir) == Path("/srv/comfy/outputs")
+    args = app.build_parser(env=env).parse_args(
+        ["--server", "http://other:1", "--host", "127.0.0.1", "--port", "7000", "--workflows", "/w",
+         "--output-dir", "/o", "--share"])
+    assert (args.server, args.host, args.port, args.workflows, args.output_dir, args.share) == (
+        "http://other:1", "127.0.0.1", 7000, "/w", "/o", True)
+
+
+def test_help_documents_every_option():
+    result = subprocess.run([sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0
+    for option in ("--server", "--host", "--port", "--workflows", "--output-dir", "--share",
+                   "COMFYUI_URL", "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "COMFY_UI_DATA"):
+        assert option in result.stdout, option
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_page_loads_while_comfyui_is_down(tmp_path, dead_url):
+    port = _free_port()
+    env = dict(os.environ, COMFYUI_URL=dead_url, GRADIO_SERVER_PORT=str(port), COMFY_UI_DATA=str(tmp_path),
+               GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        page = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        assert page is not None and page.status_code == 200, proc.stdout.read() if proc.poll() else ""
+        from gradio_client import Client
+
+        banner = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(api_name="/server_status")
+        text = (banner[0] if isinstance(banner, (list, tuple)) else banner).replace("\\", "")
+        assert f"Cannot reach ComfyUI at {dead_url}" in text and "Retrying automatically" in text
+        assert (tmp_path / "outputs").is_dir()
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -1,0 +1,381 @@
+"""comfy_ui_app.convert: UI-format workflows (editor saves) -> API-format prompts.
+
+The fixtures in tests/fixtures/ui_workflows/ were written by hand in the shape that
+ComfyUI's frontend 1.2x saves. The node table is a real ComfyUI 0.3.64 /object_info.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from comfy_ui_app.convert import ConversionError, is_ui_workflow, ui_to_api
+from comfy_ui_app.errors import WorkflowError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+UI_WORKFLOWS = FIXTURES / "ui_workflows"
+OBJECT_INFO = json.loads((FIXTURES / "comfyui" / "object_info.json").read_text())
+EXPORT_HINT = "open it in ComfyUI and save it with Workflow > Export (API)"
+
+
+def load(name: str) -> dict:
+    return json.loads((UI_WORKFLOWS / f"{name}.json").read_text())
+
+
+def api(class_type: str, title: str, **inputs) -> dict:
+    return {"inputs": inputs, "class_type": class_type, "_meta": {"title": title}}
+
+
+def encode(text: str, clip=("4", 1)) -> dict:
+    return api("CLIPTextEncode", "CLIP Text Encode (Prompt)", text=text, clip=list(clip))
+
+
+CHECKPOINT = api("CheckpointLoaderSimple", "Load Checkpoint", ckpt_name="v1-5-pruned-emaonly.safetensors")
+DECODE = api("VAEDecode", "VAE Decode", samples=["3", 0], vae=["4", 2])
+SAMPLER_LINKS = {"model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0]}
+
+
+def sampler(title="KSampler", **inputs) -> dict:
+    return api("KSampler", title, **{**SAMPLER_LINKS, **inputs})
+
+
+EXPECTED = {
+    # The editor's default graph. The "randomize" after the seed is skipped.
+    "default_txt2img": {
+        "3": sampler(seed=156680208700286, steps=20, cfg=8, sampler_name="euler", scheduler="normal", denoise=1),
+        "4": CHECKPOINT,
+        "5": api("EmptyLatentImage", "Empty Latent Image", width=512, height=512, batch_size=1),
+        "6": encode("beautiful scenery nature glass bottle landscape, , purple galaxy bottle,"),
+        "7": encode("text, watermark"),
+        "8": DECODE,
+        "9": api("SaveImage", "Save Image", filename_prefix="ComfyUI", images=["8", 0]),
+    },
+    # MODEL passes through two chained Reroutes, CLIP through one Reroute that feeds two nodes, VAE through one more.
+    "reroute": {
+        "3": sampler(seed=8566257, steps=25, cfg=6.5, sampler_name="dpmpp_2m", scheduler="karras", denoise=1),
+        "4": CHECKPOINT,
+        "5": api("EmptyLatentImage", "Empty Latent Image", width=512, height=768, batch_size=1),
+        "6": encode("a lighthouse on a cliff at dusk, oil painting"),
+        "7": encode("blurry, lowres"),
+        "8": DECODE,
+        "9": api("SaveImage", "Final image", filename_prefix="rerouted/lighthouse", images=["8", 0]),
+    },
+    # A PrimitiveNode holds the seed for both samplers. The hires sampler's own stale
+    # seed widget is ignored. A second PrimitiveNode holds the prompt text. PrimitiveInt
+    # is a real server node, so it stays in the prompt and is linked.
+    "primitive_shared_seed": {
+        "3": sampler(seed=42, steps=20, cfg=7, sampler_name="euler", scheduler="normal", denoise=1),
+        "4": CHECKPOINT,
+        "5": api("EmptyLatentImage", "Empty Latent Image", width=512, height=512, batch_size=1),
+        "6": encode("a red fox in the snow, golden hour"),
+        "7": encode("watermark, text"),
+        "8": api("VAEDecode", "VAE Decode", samples=["11", 0], vae=["4", 2]),
+        "9": api("SaveImage", "Save Image", filename_prefix="hires", images=["8", 0]),
+        "10": api("LatentUpscaleBy", "Upscale Latent By", upscale_method="nearest-exact", scale_by=1.5,
+                  samples=["3", 0]),
+        "11": sampler("Hires pass", seed=42, steps=["13", 0], cfg=7, sampler_name="euler", scheduler="normal",
+                      denoise=0.5, latent_image=["10", 0]),
+        "13": api("PrimitiveInt", "Hires steps", value=12),
+    },
+    # Two LoraLoaders are bypassed (mode 4), so MODEL and CLIP come straight from the
+    # checkpoint. An ImageScale -> SaveImage branch is muted (mode 2) and left out.
+    "muted_and_bypassed": {
+        "3": sampler(seed=1234, steps=30, cfg=5.5, sampler_name="euler_ancestral", scheduler="karras", denoise=1),
+        "4": CHECKPOINT,
+        "5": api("EmptyLatentImage", "Empty Latent Image", width=512, height=640, batch_size=2),
+        "6": encode("portrait of an old sailor, 35mm photo"),
+        "7": encode("cartoon, deformed"),
+        "8": DECODE,
+        "9": api("SaveImage", "Save Image", filename_prefix="ComfyUI", images=["8", 0]),
+    },
+    # Note and MarkdownNote are dropped. The upload buttons' "image" values are skipped
+    # for LoadImage and for LoadImageMask, where the button comes after `channel`.
+    "inpaint_notes_loadimage": {
+        "3": sampler(seed=987654321, steps=24, cfg=7.5, sampler_name="dpmpp_2m", scheduler="karras",
+                     denoise=0.75, latent_image=["12", 0]),
+        "4": api("CheckpointLoaderSimple", "Load Checkpoint", ckpt_name="512-inpainting-ema.safetensors"),
+        "6": encode("a vase of sunflowers on the table"),
+        "7": encode(""),
+        "8": DECODE,
+        "9": api("SaveImage", "Save Image", filename_prefix="inpaint/%date:yyyy-MM-dd%", images=["8", 0]),
+        "10": api("LoadImage", "Load Image", image="example.png"),
+        "11": api("VAEEncode", "VAE Encode", pixels=["10", 0], vae=["4", 2]),
+        "12": api("SetLatentNoiseMask", "Set Latent Noise Mask", samples=["11", 0], mask=["13", 0]),
+        "13": api("LoadImageMask", "Mask", image="example.png", channel="alpha"),
+    },
+}
+
+
+def test_every_fixture_has_an_expectation():
+    assert sorted(p.stem for p in UI_WORKFLOWS.glob("*.json")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_converts_to_expected_prompt(name):
+    workflow = load(name)
+    before = copy.deepcopy(workflow)
+    assert ui_to_api(workflow, OBJECT_INFO) == EXPECTED[name]
+    assert workflow == before, "the converter must not modify its input"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_is_a_consistent_editor_save(name):
+    """Guards the hand-written fixtures: both ends of every link agree, as in a real save."""
+    workflow = load(name)
+    assert is_ui_workflow(workflow) and workflow["version"] == 0.4
+    nodes = {n["id"]: n for n in workflow["nodes"]}
+    assert workflow["last_node_id"] == max(nodes)
+    assert workflow["last_link_id"] == max(link[0] for link in workflow["links"])
+    for link_id, src, src_slot, dst, dst_slot, link_type in workflow["links"]:
+        assert nodes[dst]["inputs"][dst_slot]["link"] == link_id
+        assert link_id in nodes[src]["outputs"][src_slot]["links"]
+        assert nodes[src]["outputs"][src_slot]["type"] == link_type
+    linked_inputs = [s["link"] for n in nodes.values() for s in n["inputs"] if s["link"] is not None]
+    assert sorted(linked_inputs) == sorted(link[0] for link in workflow["links"])
+
+
+# ---------------------------------------------------------------- is_ui_workflow
+
+@pytest.mark.parametrize("data, expected", [
+    ({"nodes": [], "links": []}, True),
+    ({"nodes": [], "links": None}, True),
+    (EXPECTED["default_txt2img"], False),  # API format
+    ({"nodes": {}, "links": []}, False),
+    ({"nodes": []}, False),
+    ([], False),
+    ("{}", False),
+    (None, False),
+])
+def test_is_ui_workflow(data, expected):
+    assert is_ui_workflow(data) is expected
+
+
+# ---------------------------------------------------------------- smaller graphs, built inline
+
+def ui_node(node_id, node_type, widgets=None, inputs=(), mode=0, **extra):
+    node = {"id": node_id, "type": node_type, "pos": [0, 0], "size": [200, 100], "flags": {}, "order": 0,
+            "mode": mode, "inputs": [{"name": n, "type": t, "link": link} for n, t, link in inputs],
+            "outputs": [], "properties": {}, **extra}
+    if widgets is not None:
+        node["widgets_values"] = widgets
+    return node
+
+
+def ui_graph(*nodes, links=()):
+    return {"last_node_id": 99, "last_link_id": 99, "nodes": list(nodes), "links": [list(x) for x in links],
+            "groups": [], "config": {}, "extra": {}, "version": 0.4}
+
+
+def with_nodes(**extra) -> dict:
+    """The real node table plus some made-up node classes."""
+    return {**OBJECT_INFO, **extra}
+
+
+def test_widgets_values_as_a_dict_are_read_by_name():
+    node = ui_node(1, "EmptyLatentImage", {"batch_size": 4, "width": 768, "height": 512, "extra": 0})
+    assert ui_to_api(ui_graph(node), OBJECT_INFO)["1"]["inputs"] == {"width": 768, "height": 512,
+                                                                     "batch_size": 4}
+
+
+def test_newer_combo_spec_is_a_widget():
+    assert OBJECT_INFO["LatentBatchSeedBehavior"]["input"]["required"]["seed_behavior"][0] == "COMBO"
+    node = ui_node(1, "LatentBatchSeedBehavior", ["random"], inputs=[("samples", "LATENT", None)])
+    assert ui_to_api(ui_graph(node), OBJECT_INFO)["1"]["inputs"] == {"seed_behavior": "random"}
+
+
+def test_control_value_follows_noise_seed_of_ksampler_advanced():
+    widgets = ["enable", 7, "decrement", 20, 8, "euler", "normal", 0, 10000, "disable"]
+    node = ui_node(1, "KSamplerAdvanced", widgets)
+    assert ui_to_api(ui_graph(node), OBJECT_INFO)["1"]["inputs"] == {
+        "add_noise": "enable", "noise_seed": 7, "steps": 20, "cfg": 8, "sampler_name": "euler",
+        "scheduler": "normal", "start_at_step": 0, "end_at_step": 10000, "return_with_leftover_noise": "disable"}
+
+
+def test_int_named_seed_gets_a_control_value_unless_the_option_says_false():
+    table = with_nodes(
+        Legacy={"input": {"required": {"seed": ["INT", {}], "steps": ["INT", {}]}}, "display_name": "Legacy"},
+        NoControl={"input": {"required": {"seed": ["INT", {"control_after_generate": False}],
+                                          "steps": ["INT", {}]}}, "display_name": "No control"},
+        ComboControl={"input": {"required": {"pick": [["a", "b"], {"control_after_generate": True}],
+                                             "steps": ["INT", {}]}}, "display_name": "Combo control"})
+    prompt = ui_to_api(ui_graph(ui_node(1, "Legacy", [5, "fixed", 10]), ui_node(2, "NoControl", [5, 10]),
+                                ui_node(3, "ComboControl", ["b", "fixed", 10])), table)
+    assert prompt["1"]["inputs"] == {"seed": 5, "steps": 10}
+    assert prompt["2"]["inputs"] == {"seed": 5, "steps": 10}
+    assert prompt["3"]["inputs"] == {"pick": "b", "steps": 10}
+
+
+def test_force_input_has_no_widget_value_but_old_saves_kept_one():
+    table = with_nodes(Forced={"input": {"required": {"text": ["STRING", {"forceInput": True}],
+                                                      "count": ["INT", {}]},
+                                         "optional": {"flag": ["BOOLEAN", {}]}},
+                               "display_name": "Forced"})
+    new = ui_to_api(ui_graph(ui_node(1, "Forced", [3, True])), table)
+    old = ui_to_api(ui_graph(ui_node(1, "Forced", ["", 3, True])), table)  # frontend < 1.16
+    assert new["1"]["inputs"] == old["1"]["inputs"] == {"count": 3, "flag": True}
+
+
+def test_links_saved_as_objects_are_followed():
+    workflow = load("default_txt2img")
+    workflow["links"] = [dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), link))
+                         for link in workflow["links"]]
+    assert ui_to_api(workflow, OBJECT_INFO) == EXPECTED["default_txt2img"]
+
+
+def test_consumer_of_a_muted_node_loses_that_input():
+    workflow = load("muted_and_bypassed")
+    save_upscaled = next(n for n in workflow["nodes"] if n["id"] == 13)
+    save_upscaled["mode"] = 0  # un-mute the SaveImage; its ImageScale source stays muted
+    prompt = ui_to_api(workflow, OBJECT_INFO)
+    assert prompt["13"] == api("SaveImage", "Save upscaled", filename_prefix="upscaled")
+    assert "12" not in prompt
+
+
+def test_bypassed_node_without_an_input_of_that_type_leaves_the_consumer_unlinked():
+    workflow = ui_graph(
+        ui_node(1, "EmptyLatentImage", [64, 64, 1]),
+        ui_node(2, "VAEDecode", [], inputs=[("samples", "LATENT", 1), ("vae", "VAE", None)], mode=4),
+        ui_node(3, "SaveImage", ["out"], inputs=[("images", "IMAGE", 2)]),
+        links=[(1, 1, 0, 2, 0, "LATENT"), (2, 2, 0, 3, 0, "IMAGE")])
+    assert ui_to_api(workflow, OBJECT_INFO)["3"]["inputs"] == {"filename_prefix": "out"}
+
+
+def test_bypass_prefers_the_input_at_the_same_position():
+    workflow = ui_graph(
+        ui_node(1, "CLIPTextEncode", ["a"]), ui_node(2, "CLIPTextEncode", ["b"]),
+        ui_node(3, "ConditioningCombine", [], mode=4, inputs=[("conditioning_1", "CONDITIONING", 1),
+                                                             ("conditioning_2", "CONDITIONING", 2)]),
+        ui_node(4, "ConditioningZeroOut", [], inputs=[("conditioning", "CONDITIONING", 3)]),
+        links=[(1, 1, 0, 3, 0, "CONDITIONING"), (2, 2, 0, 3, 1, "CONDITIONING"), (3, 3, 0, 4, 0, "CONDITIONING")])
+    assert ui_to_api(workflow, OBJECT_INFO)["4"]["inputs"] == {"conditioning": ["1", 0]}
+
+
+def test_bypassed_node_fed_by_a_primitive_passes_the_value_on():
+    table = with_nodes(IntPass={"input": {"required": {"value": ["INT", {}]}}, "output": ["INT"],
+                                "display_name": "Int pass"})
+    workflow = ui_graph(
+        ui_node(1, "PrimitiveNode", [99, "fixed"]),
+        ui_node(2, "IntPass", [0], mode=4, inputs=[("value", "INT", 1)]),
+        ui_node(3, "EmptyLatentImage", [64, 64, 1], inputs=[("batch_size", "INT", 2)]),
+        links=[(1, 1, 0, 2, 0, "INT"), (2, 2, 0, 3, 0, "INT")])
+    prompt = ui_to_api(workflow, table)
+    assert prompt == {"3": api("EmptyLatentImage", "Empty Latent Image", width=64, height=64, batch_size=99)}
+
+
+def test_primitive_cousins_fold_only_when_the_server_lacks_them():
+    workflow = ui_graph(ui_node(1, "PrimitiveInt", [3, "fixed"]),
+                        ui_node(2, "EmptyLatentImage", [64, 64, 1], inputs=[("batch_size", "INT", 1)]),
+                        links=[(1, 1, 0, 2, 0, "INT")])
+    old_server = {k: v for k, v in OBJECT_INFO.items() if not k.startswith("Primitive")}
+    assert ui_to_api(workflow, old_server)["2"]["inputs"]["batch_size"] == 3
+    assert ui_to_api(workflow, OBJECT_INFO)["2"]["inputs"]["batch_size"] == ["1", 0]
+
+
+def test_links_that_lead_nowhere_leave_the_input_out():
+    workflow = ui_graph(
+        ui_node(1, "Reroute", None, inputs=[("", "*", None)]),  # Reroute with nothing plugged in
+        ui_node(2, "PrimitiveNode", []),  # never got a value
+        ui_node(3, "EmptyLatentImage", [64, 64, 1], inputs=[("width", "INT", 2), ("batch_size", "INT", 77)]),
+        ui_node(4, "SaveImage", ["x"], inputs=[("images", "IMAGE", 1)]),
+        links=[(1, 1, 0, 4, 0, "IMAGE"), (2, 2, 0, 3, 0, "INT")])  # link 77 is missing
+    assert ui_to_api(workflow, OBJECT_INFO) == {
+        "3": api("EmptyLatentImage", "Empty Latent Image", height=64),
+        "4": api("SaveImage", "Save Image", filename_prefix="x")}
+
+
+def test_node_without_widgets_values_and_short_values():
+    workflow = ui_graph(ui_node(1, "VAEDecode"), ui_node(2, "EmptyLatentImage", [640]))
+    assert ui_to_api(workflow, OBJECT_INFO) == {
+        "1": api("VAEDecode", "VAE Decode"), "2": api("EmptyLatentImage", "Empty Latent Image", width=640)}
+
+
+def test_muted_or_bypassed_nodes_of_unknown_type_are_fine():
+    workflow = ui_graph(ui_node(1, "FooNode", [1], mode=2), ui_node(2, "BarNode", [], mode=4))
+    assert ui_to_api(workflow, OBJECT_INFO) == {}
+
+
+# ---------------------------------------------------------------- error messages
+
+SUBGRAPH_ID = "a1b2c3d4-0000-4000-8000-000000000001"
+ERROR_CASES = {
+    "unknown node": (
+        ui_graph(ui_node(12, "FooNode", [1])),
+        "Node 12 'FooNode' is not installed on this ComfyUI server: install the custom node or export "
+        "the workflow with Workflow > Export (API)"),
+    "subgraph": (
+        {**ui_graph(ui_node(20, SUBGRAPH_ID, [])),
+         "definitions": {"subgraphs": [{"id": SUBGRAPH_ID, "name": "Upscaler", "nodes": [], "links": []}]}},
+        f"Node 20 is a subgraph ('Upscaler'), which this app cannot unpack: {EXPORT_HINT}"),
+    "legacy group node": (
+        {**ui_graph(ui_node(21, "workflow>Hires", [])), "extra": {"groupNodes": {"Hires": {"nodes": []}}}},
+        f"Node 21 'workflow>Hires' is a group node, which this app cannot unpack: {EXPORT_HINT}"),
+    "newer group node": (
+        ui_graph(ui_node(22, "workflow/Hires", [])),
+        f"Node 22 'workflow/Hires' is a group node, which this app cannot unpack: {EXPORT_HINT}"),
+    "api format given": (
+        EXPECTED["default_txt2img"],
+        "This is not a workflow saved from the ComfyUI editor (it has no 'nodes' and 'links'): "
+        "if it is already in API format, load it as it is"),
+    "damaged node": (
+        ui_graph({"id": 3, "pos": [0, 0]}),
+        f"The workflow has a damaged node entry ({{'id': 3, 'pos': [0, 0]}}): {EXPORT_HINT}"),
+    "damaged widgets": (
+        ui_graph(ui_node(5, "EmptyLatentImage", "512")),
+        f"Node 5 'EmptyLatentImage' has damaged widget values: {EXPORT_HINT}"),
+    "reroute loop": (
+        ui_graph(ui_node(1, "Reroute", None, inputs=[("", "*", 2)]), ui_node(2, "Reroute", None, inputs=[("", "*", 1)]),
+                 ui_node(3, "SaveImage", ["x"], inputs=[("images", "IMAGE", 3)]),
+                 links=[(1, 1, 0, 2, 0, "IMAGE"), (2, 2, 0, 1, 0, "IMAGE"), (3, 2, 0, 3, 0, "IMAGE")]),
+        "Node 2 is part of a loop of Reroute or bypassed nodes: remove the loop in ComfyUI and save "
+        "the workflow again"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_error_messages(case):
+    workflow, message = ERROR_CASES[case]
+    with pytest.raises(ConversionError) as caught:
+        ui_to_api(workflow, OBJECT_INFO)
+    assert str(caught.value) == message
+    assert isinstance(caught.value, WorkflowError) and isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("object_info", [{}, None, []])
+def test_error_message_for_empty_node_table(object_info):
+    with pytest.raises(ConversionError, match=r"^The server's node list \(/object_info\) is empty: check "
+                                              r"that ComfyUI started properly, then try again$"):
+        ui_to_api(load("default_txt2img"), object_info)
+
+
+# ---------------------------------------------------------------- end to end against the test server
+
+def tiny_png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (64, 64), (200, 120, 40, 255)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_converted_prompt_is_accepted_by_comfyui(name, comfy_server):
+    upload = requests.post(f"{comfy_server.url}/upload/image",
+                           files={"image": ("convert-test.png", tiny_png(), "image/png")}, timeout=10)
+    assert upload.status_code == 200, upload.text
+    image_name = upload.json()["name"]
+
+    prompt = ui_to_api(load(name), OBJECT_INFO)
+    for node in prompt.values():
+        if "ckpt_name" in node["inputs"]:
+            node["inputs"]["ckpt_name"] = "tiny-sd15-random.safetensors"
+        if node["class_type"] in ("LoadImage", "LoadImageMask"):
+            node["inputs"]["image"] = image_name
+
+    response = requests.post(f"{comfy_server.url}/prompt", json={"prompt": prompt, "client_id": "t"}, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json()["node_errors"] == {}

@@ -1,0 +1,202 @@
+"""Comfy + Job end to end against the test server: updates, errors, cancelling, faults."""
+
+import io
+import threading
+import time
+
+import pytest
+from PIL import Image
+
+from comfy_ui_app import (
+    Comfy,
+    Executing,
+    Finished,
+    JobFailed,
+    JobInterrupted,
+    JobLost,
+    Output,
+    Preview,
+    Progress,
+    PromptRejected,
+    Queued,
+    ServerUnreachable,
+    Started,
+)
+from test_client import closed_port_url, small_prompt
+
+
+def started_comfy(url, **kwargs):
+    comfy = Comfy(url, timeout=5, **kwargs).start()
+    assert comfy.wait_connected(5), "event stream did not connect"
+    return comfy
+
+
+@pytest.fixture
+def comfy(comfy_server):
+    with started_comfy(comfy_server.url) as comfy:
+        yield comfy
+
+
+def collect(job, timeout=20):
+    return list(job.updates(timeout=timeout))
+
+
+def test_a_job_reports_its_whole_story(comfy):
+    job = comfy.submit(small_prompt())
+    updates = collect(job)
+    kinds = [type(u).__name__ for u in updates]
+    assert kinds[0] in ("Queued", "Started") and "Started" in kinds
+    assert kinds.index("Started") < kinds.index("Progress") < kinds.index("Output") < kinds.index("Finished")
+    executing = [(u.node, u.class_type) for u in updates if isinstance(u, Executing)]
+    assert executing[-3:] == [("3", "KSampler"), ("8", "VAEDecode"), ("9", "SaveImage")]
+    progress = [u for u in updates if isinstance(u, Progress)]
+    assert [(p.value, p.max) for p in progress] == [(1, 2), (2, 2)]
+    assert progress[-1].fraction == 1.0 and progress[-1].eta_s == 0
+    previews = [u for u in updates if isinstance(u, Preview)]
+    assert previews and previews[0].to_pil().format == "JPEG"
+    finished = updates[-1]
+    assert isinstance(finished, Finished) and finished.ok and finished.error is None
+    (output,) = [u for u in updates if isinstance(u, Output)]
+    assert output.node == "9" and output.images == finished.images
+    image = Image.open(io.BytesIO(finished.images[0].data))
+    assert image.size == (64, 64) and "prompt" in image.info
+    assert job.state == "success" and comfy.jobs() == []
+
+
+def test_outputs_save_under_their_basename(comfy, tmp_path):
+    finished = comfy.submit(small_prompt()).wait(timeout=20)
+    path = finished.images[0].save(tmp_path / "out")
+    assert path.parent == tmp_path / "out" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stale_previews_are_dropped_for_a_slow_reader(make_comfy_server):
+    server = make_comfy_server(step_time=0.01, steps=40)
+    with started_comfy(server.url) as comfy:
+        job = comfy.submit(small_prompt())
+        previews = 0
+        for update in job.updates(timeout=20):
+            if isinstance(update, Preview):
+                previews += 1
+                time.sleep(0.1)  # a slow page
+        assert job.state == "success"
+        assert 1 <= previews < 40
+
+
+def test_execution_error_names_the_node(comfy, comfy_server):
+    comfy_server.fail_next(node_id="8", message="VAE exploded")
+    finished = comfy.submit(small_prompt()).wait(timeout=20)
+    assert finished.status == "error"
+    assert isinstance(finished.error, JobFailed)
+    assert (finished.error.node_id, finished.error.node_type) == ("8", "VAEDecode")
+    assert "VAE exploded" in str(finished.error)
+
+
+def test_rejected_prompt_raises_and_leaves_no_job(comfy):
+    prompt = small_prompt()
+    prompt["3"]["inputs"]["steps"] = 0
+    with pytest.raises(PromptRejected) as caught:
+        comfy.submit(prompt)
+    assert caught.value.node_errors["3"]["errors"][0]["type"] == "value_smaller_than_min"
+    assert comfy.jobs() == []
+
+
+def test_interrupt_stops_only_this_job(make_comfy_server):
+    server = make_comfy_server(step_time=0.05, steps=40)
+    with started_comfy(server.url) as comfy:
+        mine = comfy.submit(small_prompt(seed=1))
+        theirs = comfy.submit(small_prompt(seed=2))
+        for update in mine.updates(timeout=20):
+            if isinstance(update, Progress):
+                mine.interrupt()
+                break
+        assert mine.wait(timeout=20).status == "interrupted"
+        assert isinstance(mine.error, JobInterrupted)
+        assert theirs.wait(timeout=20).status == "success"
+
+
+def test_a_waiting_job_is_removed_from_the_queue(comfy, comfy_server):
+    comfy_server.pause()
+    first, second = comfy.submit(small_prompt(seed=1)), comfy.submit(small_prompt(seed=2))
+    second.interrupt()
+    assert second.wait(timeout=10).status == "interrupted"
+    comfy_server.resume()
+    assert first.wait(timeout=20).status == "success"
+
+
+def test_queue_positions_count_the_jobs_ahead(comfy, comfy_server):
+    comfy_server.pause()
+    jobs = [comfy.submit(small_prompt(seed=i)) for i in range(3)]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(j._position in (-1, None) for j in jobs[1:]):
+        time.sleep(0.05)
+    positions = [[u.position for u in j._log if isinstance(u, Queued) and u.position is not None] for j in jobs]
+    assert [p[-1] for p in positions] == [0, 1, 2]
+    comfy_server.resume()
+    assert all(j.wait(timeout=20).ok for j in jobs)
+
+
+def test_many_jobs_from_many_threads(comfy):
+    results = []
+
+    def worker(seed):
+        job = comfy.submit(small_prompt(seed=seed))
+        results.append((seed, job.wait(timeout=30)))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 12 and all(finished.ok for _, finished in results)
+    names = {finished.images[0].filename for _, finished in results}
+    assert len(names) == 12
+
+
+def test_socket_drop_mid_job_reconnects_and_the_job_finishes(make_comfy_server):
+    server = make_comfy_server(step_time=0.05, steps=20)
+    with started_comfy(server.url) as comfy:
+        job = comfy.submit(small_prompt())
+        for update in job.updates(timeout=20):
+            if isinstance(update, Progress):
+                server.drop_websockets()
+                break
+        finished = job.wait(timeout=30)
+        assert finished.ok and finished.images
+        assert comfy.wait_connected(10)
+        assert comfy.submit(small_prompt(seed=5)).wait(timeout=20).ok
+
+
+def test_server_restart_mid_job_ends_the_job_as_lost(make_comfy_server):
+    server = make_comfy_server(step_time=0.05, steps=100)
+    with started_comfy(server.url, stall_after=0.5, poll_interval=0.2) as comfy:
+        job = comfy.submit(small_prompt())
+        for update in job.updates(timeout=20):
+            if isinstance(update, Started):
+                break
+        port = server.port
+        server.stop()
+        make_comfy_server(port=port)  # a fresh server that never heard of the job
+        finished = job.wait(timeout=30)
+        assert finished.status == "error" and isinstance(finished.error, JobLost)
+
+
+def test_server_down_at_start_then_up(make_comfy_server):
+    url = closed_port_url()
+    comfy = Comfy(url, timeout=2).start()
+    try:
+        assert not comfy.connected
+        with pytest.raises(ServerUnreachable) as caught:
+            comfy.submit(small_prompt())
+        assert url in str(caught.value)
+        port = int(url.rsplit(":", 1)[1])
+        make_comfy_server(port=port)
+        assert comfy.wait_connected(15)
+        assert comfy.submit(small_prompt()).wait(timeout=20).ok
+    finally:
+        comfy.close()
+
+
+def test_a_hung_job_ends_when_the_reader_gives_up(comfy, comfy_server):
+    comfy_server.hang_next()
+    updates = list(comfy.submit(small_prompt()).updates(timeout=1.0))
+    assert isinstance(updates[-1], Finished) and isinstance(updates[-1].error, JobLost)
