@@ -3,7 +3,8 @@
 Three kinds of threads meet here, each doing one thing:
 
 * the event reader (:class:`EventStream`) routes every message to its Job by prompt_id;
-* a small pool fetches output images through ``/view`` so the reader never blocks;
+* a small pool fetches output images through ``/view`` so the reader never blocks
+  (and hands them to the ``save_outputs`` hook, if any, before anyone sees them);
 * the monitor asks ``/queue`` for queue positions when a ``status`` event says the queue
   moved, and asks ``/history`` and ``/queue`` about jobs that went quiet or after a
   reconnect, so that no job waits forever.
@@ -16,6 +17,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -46,6 +48,7 @@ class Comfy:
         poll_interval: float = 1.0,
         stall_after: float = 5.0,
         give_up_after: float = 60.0,
+        save_outputs: Callable[[Job, str, list[OutputImage]], list[OutputImage]] | None = None,
     ) -> None:
         self.client = ComfyClient(url, session=session, timeout=timeout, client_id=client_id)
         self.url = self.client.base_url
@@ -54,6 +57,7 @@ class Comfy:
         self._poll_interval = poll_interval
         self._stall_after = stall_after
         self._give_up_after = give_up_after
+        self._save_outputs = save_outputs
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._running: str | None = None  # prompt executing on the server (ours or not)
@@ -110,9 +114,15 @@ class Comfy:
 
     # -- jobs ------------------------------------------------------------------------
 
-    def submit(self, prompt: dict, *, extra_data: dict | None = None, front: bool = False) -> Job:
-        """Queue ``prompt`` and return its Job; raises PromptRejected or ServerUnreachable."""
-        job = Job(self, str(uuid.uuid4()), prompt)
+    def submit(
+        self, prompt: dict, *, extra_data: dict | None = None, front: bool = False, prompt_id: str | None = None
+    ) -> Job:
+        """Queue ``prompt`` and return its Job; raises PromptRejected or ServerUnreachable.
+
+        ``prompt_id`` (a lowercase UUID) may be chosen by the caller, e.g. to record
+        the job before it is sent; one is made up otherwise.
+        """
+        job = Job(self, prompt_id or str(uuid.uuid4()), prompt)
         with self._lock:  # registered first: events may beat the HTTP answer
             self._jobs[job.prompt_id] = job
         try:
@@ -125,6 +135,21 @@ class Comfy:
         if job.state == "queued":
             job._push(Queued(None))
         self._queue_moved.set()
+        self._wake.set()
+        return job
+
+    def adopt(self, prompt_id: str, prompt: dict | None = None) -> Job:
+        """Follow a prompt queued earlier (by a previous run of the app, say).
+
+        The monitor asks ``/queue`` and ``/history`` about it at once: it ends from the
+        history if it already finished, and as lost if the server never heard of it.
+        """
+        with self._lock:
+            job = self._jobs.get(prompt_id)
+            if job is None:
+                job = self._jobs[prompt_id] = Job(self, prompt_id, prompt or {})
+        job.last_event = 0.0  # counts as quiet: checked on the monitor's next round
+        self._recheck_all.set()
         self._wake.set()
         return job
 
@@ -201,8 +226,12 @@ class Comfy:
                 kind = str(ref.get("type", "output"))
                 data = self.client.view(filename, subfolder=subfolder, type=kind)
                 images.append(OutputImage(filename, subfolder, kind, data))
+            if self._save_outputs is not None:
+                images = self._save_outputs(job, node, images)
         except ComfyError as e:
             log.warning("could not fetch outputs of %s: %s", job.prompt_id, e)
+        except OSError as e:
+            log.error("could not store outputs of %s: %s", job.prompt_id, e)
         finally:
             job._add_output(node, images)
 

@@ -32,12 +32,17 @@ def _open_image(data: bytes):
 
 @dataclass(frozen=True)
 class OutputImage:
-    """One output file, its bytes already fetched through ``/view``."""
+    """One output file, its bytes already fetched through ``/view``.
+
+    ``path`` is where the app stored it, when a ``save_outputs`` hook is installed
+    on :class:`~comfy_ui_app.Comfy` (the job store does this).
+    """
 
     filename: str
     subfolder: str
     type: str
     data: bytes = field(repr=False)
+    path: Path | None = None
 
     def save(self, directory: str | Path) -> Path:
         """Write the bytes (PNG metadata intact) into ``directory``; returns the path."""

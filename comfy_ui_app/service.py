@@ -1,0 +1,176 @@
+"""JobService: jobs as the app sees them — owned by a user, recorded, never dropped.
+
+ComfyUI forgets everything on restart and does not know who asked for what. The
+service puts a durable record (:mod:`comfy_ui_app.store`) beside every prompt:
+
+* ``submit`` records the job *before* sending it (we choose the prompt_id), so a
+  crash between the two leaves a record that ``resume`` settles;
+* a follower thread per job writes each status change to the store, whether or
+  not a page is watching; outputs are stored by the ``save_outputs`` hook of
+  :class:`~comfy_ui_app.Comfy` (installed by :meth:`JobService.hooks_for`), so every
+  reader of the job sees images that are already in the app's own folder;
+* ``resume`` (at start-up) follows again the jobs that were queued or running when
+  the app stopped, from ComfyUI's ``/queue`` and ``/history``;
+* ``cancel`` lets only the owner (or an admin) stop a job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from ._comfy import Comfy
+from ._jobs import Job
+from ._updates import Finished, OutputImage, Started
+from .errors import ComfyError, JobLost
+from .store import JobRecord, JobStore
+
+__all__ = ["JobService", "NotAllowed"]
+
+log = logging.getLogger(__name__)
+
+_STATUS = {"success": "success", "error": "error", "interrupted": "interrupted"}
+
+
+class NotAllowed(PermissionError):
+    """A user tried to act on someone else's job."""
+
+
+class JobService:
+    """Submit, follow, record and cancel jobs on one ComfyUI server."""
+
+    def __init__(self, comfy: Comfy, store: JobStore, *, admins: Iterable[str] = ()) -> None:
+        self.comfy = comfy
+        self.store = store
+        self.admins = frozenset(admins)
+        self._lock = threading.Lock()
+        self._live: dict[str, Job] = {}  # job_id -> Job while this process follows it
+        self._job_ids: dict[str, str] = {}  # prompt_id -> job_id
+
+    @staticmethod
+    def hooks_for(store: JobStore):
+        """The ``save_outputs`` hook to pass to ``Comfy(...)`` so outputs land in ``store``."""
+
+        def save_outputs(job: Job, node: str, images: list[OutputImage]) -> list[OutputImage]:
+            record = store.by_prompt_id(job.prompt_id)
+            if record is None:  # a job of no record (a plain Comfy user): leave as is
+                return images
+            saved = []
+            for image in images:
+                stored = store.add_output(record.job_id, image.data, image.filename, node=node, kind=image.type)
+                saved.append(OutputImage(image.filename, image.subfolder, image.type, image.data, stored.path))
+            return saved
+
+        return save_outputs
+
+    def is_admin(self, user: str | None) -> bool:
+        return bool(user) and user in self.admins
+
+    # -- submitting and following ------------------------------------------------------
+
+    def submit(
+        self,
+        *,
+        owner: str,
+        template: str,
+        values: dict,
+        prompt: dict,
+        kind: str = "txt2img",
+        client: str = "web",
+        extra_data: dict | None = None,
+        front: bool = False,
+    ) -> tuple[JobRecord, Job]:
+        """Record, then queue; raises what ``Comfy.submit`` raises (the record says why)."""
+        prompt_id = str(uuid.uuid4())
+        record = self.store.create(
+            owner=owner, template=template, values=values, prompt=prompt,
+            server=self.comfy.url, prompt_id=prompt_id, kind=kind, client=client,
+        )  # fmt: skip
+        try:
+            job = self.comfy.submit(prompt, extra_data=extra_data, front=front, prompt_id=prompt_id)
+        except ComfyError as e:
+            self.store.update_status(record.job_id, "error", error=str(e))
+            raise
+        self._follow(record.job_id, job)
+        return record, job
+
+    def _follow(self, job_id: str, job: Job) -> None:
+        with self._lock:
+            self._live[job_id] = job
+            self._job_ids[job.prompt_id] = job_id
+        threading.Thread(target=self._record, args=(job_id, job), name=f"follow-{job_id}", daemon=True).start()
+
+    def _record(self, job_id: str, job: Job) -> None:
+        """Write the job's story to the store (runs on its own thread)."""
+        try:
+            for update in job.updates():
+                if isinstance(update, Started):
+                    self.store.update_status(job_id, "running")
+                elif isinstance(update, Finished):
+                    status = "lost" if isinstance(update.error, JobLost) else _STATUS[update.status]
+                    detail = {"node_id": getattr(update.error, "node_id", None)} if update.error else None
+                    self.store.update_status(job_id, status, error=str(update.error or "") or None, detail=detail)
+        except Exception:  # the follower must never die silently with the job unrecorded
+            log.exception("recording job %s failed", job_id)
+            self.store.update_status(job_id, "error", error="The app failed to record this job")
+        finally:
+            with self._lock:
+                self._live.pop(job_id, None)
+                self._job_ids.pop(job.prompt_id, None)
+
+    def resume(self) -> list[JobRecord]:
+        """Follow again the jobs this server had when the app last stopped."""
+        resumed = []
+        for record in self.store.unfinished(server=self.comfy.url):
+            if record.job_id in self._live:
+                continue
+            self._follow(record.job_id, self.comfy.adopt(record.prompt_id, record.prompt))
+            resumed.append(record)
+        return resumed
+
+    # -- reading ---------------------------------------------------------------------
+
+    def live(self, job_id: str) -> Job | None:
+        """The running Job behind a record, to reattach a page to it."""
+        with self._lock:
+            return self._live.get(job_id)
+
+    def visible(self, record: JobRecord | None, user: str) -> bool:
+        return record is not None and (record.owner == user or self.is_admin(user))
+
+    def get(self, job_id: str, *, user: str) -> JobRecord | None:
+        record = self.store.get(job_id)
+        return record if self.visible(record, user) else None
+
+    def list(self, *, user: str, everyone: bool = False, **kwargs: Any) -> list[JobRecord]:
+        """The user's jobs; an admin may ask for everyone's."""
+        owner = None if everyone and self.is_admin(user) else user
+        return self.store.list(owner=owner, **kwargs)
+
+    # -- acting ----------------------------------------------------------------------
+
+    def cancel(self, job_id: str, *, user: str) -> bool:
+        """Interrupt (running) or dequeue (waiting) a job; only its owner or an admin may."""
+        record = self.store.get(job_id)
+        if record is None:
+            return False
+        if not self.visible(record, user):
+            raise NotAllowed("This job belongs to someone else")
+        job = self.live(job_id)
+        if job is None or job.done:
+            return False
+        job.interrupt()
+        return True
+
+    def delete(self, job_id: str, *, user: str) -> bool:
+        record = self.store.get(job_id)
+        if record is None:
+            return False
+        if not self.visible(record, user):
+            raise NotAllowed("This job belongs to someone else")
+        if not record.done:
+            self.cancel(job_id, user=user)
+        return self.store.delete(job_id)
