@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import Comfy, ComfyError
 
-__all__ = ["AppContext", "ServerInfo", "TabHandles"]
+__all__ = ["AppContext", "ServerInfo", "TabHandles", "current_user"]
 
 
 class ServerInfo:
@@ -65,6 +65,16 @@ class AppContext:
     output_dir: Path
     server: ServerInfo
     lang: Any  # gr.State holding this browser tab's language code ("en", "zh-CN")
+    jobs: Any = None  # the JobService: submit/list/cancel jobs of a user (see service.py)
+    browser_id: Any = None  # gr.BrowserState: a random id kept in this browser (the user when auth is off)
+
+
+def current_user(request: Any, browser_id: str | None) -> str:
+    """Who is asking: the Gradio auth user when auth is on, else this browser's own id."""
+    username = getattr(request, "username", None) if request is not None else None
+    if username:
+        return f"user:{username}"
+    return f"browser:{browser_id}" if browser_id else "anonymous"
 
 
 @dataclass
