@@ -147,11 +147,23 @@ def _describe_input_error(err: dict) -> str:
                    details=_one_line(err.get("details"), 200))
 
 
-def describe_problem(problem) -> str:
-    """A ``comfy_ui_app.check.Problem`` (local check or mapped rejection) in words."""
+def describe_problem(problem, *, name_first: bool = False) -> str:
+    """A ``comfy_ui_app.check.Problem`` (local check or mapped rejection) in words.
+
+    ``name_first`` (the command line): a problem with a field starts with the field's
+    exact name, the one ``--set`` takes: ``"steps: must be at least 1, not 0"``.
+    """
     kind = getattr(problem, "kind", "") or ""
     input_name = getattr(problem, "input_name", None)
     field = getattr(problem, "field", None)
+    if name_first and field:
+        about = _about_field(kind, input_name, getattr(problem, "value", None), getattr(problem, "limit", None),
+                             _one_line(getattr(problem, "detail", ""), 200))
+        if about:
+            return f"{field}: {about}"
+    if kind == "custom_validation_failed" and _missing_image(getattr(problem, "detail", "")):
+        text = _about_field(kind, input_name, None, None, _one_line(getattr(problem, "detail", ""), 200))
+        return f"{field or _input_word(input_name)}: {text}"
     word = field.replace("_", " ") if field else _input_word(input_name)
     if field in _FIELD_WORDS:
         word = _FIELD_WORDS[field]
@@ -166,12 +178,64 @@ def describe_problem(problem) -> str:
                    limit=limit, expected_type=expected, message="",
                    details=_one_line(getattr(problem, "detail", ""), 200))
     node_id, class_type = getattr(problem, "node_id", None), getattr(problem, "class_type", None)
+    if kind == "bad_linked_input" and input_name and isinstance(value, list):
+        text = _broken_link(word, value, limit)
     if kind == "missing_node_type" and class_type:
         text = f"the node type '{class_type}' is not installed on the server"
         return f"Node {node_id}: {text}" if node_id else text[0].upper() + text[1:]
     if node_id:
         return f"Node {node_id}" + (f" ({class_type})" if class_type else "") + f": {text}"
     return text[0].upper() + text[1:] if text else text
+
+
+_INVALID_IMAGE = re.compile(r"Invalid image file: (.+)$")
+
+
+def _missing_image(detail: object) -> str | None:
+    """The file name in LoadImage's "Invalid image file: NAME" refusal, if that is what it is."""
+    match = _INVALID_IMAGE.search(_one_line(detail, 400))
+    return match.group(1).strip() if match else None
+
+
+def _broken_link(word: str, link: list, outputs) -> str:
+    if len(link) != 2 or not isinstance(link[0], str) or not isinstance(link[1], int):
+        return f"input '{word}' has a malformed link {link} (it must be [\"node id\", output number])"
+    if isinstance(outputs, (list, tuple)):
+        count = f"{len(outputs)} output" + "s" * (len(outputs) != 1)
+        return f"input '{word}' is linked to output {link[1]} of node {link[0]}, which has only {count}"
+    return f"input '{word}' is linked to node {link[0]}, which is not in the workflow"
+
+
+def _shown(value) -> str:
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def _about_field(kind: str, input_name: str | None, value, limit, detail: str) -> str | None:
+    """What is wrong with a field's value, without naming the field (it is named first)."""
+    not_value = f", not {_shown(value)}" if value is not None else ""
+    if kind == "value_smaller_than_min" and limit is not None:
+        return f"must be at least {limit}{not_value}"
+    if kind == "value_bigger_than_max" and limit is not None:
+        return f"must be at most {limit}{not_value}"
+    if kind == "invalid_input_type":
+        return f"must be {_TYPE_WORDS.get(str(limit), 'a different kind of value')}{not_value}"
+    if kind == "value_not_in_list":
+        what = "that checkpoint" if value is None else _shown(value)
+        text = (f"{what} is not installed on the server" if input_name == "ckpt_name"
+                else f"{what} is not one of the allowed values")
+        if isinstance(limit, (list, tuple)) and limit:
+            shown = ", ".join(str(c) for c in limit[:6])
+            text += f" (choose from: {shown}" + (f" and {len(limit) - 6} more)" if len(limit) > 6 else ")")
+        return text
+    if kind == "custom_validation_failed":
+        missing = _missing_image(detail)
+        if missing:
+            return f"there is no image '{missing}' in ComfyUI's input folder (upload it first)"
+        text = re.sub(r"^Custom validation failed for node\s*", "", detail)
+        return re.sub(rf"^{re.escape(input_name or '')}\s*-\s*", "", text) or "the server refused this value"
+    if kind == "required_input_missing":
+        return "is missing"
+    return None
 
 
 _FIELD_WORDS = {"prompt": "Prompt", "negative": "Negative prompt", "seed": "Seed", "steps": "Steps",

@@ -24,6 +24,7 @@ __all__ = [
     "workflow_defaults",
     "apply_values",
     "find_fields",
+    "choose_checkpoint",
 ]
 
 SEED_MAX = 0xFFFFFFFFFFFFFFFF  # KSampler's seed range in ComfyUI's object_info
@@ -143,3 +144,15 @@ def apply_values(
             if isinstance(value, str) and PLACEHOLDER.search(value):
                 node["inputs"][input_name] = _fill_placeholders(value, texts)
     return filled
+
+
+def choose_checkpoint(current: str | None, available: list[str] | tuple[str, ...]) -> str | None:
+    """Keep ``current`` if the server has it, else the first one the server lists.
+
+    None when the server lists none (then leave the workflow as it is). Used by the
+    command line and the web page.
+    """
+    available = list(available or [])
+    if current in available:
+        return current
+    return available[0] if available else None
