@@ -54,6 +54,10 @@ class Comfy:
         self.url = self.client.base_url
         self.client_id = self.client.client_id
         self.queue_remaining: int | None = None
+        # Bumped on every ``status`` event and (re)connect: pages showing the queue re-ask
+        # ``/queue`` only when it changed (see ``status_version`` / ``wait_status_change``).
+        self._status_version = 0
+        self._status_changed = threading.Condition()
         self._poll_interval = poll_interval
         self._stall_after = stall_after
         self._give_up_after = give_up_after
@@ -153,6 +157,42 @@ class Comfy:
         self._wake.set()
         return job
 
+    def move_to_front(self, job: Job, *, prompt_id: str | None = None,
+                      before_submit: Callable[[str, str], None] | None = None) -> bool:
+        """Make a waiting job run next; False if it is not waiting (running, done, unknown).
+
+        ComfyUI cannot reorder its queue, so the prompt is taken out and queued again with
+        ``front`` under a new prompt_id (``prompt_id``, else a new one); the same ``job``
+        follows it. ``before_submit(old_id, new_id)`` runs once the old entry is surely gone
+        and before the new one is sent (the job store re-keys its record there).
+        """
+        old_id = job.prompt_id
+        item = next((i for i in self.client.get_queue()["queue_pending"] if i[1] == old_id), None)
+        if item is None or job.done:
+            return False
+        self.client.delete_from_queue([old_id])
+        queue = self.client.get_queue()
+        if any(i[1] == old_id for i in queue["queue_running"] + queue["queue_pending"]) \
+                or self.client.get_history_item(old_id):
+            return False  # the worker took it meanwhile: it runs now anyway
+        new_id = prompt_id or str(uuid.uuid4())
+        if before_submit is not None:
+            before_submit(old_id, new_id)
+        with self._lock:
+            self._jobs.pop(old_id, None)
+            job.prompt_id, job.last_event, job.missing_checks = new_id, time.monotonic(), 0
+            self._jobs[new_id] = job
+        extra_data = {k: v for k, v in (item[3] or {}).items() if k != "client_id"}
+        try:
+            answer = self.client.queue_prompt(item[2], prompt_id=new_id, extra_data=extra_data, front=True)
+        except ComfyError as e:
+            job._finish("error", e)  # it is out of the queue now: say so rather than wait
+            raise
+        job.number = answer.get("number")
+        self._queue_moved.set()
+        self._wake.set()
+        return True
+
     def jobs(self) -> list[Job]:
         """Jobs of this process that have not finished yet."""
         with self._lock:
@@ -182,7 +222,24 @@ class Comfy:
 
     # -- events (reader thread) ------------------------------------------------------
 
+    def _bump_status(self) -> None:
+        with self._status_changed:
+            self._status_version += 1
+            self._status_changed.notify_all()
+
+    @property
+    def status_version(self) -> int:
+        """A counter bumped on every ``status`` event (the queue moved) and on (re)connect."""
+        return self._status_version
+
+    def wait_status_change(self, since: int, timeout: float | None = None) -> int:
+        """Wait until ``status_version`` differs from ``since`` (or ``timeout``); return it."""
+        with self._status_changed:
+            self._status_changed.wait_for(lambda: self._status_version != since, timeout)
+            return self._status_version
+
     def _on_connect(self) -> None:
+        self._bump_status()
         self._unreachable_since = None
         self._recheck_all.set()
         self._wake.set()
@@ -198,6 +255,7 @@ class Comfy:
         if event.type == "status":
             remaining = ((event.data.get("status") or {}).get("exec_info") or {}).get("queue_remaining")
             self.queue_remaining = remaining
+            self._bump_status()
             self._queue_moved.set()
             self._wake.set()
             return

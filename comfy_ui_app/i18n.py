@@ -34,7 +34,7 @@ def pick_language(preferred: str | None) -> str:
     ``"zh-CN"``; anything else (or nothing) gives English.
     """
     for part in (preferred or "").split(","):
-        tag = part.split(";")[0].strip().lower()
+        tag = part.split(";")[0].strip().lower().replace("_", "-")  # "zh_CN" from some systems
         if tag in ("zh", "zh-cn", "zh-sg", "zh-hans") or tag.startswith("zh-hans"):
             return "zh-CN"
         if tag.startswith("en"):

@@ -165,6 +165,53 @@ class JobService:
         job.interrupt()
         return True
 
+    def cancel_prompt(self, prompt_id: str, *, user: str) -> bool:
+        """Stop a prompt seen in ComfyUI's queue: a recorded job (its owner or an admin), or,
+        for an admin only, one submitted from elsewhere (or by another process of the app)."""
+        record = self.store.by_prompt_id(prompt_id)
+        if record is not None and self.live(record.job_id) is not None:
+            return self.cancel(record.job_id, user=user)
+        if not (self.is_admin(user) or (record is not None and record.owner == user)):
+            raise NotAllowed("This job belongs to someone else")
+        self.comfy.client.delete_from_queue([prompt_id])  # if it waits
+        self.comfy.client.interrupt(prompt_id)  # if it runs (ignored otherwise)
+        return True
+
+    def clear_queue(self, *, user: str) -> int:
+        """Take every waiting prompt out of ComfyUI's queue (admin only); returns how many."""
+        if not self.is_admin(user):
+            raise NotAllowed("Only an admin may clear the queue")
+        pending = [item[1] for item in self.comfy.client.get_queue()["queue_pending"]]
+        for prompt_id in pending:  # ours first, so that they end as "interrupted", not "lost"
+            record = self.store.by_prompt_id(prompt_id)
+            job = self.live(record.job_id) if record is not None else None
+            if job is not None and not job.done:
+                job.interrupt()
+        self.comfy.client.clear_queue()
+        return len(pending)
+
+    def move_to_front(self, job_id: str, *, user: str) -> bool:
+        """Make a waiting job run next (its owner or an admin); False if it is not waiting.
+
+        The prompt is queued again under a new prompt_id (ComfyUI cannot reorder): the
+        record keeps its job_id, gets the new prompt_id and a timeline entry."""
+        record = self.store.get(job_id)
+        if record is None:
+            return False
+        if not self.visible(record, user):
+            raise NotAllowed("This job belongs to someone else")
+        job = self.live(job_id)
+        if job is None or job.done:
+            return False
+
+        def rekey(old_id: str, new_id: str) -> None:
+            self.store.set_prompt_id(job_id, new_id, detail={"moved_to_front": True, "previous_prompt_id": old_id})
+            with self._lock:
+                self._job_ids.pop(old_id, None)
+                self._job_ids[new_id] = job_id
+
+        return self.comfy.move_to_front(job, before_submit=rekey)
+
     def delete(self, job_id: str, *, user: str) -> bool:
         record = self.store.get(job_id)
         if record is None:

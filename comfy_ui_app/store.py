@@ -185,6 +185,20 @@ class JobStore:
                 (status, error, json.dumps(timeline), status == "running", now, status in TERMINAL, now, job_id))
         return True
 
+    def set_prompt_id(self, job_id: str, prompt_id: str, *, detail: dict | None = None) -> bool:
+        """Re-key a job that was queued again under a new prompt_id (moved to the front).
+
+        The status stays; the timeline gets one more entry of the same status with ``detail``."""
+        now = time.time()
+        with self._transaction() as db:
+            row = db.execute("SELECT status, timeline_json FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row is None:
+                return False
+            timeline = json.loads(row[1]) + [{"status": row[0], "at": now, "detail": detail}]
+            db.execute("UPDATE jobs SET prompt_id = ?, timeline_json = ? WHERE job_id = ?",
+                       (prompt_id, json.dumps(timeline), job_id))
+        return True
+
     def add_output(self, job_id: str, src_bytes: bytes, filename: str, *, node: str = "",
                    kind: str = "output") -> OutputFile:
         """Write ``src_bytes`` to ``outputs/<job_id>/<safe name>`` and record it.

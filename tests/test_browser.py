@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,6 +16,7 @@ pytestmark = [
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 20_000
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +95,126 @@ def test_interrupt_button_stops_the_job(make_comfy_server, launch_app, page):
         time.sleep(0.1)
     assert history[prompt_id]["status"]["status_str"] != "success"
     expect(page.locator("#txt2img-gallery img")).to_have_count(0)
+
+
+@pytest.fixture
+def launch_custom(tmp_path):
+    """A page with just the "Custom workflow" tab (independent of how build_app wires tabs)."""
+    import gradio as gr
+
+    from comfy_ui_app import Comfy
+    from comfy_ui_app.ui import custom
+    from comfy_ui_app.ui.context import AppContext, ServerInfo
+
+    started = []
+
+    def launch(comfy_url):
+        out = tmp_path / "custom-outputs"
+        out.mkdir()
+        comfy = Comfy(comfy_url).start()
+        with gr.Blocks() as demo:
+            ctx = AppContext(comfy, REPO / "workflows", out, ServerInfo(comfy), gr.State("en"))
+            with gr.Tabs():
+                custom.build_tab(ctx)
+        demo.queue(default_concurrency_limit=None)
+        started.append((demo, comfy))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port,
+                                allowed_paths=[str(out)], quiet=True)
+        return SimpleNamespace(url=url, output_dir=out)
+
+    yield launch
+    for demo, comfy in started:
+        demo.close()
+        comfy.close()
+
+
+def _set_slider(scope, label, value):
+    box = scope.get_by_label(f"number input for {label}", exact=True)
+    box.fill(value)
+    box.press("Enter")
+
+
+def _upload_workflow(page, path):
+    page.get_by_role("tab", name="Custom workflow").click()
+    with page.expect_file_chooser() as chooser:
+        page.locator("#custom-upload").click()
+    chooser.value.set_files(str(path))
+
+
+def test_custom_workflow_upload_renders_its_form_and_runs(comfy_server, launch_custom, page, tmp_path):
+    from playwright.sync_api import expect
+
+    app = launch_custom(comfy_server.url)
+    page.goto(app.url)
+    tab = page.locator("#custom-tab")
+    # A file that is not a workflow: a plain sentence, no form.
+    bad = tmp_path / "broken.json"
+    bad.write_text("{ this is not json")
+    _upload_workflow(page, bad)
+    expect(page.locator("#custom-load-message")).to_contain_text("not valid JSON")
+    expect(tab.locator("#custom-generate")).to_have_count(0)
+    # An API-format workflow: its fields become a form, with the rest under "Advanced".
+    api = tmp_path / "mine.json"
+    api.write_text((REPO / "workflows" / "txt2img.json").read_text())
+    _upload_workflow(page, api)
+    expect(page.locator("#custom-load-message")).to_contain_text("Loaded mine.json")
+    expect(tab.get_by_label("Prompt", exact=True)).to_be_visible()
+    tab.get_by_label("Prompt", exact=True).fill("a custom fox")
+    for label, value in (("Steps", "3"), ("Width", "64"), ("Height", "64")):
+        _set_slider(tab, label, value)
+    tab.locator("#custom-generate").click()
+    expect(tab.locator("#custom-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+    sent = comfy_server.received_prompts[-1]["prompt"]
+    assert sent["6"]["inputs"]["text"] == "a custom fox" and sent["3"]["inputs"]["steps"] == 3
+    assert sent["4"]["inputs"]["ckpt_name"] == "tiny-sd15-random.safetensors"
+    # A broken file afterwards keeps the form that was there.
+    _upload_workflow(page, bad)
+    expect(page.locator("#custom-load-message")).to_contain_text("not valid JSON")
+    expect(tab.locator("#custom-generate")).to_have_count(1)
+
+
+def test_ui_format_workflow_is_converted_and_saved_in_the_png(comfy_server, launch_custom, page):
+    from playwright.sync_api import expect
+    from PIL import Image
+
+    app = launch_custom(comfy_server.url)
+    page.goto(app.url)
+    _upload_workflow(page, REPO / "tests" / "fixtures" / "ui_workflows" / "default_txt2img.json")
+    expect(page.locator("#custom-load-message")).to_contain_text("Loaded default_txt2img.json")
+    tab = page.locator("#custom-tab")
+    _set_slider(tab, "Steps", "2")
+    _set_slider(tab, "Width", "64")
+    _set_slider(tab, "Height", "64")
+    tab.locator("#custom-generate").click()
+    expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+    body = comfy_server.received_prompts[-1]
+    assert any(n["class_type"] == "KSampler" and n["inputs"]["steps"] == 2 for n in body["prompt"].values())
+    assert body["extra_data"]["extra_pnginfo"]["workflow"]["nodes"]  # the editor graph, for the PNG
+    (saved,) = app.output_dir.glob("*/*.png")
+    with Image.open(saved) as img:
+        assert {"prompt", "workflow", "parameters"} <= set(img.text)
+
+
+def test_phone_width_has_one_column_and_no_horizontal_scroll(comfy_server, launch_app, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    app = launch_app(comfy_server.url)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app.url)
+        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # the gallery comes below the controls, not beside them
+        generate = page.get_by_role("button", name="Generate").first.bounding_box()
+        gallery = page.locator("#txt2img-gallery").bounding_box()
+        assert gallery["y"] > generate["y"] + generate["height"]
+        assert gallery["x"] < 60 and gallery["width"] > 300
+    finally:
+        context.close()

@@ -1,22 +1,47 @@
-"""The Gradio app through gradio_client, end to end against the bundled test server."""
+"""The Gradio app through gradio_client, end to end against the bundled test server.
+
+``/generate`` takes "Random seed", "Batch count", then one input per template field
+(prompt, negative, checkpoint, seed, width, height, steps, cfg, sampler, scheduler,
+batch size, then the Advanced ones). Tests address them by label, so a new field does
+not shift every call. Outputs: progress, preview, gallery, message, seed, then one
+error slot per field in the same order as the field inputs.
+"""
 from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
-import pytest
 import requests
 from gradio_client import Client
 from PIL import Image
 
 CKPT = "tiny-sd15-random.safetensors"
+FIRST_FIELD = 2      # inputs before the fields: Random seed, Batch count
+FIRST_ERROR = 5      # outputs before the error slots
 
 
-def generate(client: Client, *, prompt="a red fox", checkpoint=CKPT, steps=4, size=64, seed=-1,
-             random_seed=True):
-    return client.submit(prompt, "blurry", seed, random_seed, steps, 7, size, size, checkpoint,
-                         api_name="/generate")
+def params_of(client: Client) -> list[dict]:
+    api = client.view_api(print_info=False, return_format="dict")
+    return api["named_endpoints"]["/generate"]["parameters"]
+
+
+def generate(client: Client, values: dict | None = None, **short):
+    """Submit /generate with the page's defaults, overridden by label (``{"Steps": 4}``)."""
+    wanted = {"Prompt": "a red fox", "Negative prompt": "blurry", "Checkpoint": CKPT, "Steps": 4,
+              "Width": 64, "Height": 64, "Seed": -1, "Random seed": True, "CFG": 7}
+    wanted.update(values or {})
+    wanted.update(short)
+    params = params_of(client)
+    unknown = set(wanted) - {p["label"] for p in params}
+    assert not unknown, f"no such inputs: {unknown}"
+    args = [wanted.get(p["label"], p.get("parameter_default")) for p in params]
+    return client.submit(*args, api_name="/generate")
+
+
+def error_slot(client: Client, outputs, label: str) -> str:
+    labels = [p["label"] for p in params_of(client)]
+    slot = outputs[FIRST_ERROR + labels.index(label) - FIRST_FIELD]
+    return slot if isinstance(slot, str) else (slot or {}).get("value") or ""
 
 
 def outputs_of(job, timeout=60):
@@ -45,25 +70,47 @@ def test_generate_streams_progress_preview_and_png(make_comfy_server, launch_app
     assert previews, "no preview image was streamed"
     with Image.open(previews[0]) as img:
         assert img.format in ("JPEG", "PNG", "WEBP")
-    progress, _preview, gallery, message, seed = outs[-1]
+    progress, _preview, gallery, message, seed = outs[-1][:5]
     assert "Done" in progress and message.startswith("Done: 1 image")
     assert isinstance(seed, (int, float)) and seed >= 0
     assert len(gallery) == 1
     with Image.open(image_path(gallery[0])) as img:
         assert img.format == "PNG" and img.size == (64, 64)
+        text = dict(img.text)
     saved = list(app.output_dir.glob("*/*.png"))  # output_dir/<job id>/<file>.png
     assert len(saved) == 1
     assert saved[0].parent.name == comfy_server.received_prompts[-1]["prompt_id"]
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["6"]["inputs"]["text"] == "a red fox" and sent["7"]["inputs"]["text"] == "blurry"
     assert sent["5"]["inputs"]["width"] == 64 and sent["3"]["inputs"]["seed"] == seed
+    # ComfyUI's own chunk is kept, and an AUTOMATIC1111-style one is added
+    assert '"KSampler"' in text["prompt"]
+    assert text["parameters"] == (f"a red fox\nNegative prompt: blurry\nSteps: 4, Sampler: euler, Schedule type: "
+                                  f"normal, CFG scale: 7, Seed: {int(seed)}, Size: 64x64, Model: {CKPT}")
+
+
+def test_every_field_reaches_the_prompt(comfy_server, launch_app):
+    client = Client(launch_app(comfy_server.url).url, verbose=False)
+    outs = outputs_of(generate(client, {
+        "Prompt": "p", "Negative prompt": "n", "Seed": 77, "Random seed": False, "Steps": 3, "CFG": 5.5,
+        "Width": 128, "Height": 96, "Sampler": "heun", "Scheduler": "karras", "Batch size": 2,
+        "Denoise": 0.9, "File name prefix": "mine"}))
+    assert outs[-1][3] == "Done: 2 image(s) saved.", outs[-1]
+    sent = comfy_server.received_prompts[-1]["prompt"]
+    assert sent["3"]["inputs"] == {**sent["3"]["inputs"], "seed": 77, "steps": 3, "cfg": 5.5,
+                                   "sampler_name": "heun", "scheduler": "karras", "denoise": 0.9}
+    assert sent["5"]["inputs"] == {"width": 128, "height": 96, "batch_size": 2}
+    assert sent["6"]["inputs"]["text"] == "p" and sent["7"]["inputs"]["text"] == "n"
+    assert sent["4"]["inputs"]["ckpt_name"] == CKPT and sent["9"]["inputs"]["filename_prefix"] == "mine"
+    assert all(p["label"] != "Model" for p in params_of(client))  # nothing unexpected in the form
 
 
 def test_fixed_seed_and_default_checkpoint(comfy_server, launch_app):
     client = Client(launch_app(comfy_server.url).url, verbose=False)
     # No checkpoint chosen (page never loaded): the server's first one is used,
     # not the template's v1-5 one the server lacks. Width is snapped to a multiple of 8.
-    outs = outputs_of(client.submit("a cat", "", 1234, False, 2, 5, 70, 64, None, api_name="/generate"))
+    outs = outputs_of(generate(client, {"Prompt": "a cat", "Seed": 1234, "Random seed": False, "Steps": 2,
+                                        "Width": 70, "Checkpoint": None}))
     assert outs[-1][3].startswith("Done"), outs[-1]
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["4"]["inputs"]["ckpt_name"] == CKPT
@@ -71,13 +118,43 @@ def test_fixed_seed_and_default_checkpoint(comfy_server, launch_app):
     assert sent["5"]["inputs"]["width"] == 72
 
 
-def test_rejected_prompt_gives_plain_message(comfy_server, launch_app):
+def test_batch_count_runs_that_many_jobs(comfy_server, launch_app):
+    app = launch_app(comfy_server.url)
+    client = Client(app.url, verbose=False)
+    outs = outputs_of(generate(client, {"Batch count": 3, "Seed": 500, "Random seed": False}))
+    assert outs[-1][3] == "Done: 3 image(s) saved." and len(outs[-1][2]) == 3
+    sent = comfy_server.received_prompts[-3:]
+    assert len(comfy_server.received_prompts) == 3
+    assert [p["prompt"]["3"]["inputs"]["seed"] for p in sent] == [500, 501, 502]
+    assert {p.parent.name for p in app.output_dir.glob("*/*.png")} == {p["prompt_id"] for p in sent}
+
+
+def test_reuse_last_seed(comfy_server, launch_app):
     client = Client(launch_app(comfy_server.url).url, verbose=False)
-    outs = outputs_of(generate(client, checkpoint="nope.safetensors"))
+    first = outputs_of(generate(client))[-1][4]
+    assert first >= 0
+    seed, random_seed = client.predict(api_name="/reuse_seed")
+    assert seed == first and random_seed is False
+    outputs_of(generate(client, {"Seed": seed, "Random seed": random_seed}))
+    seeds = [p["prompt"]["3"]["inputs"]["seed"] for p in comfy_server.received_prompts]
+    assert seeds == [first, first]
+
+
+def test_rejected_value_is_named_next_to_its_field(comfy_server, launch_app):
+    client = Client(launch_app(comfy_server.url).url, verbose=False)
+    # (sliders already refuse out-of-range numbers in the browser; dropdowns take any text)
+    outs = outputs_of(generate(client, {"Checkpoint": "nope.safetensors", "Sampler": "warp-drive"}))
     message = outs[-1][3]
-    assert "ComfyUI rejected the request" in message
-    assert "checkpoint 'nope.safetensors' is not installed on the server" in message
+    assert "checkpoint 'nope.safetensors' is not installed on the server" in message.lower()
+    assert "sampler 'warp-drive' is not one of the allowed values" in message.lower()
     assert "Traceback" not in message and outs[-1][2] == []
+    assert "'nope.safetensors' is not installed" in error_slot(client, outs[-1], "Checkpoint")
+    assert "'warp-drive' is not one of the allowed values" in error_slot(client, outs[-1], "Sampler")
+    assert error_slot(client, outs[-1], "Prompt") == ""
+    assert comfy_server.received_prompts == []  # refused before sending
+    # the next good run clears the slots
+    outs = outputs_of(generate(client))
+    assert error_slot(client, outs[-1], "Checkpoint") == "" and outs[-1][3].startswith("Done")
 
 
 def test_execution_error_gives_plain_message(comfy_server, launch_app):
@@ -112,10 +189,13 @@ def test_interrupt_stops_only_this_users_job(make_comfy_server, launch_app):
     server = make_comfy_server(step_time=0.05)
     app = launch_app(server.url)
     mine, other = Client(app.url, verbose=False), Client(app.url, verbose=False)
-    my_job = generate(mine, prompt="mine", steps=60)
+    my_job = generate(mine, Prompt="mine", Steps=60)
     assert _wait_for(lambda: any("step" in (o[0] or "") for o in my_job.outputs())), "never started"
-    other_job = generate(other, prompt="other", steps=3)   # queued behind mine
+    other_job = generate(other, Prompt="other", Steps=3)   # queued behind mine
     assert _wait_for(lambda: len(server.received_prompts) == 2)
+    # the waiting job shows its place in the line
+    assert _wait_for(lambda: any("position 1 in line" in (o[0] or "") for o in other_job.outputs())), \
+        [o[0] for o in other_job.outputs()]
     my_job.cancel()
     # Mine is interrupted on the server long before its 60 steps (3 s) are done ...
     my_id = next(p["prompt_id"] for p in server.received_prompts if p["prompt"]["6"]["inputs"]["text"] == "mine")

@@ -1,11 +1,13 @@
-"""The Text-to-image handlers with a scripted fake server (fast, no network, no browser)."""
+"""The shared job runner (ui/runner.py) with a scripted fake server: fast, no network, no browser."""
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
@@ -18,27 +20,38 @@ from comfy_ui_app import (
     OutputImage,
     Preview,
     Progress,
+    PromptRejected,
     Queued,
     ServerUnreachable,
     Started,
+    load_workflow,
 )
-from comfy_ui_app.ui.txt2img import Txt2Img, pick_seed, snap8
+from comfy_ui_app.fields import discover
+from comfy_ui_app.pnginfo import text_chunks
+from comfy_ui_app.ui.runner import RunRequest, run
 
 REPO = Path(__file__).resolve().parents[1]
+OBJECT_INFO = json.loads((REPO / "tests" / "fixtures" / "comfyui" / "object_info.json").read_text())
+CKPT = "tiny-sd15-random.safetensors"  # the only checkpoint in the recorded object_info
 
 
-def png_bytes(size=(64, 64), fmt="PNG") -> bytes:
+def png_bytes(size=(64, 64), fmt="PNG", text=None) -> bytes:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(key, value)
     buf = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buf, fmt)
+    Image.new("RGB", size, (200, 30, 30)).save(buf, fmt, **({"pnginfo": info} if fmt == "PNG" else {}))
     return buf.getvalue()
 
 
 class FakeJob:
-    def __init__(self, script, delay=0.0, block=None):
-        self.prompt_id = "job-1"
+    def __init__(self, script, delay=0.0, block=False, prompt_id="job-1"):
+        self.prompt_id = prompt_id
         self.script = script
         self.delay = delay
-        self.block = block            # threading.Event the script waits on before the end
+        self.block = block            # wait for interrupt() before the end
         self.interrupted = threading.Event()
 
     def updates(self, timeout=None):
@@ -46,7 +59,7 @@ class FakeJob:
             if self.delay:
                 time.sleep(self.delay)
             yield item
-        if self.block is not None:
+        if self.block:
             self.interrupted.wait(10)
             yield Finished("interrupted", (), None)
 
@@ -54,112 +67,190 @@ class FakeJob:
         self.interrupted.set()
 
 
-class FakeClient:
-    def __init__(self, names):
-        self.names = names
-
-    def models(self, folder):
-        assert folder == "checkpoints"
-        return list(self.names)
-
-
 class FakeComfy:
     url = "http://fake:8188"
 
-    def __init__(self, job=None, submit_error=None, names=("tiny.safetensors",)):
-        self.job, self.submit_error = job, submit_error
-        self.client = FakeClient(names)
-        self.submitted = []
+    def __init__(self, jobs=(), submit_error=None):
+        self.jobs, self.submit_error = list(jobs), submit_error
+        self.submitted, self.extra = [], []
+        self.client = SimpleNamespace(upload_image=self.upload_image, uploads=[])
 
-    def submit(self, prompt, **kw):
+    def upload_image(self, data, filename, **kw):
+        self.client.uploads.append((filename, len(data)))
+        return {"name": "up_" + filename, "subfolder": "", "type": "input"}
+
+    def submit(self, prompt, extra_data=None, **kw):
         if self.submit_error:
             raise self.submit_error
         self.submitted.append(prompt)
-        return self.job
+        self.extra.append(extra_data)
+        return self.jobs.pop(0)
 
 
-def run(handler, args=("a fox", "", -1, True, 4, 7.0, 64, 64, None), stop_after=None):
-    async def collect():
+def make_ctx(tmp_path, comfy, object_info=OBJECT_INFO):
+    server = SimpleNamespace(object_info_or_none=lambda: object_info, models=lambda folder: [CKPT])
+    return SimpleNamespace(comfy=comfy, server=server, output_dir=tmp_path, workflows_dir=REPO / "workflows")
+
+
+def txt2img_request(values=None, count=1, **kw):
+    template = load_workflow(REPO / "workflows" / "txt2img.json")
+    base = {"prompt": "a fox", "negative": "", "seed": -1, "steps": 4, "width": 64, "height": 64,
+            "checkpoint": CKPT}
+    return RunRequest(template, discover(template, OBJECT_INFO), {**base, **(values or {})}, count=count, **kw)
+
+
+def collect(ctx, request, stop_when=None):
+    async def go():
         outs = []
-        gen = handler.generate(*args)
+        gen = run(ctx, request, "en")
         async for out in gen:
             outs.append(out)
-            if stop_after is not None and len(outs) >= stop_after:
+            if stop_when is not None and stop_when(out):
                 await gen.aclose()  # what Gradio does when the user presses Interrupt
                 break
         return outs
-    return asyncio.run(collect())
+    return asyncio.run(go())
 
 
-def make(tmp_path, comfy):
-    return Txt2Img(comfy, workflow_path=REPO / "workflows" / "txt2img.json", output_dir=tmp_path)
+def success_script(name="ComfyUI_00001_.png", steps=4):
+    img = OutputImage(name, "", "output", png_bytes(text={"prompt": "{}", "workflow": "{}"}))
+    return [Queued(1), Queued(0), Started(), Executing("3", "KSampler"),
+            *[x for i in range(1, steps + 1) for x in (Progress(i, steps, "3", 0.5 * (steps - i)),
+                                                        Preview(png_bytes(fmt="JPEG"), "image/jpeg", "3"))],
+            Executing("9", "SaveImage"), Output("9", (img,)), Finished("success", (img,), None)]
 
 
-def test_success_streams_and_saves_pngs(tmp_path):
-    img = OutputImage("ComfyUI_00001_.png", "", "output", png_bytes())
-    script = [Queued(1), Queued(0), Started(), Executing("3", "KSampler"),
-              *[x for i in range(1, 5) for x in (Progress(i, 4, "3", 0.5 * (4 - i)),
-                                                 Preview(png_bytes(fmt="JPEG"), "image/jpeg", "3"))],
-              Executing("9", "SaveImage"), Output("9", (img,)), Finished("success", (img,), None)]
-    comfy = FakeComfy(FakeJob(script, delay=0.01))
-    outs = run(make(tmp_path, comfy))
-    texts = [o[0] for o in outs]
+def test_success_streams_progress_and_saves_pngs_with_parameters(tmp_path):
+    comfy = FakeComfy([FakeJob(success_script(), delay=0.01)])
+    outs = collect(make_ctx(tmp_path, comfy), txt2img_request())
+    texts = [o.progress for o in outs if o.progress]
     assert any("position 1 in line" in t for t in texts)
     assert any("KSampler (node 3)" in t and "step 2/4 · 50% · ETA 1 s" in t for t in texts), texts
-    previews = [o[1] for o in outs if isinstance(o[1], Image.Image)]
+    previews = [o.preview for o in outs if isinstance(o.preview, Image.Image)]
     assert 1 <= len(previews) < 4  # throttled, but the newest one always arrives
-    progress, _, gallery, message, seed = outs[-1]
-    assert message == "Done: 1 image(s) saved." and len(gallery) == 1
-    saved = Path(gallery[0])
-    assert saved == tmp_path / "job-1" / "ComfyUI_00001_.png" and saved.read_bytes() == img.data
-    sent = comfy.submitted[0]
-    assert sent["4"]["inputs"]["ckpt_name"] == "tiny.safetensors"  # template's one is not on the server
-    assert sent["3"]["inputs"]["seed"] == seed and 0 <= seed < 2**53
+    last = outs[-1]
+    assert last.final and last.ok and last.message == "Done: 1 image(s) saved." and len(last.gallery) == 1
+    saved = Path(last.gallery[0])
+    assert saved == tmp_path / "job-1" / "ComfyUI_00001_.png"
+    chunks = text_chunks(saved.read_bytes())
+    seed = comfy.submitted[0]["3"]["inputs"]["seed"]
+    assert chunks["prompt"] == "{}" and chunks["workflow"] == "{}"
+    assert chunks["parameters"].startswith("a fox\nSteps: 4, Sampler: euler, Schedule type: normal, CFG scale: 7, ")
+    assert f"Seed: {seed}, Size: 64x64, Model: {CKPT}" in chunks["parameters"]
+    assert last.seeds == [seed] and 0 <= seed < 2**53
+
+
+def test_batch_count_runs_jobs_in_sequence_with_consecutive_seeds(tmp_path):
+    jobs = [FakeJob(success_script(f"ComfyUI_0000{i}_.png"), prompt_id=f"job-{i}") for i in (1, 2, 3)]
+    comfy = FakeComfy(jobs)
+    outs = collect(make_ctx(tmp_path, comfy), txt2img_request({"seed": 1000}, count=3))
+    seeds = [p["3"]["inputs"]["seed"] for p in comfy.submitted]
+    assert seeds == [1000, 1001, 1002]
+    assert any("Job 2 of 3" in (o.progress or "") for o in outs)
+    assert [o for o in outs if o.final] == [outs[-1]]  # one final update, after the last job
+    assert outs[-1].message == "Done: 3 image(s) saved." and len(outs[-1].gallery) == 3
+    assert outs[-1].seeds == [1000, 1001, 1002]
+    assert {Path(p).parent.name for p in outs[-1].gallery} == {"job-1", "job-2", "job-3"}
+
+
+def test_random_seed_batch_draws_once_then_counts_up(tmp_path):
+    jobs = [FakeJob(success_script(), prompt_id=f"job-{i}") for i in (1, 2)]
+    comfy = FakeComfy(jobs)
+    collect(make_ctx(tmp_path, comfy), txt2img_request({"seed": -1}, count=2))
+    first, second = (p["3"]["inputs"]["seed"] for p in comfy.submitted)
+    assert second == first + 1 and first != -1
+
+
+def test_a_failed_job_ends_the_batch(tmp_path):
+    failed = FakeJob([Started(), Finished("error", (), JobFailed("job-1", "8", "VAEDecode", "boom\nmore"))])
+    comfy = FakeComfy([failed, FakeJob(success_script())])
+    outs = collect(make_ctx(tmp_path, comfy), txt2img_request(count=2))
+    assert len(comfy.submitted) == 1
+    assert outs[-1].message == "Failed in node 8 (VAEDecode): boom" and "Stopped" in outs[-1].progress
+    assert not outs[-1].ok
 
 
 def test_interrupt_cancels_only_the_running_job(tmp_path):
     job = FakeJob([Queued(0), Started(), Progress(1, 20, "3", None)], block=True)
-    run(make(tmp_path, FakeComfy(job)), stop_after=3)
+    outs = collect(make_ctx(tmp_path, FakeComfy([job])), txt2img_request(),
+                   stop_when=lambda out: "step 1/20" in (out.progress or ""))
+    assert not outs[-1].final
     assert job.interrupted.wait(5), "closing the handler must interrupt the job"
 
 
 def test_finished_job_is_not_interrupted(tmp_path):
     job = FakeJob([Finished("success", (), None)])
-    outs = run(make(tmp_path, FakeComfy(job)))
-    assert outs[-1][3] == "Finished, but the workflow produced no images."
+    outs = collect(make_ctx(tmp_path, FakeComfy([job])), txt2img_request())
+    assert outs[-1].message == "Finished, but the workflow produced no images."
     time.sleep(0.05)
     assert not job.interrupted.is_set()
 
 
-def test_errors_become_plain_messages(tmp_path):
-    outs = run(make(tmp_path, FakeComfy(submit_error=ServerUnreachable("http://fake:8188"))))
-    assert outs[-1][3] == "Cannot reach ComfyUI at http://fake:8188. Is it running? Retrying automatically."
-    failed = FakeJob([Started(), Finished("error", (), JobFailed("job-1", "8", "VAEDecode", "boom\nmore"))])
-    outs = run(make(tmp_path, FakeComfy(failed)))
-    assert outs[-1][3] == "Failed in node 8 (VAEDecode): boom"
-    assert "Stopped" in outs[-1][0]
+def test_unreachable_server_is_a_plain_message(tmp_path):
+    comfy = FakeComfy(submit_error=ServerUnreachable("http://fake:8188"))
+    outs = collect(make_ctx(tmp_path, comfy), txt2img_request())
+    assert outs[-1].message == "Cannot reach ComfyUI at http://fake:8188. Is it running? Retrying automatically."
+    assert outs[-1].final and outs[-1].errors == {}
 
 
-def test_missing_template_is_reported(tmp_path):
-    handler = Txt2Img(FakeComfy(), workflow_path=tmp_path / "none.json", output_dir=tmp_path)
-    outs = run(handler)
-    assert outs[-1][3].startswith("Workflow template not found")
+def test_local_check_names_the_field_and_sends_nothing(tmp_path):
+    comfy = FakeComfy([FakeJob(success_script())])
+    outs = collect(make_ctx(tmp_path, comfy), txt2img_request({"steps": 0, "checkpoint": "nope.safetensors"}))
+    assert comfy.submitted == []
+    errors = outs[-1].errors
+    assert set(errors) == {"steps", "checkpoint"}
+    assert "at least 1" in errors["steps"] and "Node" not in errors["steps"]
+    assert "nope.safetensors" in errors["checkpoint"] and "not installed" in errors["checkpoint"]
+    assert "nope.safetensors" in outs[-1].message
 
 
-def test_checkpoint_dropdown_prefers_template_else_first(tmp_path):
-    handler = make(tmp_path, FakeComfy(names=("a.safetensors", "v1-5-pruned-emaonly.safetensors")))
-    update = handler.checkpoint_update()
-    assert update.value == "v1-5-pruned-emaonly.safetensors"
-    handler = make(tmp_path, FakeComfy(names=("a.safetensors", "b.safetensors")))
-    assert handler.checkpoint_update().value == "a.safetensors"
+def test_server_rejection_is_mapped_to_the_field(tmp_path):
+    rejected = PromptRejected(
+        "http://fake/prompt", {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed"},
+        {"3": {"class_type": "KSampler", "dependent_outputs": ["9"], "errors": [{
+            "type": "value_bigger_than_max", "message": "Value bigger than max", "details": "cfg",
+            "extra_info": {"input_name": "cfg", "input_config": ["FLOAT", {"max": 5}], "received_value": 7}}]}})
+    comfy = FakeComfy(submit_error=rejected)
+    outs = collect(make_ctx(tmp_path, comfy, object_info=None), txt2img_request())  # no local check possible
+    assert outs[-1].errors == {"cfg": "CFG must be at most 5 (got 7)"}
+    assert "ComfyUI rejected the request" in outs[-1].message
 
 
-@pytest.mark.parametrize("value, expected", [(63, 64), (70, 72), (513, 512), (5000, 2048), (1, 64)])
-def test_snap8(value, expected):
-    assert snap8(value) == expected
+def test_bad_value_type_names_the_field(tmp_path):
+    outs = collect(make_ctx(tmp_path, FakeComfy()), txt2img_request({"steps": 2.5}))
+    assert list(outs[-1].errors) == ["steps"] and "whole number" in outs[-1].errors["steps"]
 
 
-def test_pick_seed():
-    assert pick_seed(42, False) == 42
-    assert pick_seed(42, True) != 42 or pick_seed(42, True) != 42
-    assert 0 <= pick_seed(-1, False) < 2**53
+def test_empty_checkpoint_takes_the_servers_first_and_images_are_uploaded(tmp_path):
+    template = load_workflow(REPO / "workflows" / "img2img.json")
+    fields = discover(template, OBJECT_INFO)
+    image = next(f for f in fields if f.kind == "image")
+    picture = tmp_path / "mine.png"
+    picture.write_bytes(png_bytes())
+    comfy = FakeComfy([FakeJob(success_script())])
+    info = json.loads(json.dumps(OBJECT_INFO))
+    info["LoadImage"]["input"]["required"]["image"][0] = ["example.png"]
+    request = RunRequest(template, fields, {"checkpoint": None, image.name: str(picture)},
+                         workflow={"nodes": [], "links": []})
+    outs = collect(make_ctx(tmp_path, comfy, info), request)
+    assert outs[-1].ok, outs[-1]
+    sent = comfy.submitted[0]
+    assert sent[image.node_id]["inputs"][image.input_name] == "up_mine.png"
+    assert comfy.client.uploads == [("mine.png", picture.stat().st_size)]
+    ckpt = next(f for f in fields if f.role == "checkpoint")
+    assert sent[ckpt.node_id]["inputs"][ckpt.input_name] == CKPT
+    assert comfy.extra[0] == {"extra_pnginfo": {"workflow": {"nodes": [], "links": []}}}
+
+
+@pytest.mark.parametrize("count", [0, None])
+def test_count_below_one_runs_once(tmp_path, count):
+    comfy = FakeComfy([FakeJob(success_script())])
+    collect(make_ctx(tmp_path, comfy), txt2img_request(count=count))
+    assert len(comfy.submitted) == 1
+
+
+def test_a_seed_that_is_not_a_number_names_the_field(tmp_path):
+    comfy = FakeComfy([FakeJob(success_script())])
+    outs = collect(make_ctx(tmp_path, comfy), txt2img_request({"seed": "lucky"}))
+    assert comfy.submitted == [] and list(outs[-1].errors) == ["seed"]
+    assert "whole number" in outs[-1].errors["seed"]

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..i18n import DEFAULT_LANGUAGE
 from . import txt2img
+from .context import AppContext, ServerInfo
+from .i18n import install_language_switch, language_picker
 from .status import StatusChecker, banner_markdown
 
 __all__ = ["build_app", "STATUS_POLL_S"]
@@ -29,29 +32,46 @@ def build_app(comfy, *, workflows_dir, output_dir) -> gr.Blocks:
     checker = StatusChecker(comfy)
 
     with gr.Blocks(title="ComfyUI") as demo:
-        gr.Markdown("# ComfyUI — simple mode")
+        lang = gr.State(DEFAULT_LANGUAGE)  # this browser tab's language code (ctx.lang)
+        with gr.Row(equal_height=True, elem_id="page-header"):
+            gr.Markdown("# ComfyUI — simple mode")
+            picker = language_picker()
+        # Tabs are built with build_tab(ctx); ctx.lang is the language above.
+        ctx = AppContext(comfy, workflows_dir, output_dir, ServerInfo(comfy), lang)
         banner = gr.Markdown(banner_markdown(checker.initial()), elem_id="server-status")
         server_ok = gr.State(False)
         with gr.Tabs():
-            t2i = txt2img.build_tab(comfy, workflows_dir=workflows_dir, output_dir=output_dir)
+            t2i = txt2img.build_tab(ctx)
         timer = gr.Timer(STATUS_POLL_S)
 
-        outputs = [banner, server_ok, t2i.generate_btn, t2i.checkpoint]
+        outputs = [banner, server_ok, *t2i.needs_server, *t2i.refresh_outputs]
 
-        def updates(status, was_ok: bool, refresh_lists: bool):
-            lists = t2i.handlers.checkpoint_update() if status.ok and refresh_lists else gr.skip()
-            return (banner_markdown(status), status.ok, gr.Button(interactive=status.ok), lists)
+        def updates(status, was_ok: bool, refresh_lists: bool, lang_code: str):
+            if status.ok and refresh_lists:
+                lists = t2i.refresh()
+            else:
+                lists = [gr.skip() for _ in t2i.refresh_outputs]
+            return (banner_markdown(status, lang_code), status.ok,
+                    *[gr.Button(interactive=status.ok) for _ in t2i.needs_server], *lists)
 
-        def on_load(was_ok):
-            return updates(checker.get(fresh=True), was_ok, True)
+        def on_load(was_ok, lang_code):
+            return updates(checker.get(fresh=True), was_ok, True, lang_code)
 
-        def on_tick(was_ok):
+        def on_tick(was_ok, lang_code):
             status = checker.get()
             # Fill the checkpoint list again when the server comes back.
-            return updates(status, was_ok, status.ok and not was_ok)
+            return updates(status, was_ok, status.ok and not was_ok, lang_code)
 
-        demo.load(on_load, inputs=[server_ok], outputs=outputs, api_name="server_status",
+        def banner_in_language(lang_code):
+            return banner_markdown(checker.get(), lang_code)
+
+        demo.load(on_load, inputs=[server_ok, lang], outputs=outputs, api_name="server_status",
                   concurrency_limit=None, show_progress="hidden")
-        timer.tick(on_tick, inputs=[server_ok], outputs=outputs, api_visibility="private",
+        timer.tick(on_tick, inputs=[server_ok, lang], outputs=outputs, api_visibility="private",
                    concurrency_limit=None, show_progress="hidden")
+        # Last: the switch relabels every block built above and leaves alone what
+        # handlers write (so it must see every event; wire cross-tab events before it).
+        install_language_switch(demo, lang, picker).then(
+            banner_in_language, inputs=[lang], outputs=[banner], api_visibility="private",
+            concurrency_limit=None, show_progress="hidden")
     return demo

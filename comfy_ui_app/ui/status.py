@@ -10,13 +10,29 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ..i18n import DEFAULT_LANGUAGE, tr
 from ..messages import describe
 
 
 @dataclass(frozen=True)
 class ServerStatus:
+    """What the banner says, kept as an English template so each page can show it in
+    its own language (the checker is shared by every user)."""
+
     ok: bool
-    text: str          # plain sentence for the banner
+    template: str                  # English ``tr`` key, formatted with ``values``
+    values: tuple = ()             # ((name, value), ...)
+    error: BaseException | None = None  # the probe's failure, described when shown
+
+    def in_language(self, lang: str | None = DEFAULT_LANGUAGE) -> str:
+        if self.error is not None:
+            return describe(self.error, lang=lang or DEFAULT_LANGUAGE)
+        return tr(self.template, lang, **dict(self.values))
+
+    @property
+    def text(self) -> str:
+        """The plain English sentence."""
+        return self.in_language(DEFAULT_LANGUAGE)
 
 
 def md_escape(text: str) -> str:
@@ -30,9 +46,9 @@ def md_escape(text: str) -> str:
     return "".join(out)
 
 
-def banner_markdown(status: ServerStatus) -> str:
+def banner_markdown(status: ServerStatus, lang: str | None = DEFAULT_LANGUAGE) -> str:
     icon = "✔" if status.ok else "⚠"
-    return f"{icon} {md_escape(status.text)}"
+    return f"{icon} {md_escape(status.in_language(lang))}"
 
 
 class StatusChecker:
@@ -44,7 +60,8 @@ class StatusChecker:
         self._at = 0.0
 
     def initial(self) -> ServerStatus:
-        return ServerStatus(False, f"Checking the connection to ComfyUI at {self._comfy.url} …")
+        return ServerStatus(False, "Checking the connection to ComfyUI at {url} …",
+                            (("url", self._comfy.url),))
 
     def get(self, fresh: bool = False) -> ServerStatus:
         if not self._lock.acquire(blocking=self._last is None or fresh):
@@ -54,9 +71,9 @@ class StatusChecker:
                 return self._last
             try:
                 self._comfy.check()
-                status = ServerStatus(True, f"Connected to ComfyUI at {self._comfy.url}")
+                status = ServerStatus(True, "Connected to ComfyUI at {url}", (("url", self._comfy.url),))
             except Exception as exc:  # noqa: BLE001 - any failure is "not usable"
-                status = ServerStatus(False, describe(exc))
+                status = ServerStatus(False, "", error=exc.with_traceback(None))
             self._last, self._at = status, time.monotonic()
             return status
         finally:

@@ -1,279 +1,225 @@
-"""First tab: "Text to image".
+"""The "Text to image" tab: every field of ``workflows/txt2img.json``, run by ``runner``.
 
-``Txt2Img`` holds only things shared by every user (the Comfy connection, the
-workflow template, the output folder).  Everything about one user's run lives in
-the locals of the ``generate`` handler.
+Up front: prompt, negative prompt, checkpoint, LoRAs, seed (random / reuse last), size
+presets with free width and height, steps, CFG, sampler, scheduler, batch size and
+batch count; every other discovered field under "Advanced". ``Txt2Img`` holds only
+what all users share (template, fields, the built form); one user's run lives in the
+``generate`` generator's locals and two small ``gr.State`` (last seed, selected image).
 """
+
 from __future__ import annotations
 
-import secrets
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
 import gradio as gr
 
-from .. import (
-    Executing,
-    Finished,
-    JobInterrupted,
-    Output,
-    Preview,
-    Progress,
-    Queued,
-    Started,
-    WorkflowError,
-    apply_values,
-    load_workflow,
-    workflow_defaults,
-)
-from ..cli import choose_checkpoint
+from .. import load_workflow
+from ..fields import discover
+from ..i18n import tr
 from ..messages import describe
-from .jobfeed import END, Failure, feed, interrupt_quietly
-from .status import md_escape
+from . import form as forms
+from .context import TabHandles
+from .runner import MAX_UI_SEED, RunRequest, run
 
-PREVIEW_INTERVAL_S = 0.25      # at most 4 preview images per second per user
-JOB_SILENCE_TIMEOUT_S = 900.0  # give up on a job after this long without any news
-MAX_SEED = 2**53 - 1           # seeds a browser can show exactly (JS numbers)
+__all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "CSS"]
 
-
-def snap8(value, low: int = 64, high: int = 2048) -> int:
-    """Round to the nearest multiple of 8 inside [low, high]."""
-    v = int(round(float(value) / 8.0)) * 8
-    return max(low, min(high, v))
-
-
-def pick_seed(seed, random_seed: bool) -> int:
-    if random_seed or seed is None or float(seed) < 0:
-        return secrets.randbelow(MAX_SEED + 1)
-    return int(seed)
-
-
-def progress_markdown(phase: str, node: str = "", step: str = "") -> str:
-    parts = [f"**{md_escape(phase)}**"]
-    if node:
-        parts.append(md_escape(node))
-    if step:
-        parts.append(md_escape(step))
-    return " · ".join(parts)
+CUSTOM_SIZE = "Custom"
+SIZE_PRESETS = {  # label -> (width, height); 1024 uses SDXL's ~1 MP portrait/landscape buckets
+    "Square 512×512": (512, 512), "Portrait 512×768": (512, 768), "Landscape 768×512": (768, 512),
+    "Square 768×768": (768, 768), "Portrait 768×1152": (768, 1152), "Landscape 1152×768": (1152, 768),
+    "Square 1024×1024": (1024, 1024), "Portrait 832×1216": (832, 1216), "Landscape 1216×832": (1216, 832),
+}  # fmt: skip
+UP_FRONT = ("prompt", "negative", "checkpoint", "seed", "width", "height", "steps", "cfg", "sampler",
+            "scheduler", "batch_size")  # fmt: skip
+LORA_ROLES = ("lora", "lora_strength", "lora_clip_strength")
+MAX_BATCH_COUNT = 16
+# One column at phone width: the two main columns wrap (min_width), nothing overflows.
+CSS = """
+.field-error p { color: var(--error-text-color, #b91c1c); margin: 0; font-size: 0.9em; }
+@media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
+"""
 
 
-def step_text(update) -> str:
-    pct = int(round(100 * update.value / update.max)) if update.max else 0
-    text = f"step {update.value}/{update.max} · {pct}%"
-    if update.eta_s is not None:
-        text += f" · ETA {max(0, round(update.eta_s))} s"
-    return text
+def preset_for(width, height) -> str:
+    """The preset label for a size, or "Custom"."""
+    try:
+        size = (int(width), int(height))
+    except (TypeError, ValueError):
+        return CUSTOM_SIZE
+    return next((label for label, wh in SIZE_PRESETS.items() if wh == size), CUSTOM_SIZE)
+
+
+def apply_preset(label):
+    """Width and height for a preset; "Custom" leaves both as they are."""
+    if label not in SIZE_PRESETS:
+        return gr.skip(), gr.skip()
+    return SIZE_PRESETS[label]
+
+
+def size_changed(width, height):
+    return preset_for(width, height)
+
+
+def reuse_seed(last_seed):
+    """♻: the seed of the last run back in the box, and random off."""
+    if last_seed is None:
+        return gr.skip(), gr.skip()
+    return last_seed, False
+
+
+def select_image(gallery, evt: gr.SelectData):
+    """Remember which gallery picture is selected (for "Send to inpainting")."""
+    items = gallery or []
+    if evt is None or not 0 <= evt.index < len(items):
+        return gr.skip()
+    item = items[evt.index]
+    return item[0] if isinstance(item, (list, tuple)) else item
+
+
+def interrupted(lang):
+    return "**" + tr("Interrupted", lang) + "**", tr("Interrupted. The job was cancelled.", lang)
 
 
 class Txt2Img:
-    """Handlers for the tab; shared by all users, holds no per-user state."""
+    """Shared by all users: the template, its fields and the built form."""
 
-    def __init__(self, comfy, *, workflow_path: Path, output_dir: Path) -> None:
-        self.comfy = comfy
-        self.output_dir = Path(output_dir)
-        self.template: dict | None = None
-        self.template_error: str | None = None
+    def __init__(self, ctx, workflow_path: Path) -> None:
+        self.ctx = ctx
+        self.template: dict = {}
+        self.error = ""
         try:
             self.template = load_workflow(Path(workflow_path))
-            self.defaults = workflow_defaults(self.template)
         except Exception as exc:  # noqa: BLE001 - shown on the page instead
-            if isinstance(exc, FileNotFoundError) or not Path(workflow_path).exists():
-                self.template_error = f"Workflow template not found: {workflow_path}"
-            else:
-                self.template_error = describe(exc)
-            self.defaults = {}
+            missing = not Path(workflow_path).exists()
+            self.error = f"Workflow template not found: {workflow_path}" if missing else describe(exc)
+        self.object_info = ctx.server.object_info_or_none()
+        self.fields = discover(self.template, self.object_info) if self.template else []
+        self.form = forms.Form(self.template, self.fields)
 
-    # ----- checkpoints -------------------------------------------------------------
-    def checkpoint_update(self):
-        """Dropdown update with the server's checkpoints (skip if it can't be read)."""
-        try:
-            names = list(self.comfy.client.models("checkpoints"))
-        except Exception:  # noqa: BLE001 - the banner already explains
-            return gr.skip()
-        value = choose_checkpoint(self.defaults.get("checkpoint"), names)
-        return gr.Dropdown(choices=names, value=value)
+    def by_name(self, name: str):
+        return next((f for f in self.fields if f.name == name), None)
 
-    # ----- generate ----------------------------------------------------------------
-    def _values(self, prompt, negative, seed, steps, cfg, width, height, checkpoint) -> dict:
-        wanted = {
-            "prompt": prompt or "",
-            "negative": negative or "",
-            "seed": seed,
-            "steps": int(steps),
-            "cfg": float(cfg),
-            "width": snap8(width),
-            "height": snap8(height),
-        }
-        if checkpoint:
-            wanted["checkpoint"] = checkpoint
-        # Only set what this template has, so a custom template without e.g. a
-        # negative prompt still works.
-        return {k: v for k, v in wanted.items() if k in self.defaults}
+    def outputs_for(self, update, form: forms.Form) -> tuple:
+        """progress, preview, gallery, message, seed, *errors, last seed, selected image."""
+        skip = gr.skip()
+        seed = update.seeds[0] if update.seeds else skip
+        selected = update.gallery[0] if update.final and update.gallery else skip
+        return (update.progress if update.progress is not None else skip,
+                update.preview if update.preview is not None else skip,
+                update.gallery if update.gallery is not None else skip,
+                update.message if update.message is not None else skip,
+                seed, *form.error_updates(update.errors), seed, selected)  # fmt: skip
 
-    async def generate(self, prompt, negative, seed, random_seed, steps, cfg, width, height,
-                       checkpoint):
-        """Outputs: progress line, preview image, gallery, message, seed used."""
-        job = None
-        finished = False
-        gallery: list[str] = []
-        saved: set[tuple] = set()
-        used_seed = gr.skip()
-        try:
-            if self.template is None:
-                raise WorkflowError(self.template_error or "No workflow template.")
-            used_seed = pick_seed(seed, bool(random_seed))
-            if not checkpoint and "checkpoint" in self.defaults:
-                # Page not refreshed yet (or an API call): same rule as the dropdown.
-                names = await anyio.to_thread.run_sync(self.comfy.client.models, "checkpoints")
-                checkpoint = choose_checkpoint(self.defaults["checkpoint"], names)
-            values = self._values(prompt, negative, used_seed, steps, cfg, width, height,
-                                  checkpoint)
-            filled = apply_values(self.template, values)
-            yield progress_markdown("Sending to ComfyUI…"), None, [], "", used_seed
-            job = await anyio.to_thread.run_sync(self.comfy.submit, filled)
-            job_dir = self.output_dir / str(job.prompt_id)
-            phase, node, step = "Queued", "", ""
-            held: Preview | None = None
-            last_preview = 0.0
-
-            def wait_preview():
-                if held is None:
-                    return None
-                return max(0.0, PREVIEW_INTERVAL_S - (time.monotonic() - last_preview))
-
-            yield progress_markdown(phase), gr.skip(), gr.skip(), "", gr.skip()
-            async for batch in feed(job, JOB_SILENCE_TIMEOUT_S, wait_preview):
-                done: Finished | None = None
-                for item in batch:
-                    if item is END:
-                        continue
-                    if isinstance(item, Failure):
-                        raise item.exc
-                    if isinstance(item, Queued):
-                        phase = "Queued"
-                        node = ("next to run" if item.position == 0 else
-                                f"position {item.position} in line" if item.position else "")
-                    elif isinstance(item, Started):
-                        phase, node = "Running", ""
-                    elif isinstance(item, Executing):
-                        phase = "Running"
-                        node = f"{item.class_type or 'node'} (node {item.node})"
-                        step = ""
-                    elif isinstance(item, Progress):
-                        phase, step = "Running", step_text(item)
-                    elif isinstance(item, Preview):
-                        held = item
-                    elif isinstance(item, Output):
-                        await anyio.to_thread.run_sync(self._save, item.images, job_dir, saved,
-                                                       gallery)
-                    elif isinstance(item, Finished):
-                        done = item
-                preview_out = gr.skip()
-                if held is not None and (done is not None or wait_preview() == 0.0):
-                    preview_out = await anyio.to_thread.run_sync(held.to_pil)
-                    held, last_preview = None, time.monotonic()
-                if done is not None:
-                    finished = True
-                    if done.status == "success":
-                        await anyio.to_thread.run_sync(self._save, done.images, job_dir, saved,
-                                                       gallery)
-                        note = (f"Done: {len(gallery)} image(s) saved." if gallery
-                                else "Finished, but the workflow produced no images.")
-                        yield (progress_markdown("Done", "", "100%"), preview_out, list(gallery),
-                               note, used_seed)
-                    else:
-                        error = done.error or JobInterrupted(job.prompt_id)
-                        yield (progress_markdown("Stopped"), preview_out, list(gallery),
-                               describe(error), used_seed)
-                    return
-                yield (progress_markdown(phase, node, step), preview_out, list(gallery),
-                       gr.skip(), gr.skip())
-            finished = True  # stream ended without Finished: treat as lost
-            yield progress_markdown("Stopped"), gr.skip(), list(gallery), \
-                "ComfyUI stopped sending news about the job. Please try again.", used_seed
-        except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
-            yield progress_markdown("Stopped"), gr.skip(), list(gallery), describe(exc), used_seed
-        finally:
-            # Reached on success, on errors, and when the user presses Interrupt
-            # (Gradio cancels this handler): stop only THIS user's job.
-            if job is not None and not finished:
-                interrupt_quietly(job)
-
-    def _save(self, images, job_dir: Path, saved: set, gallery: list) -> None:
-        for img in images:
-            key = (img.type, img.subfolder, img.filename)
-            if key in saved:
-                continue
-            job_dir.mkdir(parents=True, exist_ok=True)
-            gallery.append(str(img.save(job_dir)))
-            saved.add(key)
+    async def generate(self, lang, random_seed, batch_count, *values):
+        if not self.template:
+            yield ("**" + tr("Stopped", lang) + "**", gr.skip(), [], tr(self.error, lang), gr.skip(),
+                   *self.form.error_updates({}), gr.skip(), gr.skip())  # fmt: skip
+            return
+        wanted = self.form.collect(values)
+        if random_seed and "seed" in wanted:
+            wanted["seed"] = -1
+        request = RunRequest(self.template, self.fields, wanted, count=int(batch_count or 1))
+        async for update in run(self.ctx, request, lang):
+            yield self.outputs_for(update, self.form)
 
 
-@dataclass
-class Txt2ImgTab:
-    handlers: Txt2Img
-    generate_btn: gr.Button
-    interrupt_btn: gr.Button
-    checkpoint: gr.Dropdown
-    message: gr.Textbox
-    generate_event: object
+def _lay_out(h: Txt2Img) -> dict:
+    """The controls column; returns the extra components by name."""
+    ctx, info, f = h.ctx, h.object_info, h.by_name
+    add = h.form.add
+    parts = {}
+
+    def one(name, **kw):
+        field = f(name)
+        return add(forms.build_field(ctx, h.template, field, info, **kw)) if field else None
+
+    one("prompt", placeholder="Describe the picture you want", lines=3)
+    one("negative", placeholder="What you do NOT want to see", lines=2)
+    with gr.Row(equal_height=False):
+        one("checkpoint", info="The model that paints the picture")
+        for field in [x for x in h.fields if x.role in LORA_ROLES and not x.advanced]:
+            add(forms.build_field(ctx, h.template, field, info))
+    with gr.Row(equal_height=False):
+        seed = one("seed", value=-1, minimum=-1, maximum=MAX_UI_SEED,
+                   info="Same seed + same settings = same picture")
+        with gr.Column(min_width=120):
+            parts["random_seed"] = gr.Checkbox(label="Random seed", value=True)
+            parts["reuse_seed"] = gr.Button("♻ Reuse last seed", size="sm")
+    w, hgt = f("width"), f("height")
+    if w and hgt:
+        parts["size_preset"] = gr.Dropdown(list(SIZE_PRESETS) + [CUSTOM_SIZE], label="Size",
+                                           value=preset_for(w.default, hgt.default))
+    with gr.Row(equal_height=False):
+        one("width")
+        one("height")
+    with gr.Row(equal_height=False):
+        one("steps", info="More steps: slower, often more detail")
+        one("cfg", info="How strictly to follow the prompt")
+    with gr.Row(equal_height=False):
+        one("sampler")
+        one("scheduler")
+    with gr.Row(equal_height=False):
+        one("batch_size", info="Pictures per job")
+        with gr.Column(min_width=160):
+            parts["batch_count"] = gr.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label="Batch count",
+                                             info="Jobs one after another")
+    shown = {i.field.name for i in h.form.items}
+    forms.build_form(ctx, h.template, h.fields, info, form=h.form, skip=shown, advanced_only=True)
+    return parts
 
 
-def build_tab(comfy, *, workflows_dir: Path, output_dir: Path) -> Txt2ImgTab:
+def build_tab(ctx) -> TabHandles:
     """Create the "Text to image" tab inside the current Blocks context."""
-    h = Txt2Img(comfy, workflow_path=Path(workflows_dir) / "txt2img.json", output_dir=output_dir)
-    d = h.defaults
-    ckpt = d.get("checkpoint")
+    h = Txt2Img(ctx, Path(ctx.workflows_dir) / "txt2img.json")
     with gr.Tab("Text to image", id="txt2img"):
-        with gr.Row():
-            with gr.Column(scale=1):
-                prompt = gr.Textbox(label="Prompt", value=d.get("prompt", ""), lines=3,
-                                    placeholder="Describe the picture you want")
-                negative = gr.Textbox(label="Negative prompt", value=d.get("negative", ""),
-                                      lines=2, placeholder="What you do NOT want to see")
-                checkpoint = gr.Dropdown(label="Checkpoint", choices=[ckpt] if ckpt else [],
-                                         value=ckpt, allow_custom_value=True,
-                                         info="The model that paints the picture")
+        with gr.Row(equal_height=False, elem_classes=["app-columns"]):
+            with gr.Column(scale=1, min_width=300):
+                parts = _lay_out(h)
                 with gr.Row():
-                    seed = gr.Number(label="Seed", value=-1, precision=0, minimum=-1,
-                                     maximum=MAX_SEED,
-                                     info="Same seed + same settings = same picture")
-                    random_seed = gr.Checkbox(label="Random seed", value=True)
-                steps = gr.Slider(1, 150, value=int(d.get("steps", 20)), step=1, label="Steps",
-                                  info="More steps: slower, often more detail")
-                cfg = gr.Slider(0, 30, value=float(d.get("cfg", 7.0)), step=0.5, label="CFG",
-                                info="How strictly to follow the prompt")
-                with gr.Row():
-                    width = gr.Slider(64, 2048, value=snap8(d.get("width", 512)), step=8,
-                                      label="Width")
-                    height = gr.Slider(64, 2048, value=snap8(d.get("height", 512)), step=8,
-                                       label="Height")
-                with gr.Row():
-                    generate_btn = gr.Button("Generate", variant="primary")
-                    interrupt_btn = gr.Button("Interrupt", variant="stop")
-            with gr.Column(scale=1):
+                    generate_btn = gr.Button("Generate", variant="primary", min_width=120)
+                    interrupt_btn = gr.Button("Interrupt", variant="stop", min_width=120)
+            with gr.Column(scale=1, min_width=300):
                 progress = gr.Markdown("Ready.", elem_id="txt2img-progress")
-                message = gr.Textbox(label="Message", interactive=False, lines=2,
-                                     value=h.template_error or "", elem_id="txt2img-message")
-                preview = gr.Image(label="Preview", type="pil", format="jpeg",
-                                   interactive=False, height=256)
-                gallery = gr.Gallery(label="Images", format="png", columns=2,
-                                     interactive=False, elem_id="txt2img-gallery")
+                message = gr.Textbox(label="Message", interactive=False, lines=2, value=h.error,
+                                     elem_id="txt2img-message")
+                preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256)
+                gallery = gr.Gallery(label="Images", format="png", type="filepath", columns=2,
+                                     interactive=False, elem_id="txt2img-gallery",
+                                     buttons=["download", "fullscreen"])
+                send_btn = gr.Button("Send to inpainting", size="sm")
+        last_seed = gr.State(None)
+        selected = gr.State(None)
+    seed_item = h.form.get("seed")
+    seed_box = seed_item.component if seed_item else gr.State(None)
     event = generate_btn.click(
         h.generate,
-        inputs=[prompt, negative, seed, random_seed, steps, cfg, width, height, checkpoint],
-        outputs=[progress, preview, gallery, message, seed],
-        api_name="generate",
-        concurrency_limit=None,
-        show_progress="hidden",
-    )
-    interrupt_btn.click(
-        lambda: ("**Interrupted**", "Interrupted. The job was cancelled."),
-        outputs=[progress, message],
-        cancels=[event],
-        api_name="interrupt",
-        concurrency_limit=None,
-    )
-    return Txt2ImgTab(h, generate_btn, interrupt_btn, checkpoint, message, event)
+        inputs=[ctx.lang, parts.get("random_seed"), parts["batch_count"], *h.form.components],
+        outputs=[progress, preview, gallery, message, seed_box, *h.form.errors, last_seed, selected],
+        api_name="generate", concurrency_limit=None, show_progress="hidden",
+    )  # fmt: skip
+    interrupt_btn.click(interrupted, inputs=[ctx.lang], outputs=[progress, message], cancels=[event],
+                        api_name="interrupt", concurrency_limit=None)
+    parts["reuse_seed"].click(reuse_seed, inputs=[last_seed], outputs=[seed_box, parts["random_seed"]],
+                              api_name="reuse_seed", concurrency_limit=None)
+    gallery.select(select_image, inputs=[gallery], outputs=[selected], api_visibility="private",
+                   concurrency_limit=None)
+    width, height = h.form.get("width"), h.form.get("height")
+    if "size_preset" in parts:
+        parts["size_preset"].input(apply_preset, inputs=[parts["size_preset"]],
+                                   outputs=[width.component, height.component], api_visibility="private")
+        for item in (width, height):
+            item.component.input(size_changed, inputs=[width.component, height.component],
+                                 outputs=[parts["size_preset"]], api_visibility="private",
+                                 show_progress="hidden")
+    choice_items = h.form.choice_items()
+
+    def refresh():
+        return h.form.choice_updates(ctx)
+
+    parts.update(gallery=gallery, send_to_inpaint=send_btn, selected_image=selected, message=message,
+                 progress=progress, generate=generate_btn, interrupt=interrupt_btn, generate_event=event)
+    for name in ("checkpoint", "prompt", "negative", "seed", "width", "height"):
+        if h.form.get(name):
+            parts[name] = h.form.get(name).component
+    return TabHandles(needs_server=[generate_btn], refresh=refresh,
+                      refresh_outputs=[i.component for i in choice_items], parts=parts)

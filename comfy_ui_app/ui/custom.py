@@ -1,0 +1,150 @@
+"""The "Custom workflow" tab: any workflow, bundled or uploaded, as a form.
+
+Pick a bundled template from ``ctx.workflows_dir`` or upload a ``.json``: API format is
+used as it is; a UI-format save (top-level ``nodes`` and ``links``) is converted with
+the server's ``/object_info``. A file that cannot be used (bad JSON, subgraph, a node
+the server lacks, server down while converting) gives one plain sentence and the
+previous form stays. The loaded workflow lives in a small per-user ``gr.State``; the
+form is rebuilt for it with ``@gr.render`` and runs through ``runner.run``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gradio as gr
+
+from .. import WorkflowError, load_workflow
+from ..convert import is_ui_workflow, ui_to_api
+from ..fields import discover
+from ..i18n import tr
+from ..messages import describe
+from . import form as forms
+from .context import TabHandles
+from .runner import RunRequest, run
+from .txt2img import MAX_BATCH_COUNT, interrupted
+
+__all__ = ["build_tab", "bundled_workflows", "read_workflow"]
+
+MAX_WORKFLOW_BYTES = 5_000_000
+
+
+def bundled_workflows(workflows_dir: Path) -> list[str]:
+    """File names of the bundled templates (``*.json``), sorted."""
+    try:
+        return sorted(p.name for p in Path(workflows_dir).glob("*.json") if p.is_file())
+    except OSError:
+        return []
+
+
+def read_workflow(path: Path, object_info: dict | None) -> dict:
+    """``{"name", "prompt", "workflow"}`` for a file; raises WorkflowError in plain words.
+
+    ``workflow`` is the editor graph of a UI-format file (kept for the PNG's
+    ``workflow`` chunk), else None.
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_WORKFLOW_BYTES:
+            raise WorkflowError(f"{path.name} is too large to be a workflow (over 5 MB).")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkflowError(f"{path.name} is not a text (JSON) file.") from exc
+    except OSError as exc:
+        raise WorkflowError(f"Cannot read the workflow file {path.name}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None  # load_workflow words the JSON error
+    if is_ui_workflow(data):
+        if not object_info:
+            raise WorkflowError(
+                "This is a UI-format workflow; converting it needs ComfyUI's node list, but ComfyUI "
+                "cannot be reached right now. Load it again once ComfyUI is connected, or export it "
+                "in ComfyUI with Workflow > Export (API) and upload that file.")
+        return {"name": path.name, "prompt": ui_to_api(data, object_info), "workflow": data}
+    prompt = load_workflow(text if text.lstrip().startswith(("{", "[")) else path)
+    missing = sorted({n["class_type"] for n in prompt.values() if object_info and n["class_type"] not in object_info})
+    if missing:
+        raise WorkflowError(
+            "This workflow uses node types that are not installed on this ComfyUI server: "
+            + ", ".join(missing) + ". Install them (for example with ComfyUI-Manager) or pick another workflow.")
+    return {"name": path.name, "prompt": prompt, "workflow": None}
+
+
+def build_tab(ctx) -> TabHandles:
+    """Create the "Custom workflow" tab inside the current Blocks context."""
+
+    def load(path, lang):
+        if not path:
+            return gr.skip(), ""
+        try:
+            loaded = read_workflow(Path(path), ctx.server.object_info_or_none())
+        except Exception as exc:  # noqa: BLE001 - any unusable file: a plain sentence, old form kept
+            return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=describe(exc))
+        return loaded, tr("Loaded {name}.", lang, name=loaded["name"])
+
+    def load_bundled(name, lang):
+        return load(Path(ctx.workflows_dir) / name if name else None, lang)
+
+    def refresh():
+        return gr.Dropdown(choices=bundled_workflows(ctx.workflows_dir))
+
+    with gr.Tab("Custom workflow", id="custom", elem_id="custom-tab"):
+        with gr.Row(equal_height=False):
+            bundled = gr.Dropdown(bundled_workflows(ctx.workflows_dir), value=None, label="Bundled workflow",
+                                  min_width=200, elem_id="custom-bundled")
+            upload = gr.UploadButton("Upload a workflow (.json, API or UI format)", file_types=[".json"],
+                                     type="filepath", min_width=200, elem_id="custom-upload")
+        load_message = gr.Markdown("", elem_id="custom-load-message")
+        loaded = gr.State(None)
+        bundled.input(load_bundled, inputs=[bundled, ctx.lang], outputs=[loaded, load_message],
+                      api_visibility="private", concurrency_limit=None)
+        upload.upload(load, inputs=[upload, ctx.lang], outputs=[loaded, load_message],
+                      api_visibility="private", concurrency_limit=None)
+
+        @gr.render(inputs=[loaded, ctx.lang])
+        def show_form(workflow, lang):
+            if not workflow:
+                gr.Markdown(tr("Pick a bundled workflow or upload one to see its form.", lang))
+                return
+            _workflow_form(ctx, workflow, lang)
+
+    return TabHandles(refresh=refresh, refresh_outputs=[bundled], parts={"workflow": loaded})
+
+
+def _workflow_form(ctx, workflow: dict, lang: str) -> None:
+    """The form, buttons and results for one loaded workflow (inside ``@gr.render``)."""
+    template = workflow["prompt"]
+    info = ctx.server.object_info_or_none()
+    fields = discover(template, info)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=300):
+            form = forms.build_form(ctx, template, fields, info, lang=lang)
+            count = gr.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label=tr("Batch count", lang))
+            with gr.Row():
+                generate_btn = gr.Button(tr("Generate", lang), variant="primary", min_width=120,
+                                         elem_id="custom-generate")
+                interrupt_btn = gr.Button(tr("Interrupt", lang), variant="stop", min_width=120)
+        with gr.Column(scale=1, min_width=300):
+            progress = gr.Markdown(tr("Ready.", lang), elem_id="custom-progress")
+            message = gr.Textbox(label=tr("Message", lang), interactive=False, lines=2, elem_id="custom-message")
+            preview = gr.Image(label=tr("Preview", lang), type="pil", format="jpeg", interactive=False, height=256)
+            gallery = gr.Gallery(label=tr("Images", lang), format="png", type="filepath", columns=2,
+                                 interactive=False, elem_id="custom-gallery", buttons=["download", "fullscreen"])
+
+    async def generate(lang, batch_count, *values):
+        request = RunRequest(template, fields, form.collect(values), count=int(batch_count or 1),
+                             workflow=workflow.get("workflow"))
+        skip = gr.skip()
+        async for u in run(ctx, request, lang):
+            yield (u.progress if u.progress is not None else skip, u.preview if u.preview is not None else skip,
+                   u.gallery if u.gallery is not None else skip, u.message if u.message is not None else skip,
+                   *form.error_updates(u.errors))  # fmt: skip
+
+    event = generate_btn.click(generate, inputs=[ctx.lang, count, *form.components],
+                               outputs=[progress, preview, gallery, message, *form.errors],
+                               api_visibility="private", concurrency_limit=None, show_progress="hidden")
+    interrupt_btn.click(interrupted, inputs=[ctx.lang], outputs=[progress, message], cancels=[event],
+                        api_visibility="private", concurrency_limit=None)

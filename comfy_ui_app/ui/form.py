@@ -1,0 +1,231 @@
+"""Gradio components for a workflow's fields, and the values back out of them.
+
+``build_form(ctx, template, fields)`` lays out every field in the current Blocks
+context: named fields first, advanced ones (``"<node>.<input>"``) inside a closed
+"Advanced" accordion. A tab wanting its own layout for some fields calls
+``build_field`` for those itself, adds them with ``Form.add`` and passes ``skip=`` to
+``build_form``. Each field gets a hidden ``gr.Markdown`` error slot right under it,
+so a problem appears next to the field it belongs to.
+
+Pure helpers (``ui_range``, ``choices_for``, ``collect``) are tested without a browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from ..workflow import choose_checkpoint
+from ..fields import Field, input_spec
+from ..i18n import tr
+
+__all__ = ["FieldUI", "Form", "build_field", "build_form", "ui_range", "choices_for", "snap",
+           "SERVER_ROLES", "MODEL_FOLDERS"]  # fmt: skip
+
+#: Roles whose choices come from the server (its node table and model folders).
+SERVER_ROLES = ("checkpoint", "lora", "sampler", "scheduler", "upscale_model", "controlnet", "unet", "vae")
+MODEL_FOLDERS = {"checkpoint": "checkpoints", "lora": "loras", "upscale_model": "upscale_models",
+                 "controlnet": "controlnet", "unet": "diffusion_models", "vae": "vae"}  # fmt: skip
+#: Friendly slider ranges (min, max, step) for well-known roles, like AUTOMATIC1111's.
+_ROLE_RANGES = {"steps": (1, 150, 1), "cfg": (0, 30, 0.5), "denoise": (0, 1, 0.01), "width": (64, 2048, 8),
+                "height": (64, 2048, 8), "batch_size": (1, 16, 1), "lora_strength": (-2, 2, 0.05),
+                "lora_clip_strength": (-2, 2, 0.05), "controlnet_strength": (0, 2, 0.05),
+                "upscale_by": (1, 4, 0.05), "grow_mask": (0, 64, 1)}  # fmt: skip
+_SANE_SPAN = 1000  # a min..max wider than this is a Number box, not a slider
+_PROMPT_ROLES = ("prompt", "negative")
+
+
+def ui_range(f: Field) -> tuple[float, float, float] | None:
+    """``(min, max, step)`` for a slider, or None when a Number box suits better.
+
+    Known roles use friendly ranges, narrowed to the node's own limits and widened to
+    hold the template's value; others need a min and max no wider than ``_SANE_SPAN``.
+    """
+    if f.kind not in ("int", "float") or f.role == "seed":
+        return None
+    low, high = f.minimum, f.maximum
+    base = _ROLE_RANGES.get(f.role or "")
+    if base:
+        low = base[0] if low is None else max(low, base[0])
+        high = base[1] if high is None else min(high, base[1])
+        step = base[2]
+    elif low is None or high is None or high - low > _SANE_SPAN:
+        return None
+    else:
+        step = f.step or (1 if f.kind == "int" else 0.01)
+    if isinstance(f.default, (int, float)) and not isinstance(f.default, bool):
+        low, high = min(low, f.default), max(high, f.default)
+    if f.kind == "int":
+        step = max(1, int(step))
+    return low, high, step
+
+
+def choices_for(ctx, template: dict, f: Field, object_info: dict | None) -> list[str]:
+    """The server's current choices for a choice field (empty when unknown)."""
+    spec = input_spec(object_info, (template.get(f.node_id) or {}).get("class_type"), f.input_name)
+    choices = list(spec[0]) if spec and isinstance(spec[0], list) else list(f.choices)
+    if not choices and f.role in MODEL_FOLDERS:
+        try:
+            choices = list(ctx.server.models(MODEL_FOLDERS[f.role]))
+        except Exception:  # noqa: BLE001 - server down: free entry until it is back
+            choices = []
+    return [str(c) for c in choices]
+
+
+def choice_value(f: Field, choices: list[str]) -> Any:
+    """The template's value if the server has it; a model the server lacks -> its first."""
+    if f.role in MODEL_FOLDERS and choices:
+        return choose_checkpoint(f.default, choices)
+    return f.default
+
+
+def snap(value: Any, step: int = 8) -> Any:
+    """Round a size to a multiple of ``step`` (at least ``step``); odd input is left to the checks."""
+    try:
+        return max(step, int(round(float(value) / step)) * step)
+    except (TypeError, ValueError):
+        return value
+
+
+@dataclass
+class FieldUI:
+    field: Field
+    component: Any
+    error: Any  # gr.Markdown under the component, hidden while empty
+
+
+@dataclass
+class Form:
+    """The built fields of one template, in input order."""
+
+    template: dict
+    fields: list[Field]
+    items: list[FieldUI] = field(default_factory=list)
+
+    def add(self, item: FieldUI) -> FieldUI:
+        self.items.append(item)
+        return item
+
+    def get(self, name: str) -> FieldUI | None:
+        return next((i for i in self.items if i.field.name == name), None)
+
+    @property
+    def components(self) -> list:
+        return [i.component for i in self.items]
+
+    @property
+    def errors(self) -> list:
+        return [i.error for i in self.items]
+
+    def collect(self, values: Iterable[Any]) -> dict[str, Any]:
+        """``{field name: value}`` from the components' values (same order as ``components``)."""
+        return collect([i.field for i in self.items], values)
+
+    def error_updates(self, errors: dict[str, str] | None) -> list:
+        """One update per error slot: the field's problem shown, others hidden; None skips."""
+        if errors is None:
+            return [gr.skip() for _ in self.items]
+        return [gr.update(value=_error_md(errors.get(i.field.name, "")), visible=bool(errors.get(i.field.name)))
+                for i in self.items]  # fmt: skip
+
+    def choice_items(self) -> list[FieldUI]:
+        return [i for i in self.items if i.field.role in SERVER_ROLES or i.field.kind == "choice"]
+
+    def choice_updates(self, ctx) -> list:
+        """Dropdown updates with the server's current lists (skips while it cannot be asked)."""
+        info = ctx.server.object_info_or_none()
+        if info is None:
+            return [gr.skip() for _ in self.choice_items()]
+        updates = []
+        for item in self.choice_items():
+            choices = choices_for(ctx, self.template, item.field, info)
+            updates.append(gr.Dropdown(choices=choices, value=choice_value(item.field, choices)) if choices
+                           else gr.skip())  # fmt: skip
+        return updates
+
+
+def _error_md(text: str) -> str:
+    return f"⚠ {text}" if text else ""
+
+
+def collect(fields: list[Field], values: Iterable[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f, value in zip(fields, values):
+        if f.role in ("width", "height"):
+            value = snap(value)
+        elif f.kind == "int" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif f.kind in ("text",) and value is None:
+            value = ""
+        out[f.name] = value
+    return out
+
+
+def build_field(ctx, template: dict, f: Field, object_info: dict | None, *, lang: str | None = None,
+                **overrides: Any) -> FieldUI:
+    """One component (and its error slot) for ``f`` in the current Blocks context.
+
+    ``lang``: translate the label now (forms built per page by ``@gr.render``); leave it
+    None for blocks built once, which the language switch relabels.
+    """
+    if lang:
+        overrides.setdefault("label", tr(f.label, lang))
+    overrides.setdefault("interactive", True)  # inside @gr.render Gradio cannot infer it
+    with gr.Column(min_width=160, elem_classes=["field"]):
+        component = _component(ctx, template, f, object_info, **overrides)
+        error = gr.Markdown("", visible=False, elem_classes=["field-error"])
+    return FieldUI(f, component, error)
+
+
+def _component(ctx, template: dict, f: Field, object_info: dict | None, **kw: Any):
+    label = kw.pop("label", f.label)
+    if f.kind in ("image", "mask"):
+        return gr.Image(label=label, type="filepath", format="png", sources=["upload", "clipboard"],
+                        image_mode="RGBA" if f.kind == "mask" else "RGB", height=kw.pop("height", 240), **kw)
+    if f.kind == "choice" or f.role in SERVER_ROLES:
+        choices = choices_for(ctx, template, f, object_info)
+        value = kw.pop("value", choice_value(f, choices))
+        if value is not None and value not in choices:
+            choices = [str(value), *choices] if not choices else choices
+        # Custom values stay allowed: a value the server refuses is then explained next
+        # to the field by the checks, instead of Gradio refusing the whole request.
+        return gr.Dropdown(label=label, choices=choices, value=value, allow_custom_value=True, **kw)
+    if f.kind == "bool":
+        return gr.Checkbox(label=label, value=bool(kw.pop("value", f.default)), **kw)
+    if f.role == "seed" and f.kind == "int":  # -1 (the default) draws a new random seed each run
+        kw.setdefault("value", -1)
+        kw.setdefault("minimum", -1)
+        kw.setdefault("info", "-1 = a new random seed each time")
+    if f.kind in ("int", "float"):
+        value = kw.pop("value", f.default)
+        span = ui_range(f)
+        if span:
+            return gr.Slider(span[0], span[1], value=value, step=span[2], label=label, **kw)
+        return gr.Number(label=label, value=value, precision=0 if f.kind == "int" else None,
+                         minimum=kw.pop("minimum", f.minimum), maximum=kw.pop("maximum", f.maximum), **kw)
+    multiline = f.multiline or f.role in _PROMPT_ROLES
+    lines = kw.pop("lines", 3 if f.role == "prompt" else 2 if multiline else 1)
+    return gr.Textbox(label=label, value=kw.pop("value", "" if f.default is None else str(f.default)),
+                      lines=lines, **kw)
+
+
+def build_form(ctx, template: dict, fields: list[Field], object_info: dict | None = None, *,
+               form: Form | None = None, skip: Iterable[str] = (), advanced_only: bool = False,
+               lang: str | None = None) -> Form:
+    """Lay out ``fields`` (all but ``skip``): named ones, then an "Advanced" accordion."""
+    form = form or Form(template, list(fields))
+    skip = set(skip)
+    named = [f for f in fields if not f.advanced and f.name not in skip]
+    advanced = [f for f in fields if f.advanced and f.name not in skip]
+    if advanced_only:
+        advanced, named = named + advanced, []
+    for f in named:
+        form.add(build_field(ctx, template, f, object_info, lang=lang))
+    if advanced:
+        with gr.Accordion(tr("Advanced", lang) if lang else "Advanced", open=False):
+            for f in advanced:
+                form.add(build_field(ctx, template, f, object_info, lang=lang))
+    return form

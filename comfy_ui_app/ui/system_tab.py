@@ -1,0 +1,186 @@
+"""The "System" tab: the ComfyUI machine at a glance.
+
+* ``/system_stats``: OS, Python, PyTorch and ComfyUI versions, RAM, and each device's
+  VRAM (total/free) and torch VRAM; a line chart of free RAM/VRAM over time;
+* the models in each folder (``/models``, ``/models/{folder}``), the embeddings and
+  the frontend extensions;
+* a node browser: pick a node class, see ``/object_info/{class}``;
+* "Free memory" and "Unload models" (``POST /free``), for admins only: hidden for
+  others, and refused by the handler should someone call it anyway.
+
+The chart's samples live in one :class:`StatsSampler` per app (a ring buffer), taken
+at most every ``SAMPLE_EVERY_S`` seconds however many pages show it. Nothing is
+fetched until the tab is opened; then a timer redraws the chart while the page is open.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+import gradio as gr
+import pandas as pd
+
+from ..errors import ComfyError
+from ..i18n import tr
+from ..messages import describe
+from .context import TabHandles, current_user
+from .status import md_escape
+
+__all__ = ["build_tab", "StatsSampler", "stats_markdown", "SAMPLE_EVERY_S", "SAMPLES_KEPT"]
+
+SAMPLE_EVERY_S = 5.0   # at most one /system_stats request this often, for all pages together
+SAMPLES_KEPT = 120     # ten minutes of chart at that rate
+GIB = 1024**3
+
+
+class StatsSampler:
+    """``/system_stats``, cached for ``every`` seconds, and a ring buffer of free memory."""
+
+    def __init__(self, comfy, *, every: float = SAMPLE_EVERY_S, keep: int = SAMPLES_KEPT) -> None:
+        self._comfy = comfy
+        self._every = every
+        self._lock = threading.Lock()  # held while fetching: concurrent pages wait, not refetch
+        self._samples: deque[tuple[float, str, float]] = deque(maxlen=keep * 8)  # RAM + a few devices
+        self._latest: tuple[float, dict] | None = None  # (monotonic time, stats)
+        self.requests = 0
+
+    def stats(self) -> dict:
+        """The newest stats, asked of ComfyUI only if the last are older than ``every``."""
+        with self._lock:
+            if self._latest and time.monotonic() - self._latest[0] < self._every:
+                return self._latest[1]
+            stats = self._comfy.client.system_stats()  # raises ComfyError: callers say so
+            self.requests += 1
+            self._latest = (time.monotonic(), stats)
+            now = time.time()
+            for series, value in memory_points(stats):
+                self._samples.append((now, series, value))
+            return stats
+
+    def frame(self) -> pd.DataFrame:
+        """The samples as a long table: time, series, GiB (what ``gr.LinePlot`` draws)."""
+        with self._lock:
+            rows = list(self._samples)
+        df = pd.DataFrame(rows, columns=["time", "series", "GiB"])
+        df["time"] = pd.to_datetime(df["time"], unit="s")
+        return df
+
+
+def memory_points(stats: dict) -> list[tuple[str, float]]:
+    """(series, free GiB) for RAM and for each device's VRAM."""
+    points = [("RAM free", (stats.get("system") or {}).get("ram_free", 0) / GIB)]
+    for device in stats.get("devices") or []:
+        points.append((f"{device.get('name', '?')} VRAM free", (device.get("vram_free") or 0) / GIB))
+    return points
+
+
+def _gib(value) -> str:
+    return f"{(value or 0) / GIB:.1f} GiB"
+
+
+def stats_markdown(stats: dict, lang: str) -> str:
+    system = stats.get("system") or {}
+    rows = [(tr("Operating system", lang), system.get("os", "?")),
+            (tr("Python", lang), str(system.get("python_version", "?")).split(" ")[0]),
+            (tr("PyTorch", lang), system.get("pytorch_version", "?")),
+            (tr("ComfyUI", lang), system.get("comfyui_version", "?")),
+            (tr("Memory (RAM)", lang), tr("{free} free of {total}", lang, free=_gib(system.get("ram_free")),
+                                          total=_gib(system.get("ram_total"))))]
+    for d in stats.get("devices") or []:
+        name = f"{d.get('name', '?')} ({d.get('type', '?')})"
+        rows.append((name, tr("VRAM {free} free of {total}; torch {tfree} free of {ttotal}", lang,
+                              free=_gib(d.get("vram_free")), total=_gib(d.get("vram_total")),
+                              tfree=_gib(d.get("torch_vram_free")), ttotal=_gib(d.get("torch_vram_total")))))
+    lines = ["| | |", "|---|---|"] + [f"| {md_escape(k)} | {md_escape(v)} |" for k, v in rows]
+    return "\n".join(lines)
+
+
+class SystemView:
+    """Shared by every page: the reads and the admin-only actions."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.sampler = StatsSampler(ctx.comfy)
+
+    def models(self) -> list[list]:
+        rows = []
+        for folder in self.ctx.comfy.client.models():
+            files = self.ctx.server.models(folder)
+            rows.append([folder, len(files), ", ".join(files)])
+        return rows
+
+    def node_classes(self) -> list[str]:
+        return sorted(self.ctx.server.object_info())
+
+    def node(self, name: str | None) -> dict:
+        return self.ctx.comfy.client.object_info(name).get(name, {}) if name else {}
+
+    def free(self, user: str, lang: str, *, unload_models: bool) -> str:
+        if not self.ctx.jobs.is_admin(user):
+            return tr("Only an admin can free memory or unload models.", lang)
+        self.ctx.comfy.client.free(unload_models=unload_models, free_memory=not unload_models)
+        return tr("Asked ComfyUI to do it; it does so as soon as it is idle.", lang)
+
+
+def build_tab(ctx) -> TabHandles:
+    view = SystemView(ctx)
+    with gr.Tab("System", id="system") as tab:
+        with gr.Row():
+            summary = gr.Markdown("", elem_id="system-stats", elem_classes=["no-i18n"])
+            chart = gr.LinePlot(x="time", y="GiB", color="series", label="Free memory", height=260)
+        with gr.Row(visible=False) as admin_row:
+            free_btn = gr.Button("Free memory")
+            unload_btn = gr.Button("Unload models")
+        message = gr.Markdown("", elem_id="system-message", elem_classes=["no-i18n"])
+        models = gr.Dataframe(headers=["Folder", "Files", "Names"], interactive=False, label="Models")
+        with gr.Row():
+            embeddings = gr.Textbox(label="Embeddings", lines=4, interactive=False, elem_classes=["no-i18n"])
+            extensions = gr.Textbox(label="Extensions", lines=4, interactive=False, elem_classes=["no-i18n"])
+        node_picker = gr.Dropdown(label="Node", choices=[], value=None, filterable=True)
+        node_info = gr.JSON(label="Node definition")
+        refresh_btn = gr.Button("Refresh")
+        timer = gr.Timer(SAMPLE_EVERY_S, active=False)
+
+    def show_stats(lang):
+        try:
+            return stats_markdown(view.sampler.stats(), lang), view.sampler.frame()
+        except ComfyError as e:
+            return describe(e), gr.skip()
+
+    def open_tab(browser_id, lang, request: gr.Request):
+        admin = ctx.jobs.is_admin(current_user(request, browser_id))
+        try:
+            lists = (view.models(), "\n".join(ctx.comfy.client.embeddings()),
+                     "\n".join(ctx.comfy.client.extensions()), gr.Dropdown(choices=view.node_classes()))
+        except ComfyError as e:
+            lists = (gr.skip(), describe(e), gr.skip(), gr.skip())
+        return (*show_stats(lang), gr.Row(visible=admin), *lists, gr.Timer(active=True))
+
+    def show_node(name):
+        try:
+            return view.node(name)
+        except ComfyError as e:
+            return {"error": describe(e)}
+
+    def act(unload_models):
+        def handler(browser_id, lang, request: gr.Request):
+            try:
+                return view.free(current_user(request, browser_id), lang, unload_models=unload_models)
+            except ComfyError as e:
+                return describe(e)
+        handler.__name__ = "system_unload_models" if unload_models else "system_free_memory"
+        return handler
+
+    common = dict(concurrency_limit=None, show_progress="hidden")
+    opened = [summary, chart, admin_row, models, embeddings, extensions, node_picker, timer]
+    who = [ctx.browser_id, ctx.lang]
+    tab.select(open_tab, who, opened, api_visibility="private", **common)
+    refresh_btn.click(open_tab, who, opened, api_name="system_refresh", **common)
+    timer.tick(show_stats, [ctx.lang], [summary, chart], api_visibility="private", **common)
+    node_picker.change(show_node, [node_picker], [node_info], api_name="system_node", **common)
+    free_btn.click(act(False), who, [message], api_name="system_free_memory", **common)
+    unload_btn.click(act(True), who, [message], api_name="system_unload_models", **common)
+    return TabHandles(needs_server=[free_btn, unload_btn, refresh_btn],
+                      parts={"summary": summary, "chart": chart, "view": view, "message": message})

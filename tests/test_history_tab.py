@@ -1,0 +1,130 @@
+"""History tab: own jobs only (admin: all, plus ComfyUI's own history), open, re-run, delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+
+from comfy_ui_app import ComfyClient
+from comfy_ui_app.service import NotAllowed
+from comfy_ui_app.ui import history_tab
+from comfy_ui_app.ui.context import AppContext
+from comfy_ui_app.ui.history_tab import EXTERNAL_PREFIX, HistoryView
+from test_client import small_prompt
+from test_queue_tab import ADMIN, close_ctx, fake_request, make_ctx, submit, wait_for, wait_status
+
+DONE = ("success", "error", "interrupted", "lost")
+
+
+@pytest.fixture
+def hist(make_comfy_server, tmp_path):
+    """Finished jobs: alice a1 (success), a2 (failed at its sampler); bob b1 (success)."""
+    server = make_comfy_server()
+    ctx = make_ctx(server, tmp_path)
+    a1 = submit(ctx, "user:alice", 1)
+    wait_status(ctx, a1.job_id, *DONE)
+    server.fail_next(message="Out of memory")
+    a2 = submit(ctx, "user:alice", 2)
+    wait_status(ctx, a2.job_id, *DONE)
+    b1 = submit(ctx, "user:bob", 3)
+    wait_status(ctx, b1.job_id, *DONE)
+    yield SimpleNamespace(server=server, ctx=ctx, view=HistoryView(ctx), a1=a1, a2=a2, b1=b1)
+    close_ctx(ctx)
+
+
+def test_a_user_lists_only_their_own_jobs_newest_first_with_thumbnails(hist):
+    page, label, rows, thumbs, choices, thumb_ids = hist.view.page("user:alice", 0, "en")
+    assert [value for _, value in choices] == [hist.a2.job_id, hist.a1.job_id]
+    assert [r[2] for r in rows] == ["Failed", "Done"] and {r[5] for r in rows} == {"You"}
+    assert rows[1][1] == "txt2img" and rows[1][4] == 1 and rows[0][4] == 0
+    assert thumb_ids == [hist.a1.job_id] and len(thumbs) == 1
+    assert hist.ctx.jobs.store.outputs_dir in Path(thumbs[0][0]).parents
+    assert label == "Page 1 of 1"
+    _, _, rows, _, choices, _ = hist.view.page("user:bob", 0, "en")
+    assert [value for _, value in choices] == [hist.b1.job_id]
+
+
+def test_an_admin_sees_everyones_jobs_with_their_names(hist):
+    _, _, rows, _, choices, _ = hist.view.page(ADMIN, 0, "en")
+    assert [value for _, value in choices] == [hist.b1.job_id, hist.a2.job_id, hist.a1.job_id]
+    assert [r[5] for r in rows] == ["bob", "alice", "alice"]
+
+
+def test_pages(hist, monkeypatch):
+    monkeypatch.setattr(history_tab, "PAGE_SIZE", 2)
+    page, label, _, _, choices, _ = hist.view.page(ADMIN, 1, "en")
+    assert (page, label, [v for _, v in choices]) == (1, "Page 2 of 2", [hist.a1.job_id])
+    page, label, _, _, _, _ = hist.view.page(ADMIN, 7, "en")  # past the end: the last page
+    assert (page, label) == (1, "Page 2 of 2")
+    assert hist.view.page("user:bob", 0, "en")[1] == "Page 1 of 1"
+
+
+def test_opening_a_job_shows_outputs_parameters_and_error_to_its_owner_only(hist):
+    text, paths, params = hist.view.open(hist.a1.job_id, "user:alice", "en")
+    assert text.startswith("**Done**") and len(paths) == 1
+    assert params == {"template": "txt2img", "kind": "txt2img", "values": {"seed": 1}}
+    text, paths, params = hist.view.open(hist.a2.job_id, "user:alice", "en")
+    assert "**Failed**" in text and "Out of memory" in text and paths == []
+    text, paths, params = hist.view.open(hist.a1.job_id, "user:bob", "en")
+    assert text == "This job is gone, or it is not yours." and paths == [] and params is None
+    text, paths, _ = hist.view.open(hist.a1.job_id, ADMIN, "en")
+    assert "By alice" in text and len(paths) == 1
+
+
+def test_rerun_queues_the_same_prompt_as_a_new_job_of_the_rerunner(hist):
+    assert hist.view.rerun(hist.a1.job_id, "user:bob", "en") == "This job is gone, or it is not yours."
+    assert hist.view.rerun(hist.a1.job_id, "user:alice", "en").startswith("Queued again")
+    again = wait_for(lambda: next((r for r in hist.ctx.jobs.list(user="user:alice") if r.job_id not in
+                                   (hist.a1.job_id, hist.a2.job_id)), None), what="the new job")
+    original = hist.ctx.jobs.store.get(hist.a1.job_id)
+    assert again.prompt == original.prompt and again.values == original.values and again.owner == "user:alice"
+    assert hist.server.received_prompts[-1]["prompt"] == original.prompt
+    assert wait_status(hist.ctx, again.job_id, *DONE).status == "success"
+
+
+def test_delete_and_clear_touch_only_the_users_own_jobs(hist):
+    with pytest.raises(NotAllowed):
+        hist.view.delete(hist.a1.job_id, "user:bob", "en")
+    files = [o.path for o in hist.ctx.jobs.store.get(hist.a1.job_id).outputs]
+    assert hist.view.delete(hist.a1.job_id, "user:alice", "en") == "Deleted."
+    assert hist.ctx.jobs.store.get(hist.a1.job_id) is None and not any(f.exists() for f in files)
+    assert hist.view.clear("user:alice", "en") == "Deleted 1 finished jobs."
+    assert hist.ctx.jobs.store.get(hist.b1.job_id) is not None
+
+
+def test_an_admin_also_sees_jobs_queued_outside_the_app(hist):
+    client = ComfyClient(hist.server.url)
+    outside = client.queue_prompt(small_prompt(seed=9))["prompt_id"]
+    wait_for(lambda: client.get_history_item(outside), what="the outside job to finish")
+    assert hist.view.external("user:alice", "en") == ([], [])
+    rows, choices = hist.view.external(ADMIN, "en")
+    assert [value for _, value in choices] == [EXTERNAL_PREFIX + outside]  # the app's own jobs are not repeated
+    assert rows[0][2] == "Done" and rows[0][4] == 1 and rows[0][5] == "Outside the app"
+    text, paths, params = hist.view.open(EXTERNAL_PREFIX + outside, "user:alice", "en")
+    assert paths == [] and params is None
+    text, paths, params = hist.view.open(EXTERNAL_PREFIX + outside, ADMIN, "en")
+    assert "**Done**" in text and len(paths) == 1 and hist.view.external_dir in Path(paths[0]).parents
+    assert params["prompt"] == small_prompt(seed=9)
+    with pytest.raises(NotAllowed):
+        hist.view.delete(EXTERNAL_PREFIX + outside, "user:alice", "en")
+    assert hist.view.delete(EXTERNAL_PREFIX + outside, ADMIN, "en") == "Deleted."
+    assert client.get_history_item(outside) == {}
+
+
+def test_load_parameters_fills_the_state_the_app_wires_to_the_job_tab(hist):
+    with gr.Blocks() as demo:
+        ctx = hist.ctx
+        tab_ctx = AppContext(ctx.comfy, ctx.workflows_dir, ctx.output_dir, ctx.server, gr.State("en"), ctx.jobs,
+                             gr.BrowserState(""))
+        handles = history_tab.build_tab(tab_ctx)
+    assert isinstance(handles.parts["parameters"], gr.State)
+    assert handles.parts["load_event"] is not None
+    load = next(f.fn for f in demo.fns.values() if f.api_name == "history_load_parameters")
+    params, message = load(hist.a1.job_id, "", "en", fake_request("alice"))
+    assert params == {"template": "txt2img", "kind": "txt2img", "values": {"seed": 1}}
+    assert message == "Parameters loaded."
+    params, message = load(hist.a1.job_id, "", "en", fake_request("bob"))
+    assert params is None and message == "Open one of the app's jobs first."

@@ -1,0 +1,213 @@
+"""Languages: ``tr``, ``pick_language``, the catalog, and the page's language switch.
+
+``test_every_visible_string_has_a_translation`` and ``test_tr_literals_have_translations``
+list every English string that the Chinese catalog (``comfy_ui_app/_zh_cn.py``) lacks.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from comfy_ui_app.i18n import CATALOGS, LANGUAGES, pick_language, tr
+from comfy_ui_app.ui import i18n as ui_i18n
+from comfy_ui_app.ui.status import ServerStatus, banner_markdown
+
+PACKAGE = Path(__file__).resolve().parents[1] / "comfy_ui_app"
+ZH = CATALOGS["zh-CN"]
+
+
+@pytest.mark.parametrize("preferred, expected", [
+    ("zh-CN", "zh-CN"),
+    ("zh", "zh-CN"),
+    ("zh-Hans-CN", "zh-CN"),
+    ("zh_CN", "zh-CN"),
+    ("ZH-cn", "zh-CN"),
+    ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+    ("fr-FR,zh-CN,en", "zh-CN"),        # first supported one wins
+    ("en-US,en;q=0.9,zh-CN;q=0.8", "en"),
+    ("en-GB", "en"),
+    ("de-DE,fr", "en"),                 # nothing supported: English
+    ("", "en"),
+    (None, "en"),
+])
+def test_pick_language(preferred, expected):
+    assert pick_language(preferred) == expected
+
+
+@pytest.mark.parametrize("text, lang, values, expected", [
+    ("Generate", "zh-CN", {}, "生成"),
+    ("Generate", "en", {}, "Generate"),
+    ("Generate", None, {}, "Generate"),
+    ("Generate", "xx", {}, "Generate"),                       # unknown language: English
+    ("Not in any catalog", "zh-CN", {}, "Not in any catalog"),  # missing: English
+    ("Done: {n} image(s) saved.", "en", {"n": 2}, "Done: 2 image(s) saved."),
+    ("Done: {n} image(s) saved.", "zh-CN", {"n": 2}, "完成：已保存 2 张图像。"),
+    ("Connected to ComfyUI at {url}", "zh-CN", {"url": "http://h:1"}, "已连接到 ComfyUI：http://h:1"),
+])
+def test_tr(text, lang, values, expected):
+    assert tr(text, lang, **values) == expected
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_catalog_translations_keep_their_placeholders():
+    wrong = {k: v for k, v in ZH.items() if _fields(k) != _fields(v) or not v.strip()}
+    assert not wrong, f"translations whose {{placeholders}} differ from the English: {wrong}"
+
+
+def test_language_names_are_shown_in_their_own_language():
+    assert LANGUAGES == {"en": "English", "zh-CN": "简体中文"}
+
+
+@pytest.mark.parametrize("saved, browser, expected", [
+    ("zh-CN", "en-US", "zh-CN"),      # the earlier choice wins over the browser
+    ("en", "zh-CN,zh", "en"),
+    ("", "zh-CN,zh", "zh-CN"),        # no choice yet: the browser's languages
+    (None, "en-US", "en"),
+    ("klingon", "zh-CN", "zh-CN"),    # a stored value that is no language is ignored
+])
+def test_initial_language(saved, browser, expected):
+    assert ui_i18n.initial_language(saved, browser) == expected
+
+
+# ---- the switch on a small page ----------------------------------------------------------
+
+def _small_page():
+    with gr.Blocks() as demo:
+        title = gr.Markdown("# ComfyUI — simple mode")
+        with gr.Tab("Text to image") as tab:
+            prompt = gr.Textbox(label="Prompt", placeholder="Describe the picture you want",
+                                info="Not in any catalog")
+            with gr.Accordion("Advanced") as acc:
+                steps = gr.Slider(1, 10, label="Steps")
+            go = gr.Button("Generate")
+            progress = gr.Markdown("Ready.")
+            name = gr.Markdown("model-v1.safetensors", elem_classes=["no-i18n"])
+            marked = gr.Markdown("Ready.", elem_classes=["i18n"])
+            gr.Markdown("")                 # nothing to translate
+            gr.State("Generate")            # never relabeled
+            go.click(lambda: ("x", "y"), outputs=[progress, marked])
+    return demo, dict(title=title, tab=tab, prompt=prompt, acc=acc, steps=steps, go=go,
+                      progress=progress, name=name, marked=marked)
+
+
+def test_collect_finds_static_text_and_knows_what_handlers_write():
+    demo, b = _small_page()
+    found = {t.block: t for t in ui_i18n.collect(demo)}
+    assert list(found) == [b["title"], b["tab"], b["prompt"], b["acc"], b["steps"], b["go"],
+                           b["progress"], b["marked"]]
+    assert found[b["prompt"]].props == {"label": "Prompt", "placeholder": "Describe the picture you want",
+                                        "info": "Not in any catalog"}
+    assert found[b["tab"]].props == {"label": "Text to image"}
+    assert found[b["acc"]].props == {"label": "Advanced"}
+    assert found[b["go"]].props == {"value": "Generate"}
+    assert (found[b["title"]].dynamic, found[b["title"]].required) == (False, True)
+    assert (found[b["progress"]].dynamic, found[b["progress"]].required) == (True, False)
+    assert (found[b["marked"]].dynamic, found[b["marked"]].required) == (True, True)
+    missing = ui_i18n.missing_translations(list(found.values()))
+    assert "Not in any catalog" in missing and "Prompt" not in missing and "Ready." not in missing
+
+
+def test_relabel_updates_translate_static_props_only():
+    demo, b = _small_page()
+    targets = ui_i18n.collect(demo)
+    by_block = dict(zip([t.block for t in targets], ui_i18n.relabel(targets, "zh-CN")))
+    assert by_block[b["prompt"]] == gr.update(label="提示词", placeholder="描述你想要的画面",
+                                              info="Not in any catalog")
+    assert by_block[b["go"]] == gr.update(value="生成")
+    assert by_block[b["tab"]] == gr.update(label="文生图")
+    assert by_block[b["title"]] == gr.update(value="# ComfyUI — 简易模式")
+    back = dict(zip([t.block for t in targets], ui_i18n.relabel(targets, "en")))
+    assert back[b["prompt"]]["label"] == "Prompt" and back[b["go"]] == gr.update(value="Generate")
+
+
+@pytest.mark.parametrize("shown, lang, expected", [
+    ("Ready.", "zh-CN", gr.update(value="就绪。")),       # still its build-time text
+    ("就绪。", "en", gr.update(value="Ready.")),          # ... in another language
+    ("**Running** · step 3/20", "zh-CN", gr.skip()),     # a handler wrote it: leave it
+    (None, "zh-CN", gr.skip()),
+])
+def test_dynamic_markdown_is_translated_only_while_unchanged(shown, lang, expected):
+    demo, b = _small_page()
+    targets = ui_i18n.collect(demo)
+    updates = dict(zip([t.block for t in targets], ui_i18n.relabel(targets, lang, {b["progress"]: shown})))
+    assert updates[b["progress"]] == expected
+
+
+def test_status_banner_in_both_languages():
+    ok = ServerStatus(True, "Connected to ComfyUI at {url}", (("url", "http://h:8188"),))
+    assert banner_markdown(ok) == "✔ Connected to ComfyUI at http://h:8188"
+    assert banner_markdown(ok, "zh-CN") == "✔ 已连接到 ComfyUI：http://h:8188"
+    assert ok.text == "Connected to ComfyUI at http://h:8188"
+
+
+# ---- completeness: what the lead fills in when new tabs land ------------------------------
+
+@pytest.fixture
+def real_app(dead_url, tmp_path):
+    from comfy_ui_app import Comfy
+    from comfy_ui_app.ui import build_app
+
+    comfy = Comfy(dead_url).start()
+    try:
+        yield build_app(comfy, workflows_dir=PACKAGE.parent / "workflows", output_dir=tmp_path)
+    finally:
+        comfy.close()
+
+
+def test_the_switch_relabels_exactly_what_collect_finds(real_app):
+    switch = [fn for fn in real_app.fns.values() if getattr(fn.fn, "i18n_switch", False)]
+    assert len(switch) == 1, "install_language_switch must be wired exactly once"
+    targets = ui_i18n.collect(real_app)
+    assert [t.block for t in targets] == switch[0].outputs[1:]
+    assert len(targets) > 10   # the walk did find the tabs' components
+
+
+def test_every_visible_string_has_a_translation(real_app):
+    missing = ui_i18n.missing_translations(ui_i18n.collect(real_app), "zh-CN")
+    assert not missing, ("add these to comfy_ui_app/_zh_cn.py:\n"
+                         + "\n".join(f"    {s!r}: \"\"," for s in missing))
+
+
+def _tr_calls(path: Path):
+    """(line, first argument) of each ``tr(...)`` call in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and (
+                (isinstance(node.func, ast.Name) and node.func.id == "tr")
+                or (isinstance(node.func, ast.Attribute) and node.func.attr == "tr")):
+            yield node.lineno, node.args[0]
+
+
+def test_tr_literals_have_translations():
+    missing, formatted = [], []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for line, arg in _tr_calls(path):
+            where = f"{path.relative_to(PACKAGE.parent)}:{line}"
+            if isinstance(arg, ast.JoinedStr):
+                formatted.append(where)   # tr(f"...") can never match the catalog
+            elif isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
+                    and arg.value not in ZH and re.search(r"[A-Za-z]", arg.value):
+                missing.append(f"{arg.value!r}  ({where})")
+    assert not formatted, "tr() of an f-string; use tr('... {name}', lang, name=...): " + ", ".join(formatted)
+    assert not missing, "add these to comfy_ui_app/_zh_cn.py:\n" + "\n".join(missing)
+
+
+def test_the_source_scan_can_see_a_missing_literal(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text('from x import tr\nA = tr("Generate", "zh-CN")\nB = tr(f"{A} x", lang)\n')
+    calls = list(_tr_calls(sample))
+    assert [(line, type(arg).__name__) for line, arg in calls] == [(2, "Constant"), (3, "JoinedStr")]
+
+
+def test_catalog_has_no_key_twice():
+    tree = ast.parse((PACKAGE / "_zh_cn.py").read_text(encoding="utf-8"))
+    keys = [k.value for node in ast.walk(tree) if isinstance(node, ast.Dict) for k in node.keys]
+    assert not {k for k in keys if keys.count(k) > 1}, "a later entry silently replaces an earlier one"

@@ -1,0 +1,211 @@
+"""Queue tab: who sees what in ComfyUI's queue, and who may cancel, move or interrupt it.
+
+Handler-level: a real JobService over the test server. The first job hangs at its
+sampler (``hang_next``) and the worker is paused, so queue states are deterministic.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+
+from comfy_ui_app import Comfy, ComfyClient
+from comfy_ui_app.service import JobService, NotAllowed
+from comfy_ui_app.store import UNFINISHED, JobStore
+from comfy_ui_app.ui import queue_tab
+from comfy_ui_app.ui.context import AppContext, ServerInfo
+from comfy_ui_app.ui.queue_tab import QueueView, age_text, owner_name
+from test_client import small_prompt
+
+ADMIN = "user:root"
+
+
+def make_ctx(server, tmp_path: Path, *, lang=None, browser_id=None) -> AppContext:
+    store = JobStore(tmp_path / "data")
+    comfy = Comfy(server.url, timeout=5, save_outputs=JobService.hooks_for(store), poll_interval=0.2).start()
+    assert comfy.wait_connected(5)
+    jobs = JobService(comfy, store, admins={ADMIN})
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    return AppContext(comfy, Path("workflows"), out, ServerInfo(comfy), lang, jobs, browser_id)
+
+
+def close_ctx(ctx) -> None:
+    """Stop this app's unfinished jobs and wait until they are recorded, then close."""
+    for record in ctx.jobs.store.unfinished():
+        ctx.jobs.cancel(record.job_id, user=ADMIN)
+    wait_for(lambda: ctx.jobs.store.count(statuses=UNFINISHED) == 0, what="the jobs to end")
+    ctx.comfy.close()
+    ctx.jobs.store.close()
+
+
+def submit(ctx, owner, seed=1):
+    record, _job = ctx.jobs.submit(owner=owner, template="txt2img", values={"seed": seed},
+                                   prompt=small_prompt(seed=seed))
+    return record
+
+
+def wait_for(predicate, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_status(ctx, job_id, *statuses):
+    return wait_for(lambda: ctx.jobs.store.get(job_id).status in statuses and ctx.jobs.store.get(job_id),
+                    what=f"{job_id} to be {statuses}")
+
+
+def fake_request(username=None):
+    return SimpleNamespace(username=username)
+
+
+@pytest.fixture
+def busy(make_comfy_server, tmp_path):
+    """alice's job A1 runs (hung at its sampler); A2 (alice), B1 (bob), X (outside the app) wait."""
+    server = make_comfy_server()
+    ctx = make_ctx(server, tmp_path)
+    server.hang_next()
+    a1 = submit(ctx, "user:alice", 1)
+    wait_status(ctx, a1.job_id, "running")
+    server.pause()
+    a2 = submit(ctx, "user:alice", 2)
+    b1 = submit(ctx, "user:bob", 3)
+    outside = ComfyClient(server.url).queue_prompt(small_prompt(seed=4))["prompt_id"]
+    wait_for(lambda: ctx.comfy.queue_remaining == 4, what="the status event of the last prompt")
+    yield SimpleNamespace(server=server, ctx=ctx, view=QueueView(ctx), a1=a1, a2=a2, b1=b1, outside=outside)
+    server.resume()
+    ctx.comfy.client.clear_queue()
+    close_ctx(ctx)
+
+
+def table_rows(update):
+    return update.value["data"] if hasattr(update, "value") and isinstance(update.value, dict) else update.value
+
+
+def test_owner_names_and_ages():
+    assert owner_name("user:alice") == "alice"
+    assert owner_name("browser:1a2b3c4d5e") == "browser 1a2b3c"
+    assert age_text(None, "en") == "—"
+    assert age_text(5, "en") == "5 s" and age_text(125, "en") == "2 min" and age_text(3725, "en") == "1 h 2 min"
+
+
+def test_status_events_bump_the_version_and_wake_waiters(comfy_server):
+    with Comfy(comfy_server.url, timeout=5) as comfy:
+        assert comfy.wait_connected(5)
+        wait_for(lambda: comfy.queue_remaining is not None, what="the first status event")
+        assert comfy.status_version >= 2  # the connection, then the status event
+        before = comfy.status_version
+        assert comfy.wait_status_change(before, timeout=0.05) == before  # nothing moved: times out
+        comfy.submit(small_prompt())
+        assert comfy.wait_status_change(before, timeout=5) > before
+
+
+def test_each_user_sees_their_own_jobs_named_and_others_anonymous(busy):
+    summary, table, picker = busy.view.view("user:alice", "en", fresh=True)
+    rows = table_rows(table)
+    assert [r[0] for r in rows] == [0, 1, 2, 3]  # running first, then by number
+    assert [r[2] for r in rows] == ["You", "You", "Someone else", "Someone else"]
+    assert rows[0][1] == "Running" and rows[1][1] == "Waiting" and rows[1][3] == "txt2img"
+    assert [value for _, value in picker.choices] == [busy.a1.prompt_id, busy.a2.prompt_id]
+    assert "4 jobs in the queue, 2 of them yours" in summary
+
+    _, table, picker = busy.view.view(ADMIN, "en")
+    assert [r[2] for r in table_rows(table)] == ["alice", "alice", "bob", "Outside the app"]
+    assert len(picker.choices) == 4
+
+
+def test_nobody_cancels_moves_or_interrupts_someone_elses_job(busy):
+    with pytest.raises(NotAllowed):
+        busy.view.cancel(busy.a2.prompt_id, "user:bob", "en")
+    with pytest.raises(NotAllowed):
+        busy.view.cancel(busy.outside, "user:bob", "en")  # outside the app: admins only
+    with pytest.raises(NotAllowed):
+        busy.view.move_to_front(busy.a2.prompt_id, "user:bob", "en")
+    assert "someone else" in busy.view.interrupt("user:bob", "en")
+    assert busy.view.clear("user:alice", "en") == "Only an admin can clear the queue."
+    queue = busy.ctx.comfy.client.get_queue()
+    assert [i[1] for i in queue["queue_running"]] == [busy.a1.prompt_id]
+    assert [i[1] for i in queue["queue_pending"]] == [busy.a2.prompt_id, busy.b1.prompt_id, busy.outside]
+
+
+def test_owner_cancels_a_waiting_job_and_interrupts_the_running_one(busy):
+    assert busy.view.cancel(busy.a2.prompt_id, "user:alice", "en") == "The job was cancelled."
+    assert wait_status(busy.ctx, busy.a2.job_id, "interrupted")
+    assert busy.view.interrupt("user:alice", "en") == "The running job was interrupted."
+    assert wait_status(busy.ctx, busy.a1.job_id, "interrupted")
+    assert busy.ctx.jobs.store.get(busy.b1.job_id).status == "queued"
+
+
+def test_admin_cancels_anyones_and_clears_the_queue(busy):
+    assert busy.view.cancel(busy.outside, ADMIN, "en") == "The job was cancelled."
+    pending = [i[1] for i in busy.ctx.comfy.client.get_queue()["queue_pending"]]
+    assert busy.outside not in pending
+    assert busy.view.clear(ADMIN, "en") == "Removed 2 waiting jobs."
+    assert busy.ctx.comfy.client.get_queue()["queue_pending"] == []
+    assert wait_status(busy.ctx, busy.a2.job_id, "interrupted") and wait_status(busy.ctx, busy.b1.job_id, "interrupted")
+    assert busy.ctx.jobs.store.get(busy.a1.job_id).status == "running"  # clear leaves the running job
+
+
+def test_move_to_front_keeps_the_record_and_the_job_finishes_first(busy):
+    assert busy.view.move_to_front(busy.b1.prompt_id, "user:bob", "en") == "The job will run next."
+    moved = busy.ctx.jobs.store.get(busy.b1.job_id)
+    assert moved.prompt_id != busy.b1.prompt_id and moved.status == "queued"
+    assert moved.timeline[-1]["detail"]["previous_prompt_id"] == busy.b1.prompt_id
+    pending = [i[1] for i in busy.ctx.comfy.client.get_queue()["queue_pending"]]
+    assert pending == [moved.prompt_id, busy.a2.prompt_id, busy.outside]
+    assert busy.view.move_to_front(busy.a1.prompt_id, "user:alice", "en") == "The job is no longer waiting."
+    busy.ctx.comfy.client.interrupt()  # end the hung job, let the queue run
+    busy.server.resume()
+    done = wait_status(busy.ctx, busy.b1.job_id, "success")
+    assert done.outputs and all(o.path.is_file() for o in done.outputs)  # outputs found the re-keyed record
+    a2 = wait_status(busy.ctx, busy.a2.job_id, "success")
+    assert done.finished_at <= a2.started_at
+
+
+def test_the_queue_is_asked_again_only_when_a_status_event_says_it_moved(busy, monkeypatch):
+    calls, me = [], threading.get_ident()
+    real = busy.ctx.comfy.client.get_queue
+
+    def counting():  # the app's monitor thread asks /queue too: count only ours
+        if threading.get_ident() == me:
+            calls.append(1)
+        return real()
+
+    monkeypatch.setattr(busy.ctx.comfy.client, "get_queue", counting)
+    busy.view.queue()
+    busy.view.queue()
+    assert len(calls) <= 1
+    before = busy.ctx.comfy.status_version
+    submit(busy.ctx, "user:bob", 5)
+    busy.ctx.comfy.wait_status_change(before, timeout=5)
+    n = len(calls)
+    busy.view.queue()
+    assert len(calls) == n + 1
+
+
+def test_the_timer_sends_nothing_while_the_queue_stands_still(busy):
+    with gr.Blocks() as demo:
+        ctx = busy.ctx
+        tab_ctx = AppContext(ctx.comfy, ctx.workflows_dir, ctx.output_dir, ctx.server, gr.State("en"), ctx.jobs,
+                             gr.BrowserState(""))
+        queue_tab.build_tab(tab_ctx)
+    tick = next(f.fn for f in demo.fns.values() if f.name == "on_tick")
+    first = tick(None, None, "", "en", fake_request("alice"))
+    assert first[0] is not None and table_rows(first[2])  # nothing seen yet: the listing is sent
+    again = tick(first[0], None, "", "en", fake_request("alice"))
+    assert all(isinstance(part, dict) and part.get("__type__") == "update" and len(part) == 1 for part in again)
+    before = busy.ctx.comfy.status_version
+    submit(busy.ctx, "user:alice", 6)
+    busy.ctx.comfy.wait_status_change(before, timeout=5)
+    moved = tick(first[0], None, "", "en", fake_request("alice"))
+    assert len(table_rows(moved[2])) == 5
