@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -45,28 +46,67 @@ def build_parser(env=None) -> argparse.ArgumentParser:
     parser.add_argument("--output-dir", metavar="DIR", default=str(data_dir / "outputs"),
                         help="folder where generated images are saved "
                              "(env COMFY_UI_DATA + /outputs)")
+    parser.add_argument("--data", metavar="DIR", default=str(data_dir),
+                        help="folder for the job database, stored outputs and the browser-id key "
+                             "(env COMFY_UI_DATA)")
+    parser.add_argument("--auth", metavar="USER:PASS[,USER:PASS...]", default=env.get("COMFY_UI_AUTH") or "",
+                        help="turn on login with these users (env COMFY_UI_AUTH); off by default")
+    parser.add_argument("--admins", metavar="USER[,USER...]", default=env.get("COMFY_UI_ADMINS") or "",
+                        help="logged-in users who may see and cancel everyone's jobs, clear the queue "
+                             "and free memory (env COMFY_UI_ADMINS; needs --auth)")
     parser.add_argument("--share", action="store_true",
                         help="also publish a temporary public gradio.live link (off by default)")
     return parser
+
+
+def parse_auth(text: str) -> list[tuple[str, str]]:
+    """``"alice:pw1,bob:pw2"`` -> ``[("alice", "pw1"), ("bob", "pw2")]``."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        user, sep, password = item.partition(":")
+        if not sep or not user or not password:
+            sys.exit(f"--auth / COMFY_UI_AUTH must look like user:password[,user:password], got {item!r}")
+        pairs.append((user, password))
+    return pairs
+
+
+def browser_secret(data_dir: Path) -> str:
+    """A random key kept in the data folder, so browser ids survive an app restart."""
+    path = data_dir / "browser-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
 
     from comfy_ui_app import Comfy
+    from comfy_ui_app.service import JobService
+    from comfy_ui_app.store import JobStore
     from comfy_ui_app.ui import build_app
 
+    auth = parse_auth(args.auth)
+    admins = {f"user:{name.strip()}" for name in args.admins.split(",") if name.strip()}
+    data_dir = Path(args.data).resolve()
     output_dir = Path(args.output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
+    store = JobStore(data_dir)
     comfy = Comfy(args.server).start()   # never raises when ComfyUI is down; keeps retrying
     try:
-        demo = build_app(comfy, workflows_dir=Path(args.workflows), output_dir=output_dir)
+        jobs = JobService(comfy, store, admins=admins)
+        jobs.resume()   # jobs that were queued or running when the app last stopped
+        demo = build_app(comfy, workflows_dir=Path(args.workflows), output_dir=output_dir, jobs=jobs,
+                         browser_secret=browser_secret(data_dir))
         print(f"ComfyUI server: {args.server}", flush=True)
         demo.queue(default_concurrency_limit=None)
         demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                    allowed_paths=[str(output_dir)])
+                    auth=auth or None, allowed_paths=[str(output_dir), str(store.outputs_dir)])
     finally:
         comfy.close()
+        store.close()
 
 
 if __name__ == "__main__":

@@ -83,6 +83,10 @@ class Comfy:
     def __repr__(self) -> str:
         return f"Comfy({self.url!r})"
 
+    def set_save_outputs(self, save_outputs: Callable[[Job, str, list[OutputImage]], list[OutputImage]]) -> None:
+        """Install the hook that stores fetched outputs before any reader sees them."""
+        self._save_outputs = save_outputs
+
     # -- life cycle ------------------------------------------------------------------
 
     def start(self) -> Comfy:

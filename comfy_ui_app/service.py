@@ -46,6 +46,8 @@ class JobService:
         self.comfy = comfy
         self.store = store
         self.admins = frozenset(admins)
+        if comfy._save_outputs is None:  # outputs of recorded jobs go into the store
+            comfy.set_save_outputs(self.hooks_for(store))
         self._lock = threading.Lock()
         self._live: dict[str, Job] = {}  # job_id -> Job while this process follows it
         self._job_ids: dict[str, str] = {}  # prompt_id -> job_id

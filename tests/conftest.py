@@ -60,31 +60,42 @@ def dead_url():
 
 @pytest.fixture
 def launch_app(tmp_path):
-    """launch_app(comfy_url) -> app with .url (the page), .output_dir, .comfy, .demo.
+    """launch_app(comfy_url, *, auth=None, admins=()) -> app with .url, .output_dir, .comfy, .demo, .jobs, .store.
 
-    Builds the real page with build_app() and launches it like app.py does, on a free
-    port; everything is closed at the end of the test.
+    Builds the real page with build_app() and a job service, and launches it like
+    app.py does, on a free port; everything is closed at the end of the test.
     """
     from pathlib import Path as _Path
 
     from comfy_ui_app import Comfy
+    from comfy_ui_app.service import JobService
+    from comfy_ui_app.store import JobStore
     from comfy_ui_app.ui import build_app
 
     started = []
 
-    def launch(comfy_url, *, workflows_dir=None):
+    def launch(comfy_url, *, workflows_dir=None, auth=None, admins=()):
         out = tmp_path / f"outputs{len(started)}"
         out.mkdir()
+        store = JobStore(tmp_path / f"data{len(started)}")
         comfy = Comfy(comfy_url).start()
+        jobs = JobService(comfy, store, admins=admins)
         workflows = workflows_dir or _Path(__file__).resolve().parents[1] / "workflows"
-        demo = build_app(comfy, workflows_dir=workflows, output_dir=out)
+        demo = build_app(comfy, workflows_dir=workflows, output_dir=out, jobs=jobs, browser_secret="test-secret")
         demo.queue(default_concurrency_limit=None)
-        started.append((demo, comfy))
-        _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1",
-                                server_port=_free_port(), allowed_paths=[str(out)], quiet=True)
-        return _NS(url=url, output_dir=out, comfy=comfy, demo=demo)
+        started.append((demo, comfy, store))
+        _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
+                                allowed_paths=[str(out), str(store.outputs_dir)], auth=auth, quiet=True)
+        return _NS(url=url, output_dir=out, comfy=comfy, demo=demo, jobs=jobs, store=store)
 
     yield launch
-    for demo, comfy in started:
+    for demo, comfy, store in started:
         demo.close()
         comfy.close()
+        store.close()
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path, monkeypatch):
+    """CLI runs record jobs under COMFY_UI_DATA: keep them out of the working tree."""
+    monkeypatch.setenv("COMFY_UI_DATA", str(tmp_path / "cli-data"))

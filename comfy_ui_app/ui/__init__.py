@@ -1,16 +1,22 @@
-"""The Gradio web app: ``build_app(comfy, workflows_dir=..., output_dir=...)``.
+"""The Gradio web app: ``build_app(comfy, workflows_dir=..., output_dir=..., jobs=...)``.
 
-Importing this module has no side effects; nothing per-user lives in module
-globals (only in handler locals and small ``gr.State`` values).
+One builder per tab (``build_tab(ctx) -> TabHandles``, each in its own module); this
+module only puts them side by side and wires what crosses tabs: the server-status
+banner, "Send to inpainting", "Load parameters" from the history, the language
+switch. Importing it has no side effects; nothing per-user lives in module globals
+(only in handler locals and small ``gr.State`` / ``gr.BrowserState`` values).
 """
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import gradio as gr
 
 from ..i18n import DEFAULT_LANGUAGE
-from . import txt2img
+from ..service import JobService
+from ..store import JobStore
+from . import custom, history_tab, queue_tab, system_tab, txt2img
 from .context import AppContext, ServerInfo
 from .i18n import install_language_switch, language_picker
 from .status import StatusChecker, banner_markdown
@@ -20,58 +26,104 @@ __all__ = ["build_app", "STATUS_POLL_S"]
 STATUS_POLL_S = 3.0   # how often an open page re-checks that ComfyUI is reachable
 
 
-def build_app(comfy, *, workflows_dir, output_dir) -> gr.Blocks:
+def _ensure_browser_id(current: str | None) -> str:
+    """This browser's identity when auth is off: made up once, then kept in localStorage."""
+    return current or uuid.uuid4().hex
+
+
+def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = None,
+              browser_secret: str | None = None) -> gr.Blocks:
     """Build the Blocks for one ComfyUI server.
 
-    ``comfy`` is a started ``comfy_ui_app.Comfy``; ``workflows_dir`` holds the
-    workflow templates (``txt2img.json``); generated PNGs are saved under
-    ``output_dir/<job id>/`` (pass it to ``launch(allowed_paths=[...])``).
+    ``comfy`` is a started ``comfy_ui_app.Comfy``; ``workflows_dir`` holds the workflow
+    templates; ``jobs`` records every job (a store under ``output_dir/.jobs`` when not
+    given); ``browser_secret`` encrypts the browser id so it survives app restarts.
+    Pass ``output_dir`` and ``jobs.store.outputs_dir`` to ``launch(allowed_paths=...)``.
     """
     workflows_dir = Path(workflows_dir)
     output_dir = Path(output_dir)
+    if jobs is None:
+        jobs = JobService(comfy, JobStore(output_dir / ".jobs"))
     checker = StatusChecker(comfy)
 
     with gr.Blocks(title="ComfyUI") as demo:
         lang = gr.State(DEFAULT_LANGUAGE)  # this browser tab's language code (ctx.lang)
+        browser_id = gr.BrowserState("", storage_key="comfy-ui-browser-id", secret=browser_secret)
         with gr.Row(equal_height=True, elem_id="page-header"):
             gr.Markdown("# ComfyUI — simple mode")
             picker = language_picker()
-        # Tabs are built with build_tab(ctx); ctx.lang is the language above.
-        ctx = AppContext(comfy, workflows_dir, output_dir, ServerInfo(comfy), lang)
+        ctx = AppContext(comfy, workflows_dir, output_dir, ServerInfo(comfy), lang, jobs, browser_id)
         banner = gr.Markdown(banner_markdown(checker.initial()), elem_id="server-status")
         server_ok = gr.State(False)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             t2i = txt2img.build_tab(ctx)
+            cw = custom.build_tab(ctx)
+            queue = queue_tab.build_tab(ctx)
+            history = history_tab.build_tab(ctx)
+            system = system_tab.build_tab(ctx)
         timer = gr.Timer(STATUS_POLL_S)
-
-        outputs = [banner, server_ok, *t2i.needs_server, *t2i.refresh_outputs]
-
-        def updates(status, was_ok: bool, refresh_lists: bool, lang_code: str):
-            if status.ok and refresh_lists:
-                lists = t2i.refresh()
-            else:
-                lists = [gr.skip() for _ in t2i.refresh_outputs]
-            return (banner_markdown(status, lang_code), status.ok,
-                    *[gr.Button(interactive=status.ok) for _ in t2i.needs_server], *lists)
-
-        def on_load(was_ok, lang_code):
-            return updates(checker.get(fresh=True), was_ok, True, lang_code)
-
-        def on_tick(was_ok, lang_code):
-            status = checker.get()
-            # Fill the checkpoint list again when the server comes back.
-            return updates(status, was_ok, status.ok and not was_ok, lang_code)
+        handles = [t2i, cw, queue, history, system]
+        _wire_status(demo, ctx, checker, handles, banner, server_ok, timer)
+        _wire_load_parameters(history, t2i, tabs)
+        demo.load(_ensure_browser_id, inputs=[browser_id], outputs=[browser_id], api_visibility="private",
+                  concurrency_limit=None, show_progress="hidden")
 
         def banner_in_language(lang_code):
             return banner_markdown(checker.get(), lang_code)
 
-        demo.load(on_load, inputs=[server_ok, lang], outputs=outputs, api_name="server_status",
-                  concurrency_limit=None, show_progress="hidden")
-        timer.tick(on_tick, inputs=[server_ok, lang], outputs=outputs, api_visibility="private",
-                   concurrency_limit=None, show_progress="hidden")
         # Last: the switch relabels every block built above and leaves alone what
         # handlers write (so it must see every event; wire cross-tab events before it).
         install_language_switch(demo, lang, picker).then(
             banner_in_language, inputs=[lang], outputs=[banner], api_visibility="private",
             concurrency_limit=None, show_progress="hidden")
     return demo
+
+
+def _as_list(updates) -> list:
+    return list(updates) if isinstance(updates, (list, tuple)) else [updates]
+
+
+def _wire_status(demo, ctx, checker, handles, banner, server_ok, timer) -> None:
+    """Banner, Generate buttons and server-driven choices follow the server's health."""
+    needs = [b for h in handles for b in h.needs_server]
+    lists = [c for h in handles for c in h.refresh_outputs]
+    outputs = [banner, server_ok, *needs, *lists]
+
+    def updates(status, refresh_lists: bool, lang_code: str):
+        if status.ok and refresh_lists:
+            ctx.server.forget()  # the server came back, maybe with other models
+            fresh = [u for h in handles if h.refresh for u in _as_list(h.refresh())]
+        else:
+            fresh = [gr.skip() for _ in lists]
+        return (banner_markdown(status, lang_code), status.ok,
+                *[gr.Button(interactive=status.ok) for _ in needs], *fresh)
+
+    def on_load(was_ok, lang_code):
+        return updates(checker.get(fresh=True), True, lang_code)
+
+    def on_tick(was_ok, lang_code):
+        status = checker.get()
+        return updates(status, status.ok and not was_ok, lang_code)
+
+    demo.load(on_load, inputs=[server_ok, ctx.lang], outputs=outputs, api_name="server_status",
+              concurrency_limit=None, show_progress="hidden")
+    timer.tick(on_tick, inputs=[server_ok, ctx.lang], outputs=outputs, api_visibility="private",
+               concurrency_limit=None, show_progress="hidden")
+
+
+def _wire_load_parameters(history, t2i, tabs) -> None:
+    """History's "Load parameters" fills the text-to-image form and shows that tab."""
+    form = t2i.parts.get("form")
+    if form is None or "load_event" not in history.parts:
+        return
+
+    def load(parameters):
+        values = (parameters or {}).get("values") or {}
+        if not values or (parameters or {}).get("kind") not in ("txt2img", None):
+            return [gr.skip() for _ in form.items] + [gr.skip()]
+        fill = [gr.update(value=values[i.field.name]) if i.field.name in values else gr.skip() for i in form.items]
+        return fill + [gr.Tabs(selected="txt2img")]
+
+    history.parts["load_event"].then(load, inputs=[history.parts["parameters"]],
+                                     outputs=[*form.components, tabs], api_visibility="private",
+                                     concurrency_limit=None, show_progress="hidden")
