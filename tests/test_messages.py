@@ -11,7 +11,10 @@ from comfy_ui_app import (
     ServerUnreachable,
     WorkflowError,
 )
-from comfy_ui_app.messages import describe, describe_node_errors
+from comfy_ui_app import _problem_words
+from comfy_ui_app.check import Problem, PromptInvalid
+from comfy_ui_app.i18n import CATALOGS
+from comfy_ui_app.messages import describe, describe_node_errors, describe_problem
 
 URL = "http://127.0.0.1:8188"
 FAILED_VALIDATION = {"type": "prompt_outputs_failed_validation",
@@ -128,8 +131,6 @@ def test_describe_node_errors_tolerates_junk():
 
 
 def test_local_check_problems_in_words():
-    from comfy_ui_app.check import Problem, PromptInvalid
-
     exc = PromptInvalid([
         Problem("value_smaller_than_min", "3", "KSampler", "steps", "steps", 0, 1),
         Problem("value_not_in_list", "4", "CheckpointLoaderSimple", "ckpt_name", "checkpoint", "x.safetensors",
@@ -144,3 +145,185 @@ def test_local_check_problems_in_words():
     assert "CFG must be a number, not 'lots'" in text
     assert "Node 6: the node type 'NoSuchNode' is not installed on the server" in text
     assert "\n" not in text
+
+
+# ---- the same messages in Simplified Chinese (lang="zh-CN"); English stays the default ------------
+
+ZH = "zh-CN"
+CKPT_REJECTED = rejected({
+    "4": node("CheckpointLoaderSimple", {
+        "type": "value_not_in_list", "message": "Value not in list", "details": "",
+        "extra_info": {"input_name": "ckpt_name", "input_config": [["a.safetensors"], {}],
+                       "received_value": "b.safetensors"}}),
+    "3": node("KSampler", {
+        "type": "value_smaller_than_min", "message": "Value 0 smaller than min of 1", "details": "steps",
+        "extra_info": {"input_name": "steps", "input_config": ["INT", {"min": 1}], "received_value": 0}}),
+})
+
+
+@pytest.mark.parametrize("exc, english, chinese", [
+    (ServerUnreachable(URL), f"Cannot reach ComfyUI at {URL}. Is it running? Retrying automatically.",
+     f"无法连接到 ComfyUI（{URL}）。它正在运行吗？正在自动重试。"),
+    (ServerUnreachable(""), "Cannot reach ComfyUI at the configured address. Is it running? Retrying automatically.",
+     "无法连接到 ComfyUI（所配置的地址）。它正在运行吗？正在自动重试。"),
+    (CKPT_REJECTED,
+     "ComfyUI rejected the request. Node 4 (CheckpointLoaderSimple): checkpoint 'b.safetensors' is not installed "
+     "on the server (choose from: a.safetensors); Node 3 (KSampler): steps must be at least 1 (got 0).",
+     "ComfyUI 拒绝了请求。节点 4（CheckpointLoaderSimple）：服务器上没有安装模型“b.safetensors”（可选：a.safetensors）；"
+     "节点 3（KSampler）：步数不能小于 1（当前为 0）。"),
+    (rejected({}, {"type": "prompt_no_outputs", "message": "Prompt has no outputs", "details": ""}),
+     "ComfyUI rejected the request: the workflow has no output node (such as Save Image), so there is nothing to run.",
+     "ComfyUI 拒绝了请求：工作流没有输出节点（例如“保存图像”），因此没有可运行的内容。"),
+    (rejected({}, {"type": "invalid_prompt", "message": "Cannot execute because node X does not exist.",
+                   "details": "Node ID '#6'"}),
+     "ComfyUI rejected the request: Cannot execute because node X does not exist (Node ID '#6').",
+     "ComfyUI 拒绝了请求：Cannot execute because node X does not exist (Node ID '#6')。"),  # the server's words
+    (rejected({}, {}), "ComfyUI rejected the request: ComfyUI rejected the prompt: Prompt rejected",
+     "ComfyUI 拒绝了请求：ComfyUI rejected the prompt: Prompt rejected"),
+    (ServerHTTPError(500, URL + "/prompt", "500 Internal Server Error\n\nboom"),
+     f"ComfyUI answered with an error (HTTP 500) at {URL}/prompt: 500 Internal Server Error boom",
+     f"ComfyUI 返回了错误（HTTP 500，{URL}/prompt）：500 Internal Server Error boom"),
+    (ServerHTTPError(404, URL + "/view"), f"ComfyUI answered with an error (HTTP 404) at {URL}/view.",
+     f"ComfyUI 返回了错误（HTTP 404，{URL}/view）。"),
+    (ServerHTTPError(0, ""), "ComfyUI answered with an error.", "ComfyUI 返回了错误。"),
+    (JobFailed("pid", node_id="8", node_type="VAEDecode", exception_message="Given groups=1\nmore",
+               exception_type="RuntimeError"),
+     "Failed in node 8 (VAEDecode): Given groups=1", "节点 8（VAEDecode） 执行失败：Given groups=1"),
+    (JobFailed("pid"), "Failed in a node: unknown error", "某个节点 执行失败：未知错误"),
+    (JobInterrupted("pid"), "The job was interrupted before it finished.", "任务在完成前被中断。"),
+    (JobLost("pid", "gone"),
+     "ComfyUI lost track of the job (it may have restarted or stopped answering). Please try again.",
+     "ComfyUI 丢失了这个任务（它可能已重启或停止响应）。请重试。"),
+    (PromptInvalid([Problem("value_smaller_than_min", "3", "KSampler", "steps", "steps", 0, 1),
+                    Problem("required_input_missing", "3", "KSampler", "seed", "seed")]),
+     "Please fix the form: Node 3 (KSampler): Steps must be at least 1 (got 0); "
+     "Node 3 (KSampler): the required input 'Seed' is missing.",
+     "请修改表单：节点 3（KSampler）：步数不能小于 1（当前为 0）；节点 3（KSampler）：缺少必需的输入“种子”。"),
+    (WorkflowError(""), "The workflow is not valid.", "工作流无效。"),
+    (FileNotFoundError(2, "No such file", "/x/y.json"), "File not found: /x/y.json", "找不到文件：/x/y.json"),
+    (PermissionError(13, "Denied", "/y"), "Permission denied: /y", "没有访问权限：/y"),
+    (IsADirectoryError(21, "Is a directory", "/z"), "Could not access /z: Is a directory",
+     "无法访问 /z：Is a directory"),
+    (ConnectionResetError("reset"), "Network problem while talking to ComfyUI: reset",
+     "与 ComfyUI 通信时出现网络问题：reset"),
+    (RuntimeError("boom\nline two"), "Unexpected error (RuntimeError): boom line two",
+     "意外错误（RuntimeError）：boom line two"),
+    (ValueError(), "Unexpected error (ValueError).", "意外错误（ValueError）。"),
+])
+def test_describe_in_both_languages(exc, english, chinese):
+    assert describe(exc) == english
+    assert describe(exc, lang="en") == english
+    assert describe(exc, lang=ZH) == chinese
+
+
+def test_unreachable_without_retry_in_chinese():
+    assert describe(ServerUnreachable(URL), retrying=False, lang=ZH) == f"无法连接到 ComfyUI（{URL}）。它正在运行吗？"
+
+
+PROBLEMS = [  # (problem, English, Chinese) as the web page shows them
+    (Problem("required_input_missing", "3", "KSampler", "seed", "seed"),
+     "Node 3 (KSampler): the required input 'Seed' is missing", "节点 3（KSampler）：缺少必需的输入“种子”"),
+    (Problem("value_not_in_list", "4", "CheckpointLoaderSimple", "ckpt_name", "checkpoint", "x.safetensors",
+             ("a.safetensors", "b.safetensors")),
+     "Node 4 (CheckpointLoaderSimple): checkpoint 'x.safetensors' is not installed on the server "
+     "(choose from: a.safetensors, b.safetensors)",
+     "节点 4（CheckpointLoaderSimple）：服务器上没有安装模型“x.safetensors”（可选：a.safetensors, b.safetensors）"),
+    (Problem("value_not_in_list", "3", "KSampler", "sampler_name", "sampler", "nope"),
+     "Node 3 (KSampler): sampler 'nope' is not one of the allowed values",
+     "节点 3（KSampler）：采样器“nope”不是允许的取值"),
+    (Problem("value_smaller_than_min", "3", "KSampler", "steps", "steps", 0, 1),
+     "Node 3 (KSampler): Steps must be at least 1 (got 0)", "节点 3（KSampler）：步数不能小于 1（当前为 0）"),
+    (Problem("value_bigger_than_max", None, None, "width", "width", 9000, 8192),
+     "Width must be at most 8192 (got 9000)", "宽度不能大于 8192（当前为 9000）"),
+    (Problem("invalid_input_type", "3", "KSampler", "steps", "steps", "four", "INT"),
+     "Node 3 (KSampler): Steps must be a whole number, not 'four'", "节点 3（KSampler）：步数应为整数，而不是“four”"),
+    (Problem("return_type_mismatch", "3", "KSampler", "model", None, "CLIP", "MODEL"),
+     "Node 3 (KSampler): input 'model' is connected to the wrong kind of output (CLIP instead of MODEL)",
+     "节点 3（KSampler）：输入“model”连接到了类型不对的输出（收到 CLIP，需要 MODEL）"),
+    (Problem("bad_linked_input", "3", "KSampler", "model", None, ["9", 0]),
+     "Node 3 (KSampler): input 'model' is linked to node 9, which is not in the workflow",
+     "节点 3（KSampler）：输入“model”连接到了节点 9，但工作流中没有这个节点"),
+    (Problem("bad_linked_input", "3", "KSampler", "model", None, ["4", 3], ("MODEL", "CLIP", "VAE")),
+     "Node 3 (KSampler): input 'model' is linked to output 3 of node 4, which has only 3 outputs",
+     "节点 3（KSampler）：输入“model”连接到节点 4 的输出 3，但该节点只有 3 个输出"),
+    (Problem("bad_linked_input", "3", "KSampler", "model", None, [4]),
+     "Node 3 (KSampler): input 'model' has a malformed link [4] (it must be [\"node id\", output number])",
+     "节点 3（KSampler）：输入“model”的连接 [4] 格式不对（应为 [\"节点 id\", 输出编号]）"),
+    (Problem("exception_during_inner_validation", "3", "KSampler", "model", None, None, None, "KeyError: '9'"),
+     "Node 3 (KSampler): input 'model' is not connected properly (KeyError: '9')",
+     "节点 3（KSampler）：输入“model”没有正确连接（KeyError: '9'）"),
+    (Problem("missing_node_type", "6", "NoSuchNode"),
+     "Node 6: the node type 'NoSuchNode' is not installed on the server", "节点 6：服务器上没有安装节点类型“NoSuchNode”"),
+    (Problem("missing_node_type"), "A node type is not installed on the server", "服务器上缺少某种节点类型"),
+    (Problem("dependency_cycle"), "The workflow contains a loop (a node depends on itself)",
+     "工作流中存在循环（某个节点依赖于它自己）"),
+    (Problem("prompt_no_outputs"),
+     "The workflow has no output node (such as Save Image), so there is nothing to run",
+     "工作流没有输出节点（例如“保存图像”），因此没有可运行的内容"),
+    (Problem("custom_validation_failed", "10", "LoadImage", "image", "image", "cat.png", None,
+             "Invalid image file: cat.png"),
+     "image: there is no image 'cat.png' in ComfyUI's input folder (upload it first)",
+     "图像：ComfyUI 的输入文件夹中没有图像“cat.png”（请先上传）"),
+]
+
+
+@pytest.mark.parametrize("problem, english, chinese", PROBLEMS, ids=[p.kind for p, _, _ in PROBLEMS])
+def test_problems_in_both_languages(problem, english, chinese):
+    assert describe_problem(problem) == english
+    assert describe_problem(problem, lang="en") == english
+    assert describe_problem(problem, lang=ZH) == chinese
+
+
+@pytest.mark.parametrize("problem, english, chinese", [  # the command line's form: the field's name first
+    (Problem("value_smaller_than_min", "3", "KSampler", "steps", "steps", 0, 1),
+     "steps: must be at least 1, not 0", "steps：不能小于 1（当前为 0）"),
+    (Problem("value_bigger_than_max", "3", "KSampler", "cfg", "cfg", 1000.0, 100.0),
+     "cfg: must be at most 100.0, not 1000.0", "cfg：不能大于 100.0（当前为 1000.0）"),
+    (Problem("invalid_input_type", "3", "KSampler", "steps", "steps", "four", "INT"),
+     "steps: must be a whole number, not 'four'", "steps：应为整数，而不是“four”"),
+    (Problem("value_not_in_list", "4", "CheckpointLoaderSimple", "ckpt_name", "checkpoint", "x.safetensors",
+             ("a.safetensors",)),
+     "checkpoint: 'x.safetensors' is not installed on the server (choose from: a.safetensors)",
+     "checkpoint：服务器上没有安装“x.safetensors”（可选：a.safetensors）"),
+    (Problem("value_not_in_list", "3", "KSampler", "sampler_name", "sampler", "z", tuple("abcdefgh")),
+     "sampler: 'z' is not one of the allowed values (choose from: a, b, c, d, e, f and 2 more)",
+     "sampler：“z”不是允许的取值（可选：a, b, c, d, e, f，另有 2 项）"),
+    (Problem("required_input_missing", "3", "KSampler", "seed", "seed"), "seed: is missing", "seed：缺失"),
+    (Problem("custom_validation_failed", "10", "LoadImage", "image", "image", "x", None,
+             "Custom validation failed for node image - too small"),
+     "image: too small", "image：too small"),  # the server's words
+    (Problem("custom_validation_failed", "10", "LoadImage", "image", "image", "x", None,
+             "Custom validation failed for node image -"),
+     "image: the server refused this value", "image：服务器拒绝了这个值"),
+])
+def test_problems_name_first_in_both_languages(problem, english, chinese):
+    assert describe_problem(problem, name_first=True) == english
+    assert describe_problem(problem, name_first=True, lang=ZH) == chinese
+
+
+def test_node_errors_in_chinese():
+    assert describe_node_errors({"3": "weird", "4": {"errors": []}}, lang=ZH) == ["节点 4：无效"]
+    assert describe_node_errors(CKPT_REJECTED.node_errors, lang=ZH) == [
+        "节点 4（CheckpointLoaderSimple）：服务器上没有安装模型“b.safetensors”（可选：a.safetensors）",
+        "节点 3（KSampler）：步数不能小于 1（当前为 0）"]
+
+
+def test_unknown_language_is_english():
+    assert describe(JobInterrupted("pid"), lang="fr") == "The job was interrupted before it finished."
+    assert describe_problem(PROBLEMS[0][0], lang="fr") == PROBLEMS[0][1]
+
+
+@pytest.mark.parametrize("table", ["INPUT_WORDS", "FIELD_WORDS", "TYPE_WORDS", "TOP_LEVEL"])
+def test_words_looked_up_by_name_have_translations(table):
+    """These reach ``tr`` through a variable, so the source scan in test_i18n cannot see them."""
+    words = set(getattr(_problem_words, table).values()) | {"a different kind of value"}
+    assert not words - set(CATALOGS[ZH]), f"add to comfy_ui_app/_zh_cn.py: {sorted(words - set(CATALOGS[ZH]))}"
+
+
+def test_status_banner_describes_the_failure_in_the_page_language():
+    from comfy_ui_app.ui.status import ServerStatus, banner_markdown
+
+    down = ServerStatus(False, "", error=ServerUnreachable(URL))
+    assert banner_markdown(down) == f"⚠ Cannot reach ComfyUI at {URL}. Is it running? Retrying automatically."
+    assert banner_markdown(down, ZH) == f"⚠ 无法连接到 ComfyUI（{URL}）。它正在运行吗？正在自动重试。"
+    assert down.text == f"Cannot reach ComfyUI at {URL}. Is it running? Retrying automatically."
