@@ -244,7 +244,7 @@ def build_tab(ctx) -> TabHandles:
         try:
             text, paths, params = view.open(choice, current_user(request, browser_id), lang)
         except ComfyError as e:
-            text, paths, params = describe(e), [], None
+            text, paths, params = describe(e, lang=lang), [], None
         return text, paths, params
 
     def open_thumb(ids, evt: gr.SelectData):
@@ -264,7 +264,7 @@ def build_tab(ctx) -> TabHandles:
             except NotAllowed:
                 text = tr("This job belongs to someone else.", lang)
             except ComfyError as e:
-                text = describe(e)
+                text = describe(e, lang=lang)
             return (text, *list_page(page, choice, browser_id, lang, request))
         handler.__name__ = f"history_{action.__name__}"
         return handler

@@ -147,7 +147,7 @@ def build_tab(ctx) -> TabHandles:
         try:
             return stats_markdown(view.sampler.stats(), lang), view.sampler.frame()
         except ComfyError as e:
-            return describe(e), gr.skip()
+            return describe(e, lang=lang), gr.skip()
 
     def open_tab(browser_id, lang, request: gr.Request):
         admin = ctx.jobs.is_admin(current_user(request, browser_id))
@@ -155,21 +155,21 @@ def build_tab(ctx) -> TabHandles:
             lists = (view.models(), "\n".join(ctx.comfy.client.embeddings()),
                      "\n".join(ctx.comfy.client.extensions()), gr.Dropdown(choices=view.node_classes()))
         except ComfyError as e:
-            lists = (gr.skip(), describe(e), gr.skip(), gr.skip())
+            lists = (gr.skip(), describe(e, lang=lang), gr.skip(), gr.skip())
         return (*show_stats(lang), gr.Row(visible=admin), *lists, gr.Timer(active=True))
 
-    def show_node(name):
+    def show_node(name, lang):
         try:
             return view.node(name)
         except ComfyError as e:
-            return {"error": describe(e)}
+            return {"error": describe(e, lang=lang)}
 
     def act(unload_models):
         def handler(browser_id, lang, request: gr.Request):
             try:
                 return view.free(current_user(request, browser_id), lang, unload_models=unload_models)
             except ComfyError as e:
-                return describe(e)
+                return describe(e, lang=lang)
         handler.__name__ = "system_unload_models" if unload_models else "system_free_memory"
         return handler
 
@@ -179,7 +179,7 @@ def build_tab(ctx) -> TabHandles:
     tab.select(open_tab, who, opened, api_visibility="private", **common)
     refresh_btn.click(open_tab, who, opened, api_name="system_refresh", **common)
     timer.tick(show_stats, [ctx.lang], [summary, chart], api_visibility="private", **common)
-    node_picker.change(show_node, [node_picker], [node_info], api_name="system_node", **common)
+    node_picker.change(show_node, [node_picker, ctx.lang], [node_info], api_name="system_node", **common)
     free_btn.click(act(False), who, [message], api_name="system_free_memory", **common)
     unload_btn.click(act(True), who, [message], api_name="system_unload_models", **common)
     return TabHandles(needs_server=[free_btn, unload_btn, refresh_btn],
