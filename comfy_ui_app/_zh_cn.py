@@ -297,4 +297,6 @@ ZH_CN: dict[str, str] = {
     "denoise": "重绘幅度",
     "file name prefix": "文件名前缀",
     "image": "图像",
+    "-1: a new random seed each time": "-1：每次使用新的随机种子",
+    "Grow mask in ComfyUI": "在 ComfyUI 中扩展蒙版",
 }

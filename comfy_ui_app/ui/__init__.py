@@ -16,7 +16,7 @@ import gradio as gr
 from ..i18n import DEFAULT_LANGUAGE
 from ..service import JobService
 from ..store import JobStore
-from . import custom, history_tab, queue_tab, system_tab, txt2img
+from . import custom, history_tab, inpaint, queue_tab, system_tab, txt2img
 from .context import AppContext, ServerInfo
 from .i18n import install_language_switch, language_picker
 from .status import StatusChecker, banner_markdown
@@ -57,13 +57,15 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
         server_ok = gr.State(False)
         with gr.Tabs() as tabs:
             t2i = txt2img.build_tab(ctx)
+            inp = inpaint.build_tab(ctx)
             cw = custom.build_tab(ctx)
             queue = queue_tab.build_tab(ctx)
             history = history_tab.build_tab(ctx)
             system = system_tab.build_tab(ctx)
         timer = gr.Timer(STATUS_POLL_S)
-        handles = [t2i, cw, queue, history, system]
+        handles = [t2i, inp, cw, queue, history, system]
         _wire_status(demo, ctx, checker, handles, banner, server_ok, timer)
+        _wire_send_to_inpaint(t2i, inp, tabs)
         _wire_load_parameters(history, t2i, tabs)
         demo.load(_ensure_browser_id, inputs=[browser_id], outputs=[browser_id], api_visibility="private",
                   concurrency_limit=None, show_progress="hidden")
@@ -109,6 +111,20 @@ def _wire_status(demo, ctx, checker, handles, banner, server_ok, timer) -> None:
               concurrency_limit=None, show_progress="hidden")
     timer.tick(on_tick, inputs=[server_ok, ctx.lang], outputs=outputs, api_visibility="private",
                concurrency_limit=None, show_progress="hidden")
+
+
+def _wire_send_to_inpaint(t2i, inp, tabs) -> None:
+    """Text to image's "Send to inpainting" puts the chosen picture into the mask editor."""
+
+    def send(path):
+        if not path:
+            return gr.skip(), gr.skip()
+        return inpaint.editor_value(path), gr.Tabs(selected="inpaint")
+
+    t2i.parts["send_to_inpaint"].click(
+        send, inputs=[t2i.parts["selected_image"]], outputs=[inp.parts["image"], tabs],
+        api_visibility="private", concurrency_limit=None, show_progress="hidden",
+    ).then(**inp.parts["after_set_image"])
 
 
 def _wire_load_parameters(history, t2i, tabs) -> None:
