@@ -292,6 +292,7 @@ class Comfy:
                 images = self._save_outputs(job, node, images)
         except ComfyError as e:
             log.warning("could not fetch outputs of %s: %s", job.prompt_id, e)
+            job.fetch_errors.append(e)
         except OSError as e:
             log.error("could not store outputs of %s: %s", job.prompt_id, e)
         finally:

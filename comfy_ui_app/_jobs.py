@@ -41,6 +41,7 @@ class Job:
         self.created = time.time()
         self.last_event = time.monotonic()
         self.missing_checks = 0  # monitor: times in a row found in neither queue nor history
+        self.fetch_errors: list[ComfyError] = []  # outputs that could not be fetched (set before Finished)
         self._cond = threading.Condition()
         self._log: list[Update] = []
         self._preview: Preview | None = None
@@ -202,6 +203,9 @@ class Job:
     def _push_finished(self) -> None:
         assert self._terminal is not None
         status, error = self._terminal
+        if status == "success" and self.fetch_errors:  # it ran, but the user would get nothing
+            status, error = self._terminal = ("error", self.fetch_errors[0])
+            self.state, self.error = status, error
         self._push(Finished(status, tuple(self.images), error))  # type: ignore[arg-type]
         self._comfy._forget(self)
 

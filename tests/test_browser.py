@@ -51,7 +51,7 @@ def test_type_prompt_generate_and_see_the_image(comfy_server, launch_app, page):
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["6"]["inputs"]["text"] == "a red fox in the snow"
     assert sent["4"]["inputs"]["ckpt_name"] == "tiny-sd15-random.safetensors"  # filled by demo.load
-    assert list(app.output_dir.glob("*/*.png"))
+    assert list(app.store.outputs_dir.glob("*/*.png"))  # the job store keeps the outputs
 
 
 def test_unreachable_server_banner_then_recovers(launch_app, make_comfy_server, page):

@@ -2,9 +2,11 @@
 
 ``/generate`` takes "Random seed", "Batch count", then one input per template field
 (prompt, negative, checkpoint, seed, width, height, steps, cfg, sampler, scheduler,
-batch size, then the Advanced ones). Tests address them by label, so a new field does
+batch size, then the Advanced ones), then this browser's id (the ``gr.BrowserState``:
+who the caller is when auth is off). Tests address them by label, so a new field does
 not shift every call. Outputs: progress, preview, gallery, message, seed, then one
-error slot per field in the same order as the field inputs.
+error slot per field in the same order as the field inputs. ``/interrupt`` takes the
+browser id and stops the job of the caller's own session (its ``gr.State`` of job ids).
 """
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ def params_of(client: Client) -> list[dict]:
     return api["named_endpoints"]["/generate"]["parameters"]
 
 
-def generate(client: Client, values: dict | None = None, **short):
-    """Submit /generate with the page's defaults, overridden by label (``{"Steps": 4}``)."""
+def generate(client: Client, values: dict | None = None, *, browser: str | None = None, **short):
+    """Submit /generate with the page's defaults, overridden by label (``{"Steps": 4}``);
+    ``browser`` is the browser id the call claims (None: an anonymous API client)."""
     wanted = {"Prompt": "a red fox", "Negative prompt": "blurry", "Checkpoint": CKPT, "Steps": 4,
               "Width": 64, "Height": 64, "Seed": -1, "Random seed": True, "CFG": 7}
     wanted.update(values or {})
@@ -34,7 +37,8 @@ def generate(client: Client, values: dict | None = None, **short):
     params = params_of(client)
     unknown = set(wanted) - {p["label"] for p in params}
     assert not unknown, f"no such inputs: {unknown}"
-    args = [wanted.get(p["label"], p.get("parameter_default")) for p in params]
+    args = [browser if p.get("component") == "Browserstate" else wanted.get(p["label"], p.get("parameter_default"))
+            for p in params]  # fmt: skip
     return client.submit(*args, api_name="/generate")
 
 
@@ -77,9 +81,12 @@ def test_generate_streams_progress_preview_and_png(make_comfy_server, launch_app
     with Image.open(image_path(gallery[0])) as img:
         assert img.format == "PNG" and img.size == (64, 64)
         text = dict(img.text)
-    saved = list(app.output_dir.glob("*/*.png"))  # output_dir/<job id>/<file>.png
-    assert len(saved) == 1
-    assert saved[0].parent.name == comfy_server.received_prompts[-1]["prompt_id"]
+    (record,) = app.store.list()  # recorded: owner, template, the values used, the stored PNG
+    assert record.prompt_id == comfy_server.received_prompts[-1]["prompt_id"] and record.status == "success"
+    assert (record.owner, record.template, record.kind) == ("anonymous", "txt2img.json", "txt2img")
+    assert record.values["seed"] == seed and record.values["prompt"] == "a red fox"
+    assert [o.path.read_bytes() for o in record.outputs] == [open(image_path(gallery[0]), "rb").read()]
+    assert not list(app.output_dir.glob("*/*.png"))  # no second copy
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["6"]["inputs"]["text"] == "a red fox" and sent["7"]["inputs"]["text"] == "blurry"
     assert sent["5"]["inputs"]["width"] == 64 and sent["3"]["inputs"]["seed"] == seed
@@ -126,7 +133,10 @@ def test_batch_count_runs_that_many_jobs(comfy_server, launch_app):
     sent = comfy_server.received_prompts[-3:]
     assert len(comfy_server.received_prompts) == 3
     assert [p["prompt"]["3"]["inputs"]["seed"] for p in sent] == [500, 501, 502]
-    assert {p.parent.name for p in app.output_dir.glob("*/*.png")} == {p["prompt_id"] for p in sent}
+    records = app.store.list()
+    assert {r.prompt_id for r in records} == {p["prompt_id"] for p in sent}
+    assert sorted(r.values["seed"] for r in records) == [500, 501, 502]
+    assert all(len(r.outputs) == 1 and r.outputs[0].path.is_file() for r in records)
 
 
 def test_reuse_last_seed(comfy_server, launch_app):
@@ -189,19 +199,39 @@ def test_interrupt_stops_only_this_users_job(make_comfy_server, launch_app):
     server = make_comfy_server(step_time=0.05)
     app = launch_app(server.url)
     mine, other = Client(app.url, verbose=False), Client(app.url, verbose=False)
-    my_job = generate(mine, Prompt="mine", Steps=60)
+    my_job = generate(mine, Prompt="mine", Steps=60, browser="alice")
     assert _wait_for(lambda: any("step" in (o[0] or "") for o in my_job.outputs())), "never started"
-    other_job = generate(other, Prompt="other", Steps=3)   # queued behind mine
+    other_job = generate(other, Prompt="other", Steps=3, browser="bob")   # queued behind mine
     assert _wait_for(lambda: len(server.received_prompts) == 2)
     # the waiting job shows its place in the line
     assert _wait_for(lambda: any("position 1 in line" in (o[0] or "") for o in other_job.outputs())), \
         [o[0] for o in other_job.outputs()]
-    my_job.cancel()
+    progress, message = mine.predict("alice", api_name="/interrupt")  # the Interrupt button, in my session
+    assert message == "Interrupted. The job was cancelled."
     # Mine is interrupted on the server long before its 60 steps (3 s) are done ...
     my_id = next(p["prompt_id"] for p in server.received_prompts if p["prompt"]["6"]["inputs"]["text"] == "mine")
     history = _wait_for(lambda: requests.get(f"{server.url}/history/{my_id}", timeout=5).json(), timeout=2.5)
     assert history, "my job was not stopped"
     assert history[my_id]["status"]["status_str"] != "success"
+    assert outputs_of(my_job)[-1][:4:3] == ("**Interrupted**", "Interrupted. The job was cancelled.")  # same words
     # ... and the other user's job still runs to the end.
     outs = outputs_of(other_job, timeout=30)
     assert outs[-1][3].startswith("Done"), outs[-1]
+    owners = {r.owner: r.status for r in app.store.list()}
+    assert owners == {"browser:alice": "interrupted", "browser:bob": "success"}
+
+
+def test_a_dropped_stream_leaves_the_job_running_and_recorded(make_comfy_server, launch_app):
+    server = make_comfy_server(step_time=0.05)
+    app = launch_app(server.url)
+    client = Client(app.url, verbose=False)
+    job = generate(client, Prompt="keep going", Steps=20, browser="carol")
+    assert _wait_for(lambda: any("step" in (o[0] or "") for o in job.outputs())), "never started"
+    job.cancel()  # the page was closed or reloaded: nobody pressed Interrupt
+    (record,) = app.store.list()
+    assert record.owner == "browser:carol" and record.status in ("queued", "running")
+    done = _wait_for(lambda: (r := app.store.get(record.job_id)).done and r, timeout=15)
+    assert done and done.status == "success", done
+    assert len(done.outputs) == 1 and done.outputs[0].path.is_file()
+    history = requests.get(f"{server.url}/history/{record.prompt_id}", timeout=5).json()
+    assert history[record.prompt_id]["status"]["status_str"] == "success"

@@ -1,9 +1,15 @@
-"""The shared job runner (ui/runner.py) with a scripted fake server: fast, no network, no browser."""
+"""The shared job runner (ui/runner.py, ui/jobfeed.py).
+
+First with a scripted fake server (fast, no network, no browser, no job service: a bare
+context), then with the job service over the bundled test server: recording, Interrupt
+for the owner only, abandoned streams, and reattaching a page to its jobs.
+"""
 from __future__ import annotations
 
 import asyncio
 import io
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -121,7 +127,7 @@ def success_script(name="ComfyUI_00001_.png", steps=4):
 
 
 def test_success_streams_progress_and_saves_pngs_with_parameters(tmp_path):
-    comfy = FakeComfy([FakeJob(success_script(), delay=0.01)])
+    comfy = FakeComfy([FakeJob(success_script(), delay=0.03)])  # slow enough to see each step
     outs = collect(make_ctx(tmp_path, comfy), txt2img_request())
     texts = [o.progress for o in outs if o.progress]
     assert any("position 1 in line" in t for t in texts)
@@ -254,3 +260,159 @@ def test_a_seed_that_is_not_a_number_names_the_field(tmp_path):
     outs = collect(make_ctx(tmp_path, comfy), txt2img_request({"seed": "lucky"}))
     assert comfy.submitted == [] and list(outs[-1].errors) == ["seed"]
     assert "whole number" in outs[-1].errors["seed"]
+
+
+# ---- with the job service (the real test server; what the page runs with) -------------------
+
+from comfy_ui_app import Comfy  # noqa: E402
+from comfy_ui_app.service import JobService  # noqa: E402
+from comfy_ui_app.store import JobStore  # noqa: E402
+from comfy_ui_app.ui import jobfeed  # noqa: E402
+from comfy_ui_app.ui.runner import interrupt_handler  # noqa: E402
+
+ALICE, BOB = "browser:alice", "browser:bob"
+
+
+@pytest.fixture
+def service_ctx(make_comfy_server, tmp_path):
+    """``service_ctx(**server knobs)`` -> a context with a JobService over a fresh test server."""
+    made = []
+
+    def make(**knobs):
+        server = make_comfy_server(**knobs)
+        store = JobStore(tmp_path / f"data{len(made)}")
+        comfy = Comfy(server.url, timeout=5, poll_interval=0.2).start()
+        assert comfy.wait_connected(5)
+        jobs = JobService(comfy, store)
+        ctx = SimpleNamespace(comfy=comfy, server=SimpleNamespace(object_info_or_none=lambda: OBJECT_INFO),
+                              output_dir=tmp_path / f"out{len(made)}", jobs=jobs, browser_id=None)
+        made.append(ctx)
+        return server, ctx
+
+    yield make
+    for ctx in made:
+        for record in ctx.jobs.store.unfinished():
+            ctx.jobs.cancel(record.job_id, user=record.owner)
+        wait_until(lambda c=ctx: not c.jobs.store.unfinished(), what="jobs to end")
+        ctx.comfy.close()
+        ctx.jobs.store.close()
+
+
+def ended(ctx, job_id, timeout=15.0):
+    """The job's record once it has ended."""
+    return wait_until(lambda: (r := ctx.jobs.store.get(job_id)).done and r, timeout, what=f"job {job_id} to end")
+
+
+def wait_until(predicate, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def owned_request(owner, values=None, count=1):
+    return txt2img_request(values, count=count, owner=owner, template_name="txt2img.json", kind="txt2img")
+
+
+async def run_until(ctx, request, predicate):
+    """Run until ``predicate(update)``; then drop the stream as a closed page does."""
+    gen = run(ctx, request, "en")
+    outs = []
+    async for out in gen:
+        outs.append(out)
+        if predicate(out):
+            break
+    await gen.aclose()
+    return outs
+
+
+def test_a_run_is_recorded_with_owner_values_and_stored_outputs(service_ctx):
+    _server, ctx = service_ctx()
+    outs = collect(ctx, owned_request(ALICE, {"seed": -1}))
+    last = outs[-1]
+    assert last.ok and last.message == "Done: 1 image(s) saved.", last
+    (record,) = ctx.jobs.list(user=ALICE)
+    assert last.job_ids == [record.job_id] and all(o.job_ids == [record.job_id] for o in outs[2:])
+    assert (record.owner, record.template, record.kind, record.status) == (ALICE, "txt2img.json", "txt2img", "success")
+    seed = record.prompt["3"]["inputs"]["seed"]
+    assert record.values["seed"] == seed == last.seeds[0] and seed >= 0  # the real seed, not -1
+    assert record.values["prompt"] == "a fox" and record.values["checkpoint"] == CKPT
+    # the gallery shows the store's own files (no second copy), each with the A1111 chunk
+    assert last.gallery == [str(o.path) for o in record.outputs] and len(record.outputs) == 1
+    assert not ctx.output_dir.exists() or not any(ctx.output_dir.rglob("*.png"))
+    chunks = text_chunks(record.outputs[0].path.read_bytes())
+    assert f"Seed: {seed}, Size: 64x64, Model: {CKPT}" in chunks["parameters"] and '"KSampler"' in chunks["prompt"]
+    assert ctx.jobs.list(user=BOB) == []
+
+
+def test_interrupt_button_stops_only_the_callers_job(service_ctx):
+    server, ctx = service_ctx(step_time=0.05, steps=40)
+    mine = asyncio.run(run_until(ctx, owned_request(ALICE), lambda o: "step" in (o.progress or "")))
+    theirs = asyncio.run(run_until(ctx, owned_request(BOB), lambda o: o.job_ids))  # queued behind mine
+    my_id, their_id = mine[-1].job_ids[0], theirs[-1].job_ids[0]
+    # Alice's page holds its own id; a forged list with Bob's id must not stop Bob's job.
+    progress, message = interrupt_handler(ctx)(SimpleNamespace(username=None), "en", [my_id, their_id], "alice")
+    assert progress == "**Interrupted**" and message == "Interrupted. The job was cancelled."
+    assert ended(ctx, my_id, timeout=1.5).status == "interrupted"  # long before its 40 steps (2 s)
+    their = ctx.jobs.store.get(their_id)
+    assert their.status in ("queued", "running")
+    assert ended(ctx, their_id, timeout=30).status == "success"
+    assert len(server.received_prompts) == 2
+
+
+def test_a_closed_page_leaves_the_job_running_and_recorded(service_ctx):
+    _server, ctx = service_ctx(step_time=0.02, steps=20)
+    outs = asyncio.run(run_until(ctx, owned_request(ALICE), lambda o: "step" in (o.progress or "")))
+    (job_id,) = outs[-1].job_ids
+    assert not ctx.jobs.store.get(job_id).done
+    record = ended(ctx, job_id)
+    assert record.status == "success" and len(record.outputs) == 1 and record.outputs[0].path.is_file()
+
+
+def collect_reattach(ctx, user, kind="txt2img"):
+    async def go():
+        return [u async for u in jobfeed.reattach(ctx, user, kind, "en")]
+    return asyncio.run(go())
+
+
+def test_reattach_streams_a_running_job_from_the_start(service_ctx):
+    _server, ctx = service_ctx(step_time=0.02, steps=30)
+    first = asyncio.run(run_until(ctx, owned_request(ALICE), lambda o: "step 3/30" in (o.progress or "")))
+    (job_id,) = first[-1].job_ids
+    assert collect_reattach(ctx, BOB) == [] and collect_reattach(ctx, None) == []  # nobody else's
+    assert collect_reattach(ctx, ALICE, kind="custom") == []
+    outs = collect_reattach(ctx, ALICE)
+    assert all(u.job_ids == [job_id] for u in outs)
+    steps = [int(m.group(1)) for u in outs if (m := re.search(r"step (\d+)/30", u.progress or ""))]
+    assert steps and min(steps) >= 3 and max(steps) >= 25, steps  # picks up where it was, then goes on
+    last = outs[-1]
+    record = ctx.jobs.store.get(job_id)
+    assert last.final and last.ok and last.message == "Done: 1 image(s) saved."
+    assert last.gallery == [str(record.outputs[0].path)] and last.seeds == [record.values["seed"]]
+    assert "parameters" in text_chunks(record.outputs[0].path.read_bytes())
+
+
+def test_reattach_after_the_job_ended_shows_its_outputs(service_ctx):
+    _server, ctx = service_ctx(step_time=0.01, steps=5)
+    first = asyncio.run(run_until(ctx, owned_request(ALICE), lambda o: o.job_ids))
+    (job_id,) = first[-1].job_ids
+    record = ended(ctx, job_id)
+    wait_until(lambda: ctx.jobs.live(job_id) is None, what="the follower to let go")
+    (update,) = collect_reattach(ctx, ALICE)
+    assert update.final and update.ok and update.message == "Done: 1 image(s) saved."
+    assert update.gallery == [str(record.outputs[0].path)] and update.job_ids == [job_id]
+    # the page that started it was gone before the outputs came: the chunk is added now
+    assert "parameters" in text_chunks(record.outputs[0].path.read_bytes())
+    # long ago: a fresh page starts empty
+    assert jobfeed.latest(ctx.jobs, ALICE, "txt2img", now=record.finished_at + jobfeed.RECENT_S + 1) is None
+
+
+def test_a_bare_context_still_interrupts_when_the_stream_is_dropped(tmp_path):
+    job = FakeJob([Queued(0), Started(), Progress(1, 20, "3", None)], block=True)
+    ctx = make_ctx(tmp_path, FakeComfy([job]))
+    ctx.jobs = None
+    collect(ctx, txt2img_request(), stop_when=lambda out: "step 1/20" in (out.progress or ""))
+    assert job.interrupted.wait(5)

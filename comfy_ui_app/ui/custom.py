@@ -5,7 +5,9 @@ used as it is; a UI-format save (top-level ``nodes`` and ``links``) is converted
 the server's ``/object_info``. A file that cannot be used (bad JSON, subgraph, a node
 the server lacks, server down while converting) gives one plain sentence and the
 previous form stays. The loaded workflow lives in a small per-user ``gr.State``; the
-form is rebuilt for it with ``@gr.render`` and runs through ``runner.run``.
+form is rebuilt for it with ``@gr.render`` and runs through ``runner.run``. The results
+(progress, preview, gallery, message) stay outside the render, so a reloaded page can
+show the user's newest custom job there again before any workflow is picked.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from ..fields import discover
 from ..i18n import tr
 from ..messages import describe
 from . import form as forms
-from .context import TabHandles
-from .runner import RunRequest, run
-from .txt2img import MAX_BATCH_COUNT, interrupted
+from .context import TabHandles, current_user
+from .runner import RunRequest, interrupt_handler, run, user_inputs, wire_reattach
+from .txt2img import MAX_BATCH_COUNT
 
 __all__ = ["build_tab", "bundled_workflows", "read_workflow"]
 
@@ -82,7 +84,7 @@ def build_tab(ctx) -> TabHandles:
         try:
             loaded = read_workflow(Path(path), ctx.server.object_info_or_none())
         except Exception as exc:  # noqa: BLE001 - any unusable file: a plain sentence, old form kept
-            return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=describe(exc))
+            return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=describe(exc, lang=lang))
         return loaded, tr("Loaded {name}.", lang, name=loaded["name"])
 
     def load_bundled(name, lang):
@@ -99,52 +101,75 @@ def build_tab(ctx) -> TabHandles:
                                      type="filepath", min_width=200, elem_id="custom-upload")
         load_message = gr.Markdown("", elem_id="custom-load-message")
         loaded = gr.State(None)
+        with gr.Row(equal_height=False):
+            form_column = gr.Column(scale=1, min_width=300)
+            with gr.Column(scale=1, min_width=300):
+                results = _Results()
         bundled.input(load_bundled, inputs=[bundled, ctx.lang], outputs=[loaded, load_message],
                       api_visibility="private", concurrency_limit=None)
         upload.upload(load, inputs=[upload, ctx.lang], outputs=[loaded, load_message],
                       api_visibility="private", concurrency_limit=None)
 
-        @gr.render(inputs=[loaded, ctx.lang])
-        def show_form(workflow, lang):
-            if not workflow:
-                gr.Markdown(tr("Pick a bundled workflow or upload one to see its form.", lang))
-                return
-            _workflow_form(ctx, workflow, lang)
+        reattach = wire_reattach(ctx, "custom", results.outputs, results.values, results.job_ids)
 
-    return TabHandles(refresh=refresh, refresh_outputs=[bundled], parts={"workflow": loaded})
+        with form_column:
+            @gr.render(inputs=[loaded, ctx.lang])
+            def show_form(workflow, lang):
+                if not workflow:
+                    gr.Markdown(tr("Pick a bundled workflow or upload one to see its form.", lang))
+                    return
+                _workflow_form(ctx, workflow, lang, results, reattach)
+
+    return TabHandles(refresh=refresh, refresh_outputs=[bundled],
+                      parts={"workflow": loaded, "gallery": results.gallery, "job_ids": results.job_ids,
+                             "reattach_event": reattach})
 
 
-def _workflow_form(ctx, workflow: dict, lang: str) -> None:
-    """The form, buttons and results for one loaded workflow (inside ``@gr.render``)."""
+class _Results:
+    """The results column (shared by every form the render builds) and this page's job ids."""
+
+    def __init__(self) -> None:
+        self.progress = gr.Markdown("Ready.", elem_id="custom-progress")
+        self.message = gr.Textbox(label="Message", interactive=False, lines=2, elem_id="custom-message")
+        self.preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256)
+        self.gallery = gr.Gallery(label="Images", format="png", type="filepath", columns=2, interactive=False,
+                                  elem_id="custom-gallery", buttons=["download", "fullscreen"])
+        self.job_ids = gr.State([])  # the store's ids of this page's current run (for Interrupt)
+        self.outputs = [self.progress, self.preview, self.gallery, self.message]
+
+    @staticmethod
+    def values(u) -> tuple:
+        skip = gr.skip()
+        return (u.progress if u.progress is not None else skip, u.preview if u.preview is not None else skip,
+                u.gallery if u.gallery is not None else skip, u.message if u.message is not None else skip)
+
+
+def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) -> None:
+    """The form and buttons for one loaded workflow (inside ``@gr.render``)."""
     template = workflow["prompt"]
     info = ctx.server.object_info_or_none()
     fields = discover(template, info)
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=300):
-            form = forms.build_form(ctx, template, fields, info, lang=lang)
-            count = gr.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label=tr("Batch count", lang))
-            with gr.Row():
-                generate_btn = gr.Button(tr("Generate", lang), variant="primary", min_width=120,
-                                         elem_id="custom-generate")
-                interrupt_btn = gr.Button(tr("Interrupt", lang), variant="stop", min_width=120)
-        with gr.Column(scale=1, min_width=300):
-            progress = gr.Markdown(tr("Ready.", lang), elem_id="custom-progress")
-            message = gr.Textbox(label=tr("Message", lang), interactive=False, lines=2, elem_id="custom-message")
-            preview = gr.Image(label=tr("Preview", lang), type="pil", format="jpeg", interactive=False, height=256)
-            gallery = gr.Gallery(label=tr("Images", lang), format="png", type="filepath", columns=2,
-                                 interactive=False, elem_id="custom-gallery", buttons=["download", "fullscreen"])
+    form = forms.build_form(ctx, template, fields, info, lang=lang)
+    count = gr.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label=tr("Batch count", lang))
+    with gr.Row():
+        generate_btn = gr.Button(tr("Generate", lang), variant="primary", min_width=120, elem_id="custom-generate")
+        interrupt_btn = gr.Button(tr("Interrupt", lang), variant="stop", min_width=120, elem_id="custom-interrupt")
 
-    async def generate(lang, batch_count, *values):
-        request = RunRequest(template, fields, form.collect(values), count=int(batch_count or 1),
-                             workflow=workflow.get("workflow"))
-        skip = gr.skip()
-        async for u in run(ctx, request, lang):
-            yield (u.progress if u.progress is not None else skip, u.preview if u.preview is not None else skip,
-                   u.gallery if u.gallery is not None else skip, u.message if u.message is not None else skip,
-                   *form.error_updates(u.errors))  # fmt: skip
+    async def generate(request: gr.Request, lang, batch_count, *values):
+        browser_id = None
+        if user_inputs(ctx):
+            *values, browser_id = values
+        run_request = RunRequest(template, fields, form.collect(values), count=int(batch_count or 1),
+                                 workflow=workflow.get("workflow"), owner=current_user(request, browser_id),
+                                 template_name=workflow.get("name") or "", kind="custom")
+        async for u in run(ctx, run_request, lang):
+            yield (*results.values(u), *form.error_updates(u.errors),
+                   u.job_ids if u.job_ids is not None else gr.skip())
 
-    event = generate_btn.click(generate, inputs=[ctx.lang, count, *form.components],
-                               outputs=[progress, preview, gallery, message, *form.errors],
-                               api_visibility="private", concurrency_limit=None, show_progress="hidden")
-    interrupt_btn.click(interrupted, inputs=[ctx.lang], outputs=[progress, message], cancels=[event],
+    event = generate_btn.click(generate, inputs=[ctx.lang, count, *form.components, *user_inputs(ctx)],
+                               outputs=[*results.outputs, *form.errors, results.job_ids],
+                               api_visibility="private", concurrency_limit=None, show_progress="hidden",
+                               cancels=[reattach] if reattach else None)
+    interrupt_btn.click(interrupt_handler(ctx), inputs=[ctx.lang, results.job_ids, *user_inputs(ctx)],
+                        outputs=[results.progress, results.message], cancels=[e for e in (event, reattach) if e],
                         api_visibility="private", concurrency_limit=None)

@@ -1,14 +1,43 @@
-"""Bridge a blocking ``Job.updates()`` into an async handler Gradio can cancel.
+"""Following jobs for the page: one job's story as :class:`RunUpdate` s, and reattaching.
 
-A private thread per job (not a pool) iterates the updates, so many waiting users
-never starve each other, and a cancelled handler is never stuck in a blocking call.
+``feed`` bridges a blocking ``Job.updates()`` into an async handler Gradio can cancel:
+a private thread per job (not a pool), so many waiting users never starve each other
+and a cancelled handler is never stuck in a blocking call. ``follow`` turns one job's
+updates into page updates (queue position, node, step, %, ETA, throttled previews,
+outputs with an A1111 ``parameters`` chunk). ``reattach`` finds a user's newest job of
+a tab and streams it again (``Job.updates()`` replays the whole story, so a reloaded
+page gets the outputs made so far), or shows how it ended if that was recent.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
+import secrets
 import threading
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import anyio
+
+from .. import Executing, Finished, JobInterrupted, JobLost, Output, OutputImage, Preview, Progress, Queued, Started
+from ..fields import discover
+from ..i18n import tr
+from ..messages import describe
+from ..pnginfo import PNG_SIGNATURE, add_text_chunk, parameters_from_prompt, parameters_text
+from ..service import NotAllowed
+from .status import md_escape
+
+__all__ = ["RunUpdate", "progress_markdown", "follow", "store_outputs", "reattach", "latest", "attach",
+           "finished_update", "cancel_jobs", "PREVIEW_INTERVAL_S", "RECENT_S"]
+
+PREVIEW_INTERVAL_S = 0.25      # at most 4 preview images per second per user
+JOB_SILENCE_TIMEOUT_S = 900.0  # give up on a job after this long without any news
+RECENT_S = 600.0               # a reloaded page shows a job that ended less than this ago
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 END = object()   # marks the end of the stream in a batch
 
 
@@ -17,11 +46,36 @@ class Failure:
     exc: BaseException
 
 
+@dataclass
+class RunUpdate:
+    """One step of a run; ``None`` means "leave as it is" for every part."""
+
+    progress: str | None = None          # Markdown: phase · node · step/%/ETA
+    preview: Any = None                  # PIL image of the newest preview
+    gallery: list[str] | None = None     # every PNG saved so far (paths)
+    message: str | None = None           # one plain sentence ("" clears)
+    errors: dict[str, str] | None = None  # field name -> problem; {} clears every slot
+    seeds: list[int] | None = None       # the seed of each job so far
+    final: bool = False                  # the last update of the run
+    ok: bool = False                     # final only: every job succeeded
+    job_ids: list[str] | None = None     # the job store's ids of this run's jobs so far
+
+
+def progress_markdown(phase: str, *details: str) -> str:
+    return " · ".join([f"**{md_escape(phase)}**", *(md_escape(d) for d in details if d)])
+
+
+def step_text(update: Progress, lang: str) -> str:
+    pct = int(round(100 * update.value / update.max)) if update.max else 0
+    text = tr("step {value}/{max} · {pct}%", lang, value=update.value, max=update.max, pct=pct)
+    if update.eta_s is not None:
+        text += " · " + tr("ETA {s} s", lang, s=max(0, round(update.eta_s)))
+    return text
+
+
 async def feed(job, timeout, wait_preview):
     """Feed ``job.updates()`` from a private thread; yield lists of updates.
 
-    A thread per job (not a pool) so that many waiting users never starve each
-    other, and so that a cancelled handler is not stuck inside a blocking call.
     ``wait_preview()`` returns how long we may wait before a held preview is due.
     """
     loop = asyncio.get_running_loop()
@@ -66,3 +120,197 @@ def interrupt_quietly(job) -> None:
             pass
 
     threading.Thread(target=run, daemon=True, name=f"interrupt-{job.prompt_id}").start()
+
+
+def _write_in_place(path: Path, data: bytes) -> None:
+    """Replace ``path``'s bytes atomically (a reader never sees half a file)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def store_outputs(images, job_dir: Path, saved: set, gallery: list, parameters: str) -> None:
+    """Add each new image to ``gallery`` with the ``parameters`` chunk in its PNG.
+
+    An image the job store already keeps (``.path`` set by its hook) gets the chunk in
+    that very file; any other is saved under ``job_dir``.
+    """
+    for img in images:
+        key = (img.type, img.subfolder, img.filename)
+        if key in saved:
+            continue
+        data = img.data
+        if data.startswith(PNG_SIGNATURE):
+            try:
+                data = add_text_chunk(data, "parameters", parameters)
+            except ValueError:
+                pass  # a broken PNG is kept as it came
+        if img.path is None:
+            gallery.append(str(dataclasses.replace(img, data=data).save(job_dir)))
+        else:
+            path = Path(img.path)
+            try:
+                if data is not img.data:
+                    _write_in_place(path, data)
+            except OSError:
+                if not path.is_file():  # deleted meanwhile (History tab): nothing to show
+                    saved.add(key)
+                    continue
+            gallery.append(str(path))
+        saved.add(key)
+
+
+async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list, saved: set,
+                 lang: str) -> AsyncIterator[RunUpdate]:
+    """Updates of one job; the last has ``final`` set (``message`` None on success but the last)."""
+    phase, node, step = tr("Queued", lang), "", ""
+    held: Preview | None = None
+    last_preview = 0.0
+
+    def wait_preview():
+        if held is None:
+            return None
+        return max(0.0, PREVIEW_INTERVAL_S - (time.monotonic() - last_preview))
+
+    yield RunUpdate(progress_markdown(phase, label))
+    async for batch in feed(job, JOB_SILENCE_TIMEOUT_S, wait_preview):
+        done: Finished | None = None
+        for item in batch:
+            if item is END:
+                continue
+            if isinstance(item, Failure):
+                raise item.exc
+            if isinstance(item, Queued):
+                phase = tr("Queued", lang)
+                node = (tr("next to run", lang) if item.position == 0 else
+                        tr("position {n} in line", lang, n=item.position) if item.position else "")
+            elif isinstance(item, Started):
+                phase, node = tr("Running", lang), ""
+            elif isinstance(item, Executing):
+                phase, step = tr("Running", lang), ""
+                node = tr("{name} (node {id})", lang, name=item.class_type or tr("node", lang), id=item.node)
+            elif isinstance(item, Progress):
+                phase, step = tr("Running", lang), step_text(item, lang)
+            elif isinstance(item, Preview):
+                held = item
+            elif isinstance(item, Output):
+                await anyio.to_thread.run_sync(store_outputs, item.images, job_dir, saved, gallery, parameters)
+            elif isinstance(item, Finished):
+                done = item
+        preview = None
+        if held is not None and (done is not None or wait_preview() == 0.0):
+            preview = await anyio.to_thread.run_sync(held.to_pil)
+            held, last_preview = None, time.monotonic()
+        if done is not None:
+            if done.status == "success":
+                await anyio.to_thread.run_sync(store_outputs, done.images, job_dir, saved, gallery, parameters)
+                yield RunUpdate(progress_markdown(tr("Done", lang), label, "100%"), preview, list(gallery),
+                                done_message(gallery, lang), final=True, ok=True)
+            elif done.status == "interrupted":  # the very words of the Interrupt button, which may come first
+                yield RunUpdate(progress_markdown(tr("Interrupted", lang), label), preview, list(gallery),
+                                tr("Interrupted. The job was cancelled.", lang), final=True)
+            else:
+                error = done.error or JobInterrupted(job.prompt_id)
+                yield RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
+                                describe(error, lang=lang), final=True)
+            return
+        yield RunUpdate(progress_markdown(phase, label, node, step), preview, list(gallery))
+    yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
+                    tr("ComfyUI stopped sending news about the job. Please try again.", lang), final=True)
+
+
+def done_message(gallery: list, lang: str) -> str:
+    if gallery:
+        return tr("Done: {n} image(s) saved.", lang, n=len(gallery))
+    return tr("Finished, but the workflow produced no images.", lang)
+
+
+# -- reattaching a page to its jobs -------------------------------------------------------
+
+
+def cancel_jobs(jobs, job_ids, user: str) -> int:
+    """Stop those of ``job_ids`` that still run and belong to ``user``; returns how many."""
+    stopped = 0
+    for job_id in job_ids or []:
+        try:
+            stopped += bool(jobs.cancel(job_id, user=user))
+        except NotAllowed:
+            pass  # never someone else's job, whatever the page sent
+    return stopped
+
+
+def latest(jobs, user: str, kind: str, now: float | None = None):
+    """The user's newest unfinished job of ``kind``, else one that ended recently, else None."""
+    unfinished = [r for r in jobs.list(user=user, statuses=["queued", "running"]) if r.kind == kind]
+    if unfinished:
+        return unfinished[0]
+    now = time.time() if now is None else now
+    ended = next((r for r in jobs.list(user=user, limit=20) if r.kind == kind and r.done), None)
+    return ended if ended and ended.finished_at and now - ended.finished_at < RECENT_S else None
+
+
+def parameters_of(prompt: dict, object_info: dict | None) -> str:
+    """The A1111 ``parameters`` text of a filled prompt (its fields found again)."""
+    return parameters_text(parameters_from_prompt(prompt, discover(prompt, object_info)))
+
+
+def _seeds(record) -> list[int] | None:
+    seed = record.values.get("seed")
+    return [seed] if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def finished_update(record, parameters: str, lang: str) -> RunUpdate:
+    """The final update of a job that ended while no page watched it (blocking: reads files)."""
+    gallery: list[str] = []
+    images = [OutputImage(o.filename, "", o.kind, o.path.read_bytes(), o.path) for o in record.outputs
+              if o.path.suffix.lower() in IMAGE_SUFFIXES and o.path.is_file()]
+    store_outputs(images, Path(), set(), gallery, parameters)
+    if record.status == "success":
+        progress, message = progress_markdown(tr("Done", lang), "100%"), done_message(gallery, lang)
+    elif record.status in ("interrupted", "cancelled"):
+        progress, message = progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
+    elif record.status == "lost":
+        progress, message = progress_markdown(tr("Stopped", lang)), describe(JobLost(record.prompt_id), lang=lang)
+    else:
+        progress = progress_markdown(tr("Stopped", lang))
+        message = tr("Error: {error}", lang, error=record.error or tr("unknown error", lang))
+    return RunUpdate(progress, None, gallery, message, {}, _seeds(record), final=True,
+                     ok=record.status == "success", job_ids=[record.job_id])
+
+
+async def attach(ctx, job, record, lang: str) -> AsyncIterator[RunUpdate]:
+    """Stream a running job again, like a fresh run of it (outputs made so far included)."""
+    info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
+    parameters = parameters_of(record.prompt, info)
+    gallery: list[str] = []
+    async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, "", gallery, set(), lang):
+        update.job_ids = [record.job_id]
+        if update.final:
+            update.seeds = _seeds(record)
+        yield update
+
+
+async def reattach(ctx, user: str | None, kind: str, lang: str) -> AsyncIterator[RunUpdate]:
+    """What a (re)loaded page shows of ``user``'s newest job of ``kind``; nothing if none."""
+    if ctx.jobs is None or not user:
+        return
+    record = await anyio.to_thread.run_sync(latest, ctx.jobs, user, kind)
+    if record is None:
+        return
+    job = ctx.jobs.live(record.job_id)
+    if job is not None:
+        async for update in attach(ctx, job, record, lang):
+            yield update
+        return
+    record = ctx.jobs.get(record.job_id, user=user)  # it may have ended meanwhile
+    if record is None:
+        return
+    if record.done:
+        info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
+        yield await anyio.to_thread.run_sync(finished_update, record, parameters_of(record.prompt, info), lang)
+    else:  # followed by another process of the app: say so, without a stream
+        phase = tr("Running", lang) if record.status == "running" else tr("Queued", lang)
+        yield RunUpdate(progress_markdown(phase), job_ids=[record.job_id])

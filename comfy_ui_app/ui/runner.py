@@ -2,56 +2,50 @@
 
 ``run(ctx, request, lang)`` is an async generator of :class:`RunUpdate`; a tab turns
 each into its own outputs (see ``txt2img.py``). Everything about one user's run lives
-in the generator's locals. When Gradio cancels the handler (the Interrupt button, a
-closed page) the ``finally`` interrupts this user's running job only.
+in the generator's locals.
 
 Per job of a batch count of N: the values are filled into a deep copy of the template
 (``apply_values``), checked against ``/object_info`` (``check_prompt``), submitted,
-followed (queue position, node, step, %, ETA, previews at most ``1/PREVIEW_INTERVAL_S``
-per second) and its PNGs saved under ``<output dir>/<job id>/`` with an A1111-style
-``parameters`` text chunk added next to ComfyUI's ``prompt``/``workflow`` chunks.
-A random seed (-1) is drawn once; job ``i`` uses ``seed + i`` (as AUTOMATIC1111 does),
-so "reuse last seed" with the same batch count makes the same pictures again.
+followed (``jobfeed.follow``: queue position, node, step, %, ETA, throttled previews)
+and its PNGs get an A1111-style ``parameters`` text chunk next to ComfyUI's
+``prompt``/``workflow`` chunks. A random seed (-1) is drawn once; job ``i`` uses
+``seed + i`` (as AUTOMATIC1111 does), so "reuse last seed" makes the same pictures again.
+
+With a job service (``ctx.jobs``) every job is recorded with its owner, template, the
+values used and the prompt; its outputs are the store's files (the chunk is added to
+them in place), and a closed or reloaded page leaves the job running: only the
+Interrupt button stops it (:func:`interrupt_handler`), and a reloaded page picks it
+up again (:func:`wire_reattach`). Without one (a bare context), outputs are saved under
+``<output dir>/<prompt id>/`` and a cancelled handler interrupts its running job.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
+import gradio as gr
 
-from .. import (
-    Executing,
-    Finished,
-    JobInterrupted,
-    Output,
-    Preview,
-    Progress,
-    PromptRejected,
-    Queued,
-    Started,
-    WorkflowError,
-    apply_values,
-)
+from .. import PromptRejected, WorkflowError, apply_values
 from ..check import Problem, PromptInvalid, check_prompt, problems_from_rejection
-from ..workflow import choose_checkpoint
 from ..fields import Field, input_spec
 from ..i18n import DEFAULT_LANGUAGE, tr
 from ..messages import describe, describe_problem
-from ..pnginfo import PNG_SIGNATURE, add_text_chunk, parameters_from_prompt, parameters_text
-from .jobfeed import END, Failure, feed, interrupt_quietly
-from .status import md_escape
+from ..pnginfo import parameters_from_prompt, parameters_text
+from ..workflow import choose_checkpoint
+from .context import current_user
+from .jobfeed import (PREVIEW_INTERVAL_S, RunUpdate, cancel_jobs, follow, interrupt_quietly, progress_markdown,
+                      reattach)
 
-__all__ = ["RunRequest", "RunUpdate", "run", "field_errors", "MAX_UI_SEED", "PREVIEW_INTERVAL_S"]
+__all__ = ["RunRequest", "RunUpdate", "run", "field_errors", "progress_markdown", "interrupt_handler",
+           "user_inputs", "wire_reattach", "MAX_UI_SEED", "PREVIEW_INTERVAL_S"]
 
-PREVIEW_INTERVAL_S = 0.25      # at most 4 preview images per second per user
-JOB_SILENCE_TIMEOUT_S = 900.0  # give up on a job after this long without any news
 MAX_UI_SEED = 2**53 - 1        # random seeds a browser can show exactly (JS numbers)
 MODEL_ROLES = ("checkpoint", "lora", "upscale_model", "controlnet", "unet", "vae")
 
@@ -64,6 +58,8 @@ class RunRequest:
     ``/upload/image`` first (an empty one keeps the template's file). A seed of -1 is
     random. ``workflow`` (the editor graph, if known) goes into the PNG's ``workflow``
     chunk through ``extra_pnginfo``. ``output_dir`` defaults to ``ctx.output_dir``.
+    ``owner`` (see ``context.current_user``), ``template_name`` and ``kind`` ("txt2img",
+    "custom", "inpaint") go into the job store's record.
     """
 
     template: dict
@@ -73,41 +69,18 @@ class RunRequest:
     workflow: dict | None = None
     extra_data: dict | None = None
     output_dir: Path | None = None
+    owner: str = "anonymous"
+    template_name: str = ""
+    kind: str = "txt2img"
 
 
-@dataclass
-class RunUpdate:
-    """One step of a run; ``None`` means "leave as it is" for every part."""
-
-    progress: str | None = None          # Markdown: phase · node · step/%/ETA
-    preview: Any = None                  # PIL image of the newest preview
-    gallery: list[str] | None = None     # every PNG saved so far (paths)
-    message: str | None = None           # one plain sentence ("" clears)
-    errors: dict[str, str] | None = None  # field name -> problem; {} clears every slot
-    seeds: list[int] | None = None       # the seed of each job so far
-    final: bool = False                  # the last update of the run
-    ok: bool = False                     # final only: every job succeeded
-
-
-def progress_markdown(phase: str, *details: str) -> str:
-    return " · ".join([f"**{md_escape(phase)}**", *(md_escape(d) for d in details if d)])
-
-
-def step_text(update: Progress, lang: str) -> str:
-    pct = int(round(100 * update.value / update.max)) if update.max else 0
-    text = tr("step {value}/{max} · {pct}%", lang, value=update.value, max=update.max, pct=pct)
-    if update.eta_s is not None:
-        text += " · " + tr("ETA {s} s", lang, s=max(0, round(update.eta_s)))
-    return text
-
-
-def field_errors(problems: list[Problem], fields: list[Field]) -> dict[str, str]:
+def field_errors(problems: list[Problem], fields: list[Field], lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     """``{field name: plain sentence}`` for the problems that belong to a field."""
     names = {f.name for f in fields}
     errors: dict[str, str] = {}
     for problem in problems:
         if problem.field in names:
-            text = describe_problem(dataclasses.replace(problem, node_id=None, class_type=None))
+            text = describe_problem(dataclasses.replace(problem, node_id=None, class_type=None), lang=lang)
             errors[problem.field] = f"{errors[problem.field]} {text}" if problem.field in errors else text
     return errors
 
@@ -160,18 +133,18 @@ def _upload_images(ctx, fields: list[Field], values: dict) -> dict:
     return values
 
 
-def _save(images, job_dir: Path, saved: set, gallery: list, parameters: str) -> None:
-    for img in images:
-        key = (img.type, img.subfolder, img.filename)
-        if key in saved:
-            continue
-        if img.data.startswith(PNG_SIGNATURE):
-            try:
-                img = dataclasses.replace(img, data=add_text_chunk(img.data, "parameters", parameters))
-            except ValueError:
-                pass  # a broken PNG is saved as it came
-        gallery.append(str(img.save(job_dir)))
-        saved.add(key)
+def _json_safe(values: dict) -> dict:
+    """The values as the job store can keep them (anything odd becomes its text)."""
+    return json.loads(json.dumps(values, default=str))
+
+
+def _submit(ctx, request: RunRequest, values: dict, filled: dict, extra: dict | None):
+    """``(job, job id or None)``: recorded through the job service when there is one."""
+    if getattr(ctx, "jobs", None) is None:
+        return ctx.comfy.submit(filled, extra_data=extra), None
+    record, job = ctx.jobs.submit(owner=request.owner, template=request.template_name, values=_json_safe(values),
+                                  prompt=filled, kind=request.kind, extra_data=extra)
+    return job, record.job_id
 
 
 async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> AsyncIterator[RunUpdate]:
@@ -180,6 +153,7 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
     job, finished, filled = None, True, None
     gallery: list[str] = []
     seeds: list[int] = []
+    job_ids: list[str] = []
     saved: set = set()
     count = max(1, int(request.count or 1))
     output_dir = Path(request.output_dir or ctx.output_dir)
@@ -203,10 +177,12 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
             if bases:
                 seeds.append(values[next(iter(bases))])
             label = tr("Job {i} of {n}", lang, i=index + 1, n=count) if count > 1 else ""
-            job = await anyio.to_thread.run_sync(lambda: ctx.comfy.submit(filled, extra_data=extra or None))
+            job, job_id = await anyio.to_thread.run_sync(_submit, ctx, request, values, filled, extra or None)
+            job_ids.extend([job_id] if job_id else [])
             finished = False
             text = parameters_text(parameters_from_prompt(filled, request.fields))
-            async for update in _follow(job, output_dir / str(job.prompt_id), text, label, gallery, saved, lang):
+            async for update in follow(job, output_dir / str(job.prompt_id), text, label, gallery, saved, lang):
+                update.job_ids = list(job_ids)
                 if update.final:
                     finished = True
                     update.seeds = list(seeds)
@@ -217,18 +193,20 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
                 yield update
     except PromptRejected as exc:
         problems = problems_from_rejection(exc, request.fields, prompt=filled, object_info=object_info)
-        yield _stopped(lang, gallery, seeds, describe(exc), field_errors(problems, request.fields))
+        yield _stopped(lang, gallery, seeds, describe(exc, lang=lang), field_errors(problems, request.fields, lang))
     except PromptInvalid as exc:
-        yield _stopped(lang, gallery, seeds, describe(exc), field_errors(exc.problems, request.fields))
+        yield _stopped(lang, gallery, seeds, describe(exc, lang=lang),
+                       field_errors(exc.problems, request.fields, lang))
     except WorkflowError as exc:
-        errors = {exc.field: describe(exc)} if exc.field else {}
-        yield _stopped(lang, gallery, seeds, describe(exc), errors)
+        errors = {exc.field: describe(exc, lang=lang)} if exc.field else {}
+        yield _stopped(lang, gallery, seeds, describe(exc, lang=lang), errors)
     except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
-        yield _stopped(lang, gallery, seeds, describe(exc), {})
+        yield _stopped(lang, gallery, seeds, describe(exc, lang=lang), {})
     finally:
-        # Reached on success, on errors, and when the user presses Interrupt
-        # (Gradio cancels this handler): stop only THIS user's job.
-        if job is not None and not finished:
+        # Reached on success, on errors, and when Gradio cancels this handler (the
+        # Interrupt button, a closed page). A recorded job goes on (the Interrupt
+        # button stops it through the job service); a bare one is stopped here.
+        if job is not None and not finished and getattr(ctx, "jobs", None) is None:
             interrupt_quietly(job)
 
 
@@ -237,63 +215,57 @@ def _stopped(lang, gallery, seeds, message, errors) -> RunUpdate:
                      errors=errors, seeds=list(seeds) or None, final=True)
 
 
-async def _follow(job, job_dir: Path, parameters: str, label: str, gallery: list, saved: set,
-                  lang: str) -> AsyncIterator[RunUpdate]:
-    """Updates of one job; the last has ``final`` set (``message`` None on success but the last)."""
-    phase, node, step = tr("Queued", lang), "", ""
-    held: Preview | None = None
-    last_preview = 0.0
-
-    def wait_preview():
-        if held is None:
-            return None
-        return max(0.0, PREVIEW_INTERVAL_S - (time.monotonic() - last_preview))
-
-    yield RunUpdate(progress_markdown(phase, label))
-    async for batch in feed(job, JOB_SILENCE_TIMEOUT_S, wait_preview):
-        done: Finished | None = None
-        for item in batch:
-            if item is END:
-                continue
-            if isinstance(item, Failure):
-                raise item.exc
-            if isinstance(item, Queued):
-                phase = tr("Queued", lang)
-                node = (tr("next to run", lang) if item.position == 0 else
-                        tr("position {n} in line", lang, n=item.position) if item.position else "")
-            elif isinstance(item, Started):
-                phase, node = tr("Running", lang), ""
-            elif isinstance(item, Executing):
-                phase, step = tr("Running", lang), ""
-                node = tr("{name} (node {id})", lang, name=item.class_type or tr("node", lang), id=item.node)
-            elif isinstance(item, Progress):
-                phase, step = tr("Running", lang), step_text(item, lang)
-            elif isinstance(item, Preview):
-                held = item
-            elif isinstance(item, Output):
-                await anyio.to_thread.run_sync(_save, item.images, job_dir, saved, gallery, parameters)
-            elif isinstance(item, Finished):
-                done = item
-        preview = None
-        if held is not None and (done is not None or wait_preview() == 0.0):
-            preview = await anyio.to_thread.run_sync(held.to_pil)
-            held, last_preview = None, time.monotonic()
-        if done is not None:
-            if done.status == "success":
-                await anyio.to_thread.run_sync(_save, done.images, job_dir, saved, gallery, parameters)
-                yield RunUpdate(progress_markdown(tr("Done", lang), label, "100%"), preview, list(gallery),
-                                _done_message(gallery, lang), final=True, ok=True)
-            else:
-                error = done.error or JobInterrupted(job.prompt_id)
-                yield RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
-                                describe(error), final=True)
-            return
-        yield RunUpdate(progress_markdown(phase, label, node, step), preview, list(gallery))
-    yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
-                    tr("ComfyUI stopped sending news about the job. Please try again.", lang), final=True)
+# -- the page side: who asks, the Interrupt button, reattaching on load ---------------------
 
 
-def _done_message(gallery: list, lang: str) -> str:
-    if gallery:
-        return tr("Done: {n} image(s) saved.", lang, n=len(gallery))
-    return tr("Finished, but the workflow produced no images.", lang)
+def user_inputs(ctx) -> list:
+    """The inputs a handler needs to know its user: this browser's id, when the app keeps one."""
+    return [ctx.browser_id] if getattr(ctx, "browser_id", None) is not None else []
+
+
+def interrupt_handler(ctx):
+    """The Interrupt button's handler: ``(request, lang, job ids[, browser id]) -> (progress, message)``.
+
+    Stops the tab's running job through the job service, for its owner only; wire it
+    with ``inputs=[ctx.lang, <job ids gr.State>, *user_inputs(ctx)]`` and ``cancels=[...]``
+    so the stream stops too (a bare context relies on that cancel alone).
+    """
+
+    def interrupt(request: gr.Request, lang, job_ids, browser_id=None):
+        if getattr(ctx, "jobs", None) is not None:
+            cancel_jobs(ctx.jobs, job_ids, current_user(request, browser_id))
+        return progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
+
+    return interrupt
+
+
+def known_user(request, browser_id) -> str | None:
+    """The user, or None while neither an auth user nor a browser id is known."""
+    if getattr(request, "username", None) or browser_id:
+        return current_user(request, browser_id)
+    return None
+
+
+def wire_reattach(ctx, kind: str, outputs: list, to_outputs, job_ids_state):
+    """On page load (and when the browser id arrives) stream the user's newest job of ``kind``.
+
+    ``to_outputs(update)`` gives the values for ``outputs``; the job id goes into
+    ``job_ids_state`` so that Interrupt stops it. Returns the event (to cancel it when
+    a new run starts), or None without a job service.
+    """
+    root = gr.context.Context.root_block
+    if getattr(ctx, "jobs", None) is None or root is None:
+        return None
+
+    async def reattach_job(request: gr.Request, lang, browser_id=None):
+        shown = False
+        async for update in reattach(ctx, known_user(request, browser_id), kind, lang):
+            shown = True
+            yield (*to_outputs(update), update.job_ids if update.job_ids is not None else gr.skip())
+        if not shown:  # a generator that yields nothing would blank every output
+            yield tuple(gr.skip() for _ in range(len(outputs) + 1))
+
+    triggers = [root.load] + ([ctx.browser_id.change] if getattr(ctx, "browser_id", None) is not None else [])
+    return gr.on(triggers, reattach_job, inputs=[ctx.lang, *user_inputs(ctx)], outputs=[*outputs, job_ids_state],
+                 api_visibility="private", concurrency_limit=None, show_progress="hidden",
+                 trigger_mode="always_last")

@@ -18,8 +18,8 @@ from ..fields import discover
 from ..i18n import tr
 from ..messages import describe
 from . import form as forms
-from .context import TabHandles
-from .runner import MAX_UI_SEED, RunRequest, run
+from .context import TabHandles, current_user
+from .runner import MAX_UI_SEED, RunRequest, interrupt_handler, run, user_inputs, wire_reattach
 
 __all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "CSS"]
 
@@ -76,10 +76,6 @@ def select_image(gallery, evt: gr.SelectData):
     return item[0] if isinstance(item, (list, tuple)) else item
 
 
-def interrupted(lang):
-    return "**" + tr("Interrupted", lang) + "**", tr("Interrupted. The job was cancelled.", lang)
-
-
 class Txt2Img:
     """Shared by all users: the template, its fields and the built form."""
 
@@ -100,7 +96,7 @@ class Txt2Img:
         return next((f for f in self.fields if f.name == name), None)
 
     def outputs_for(self, update, form: forms.Form) -> tuple:
-        """progress, preview, gallery, message, seed, *errors, last seed, selected image."""
+        """progress, preview, gallery, message, seed, *errors, last seed, selected image (no job ids)."""
         skip = gr.skip()
         seed = update.seeds[0] if update.seeds else skip
         selected = update.gallery[0] if update.final and update.gallery else skip
@@ -110,17 +106,23 @@ class Txt2Img:
                 update.message if update.message is not None else skip,
                 seed, *form.error_updates(update.errors), seed, selected)  # fmt: skip
 
-    async def generate(self, lang, random_seed, batch_count, *values):
+    async def generate(self, request: gr.Request, lang, random_seed, batch_count, *values):
+        """Inputs: lang, random seed, batch count, every field[, browser id]; outputs as
+        :meth:`outputs_for` plus this run's job ids (for Interrupt)."""
+        browser_id = None
+        if user_inputs(self.ctx):
+            *values, browser_id = values
         if not self.template:
             yield ("**" + tr("Stopped", lang) + "**", gr.skip(), [], tr(self.error, lang), gr.skip(),
-                   *self.form.error_updates({}), gr.skip(), gr.skip())  # fmt: skip
+                   *self.form.error_updates({}), gr.skip(), gr.skip(), gr.skip())  # fmt: skip
             return
         wanted = self.form.collect(values)
         if random_seed and "seed" in wanted:
             wanted["seed"] = -1
-        request = RunRequest(self.template, self.fields, wanted, count=int(batch_count or 1))
-        async for update in run(self.ctx, request, lang):
-            yield self.outputs_for(update, self.form)
+        run_request = RunRequest(self.template, self.fields, wanted, count=int(batch_count or 1),
+                                 owner=current_user(request, browser_id), template_name="txt2img.json", kind="txt2img")
+        async for update in run(self.ctx, run_request, lang):
+            yield (*self.outputs_for(update, self.form), update.job_ids if update.job_ids is not None else gr.skip())
 
 
 def _lay_out(h: Txt2Img) -> dict:
@@ -189,15 +191,19 @@ def build_tab(ctx) -> TabHandles:
                 send_btn = gr.Button("Send to inpainting", size="sm")
         last_seed = gr.State(None)
         selected = gr.State(None)
+        job_ids = gr.State([])  # the store's ids of this page's current run (for Interrupt)
     seed_item = h.form.get("seed")
     seed_box = seed_item.component if seed_item else gr.State(None)
+    outputs = [progress, preview, gallery, message, seed_box, *h.form.errors, last_seed, selected]
+    reattach = wire_reattach(ctx, "txt2img", outputs, lambda u: h.outputs_for(u, h.form), job_ids)
     event = generate_btn.click(
         h.generate,
-        inputs=[ctx.lang, parts.get("random_seed"), parts["batch_count"], *h.form.components],
-        outputs=[progress, preview, gallery, message, seed_box, *h.form.errors, last_seed, selected],
-        api_name="generate", concurrency_limit=None, show_progress="hidden",
+        inputs=[ctx.lang, parts.get("random_seed"), parts["batch_count"], *h.form.components, *user_inputs(ctx)],
+        outputs=[*outputs, job_ids], api_name="generate", concurrency_limit=None, show_progress="hidden",
+        cancels=[reattach] if reattach else None,
     )  # fmt: skip
-    interrupt_btn.click(interrupted, inputs=[ctx.lang], outputs=[progress, message], cancels=[event],
+    interrupt_btn.click(interrupt_handler(ctx), inputs=[ctx.lang, job_ids, *user_inputs(ctx)],
+                        outputs=[progress, message], cancels=[e for e in (event, reattach) if e],
                         api_name="interrupt", concurrency_limit=None)
     parts["reuse_seed"].click(reuse_seed, inputs=[last_seed], outputs=[seed_box, parts["random_seed"]],
                               api_name="reuse_seed", concurrency_limit=None)
@@ -216,8 +222,9 @@ def build_tab(ctx) -> TabHandles:
     def refresh():
         return h.form.choice_updates(ctx)
 
-    parts.update(gallery=gallery, send_to_inpaint=send_btn, selected_image=selected, message=message,
-                 progress=progress, generate=generate_btn, interrupt=interrupt_btn, generate_event=event)
+    parts.update(form=h.form, gallery=gallery, send_to_inpaint=send_btn, selected_image=selected, message=message,
+                 progress=progress, generate=generate_btn, interrupt=interrupt_btn, generate_event=event,
+                 job_ids=job_ids, reattach_event=reattach)
     for name in ("checkpoint", "prompt", "negative", "seed", "width", "height"):
         if h.form.get(name):
             parts[name] = h.form.get(name).component

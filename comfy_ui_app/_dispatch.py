@@ -1,0 +1,297 @@
+"""The pieces of :mod:`comfy_ui_app.cluster` that need no thread: jobs, turns, choices.
+
+* :class:`ClusterJob` is a :class:`~comfy_ui_app.Job` whose story is first "waiting in
+  the app's queue" and then the story of the server Job it was sent to (relayed);
+* :class:`FairQueue` orders waiting jobs so that owners take turns;
+* :class:`Server` is the cluster's mutable view of one server; :func:`choose` picks one.
+
+Nothing here locks: :class:`~comfy_ui_app.cluster.Cluster` holds its lock around every
+use of a FairQueue or a Server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ._jobs import Job
+from ._updates import Finished, Output, Queued, Started, Update
+from .errors import ComfyError, JobLost, ServerUnreachable, WorkflowError
+
+if TYPE_CHECKING:
+    from ._comfy import Comfy
+    from .cluster import Cluster
+
+__all__ = ["ClusterJob", "FairQueue", "Server", "ServerState", "assign", "choose", "hopeless", "missing_words",
+           "outcome", "requirements"]
+
+log = logging.getLogger(__name__)
+
+
+def requirements(prompt: dict) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The node classes a prompt uses and the checkpoints it names (``ckpt_name`` inputs)."""
+    classes, checkpoints = set(), []
+    for node in prompt.values():
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("class_type"), str):
+            classes.add(node["class_type"])
+        name = (node.get("inputs") or {}).get("ckpt_name")
+        if isinstance(name, str) and name and name not in checkpoints:  # a link is a list: skipped
+            checkpoints.append(name)
+    return frozenset(classes), tuple(checkpoints)
+
+
+class ClusterJob(Job):
+    """A job of the cluster: reads like a :class:`Job` (``updates``, ``wait``, ``interrupt``).
+
+    While it waits in the app's own queue it yields ``Queued(position)``, ``position``
+    being the number of waiting jobs that go before it (fair turns included); once sent,
+    it relays the server Job's updates. ``prompt_id`` is the id on the server it was last
+    sent to (a resubmission to another server gets a new one, as ``Comfy.move_to_front``
+    does); ``server`` is that server's URL, ``waiting`` says it is in the app's queue.
+    """
+
+    def __init__(self, cluster: Cluster, prompt_id: str, prompt: dict, *, owner: str,
+                 extra_data: dict | None = None) -> None:
+        super().__init__(cluster, prompt_id, prompt)  # type: ignore[arg-type]  # cluster acts as comfy
+        self.owner = owner
+        self.extra_data = extra_data
+        self.classes, self.checkpoints = requirements(prompt)
+        self.server: str | None = None
+        self.server_job: Job | None = None
+        self.waiting = False
+        self.attempts = 0  # how many times it was sent to a server
+        self.stuck_since: float | None = None  # since when no healthy server can run it
+        self.cancel_requested = False
+
+    def __repr__(self) -> str:
+        return f"<ClusterJob {self.prompt_id} {self.state} owner={self.owner!r} server={self.server!r}>"
+
+    def _finish(self, status: str, error: ComfyError | None = None) -> None:
+        if self.waiting and isinstance(error, JobLost):
+            return  # a reader's silence timeout (``updates(timeout=)``): waiting in our queue is no fault
+        super()._finish(status, error)
+
+    def _follow(self, server_job: Job) -> Finished:
+        """Relay the server Job's updates until it ends; its Finished is returned, not relayed."""
+        for update in server_job.updates():
+            if isinstance(update, Finished):
+                return update
+            self._relay(update)
+        raise AssertionError("updates() ended without Finished")  # pragma: no cover
+
+    def _relay(self, update: Update) -> None:
+        """Pass on one update of the server Job (its Finished is handled by the cluster)."""
+        if isinstance(update, Queued):
+            self._set_position(update.position)  # type: ignore[arg-type]
+        elif isinstance(update, Started):
+            self._mark_running()
+        elif isinstance(update, Output):
+            with self._cond:
+                self.images.extend(update.images)
+                self._push(update)
+        else:
+            self._push(update)
+
+
+class FairQueue:
+    """Waiting jobs, one line per owner; owners take turns (round robin).
+
+    The owner served longest ago goes first (one never served before everyone): a user
+    with ten jobs waiting does not make a user with one wait for all ten, and the next
+    turn of a user whose line just emptied and filled again still counts as "served".
+    """
+
+    MEMORY = 10_000  # owners whose last turn is remembered (those with no line are forgotten first)
+
+    def __init__(self) -> None:
+        self._lines: dict[str, deque[ClusterJob]] = {}
+        self._turn: dict[str, tuple[int, int]] = {}  # owner -> (last served or 0, arrival)
+        self._clock = itertools.count(1)
+
+    def __len__(self) -> int:
+        return sum(len(line) for line in self._lines.values())
+
+    def __contains__(self, job: ClusterJob) -> bool:
+        return job in self._lines.get(job.owner, ())
+
+    def push(self, job: ClusterJob, *, front: bool = False) -> None:
+        line = self._lines.get(job.owner)
+        if line is None:
+            line = self._lines[job.owner] = deque()
+            if job.owner not in self._turn:
+                if len(self._turn) >= self.MEMORY:
+                    self._turn = {owner: turn for owner, turn in self._turn.items() if owner in self._lines}
+                self._turn[job.owner] = (0, next(self._clock))
+        if front:
+            line.appendleft(job)
+        else:
+            line.append(job)
+
+    def remove(self, job: ClusterJob) -> bool:
+        """Take ``job`` out without counting a turn; False if it was not waiting."""
+        line = self._lines.get(job.owner)
+        if line is None or job not in line:
+            return False
+        line.remove(job)
+        if not line:
+            del self._lines[job.owner]
+        return True
+
+    def take(self, job: ClusterJob) -> None:
+        """``job`` goes to a server: its owner's turn is used up."""
+        if self.remove(job):
+            self._turn[job.owner] = (next(self._clock), self._turn[job.owner][1])
+
+    def order(self) -> list[ClusterJob]:
+        """Every waiting job, in the order they would be served."""
+        owners = sorted(self._lines, key=self._turn.__getitem__)
+        lines = [self._lines[owner] for owner in owners]
+        return [line[i] for i in range(max(map(len, lines), default=0)) for line in lines if i < len(line)]
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """A snapshot of one server as the cluster sees it (for a System tab)."""
+
+    url: str
+    healthy: bool
+    reason: str  # why it is not healthy ("" when it is)
+    in_flight: int  # jobs of ours sent there and not finished
+    queue_remaining: int | None  # its whole queue (anyone's), from its ``status`` events
+    checkpoints: list[str]
+    node_classes: set[str]
+    last_checkpoint: str | None  # of the last job we sent there: most likely the loaded one
+
+
+class Server:
+    """The cluster's view of one server (mutable; guarded by the cluster's lock)."""
+
+    def __init__(self, comfy: Comfy) -> None:
+        self.comfy = comfy
+        self.url = comfy.url
+        self.reachable = False  # the last /system_stats answered
+        self.healthy = False  # reachable and its event stream is up: jobs may go there
+        self.reason = "not checked yet"
+        self.known = False  # model lists and node classes fetched
+        self.checkpoints: list[str] = []
+        self.node_classes: set[str] = set()
+        self.last_checkpoint: str | None = None
+        self.attempts: dict[str, ClusterJob] = {}  # server prompt_id -> job sent there
+        self.abandoned: list[str] = []  # prompt ids to delete there once it answers again
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.attempts)
+
+    def busy(self) -> int:
+        return max(self.in_flight, self.comfy.queue_remaining or 0)
+
+    def drop(self, prompt_ids: list[str]) -> None:
+        """Delete prompts we gave up on from its queue, and stop them if they run."""
+        try:
+            self.comfy.client.delete_from_queue(prompt_ids)
+            for prompt_id in prompt_ids:
+                self.comfy.client.interrupt(prompt_id)
+        except ComfyError as e:
+            log.warning("could not remove abandoned prompts from %s: %s", self.url, e)
+
+    def stranded(self) -> list[Job]:
+        """Server Jobs of ours it holds that have not started."""
+        return [job.server_job for pid, job in self.attempts.items()
+                if job.prompt_id == pid and job.server_job is not None and job.server_job.state == "queued"]
+
+    def can_run(self, job: ClusterJob) -> bool:
+        return self.known and job.classes <= self.node_classes and all(c in self.checkpoints for c in job.checkpoints)
+
+
+def choose(job: ClusterJob, servers: list[Server], per_server: int) -> Server | None:
+    """The server for ``job``: healthy, able to run it, with a free slot; the one with its
+    checkpoint loaded first, then the least busy (then the first listed)."""
+    wanted = job.checkpoints[0] if job.checkpoints else None
+    free = [s for s in servers if s.healthy and s.in_flight < per_server and s.can_run(job)]
+    if not free:
+        return None
+    return min(free, key=lambda s: (wanted is not None and s.last_checkpoint != wanted, s.busy(), servers.index(s)))
+
+
+def assign(queue: FairQueue, servers: list[Server], per_server: int) -> list[tuple[ClusterJob, Server, str]]:
+    """Take from ``queue`` every job a server can take now, in turn order: (job, server,
+    prompt_id) each, its slot reserved. A job that cannot go yet does not hold up the rest."""
+    sends = []
+    while any(s.healthy and s.in_flight < per_server for s in servers):
+        pick = next(((job, server) for job in queue.order()
+                     if (server := choose(job, servers, per_server)) is not None), None)
+        if pick is None:
+            break
+        job, server = pick
+        queue.take(job)
+        job.waiting, job.stuck_since = False, None
+        prompt_id = job.prompt_id if job.attempts == 0 else str(uuid.uuid4())
+        job.attempts += 1
+        server.attempts[prompt_id] = job
+        server.last_checkpoint = job.checkpoints[0] if job.checkpoints else server.last_checkpoint
+        sends.append((job, server, prompt_id))
+    return sends
+
+
+def missing_words(job: ClusterJob, servers: list[Server]) -> str | None:
+    """Why no server can ever run ``job`` (as far as the known servers tell), or None."""
+    if not any(s.healthy for s in servers):
+        return None  # nothing to judge by: the job waits
+    known = [s for s in servers if s.known]
+    if any(s.can_run(job) for s in known):
+        return None
+    nodes = set().union(*(s.node_classes for s in known))
+    checkpoints = set().union(*(s.checkpoints for s in known))
+    lacking_nodes = sorted(job.classes - nodes)
+    lacking_checkpoints = [c for c in job.checkpoints if c not in checkpoints]
+    parts = []
+    if lacking_nodes:
+        parts.append("no ComfyUI server has the node type" + ("s " if len(lacking_nodes) > 1 else " ")
+                     + ", ".join(lacking_nodes))
+    if lacking_checkpoints:
+        parts.append("no ComfyUI server has the checkpoint" + ("s " if len(lacking_checkpoints) > 1 else " ")
+                     + ", ".join(lacking_checkpoints))
+    if not parts:
+        parts.append("no single ComfyUI server has every node type and checkpoint this workflow needs")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def hopeless(job: ClusterJob, servers: list[Server], now: float, give_up_after: float | None) -> ComfyError | None:
+    """The error to end a waiting job with: no server can ever run it, or no healthy one
+    able to has been seen for ``give_up_after`` seconds. None: it may wait on."""
+    problem = missing_words(job, servers)
+    if problem is not None:
+        return WorkflowError(problem, field="checkpoint" if "checkpoint" in problem else None)
+    if any(s.healthy and s.can_run(job) for s in servers):
+        job.stuck_since = None
+    elif job.stuck_since is None:
+        job.stuck_since = now
+    elif give_up_after is not None and now - job.stuck_since > give_up_after:
+        urls = ", ".join(s.url for s in servers if s.can_run(job) or not s.known)
+        return ServerUnreachable(urls or ", ".join(s.url for s in servers),
+                                 f"no server could take the job for {give_up_after:g} s")
+    return None
+
+
+def outcome(finished: Finished, server_job: Job | None, url: str) -> tuple[str, ComfyError | None]:
+    """How a job sent to ``url`` ends, its errors naming that server; a success whose
+    images could not be fetched is an error (the user would get nothing)."""
+    status, error = finished.status, finished.error
+    fetch_failed = server_job is not None and server_job.fetch_errors
+    if fetch_failed and (status == "success" or error is server_job.fetch_errors[0]):
+        status, error = "error", server_job.fetch_errors[0]
+        if isinstance(error, ServerUnreachable):
+            error = ServerUnreachable(url, "the job finished there but its images could not be fetched")
+    if isinstance(error, JobLost) and url not in str(error):
+        named = JobLost(error.prompt_id, f"{error.reason or 'it vanished'} (on {url})")
+        named.url = url  # type: ignore[attr-defined]
+        error = named
+    return status, error

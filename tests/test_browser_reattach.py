@@ -1,0 +1,97 @@
+"""A reloaded page picks its running job up again (Playwright + Debian's /usr/bin/chromium).
+
+The browser's identity is a random id kept in its localStorage (``gr.BrowserState``);
+closing or reloading the page does not stop the job, and the page that comes back
+shows its progress and, at the end, its picture.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def test_reload_reattaches_to_the_running_job(make_comfy_server, launch_app, browser):
+    from playwright.sync_api import expect
+
+    server = make_comfy_server(step_time=0.1, steps=40)  # 4 s of sampling
+    app = launch_app(server.url)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app.url)
+        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+        progress = page.locator("#txt2img-progress")
+        expect(progress).to_have_text("Ready.")  # no job yet: nothing to reattach, nothing blanked
+        page.get_by_label("Prompt", exact=True).fill("a fox that survives a reload")
+        page.get_by_role("button", name="Generate").click()
+        expect(progress).to_contain_text(re.compile(r"step \d+/40"))
+
+        page.reload()
+        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+        # the same job, still running on the server, shows up again and goes on
+        expect(progress).to_contain_text(re.compile(r"step \d+/40"), timeout=TIMEOUT_MS)
+        expect(page.locator("#txt2img-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
+        expect(progress).to_contain_text("Done")
+    finally:
+        context.close()
+    assert len(server.received_prompts) == 1  # reattached, not submitted again
+    (record,) = app.store.list()
+    assert record.status == "success" and record.values["prompt"] == "a fox that survives a reload"
+    assert record.owner.startswith("browser:") and len(record.outputs) == 1
+    assert record.prompt_id == server.received_prompts[0]["prompt_id"]
+
+
+def test_custom_tab_reattaches_too(make_comfy_server, launch_app, browser):
+    """A custom workflow's job is recorded as "custom" and shows again on the Custom tab only."""
+    from playwright.sync_api import expect
+
+    server = make_comfy_server(step_time=0.1, steps=30)
+    app = launch_app(server.url)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app.url)
+        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+        page.get_by_role("tab", name="Custom workflow").click()
+        tab = page.locator("#custom-tab")
+        tab.locator("#custom-bundled input").click()
+        page.get_by_role("option", name="txt2img.json", exact=True).click()
+        tab.locator("#custom-generate").click()
+        expect(tab.locator("#custom-progress")).to_contain_text(re.compile(r"step \d+/30"))
+
+        page.reload()
+        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+        page.get_by_role("tab", name="Custom workflow").click()
+        tab = page.locator("#custom-tab")
+        expect(tab.locator("#custom-progress")).to_contain_text(re.compile(r"step \d+/30"))
+        expect(tab.locator("#custom-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
+        expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
+        expect(page.locator("#txt2img-progress")).to_have_text("Ready.")  # not the other tab's job
+    finally:
+        context.close()
+    (record,) = app.store.list()
+    assert (record.kind, record.template, record.status) == ("custom", "txt2img.json", "success")

@@ -1,0 +1,331 @@
+"""Cluster against two or three test servers: routing, fairness, queue positions, faults."""
+
+import threading
+import time
+
+import pytest
+
+from comfy_ui_app import Comfy, Finished, JobInterrupted, Queued, ServerUnreachable, Started, WorkflowError
+from comfy_ui_app._dispatch import ClusterJob, FairQueue
+from comfy_ui_app.cluster import Cluster
+from test_client import CKPT, closed_port_url, small_prompt
+
+X, Y = "x.safetensors", "y.safetensors"
+
+
+def fast_comfy(url):
+    return Comfy(url, timeout=2, poll_interval=0.1, stall_after=0.5, give_up_after=1.0)
+
+
+@pytest.fixture
+def make_cluster():
+    made = []
+
+    def make(urls, **kwargs):
+        kwargs.setdefault("health_interval", 0.1)
+        cluster = Cluster([fast_comfy(url) for url in urls], **kwargs).start()
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.close()
+
+
+def eventually(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def healthy(cluster, count=None):
+    count = len(cluster.servers) if count is None else count
+    eventually(lambda: sum(s.healthy for s in cluster.servers) == count, what=f"{count} healthy servers")
+
+
+def prompt_for(ckpt=CKPT, text="a red fox", seed=1):
+    prompt = small_prompt(text, seed)
+    prompt["4"]["inputs"]["ckpt_name"] = ckpt
+    return prompt
+
+
+def texts(server):
+    return [p["prompt"]["6"]["inputs"]["text"] for p in server.received_prompts]
+
+
+def positions(job):
+    """The Queued positions logged so far (non-blocking)."""
+    with job._cond:
+        return [u.position for u in job._log if isinstance(u, Queued)]
+
+
+def test_fair_queue_gives_turns_and_newcomers_go_first():
+    def job(owner, n):
+        j = ClusterJob.__new__(ClusterJob)
+        j.owner, j.name = owner, f"{owner}{n}"
+        return j
+
+    queue = FairQueue()
+    a = [job("a", i) for i in range(4)]
+    for j in a:
+        queue.push(j)
+    queue.take(a[0])  # a was served once
+    b = job("b", 0)
+    queue.push(b)
+    c = [job("c", i) for i in range(2)]
+    for j in c:
+        queue.push(j)
+    assert [j.name for j in queue.order()] == ["b0", "c0", "a1", "c1", "a2", "a3"]
+    queue.take(b)
+    queue.take(c[0])
+    assert [j.name for j in queue.order()] == ["a1", "c1", "a2", "a3"]
+    assert queue.remove(a[2]) and not queue.remove(a[2]) and len(queue) == 3
+    queue.take(a[1]), queue.take(a[3]), queue.take(c[1])
+    assert len(queue) == 0
+    queue.push(job("a", 9))  # a and c were served (c last); d never was
+    queue.push(job("c", 9))
+    queue.push(job("d", 9))
+    assert [j.name for j in queue.order()] == ["d9", "a9", "c9"]
+
+
+def test_jobs_spread_over_servers_and_per_server_is_respected(make_comfy_server, make_cluster):
+    one, two = make_comfy_server(), make_comfy_server()
+    one.pause(), two.pause()
+    cluster = make_cluster([one.url, two.url], per_server=2)
+    healthy(cluster)
+    jobs = [cluster.submit(prompt_for(text=f"job {i}"), owner="alice") for i in range(6)]
+    eventually(lambda: len(one.received_prompts) + len(two.received_prompts) == 4, what="4 sent")
+    time.sleep(0.3)  # nothing more goes out while both servers are full
+    assert len(one.received_prompts) == 2 and len(two.received_prompts) == 2
+    assert [s.in_flight for s in cluster.servers] == [2, 2]
+    waiting = cluster.waiting()
+    assert waiting == jobs[4:] and all(j.waiting and j.server is None for j in waiting)
+    assert positions(jobs[4])[-1] == 0 and positions(jobs[5])[-1] == 1
+    one.resume(), two.resume()
+    finished = [job.wait(timeout=20) for job in jobs]
+    assert all(f.ok and f.images for f in finished)
+    assert {job.server for job in jobs} == {one.url, two.url}
+    assert len(one.received_prompts) + len(two.received_prompts) == 6
+    assert [s.in_flight for s in cluster.servers] == [0, 0]
+
+
+def test_a_job_goes_only_where_its_checkpoint_is(make_comfy_server, make_cluster):
+    plain, rich = make_comfy_server(checkpoints=[X]), make_comfy_server(checkpoints=[X, Y])
+    cluster = make_cluster([plain.url, rich.url])
+    healthy(cluster)
+    assert [s.checkpoints for s in cluster.servers] == [[X], [X, Y]]
+    assert "KSampler" in cluster.servers[0].node_classes
+    jobs = [cluster.submit(prompt_for(Y, seed=i), owner="alice") for i in range(4)]
+    assert all(job.wait(timeout=20).ok for job in jobs)
+    assert plain.received_prompts == [] and len(rich.received_prompts) == 4
+
+
+def test_a_job_no_server_can_run_ends_at_once_naming_what_is_missing(make_comfy_server, make_cluster):
+    server = make_comfy_server(checkpoints=[X])
+    cluster = make_cluster([server.url])
+    healthy(cluster)
+    finished = cluster.submit(prompt_for("nowhere.safetensors"), owner="alice").wait(timeout=5)
+    assert finished.status == "error" and isinstance(finished.error, WorkflowError)
+    assert "nowhere.safetensors" in str(finished.error) and finished.error.field == "checkpoint"
+    prompt = prompt_for(X)
+    prompt["3"]["class_type"] = "FancySampler"
+    finished = cluster.submit(prompt, owner="alice").wait(timeout=5)
+    assert isinstance(finished.error, WorkflowError) and "FancySampler" in str(finished.error)
+    assert server.received_prompts == []
+
+
+def test_the_server_with_the_checkpoint_loaded_is_preferred(make_comfy_server, make_cluster):
+    first, second = make_comfy_server(checkpoints=[X, Y]), make_comfy_server(checkpoints=[X, Y])
+    first.pause(), second.pause()
+    cluster = make_cluster([first.url, second.url])
+    healthy(cluster)
+    a, b = cluster.submit(prompt_for(X), owner="u"), cluster.submit(prompt_for(Y), owner="u")
+    eventually(lambda: a.server and b.server, what="both sent")
+    assert (a.server, b.server) == (first.url, second.url)  # the idle one took the second
+    first.resume(), second.resume()
+    assert a.wait(timeout=20).ok and b.wait(timeout=20).ok
+    assert [s.last_checkpoint for s in cluster.servers] == [X, Y]
+    c = cluster.submit(prompt_for(Y, seed=3), owner="u")  # both idle: Y is loaded on the second
+    assert c.wait(timeout=20).ok and c.server == second.url
+    d = cluster.submit(prompt_for(X, seed=4), owner="u")
+    assert d.wait(timeout=20).ok and d.server == first.url
+
+
+def test_owners_take_turns_and_see_their_place_in_the_queue(make_comfy_server, make_cluster):
+    server = make_comfy_server()
+    server.pause()
+    cluster = make_cluster([server.url], per_server=1)
+    healthy(cluster)
+    alice = [cluster.submit(prompt_for(text=f"alice {i}", seed=i), owner="alice") for i in range(5)]
+    eventually(lambda: alice[0].server == server.url, what="alice's first job sent")
+    bob = cluster.submit(prompt_for(text="bob 0"), owner="bob")
+    assert cluster.waiting() == [bob] + alice[1:]
+    assert positions(bob) == [0]
+    assert positions(alice[1])[-1] == 1 and positions(alice[4])[-1] == 4
+    assert positions(alice[1])[-2:] == [0, 1]  # it was next until bob came
+    server.resume()
+    assert all(job.wait(timeout=20).ok for job in alice + [bob])
+    assert texts(server)[:3] == ["alice 0", "bob 0", "alice 1"]
+
+
+def test_interrupt_while_waiting_in_our_queue(make_comfy_server, make_cluster):
+    server = make_comfy_server()
+    server.pause()
+    cluster = make_cluster([server.url], per_server=1)
+    healthy(cluster)
+    jobs = [cluster.submit(prompt_for(text=f"job {i}"), owner="u") for i in range(3)]
+    eventually(lambda: jobs[0].server is not None, what="first job sent")
+    assert positions(jobs[2])[-1] == 1
+    jobs[1].interrupt()
+    finished = jobs[1].wait(timeout=5)
+    assert finished.status == "interrupted" and isinstance(finished.error, JobInterrupted)
+    assert positions(jobs[2])[-1] == 0 and cluster.waiting() == [jobs[2]]
+    server.resume()
+    assert jobs[0].wait(timeout=20).ok and jobs[2].wait(timeout=20).ok
+    assert texts(server) == ["job 0", "job 2"]
+
+
+def test_a_reader_silence_timeout_does_not_end_a_job_waiting_in_our_queue(make_comfy_server, make_cluster):
+    server = make_comfy_server()
+    server.pause()
+    cluster = make_cluster([server.url], per_server=1)
+    healthy(cluster)
+    first, second = cluster.submit(prompt_for(seed=1), owner="u"), cluster.submit(prompt_for(seed=2), owner="u")
+    eventually(lambda: first.server is not None, what="first job sent")
+    read = []
+    reader = threading.Thread(target=lambda: read.extend(second.updates(timeout=0.2)), daemon=True)
+    reader.start()
+    time.sleep(0.7)  # three silences while it waits in our queue
+    assert not second.done and second.waiting
+    server.resume()
+    reader.join(20)
+    assert isinstance(read[-1], Finished) and read[-1].ok
+
+
+def test_interrupt_a_running_job(make_comfy_server, make_cluster):
+    server = make_comfy_server(step_time=0.05, steps=200)
+    cluster = make_cluster([server.url])
+    job = cluster.submit(prompt_for(), owner="u")
+    for update in job.updates(timeout=20):
+        if isinstance(update, Started):
+            break
+    job.interrupt()
+    assert job.wait(timeout=10).status == "interrupted"
+
+
+def test_no_server_up_jobs_wait_then_run_when_one_comes_up(make_comfy_server, make_cluster):
+    url = closed_port_url()
+    cluster = make_cluster([url])
+    jobs = [cluster.submit(prompt_for(seed=i), owner="u") for i in range(2)]
+    time.sleep(0.5)
+    (state,) = cluster.servers
+    assert not state.healthy and url in state.reason
+    assert [positions(job) for job in jobs] == [[0], [1]] and not any(job.done for job in jobs)
+    make_comfy_server(port=int(url.rsplit(":", 1)[1]))
+    finished = [job.wait(timeout=20) for job in jobs]
+    assert all(f.ok and f.images for f in finished) and {job.server for job in jobs} == {url}
+
+
+def test_a_job_waiting_on_a_dead_server_moves_to_another(make_comfy_server, make_cluster):
+    first = make_comfy_server()
+    first.pause()  # our job sits in its queue, not started
+    spare_url = closed_port_url()
+    cluster = make_cluster([first.url, spare_url])
+    healthy(cluster, 1)
+    job = cluster.submit(prompt_for(), owner="u")
+    eventually(lambda: job.server == first.url, what="sent to the first server")
+    first_id = job.prompt_id
+    spare = make_comfy_server(port=int(spare_url.rsplit(":", 1)[1]))
+    healthy(cluster, 2)
+    first.stop()
+    finished = job.wait(timeout=20)
+    assert finished.ok and finished.images
+    assert job.server == spare_url and job.attempts == 2 and job.prompt_id != first_id
+    assert [p["prompt_id"] for p in spare.received_prompts] == [job.prompt_id]
+    kinds = [type(u).__name__ for u in job.updates()]
+    assert kinds.count("Finished") == 1 and kinds.index("Started") < kinds.index("Finished")
+
+
+def test_a_server_dying_mid_run_ends_the_job_naming_it(make_comfy_server, make_cluster):
+    doomed, other = make_comfy_server(step_time=0.05, steps=200), make_comfy_server()
+    cluster = make_cluster([doomed.url, other.url])
+    healthy(cluster)
+    job = cluster.submit(prompt_for(), owner="u")
+    for update in job.updates(timeout=20):
+        if isinstance(update, Started):
+            break
+    assert job.server == doomed.url
+    doomed.stop()
+    finished = job.wait(timeout=20)
+    assert finished.status == "error" and isinstance(finished.error, ServerUnreachable)
+    assert doomed.url in str(finished.error)
+    assert other.received_prompts == []  # it had started: not run twice
+    eventually(lambda: not cluster.servers[0].healthy, what="the dead server marked unhealthy")
+    assert cluster.submit(prompt_for(seed=2), owner="u").wait(timeout=20).ok  # the other one takes over
+
+
+def test_a_restarted_server_forgets_a_running_job_and_the_error_names_it(make_comfy_server, make_cluster):
+    server = make_comfy_server(step_time=0.05, steps=200)
+    cluster = make_cluster([server.url])
+    job = cluster.submit(prompt_for(), owner="u")
+    for update in job.updates(timeout=20):
+        if isinstance(update, Started):
+            break
+    port = server.port
+    server.stop()
+    make_comfy_server(port=port)
+    finished = job.wait(timeout=20)
+    assert finished.status == "error" and server.url in str(finished.error)
+
+
+def test_a_socket_drop_mid_run_is_survived(make_comfy_server, make_cluster):
+    server = make_comfy_server(step_time=0.02, steps=30)
+    cluster = make_cluster([server.url])
+    job = cluster.submit(prompt_for(), owner="u")
+    for update in job.updates(timeout=20):
+        if isinstance(update, Started):
+            server.drop_websockets()
+            break
+    finished = job.wait(timeout=20)
+    assert finished.ok and finished.images
+
+
+def test_dispatch_hook_sees_every_send(make_comfy_server, make_cluster):
+    server = make_comfy_server()
+    seen, lock = [], threading.Lock()
+
+    def on_dispatch(job, url, prompt_id):
+        with lock:
+            seen.append((job.owner, url, prompt_id))
+
+    cluster = make_cluster([server.url], on_dispatch=on_dispatch)
+    job = cluster.submit(prompt_for(), owner="u", prompt_id="00000000-0000-4000-8000-000000000001")
+    assert job.wait(timeout=20).ok
+    assert seen == [("u", server.url, "00000000-0000-4000-8000-000000000001")]
+    assert isinstance(job.wait(), Finished)
+
+
+def test_a_success_whose_images_cannot_be_fetched_is_an_error(make_comfy_server, make_cluster):
+    server = make_comfy_server()
+    cluster = make_cluster([server.url])
+
+    def view(*args, **kwargs):
+        raise ServerUnreachable(server.url, "gone")
+
+    cluster.comfies[0].client.view = view  # the server died right after the job
+    job = cluster.submit(prompt_for(), owner="u")
+    finished = job.wait(timeout=20)
+    assert finished.status == "error" and isinstance(finished.error, ServerUnreachable)
+    assert server.url in str(finished.error) and "images" in str(finished.error)
+    assert job.server_job.fetch_errors and job.server_job.state == "error"  # the server job itself ends as an error too
+
+
+def test_a_job_no_server_can_take_gives_up_after_a_while(make_cluster):
+    url = closed_port_url()
+    cluster = make_cluster([url], give_up_after=0.5)
+    finished = cluster.submit(prompt_for(), owner="u").wait(timeout=10)
+    assert finished.status == "error" and isinstance(finished.error, ServerUnreachable)
+    assert url in str(finished.error) and cluster.waiting() == []
