@@ -99,3 +99,16 @@ def launch_app(tmp_path):
 def _private_data_dir(tmp_path, monkeypatch):
     """CLI runs record jobs under COMFY_UI_DATA: keep them out of the working tree."""
     monkeypatch.setenv("COMFY_UI_DATA", str(tmp_path / "cli-data"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, launched once for all browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from _browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()

@@ -7,7 +7,6 @@ itself sent to the Generate handler (recorded by wrapping ``InpaintTab.generate`
 """
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
@@ -15,14 +14,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
-TIMEOUT_MS = 30_000
+import _browser
+
+TIMEOUT_MS = 30_000  # a loaded 2-core machine renders the canvas slowly
 ROOT = Path(__file__).resolve().parents[1]
 H, W = 192, 256
 
-needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed")
 
 
 def _free_port() -> int:
@@ -146,21 +143,17 @@ def test_api_inpaint_without_mask_or_picture_says_so(comfy_server, tab_app, tmp_
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        yield page
-        browser.close()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
 
 
+@pytest.mark.timeout(240)
 @pytest.mark.browser
-@pytest.mark.timeout(240)  # a loaded 2-core machine renders the canvas slowly
-@needs_chromium
+@_browser.NEEDS_CHROMIUM
 def test_paint_a_stroke_generate_and_check_the_mask(make_comfy_server, tab_app, page, tmp_path):
     from playwright.sync_api import expect
 

@@ -1,0 +1,18 @@
+"""Shared settings for the browser tests: Debian's Chromium driven by Playwright.
+
+Never ``playwright install``: ``scripts/test.sh`` installs Debian's ``chromium``.
+The ``browser`` fixture (tests/conftest.py) launches it once per test session.
+"""
+import os
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 20_000
+
+NEEDS_CHROMIUM = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed")
+
+#: ``pytestmark = BROWSER_TESTS`` marks a module's tests as browser tests, skipped without Chromium.
+BROWSER_TESTS = [pytest.mark.browser, NEEDS_CHROMIUM]
