@@ -18,7 +18,7 @@ pytestmark = BROWSER_TESTS
 def test_reload_reattaches_to_the_running_job(make_comfy_server, launch_app, browser):
     from playwright.sync_api import expect
 
-    server = make_comfy_server(step_time=0.1, steps=40)  # 4 s of sampling
+    server = make_comfy_server(step_time=0.1, steps=100)  # 10 s of sampling: room for a slow reload
     app = launch_app(server.url)
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     try:
@@ -30,12 +30,12 @@ def test_reload_reattaches_to_the_running_job(make_comfy_server, launch_app, bro
         expect(progress).to_have_text("Ready.")  # no job yet: nothing to reattach, nothing blanked
         page.get_by_label("Prompt", exact=True).fill("a fox that survives a reload")
         page.get_by_role("button", name="Generate").click()
-        expect(progress).to_contain_text(re.compile(r"step \d+/40"))
+        expect(progress).to_contain_text(re.compile(r"step \d+/100"))
 
         page.reload()
         expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
         # the same job, still running on the server, shows up again and goes on
-        expect(progress).to_contain_text(re.compile(r"step \d+/40"), timeout=TIMEOUT_MS)
+        expect(progress).to_contain_text(re.compile(r"step \d+/100"), timeout=TIMEOUT_MS)
         expect(page.locator("#txt2img-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
         expect(page.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
         expect(progress).to_contain_text("Done")
@@ -52,7 +52,7 @@ def test_custom_tab_reattaches_too(make_comfy_server, launch_app, browser):
     """A custom workflow's job is recorded as "custom" and shows again on the Custom tab only."""
     from playwright.sync_api import expect
 
-    server = make_comfy_server(step_time=0.1, steps=30)
+    server = make_comfy_server(step_time=0.1, steps=100)
     app = launch_app(server.url)
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     try:
@@ -65,13 +65,13 @@ def test_custom_tab_reattaches_too(make_comfy_server, launch_app, browser):
         tab.locator("#custom-bundled input").click()
         page.get_by_role("option", name="txt2img.json", exact=True).click()
         tab.locator("#custom-generate").click()
-        expect(tab.locator("#custom-progress")).to_contain_text(re.compile(r"step \d+/30"))
+        expect(tab.locator("#custom-progress")).to_contain_text(re.compile(r"step \d+/100"))
 
         page.reload()
         expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
         page.get_by_role("tab", name="Custom workflow").click()
         tab = page.locator("#custom-tab")
-        expect(tab.locator("#custom-progress")).to_contain_text(re.compile(r"step \d+/30"))
+        expect(tab.locator("#custom-progress")).to_contain_text(re.compile(r"step \d+/100"))
         expect(tab.locator("#custom-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
         expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
         expect(page.locator("#txt2img-progress")).to_have_text("Ready.")  # not the other tab's job
