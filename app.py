@@ -24,6 +24,30 @@ def _env_port(env, name: str, default: int) -> int:
         sys.exit(f"{name} must be a port number, got {raw!r}")
 
 
+def _env_int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        sys.exit(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return value
+
+
+def server_urls(text: str) -> list[str]:
+    """``"http://a:8188, http://b:8188"`` -> both, in order, without blanks or repeats."""
+    urls = []
+    for part in (p.strip().rstrip("/") for p in text.split(",")):
+        if part and part not in urls:
+            urls.append(part)
+    if not urls:
+        sys.exit("--server / COMFYUI_URL must name at least one ComfyUI address")
+    return urls
+
+
 def build_parser(env=None) -> argparse.ArgumentParser:
     env = os.environ if env is None else env
     data_dir = Path(env.get("COMFY_UI_DATA") or "data")
@@ -32,9 +56,14 @@ def build_parser(env=None) -> argparse.ArgumentParser:
         description="A simple web page for running ComfyUI workflows (Gradio).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--server", metavar="URL",
+    parser.add_argument("--server", metavar="URL[,URL...]",
                         default=env.get("COMFYUI_URL") or DEFAULT_SERVER,
-                        help="address of the ComfyUI server (env COMFYUI_URL)")
+                        help="address of the ComfyUI server, or several separated by commas: jobs go to "
+                             "a healthy one that has what they need (env COMFYUI_URL)")
+    parser.add_argument("--per-server", metavar="N", type=int,
+                        default=_env_int(env, "COMFY_UI_PER_SERVER", 2),
+                        help="at most this many jobs of the app at a time on each ComfyUI server; the rest "
+                             "wait in the app's own queue, users taking turns (env COMFY_UI_PER_SERVER)")
     parser.add_argument("--host", default=env.get("GRADIO_SERVER_NAME") or "127.0.0.1",
                         help="interface the web page listens on; 0.0.0.0 for every interface "
                              "(env GRADIO_SERVER_NAME)")
@@ -56,6 +85,8 @@ def build_parser(env=None) -> argparse.ArgumentParser:
                              "and free memory (env COMFY_UI_ADMINS; needs --auth)")
     parser.add_argument("--share", action="store_true",
                         help="also publish a temporary public gradio.live link (off by default)")
+    parser.add_argument("--max-upload-mb", metavar="MB", type=float, default=env.get("COMFY_UI_MAX_UPLOAD_MB") or 20,
+                        help="largest file a browser may upload, in megabytes (env COMFY_UI_MAX_UPLOAD_MB)")
     return parser
 
 
@@ -84,28 +115,35 @@ def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
 
     from comfy_ui_app import Comfy
+    from comfy_ui_app.cluster import Cluster
     from comfy_ui_app.service import JobService
     from comfy_ui_app.store import JobStore
     from comfy_ui_app.ui import build_app
 
+    urls = server_urls(args.server)
+    if args.per_server < 1:
+        sys.exit("--per-server must be at least 1")
     auth = parse_auth(args.auth)
     admins = {f"user:{name.strip()}" for name in args.admins.split(",") if name.strip()}
     data_dir = Path(args.data).resolve()
     output_dir = Path(args.output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(data_dir)
-    comfy = Comfy(args.server).start()   # never raises when ComfyUI is down; keeps retrying
+    # One queue of the app's own over every server (one server too: users take turns there).
+    cluster = Cluster([Comfy(url) for url in urls], per_server=args.per_server)
     try:
-        jobs = JobService(comfy, store, admins=admins)
+        jobs = JobService(cluster, store, admins=admins)   # before start: it installs the dispatch hook
+        cluster.start()   # never raises when ComfyUI is down; keeps retrying
         jobs.resume()   # jobs that were queued or running when the app last stopped
-        demo = build_app(comfy, workflows_dir=Path(args.workflows), output_dir=output_dir, jobs=jobs,
+        demo = build_app(cluster, workflows_dir=Path(args.workflows), output_dir=output_dir, jobs=jobs,
                          browser_secret=browser_secret(data_dir))
-        print(f"ComfyUI server: {args.server}", flush=True)
+        print(f"ComfyUI server{'s' if len(urls) > 1 else ''}: {', '.join(urls)}", flush=True)
         demo.queue(default_concurrency_limit=None)
         demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                    auth=auth or None, allowed_paths=[str(output_dir), str(store.outputs_dir)])
+                    auth=auth or None, allowed_paths=[str(output_dir), str(store.outputs_dir)],
+                    max_file_size=int(args.max_upload_mb * 1_000_000))
     finally:
-        comfy.close()
+        cluster.close()
         store.close()
 
 

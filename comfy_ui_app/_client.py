@@ -17,7 +17,7 @@ import requests
 
 from .errors import PromptRejected, ServerHTTPError, ServerUnreachable
 
-__all__ = ["ComfyClient", "raise_for_status"]
+__all__ = ["ComfyClient", "raise_for_status", "json_of"]
 
 
 def raise_for_status(response: requests.Response) -> None:
@@ -36,6 +36,19 @@ def raise_for_status(response: requests.Response) -> None:
                     response.url, data.get("error") or {}, data.get("node_errors") or {}, body
                 ) from e
         raise ServerHTTPError(response.status_code, response.url, body) from e
+
+
+def json_of(response: requests.Response, expect: type | tuple[type, ...] | None = None) -> Any:
+    """The JSON of a 2xx answer; ServerHTTPError when it is not JSON or not of type ``expect``."""
+    try:
+        data = response.json()
+    except ValueError as e:
+        raise ServerHTTPError(response.status_code, response.url,
+                              "not a JSON answer: " + (response.text or "(empty)")) from e
+    if expect is not None and not isinstance(data, expect):
+        raise ServerHTTPError(response.status_code, response.url,
+                              f"unexpected answer: {response.text[:200]}")
+    return data
 
 
 def _image_bytes(data: Any) -> bytes:
@@ -88,12 +101,8 @@ class ComfyClient:
         raise_for_status(response)
         return response
 
-    def _get_json(self, path: str, params: dict | None = None) -> Any:
-        response = self._request("GET", path, params=params)
-        try:
-            return response.json()
-        except ValueError as e:
-            raise ServerHTTPError(response.status_code, response.url, response.text) from e
+    def _get_json(self, path: str, params: dict | None = None, expect: type | None = None) -> Any:
+        return json_of(self._request("GET", path, params=params), expect)
 
     def _post_json(self, path: str, payload: dict | None = None) -> requests.Response:
         return self._request("POST", path, json=payload if payload is not None else {})
@@ -102,7 +111,7 @@ class ComfyClient:
 
     def get_prompt(self) -> dict:
         """``GET /prompt``: ``{"exec_info": {"queue_remaining": N}}``."""
-        return self._get_json("/prompt")
+        return self._get_json("/prompt", expect=dict)
 
     def queue_prompt(
         self,
@@ -130,13 +139,18 @@ class ComfyClient:
             payload["number"] = number
         if front:
             payload["front"] = True
-        return self._post_json("/prompt", payload).json()
+        return json_of(self._post_json("/prompt", payload), dict)
 
     def get_queue(self) -> dict:
         """``GET /queue`` with ``queue_pending`` sorted by number (the server sends heap order)."""
-        queue = self._get_json("/queue")
-        queue["queue_pending"] = sorted(queue.get("queue_pending", []), key=lambda item: float(item[0]))
-        queue.setdefault("queue_running", [])
+        queue = self._get_json("/queue", expect=dict)
+        running, pending = queue.get("queue_running", []), queue.get("queue_pending", [])
+        items = [*running, *pending] if isinstance(running, list) and isinstance(pending, list) else None
+        if items is None or not all(isinstance(i, list) and len(i) >= 2 and isinstance(i[0], (int, float))
+                                    for i in items):
+            raise ServerHTTPError(200, self.base_url + "/queue", "unexpected answer: " + json.dumps(queue)[:200])
+        queue["queue_pending"] = sorted(pending, key=lambda item: float(item[0]))
+        queue["queue_running"] = running
         return queue
 
     def delete_from_queue(self, prompt_ids: list[str]) -> None:
@@ -157,11 +171,11 @@ class ComfyClient:
 
     def get_history(self, max_items: int | None = None, offset: int | None = None) -> dict:
         params = {k: v for k, v in (("max_items", max_items), ("offset", offset)) if v is not None}
-        return self._get_json("/history", params or None)
+        return self._get_json("/history", params or None, expect=dict)
 
     def get_history_item(self, prompt_id: str) -> dict:
         """``GET /history/{id}``: ``{}`` while unknown or not finished yet."""
-        return self._get_json(f"/history/{requests.utils.quote(prompt_id, safe='')}")
+        return self._get_json(f"/history/{requests.utils.quote(prompt_id, safe='')}", expect=dict)
 
     def delete_history(self, prompt_ids: list[str]) -> None:
         self._post_json("/history", {"delete": list(prompt_ids)})
@@ -174,29 +188,33 @@ class ComfyClient:
     def object_info(self, node_class: str | None = None) -> dict:
         """All node definitions, or one class's (``{}`` for an unknown class)."""
         path = "/object_info" + (f"/{requests.utils.quote(node_class, safe='')}" if node_class else "")
-        return self._get_json(path)
+        return self._get_json(path, expect=dict)
 
     def models(self, folder: str | None = None) -> list[str]:
         """Model folder names, or the files in one folder (404 for an unknown folder)."""
-        return self._get_json("/models" + (f"/{requests.utils.quote(folder, safe='')}" if folder else ""))
+        return self._get_json("/models" + (f"/{requests.utils.quote(folder, safe='')}" if folder else ""),
+                              expect=list)
 
     def embeddings(self) -> list[str]:
-        return self._get_json("/embeddings")
+        return self._get_json("/embeddings", expect=list)
 
     def extensions(self) -> list[str]:
-        return self._get_json("/extensions")
+        return self._get_json("/extensions", expect=list)
 
     def system_stats(self) -> dict:
-        return self._get_json("/system_stats")
+        return self._get_json("/system_stats", expect=dict)
 
     def features(self) -> dict:
-        return self._get_json("/features")
+        return self._get_json("/features", expect=dict)
 
     # -- files ---------------------------------------------------------------------
 
     def _upload(self, route: str, data: Any, filename: str, fields: dict[str, str]) -> dict:
         files = {"image": (filename, _image_bytes(data), "application/octet-stream")}
-        return self._request("POST", route, files=files, data=fields).json()
+        answer = json_of(self._request("POST", route, files=files, data=fields), dict)
+        if not isinstance(answer.get("name"), str) or not answer["name"]:
+            raise ServerHTTPError(200, self.base_url + route, "unexpected answer: " + json.dumps(answer)[:200])
+        return answer
 
     def upload_image(
         self, data: Any, filename: str, *, type: str = "input", subfolder: str = "", overwrite: bool = False

@@ -299,4 +299,12 @@ ZH_CN: dict[str, str] = {
     "image": "图像",
     "-1: a new random seed each time": "-1：每次使用新的随机种子",
     "Grow mask in ComfyUI": "在 ComfyUI 中扩展蒙版",
+    # uploads (comfy_ui_app/uploads.py)
+    "The file {name} is empty.": "文件 {name} 是空的。",
+    "The file {name} is too large ({size}); this ComfyUI server accepts uploads up to {limit}.":
+        "文件 {name} 太大（{size}）；此 ComfyUI 服务器最多接受 {limit} 的上传。",
+    "The picture {name} is too large (over {limit} pixels).": "图片 {name} 太大（超过 {limit} 像素）。",
+    "The file {name} is not a picture (PNG, JPEG or WebP).": "文件 {name} 不是图片（PNG、JPEG 或 WebP）。",
+    "The picture {name} is too large ({width}×{height} pixels); the limit is {limit} pixels.":
+        "图片 {name} 太大（{width}×{height} 像素）；上限为 {limit} 像素。",
 }

@@ -30,6 +30,7 @@ from PIL import Image
 from . import masks
 from .errors import ComfyError, ServerHTTPError, WorkflowError
 from .fields import Field, discover, is_link
+from .uploads import MAX_PIXELS, UploadRefused, check_image, server_upload_limit
 from .workflow import apply_values
 
 __all__ = ["InpaintShape", "MaskNotSaved", "inpaint_shape", "make_files", "upload_files", "prepare_inpaint"]
@@ -80,7 +81,17 @@ def inpaint_shape(fields: list[Field]) -> InpaintShape:
 
 
 def make_files(shape: InpaintShape, prompt: dict, image: Any, mask: np.ndarray) -> masks.MaskFiles:
-    """The bytes to upload for ``shape`` (``prompt`` tells the mask loader's channel)."""
+    """The bytes to upload for ``shape`` (``prompt`` tells the mask loader's channel).
+
+    A picture over :data:`comfy_ui_app.uploads.MAX_PIXELS` is refused before encoding.
+    """
+    shape_ = getattr(image, "shape", None)  # a numpy array: (height, width, ...); PIL: .size = (w, h)
+    width, height = (shape_[1], shape_[0]) if shape_ is not None and len(shape_) >= 2 else \
+        (getattr(image, "size", None) or (0, 0))
+    if int(width) * int(height) > MAX_PIXELS:
+        raise UploadRefused("The picture {name} is too large ({width}×{height} pixels); the limit is {limit} "
+                            "pixels.", shape.image.name, name="image", width=width, height=height,
+                            limit=f"{MAX_PIXELS:,}")
     return masks.mask_files(image, mask, shape.kind, shape.channel(prompt))
 
 
@@ -108,8 +119,15 @@ def _check_merged(client, answer: dict, files: masks.MaskFiles) -> None:
 
 
 def upload_files(client, shape: InpaintShape, files: masks.MaskFiles) -> dict[str, str]:
-    """Upload ``files``; returns the values for the template's image (and mask) fields."""
+    """Upload ``files``; returns the values for the template's image (and mask) fields.
+
+    Both files are checked first (:func:`comfy_ui_app.uploads.check_image`: the server's
+    upload size limit, the pixel limit).
+    """
     stem = UPLOAD_PREFIX + files.digest()
+    limit = server_upload_limit(client)
+    for data, suffix in ((files.image_png, "image"), (files.mask_png, "mask")):
+        check_image(data, f"{stem}-{suffix}.png", max_bytes=limit, field=shape.image.name)
     picture = client.upload_image(files.image_png, f"{stem}-image.png", overwrite=True)
     values = {shape.image.name: _ref(picture)}
     if files.kind == masks.ALPHA:

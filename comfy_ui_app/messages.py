@@ -123,6 +123,8 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
     if isinstance(exc, JobLost):
         return tr("ComfyUI lost track of the job (it may have restarted or stopped answering). Please try again.",
                   lang)
+    if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
+        return one_line(tr(exc.template, lang, **getattr(exc, "params", {})), 2000)  # uploads.UploadRefused
     if isinstance(exc, WorkflowError):
         problems = getattr(exc, "problems", None)
         if problems:  # comfy_ui_app.check.PromptInvalid: found before sending

@@ -1,7 +1,7 @@
 """Shared settings for the browser tests: Debian's Chromium driven by Playwright.
 
 Never ``playwright install``: ``scripts/test.sh`` installs Debian's ``chromium``.
-The ``browser`` fixture (tests/conftest.py) launches it once per test session.
+The ``browser`` fixture (tests/conftest.py) launches it once per module.
 """
 import os
 

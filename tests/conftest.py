@@ -101,9 +101,13 @@ def _private_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("COMFY_UI_DATA", str(tmp_path / "cli-data"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless, launched once for all browser tests."""
+    """Debian's Chromium, headless, launched once per browser-test module.
+
+    Not once per session: Playwright's sync API keeps an event loop on the main thread
+    while it lives, and later tests that run their own loop (anyio.run) would fail.
+    """
     from playwright.sync_api import sync_playwright
 
     from _browser import ARGS, CHROMIUM
@@ -112,3 +116,44 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def launch_app_cluster(tmp_path):
+    """launch_app_cluster(urls, *, per_server=2, admins=()) -> app over a Cluster of those servers.
+
+    Like ``launch_app`` (``.url``, ``.demo``, ``.jobs``, ``.store``, ``.comfy`` = the first server)
+    plus ``.cluster``; its Comfy objects give up quickly so that fault tests stay fast.
+    """
+    from pathlib import Path as _Path
+
+    from comfy_ui_app import Comfy
+    from comfy_ui_app.cluster import Cluster
+    from comfy_ui_app.service import JobService
+    from comfy_ui_app.store import JobStore
+    from comfy_ui_app.ui import build_app
+
+    started = []
+
+    def launch(urls, *, per_server=2, admins=(), auth=None, give_up_after=2.0):
+        out = tmp_path / f"cluster-outputs{len(started)}"
+        out.mkdir()
+        store = JobStore(tmp_path / f"cluster-data{len(started)}")
+        comfies = [Comfy(url, timeout=2, poll_interval=0.1, stall_after=0.5, give_up_after=give_up_after)
+                   for url in urls]
+        cluster = Cluster(comfies, per_server=per_server, health_interval=0.2, give_up_after=30)
+        jobs = JobService(cluster, store, admins=admins)
+        cluster.start()
+        workflows = _Path(__file__).resolve().parents[1] / "workflows"
+        demo = build_app(cluster, workflows_dir=workflows, output_dir=out, jobs=jobs, browser_secret="test-secret")
+        demo.queue(default_concurrency_limit=None)
+        started.append((demo, cluster, store))
+        _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
+                                allowed_paths=[str(out), str(store.outputs_dir)], auth=auth, quiet=True)
+        return _NS(url=url, output_dir=out, comfy=comfies[0], cluster=cluster, demo=demo, jobs=jobs, store=store)
+
+    yield launch
+    for demo, cluster, store in started:
+        demo.close()
+        cluster.close()
+        store.close()

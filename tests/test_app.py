@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 import app
@@ -36,11 +37,26 @@ def test_environment_then_flags_win():
         "http://other:1", "127.0.0.1", 7000, "/w", "/o", True)
 
 
+def test_several_servers_and_the_per_server_limit():
+    env = {"COMFYUI_URL": " http://gpu1:8188/, http://gpu2:8188 ,,http://gpu1:8188", "COMFY_UI_PER_SERVER": "3"}
+    args = app.build_parser(env=env).parse_args([])
+    assert app.server_urls(args.server) == ["http://gpu1:8188", "http://gpu2:8188"]
+    assert args.per_server == 3
+    args = app.build_parser(env=env).parse_args(["--server", "http://a:1,http://b:2", "--per-server", "1"])
+    assert app.server_urls(args.server) == ["http://a:1", "http://b:2"] and args.per_server == 1
+    assert app.build_parser(env={}).parse_args([]).per_server == 2
+    for bad in ("0", "two"):
+        with pytest.raises(SystemExit, match="COMFY_UI_PER_SERVER"):
+            app.build_parser(env={"COMFY_UI_PER_SERVER": bad})
+    with pytest.raises(SystemExit, match="at least one"):
+        app.server_urls(" , ")
+
+
 def test_help_documents_every_option():
     result = subprocess.run([sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0
-    for option in ("--server", "--host", "--port", "--workflows", "--output-dir", "--share",
+    for option in ("--server", "--per-server", "COMFY_UI_PER_SERVER", "--host", "--port", "--workflows", "--output-dir", "--share",
                    "COMFYUI_URL", "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "COMFY_UI_DATA"):
         assert option in result.stdout, option
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..cluster import Cluster
 from ..i18n import DEFAULT_LANGUAGE
 from ..service import JobService
 from ..store import JobStore
@@ -33,9 +34,10 @@ def _ensure_browser_id(current: str | None) -> str:
 
 def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = None,
               browser_secret: str | None = None) -> gr.Blocks:
-    """Build the Blocks for one ComfyUI server.
+    """Build the Blocks for one ComfyUI server, or for several.
 
-    ``comfy`` is a started ``comfy_ui_app.Comfy``; ``workflows_dir`` holds the workflow
+    ``comfy`` is a started ``comfy_ui_app.Comfy`` or ``comfy_ui_app.cluster.Cluster``
+    (then ``ctx.cluster`` is it and ``ctx.comfy`` its first server); ``workflows_dir`` holds the workflow
     templates; ``jobs`` records every job (a store under ``output_dir/.jobs`` when not
     given); ``browser_secret`` encrypts the browser id so it survives app restarts.
     Pass ``output_dir`` and ``jobs.store.outputs_dir`` to ``launch(allowed_paths=...)``.
@@ -45,6 +47,8 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
     if jobs is None:
         jobs = JobService(comfy, JobStore(output_dir / ".jobs"))
     checker = StatusChecker(comfy)
+    cluster = comfy if isinstance(comfy, Cluster) else None
+    target, comfy = comfy, (cluster.comfies[0] if cluster is not None else comfy)
 
     with gr.Blocks(title="ComfyUI") as demo:
         lang = gr.State(DEFAULT_LANGUAGE)  # this browser tab's language code (ctx.lang)
@@ -52,7 +56,7 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
         with gr.Row(equal_height=True, elem_id="page-header"):
             gr.Markdown("# ComfyUI — simple mode")
             picker = language_picker()
-        ctx = AppContext(comfy, workflows_dir, output_dir, ServerInfo(comfy), lang, jobs, browser_id)
+        ctx = AppContext(comfy, workflows_dir, output_dir, ServerInfo(target), lang, jobs, browser_id, cluster)
         banner = gr.Markdown(banner_markdown(checker.initial()), elem_id="server-status")
         server_ok = gr.State(False)
         with gr.Tabs() as tabs:

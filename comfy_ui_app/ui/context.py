@@ -3,10 +3,13 @@
 ``AppContext`` is handed to each tab's ``build_tab(ctx)``; ``ServerInfo`` caches the
 server's node table and model lists for all users, refreshed at most every ``ttl``
 seconds, so opening the page or rendering a form does not refetch 500 KB each time.
+Over a :class:`~comfy_ui_app.cluster.Cluster` it offers the union of what the healthy
+servers have (a job needing one server's checkpoint is sent to that server).
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,17 +21,45 @@ from .. import Comfy, ComfyError
 __all__ = ["AppContext", "ServerInfo", "TabHandles", "current_user"]
 
 
-class ServerInfo:
-    """Cached ``/object_info`` and ``/models/{folder}`` of one server (thread-safe)."""
+def _merge_choices(into: dict, other: dict) -> None:
+    """Add ``other``'s node classes to ``into``; a class both have gets the union of each
+    list of choices (a checkpoint on either server can be picked)."""
+    for name, node in other.items():
+        mine = into.setdefault(name, node)
+        if mine is node:
+            continue
+        for section in ("required", "optional"):
+            ours, theirs = (mine.get("input") or {}).get(section) or {}, (node.get("input") or {}).get(section) or {}
+            for key, spec in theirs.items():
+                have = ours.get(key)
+                if not (isinstance(have, list) and isinstance(spec, list) and have and spec):
+                    continue
+                if isinstance(have[0], list) and isinstance(spec[0], list):  # [[choices], {...}]
+                    have[0] = have[0] + [c for c in spec[0] if c not in have[0]]
+                elif have[0] == "COMBO" and len(have) > 1 and len(spec) > 1 and isinstance(have[1], dict):
+                    options = have[1].get("options") or []
+                    more = (spec[1] or {}).get("options") or [] if isinstance(spec[1], dict) else []
+                    have[1] = {**have[1], "options": options + [c for c in more if c not in options]}
 
-    def __init__(self, comfy: Comfy, ttl: float = 30.0) -> None:
-        self._comfy = comfy
+
+class ServerInfo:
+    """Cached ``/object_info`` and ``/models/{folder}`` of one server or of a cluster's
+    healthy servers (thread-safe)."""
+
+    def __init__(self, comfy: Any, ttl: float = 30.0) -> None:
+        self._comfy = comfy  # a Comfy, or a Cluster (anything with ``comfies`` and ``servers``)
         self._ttl = ttl
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._healthy: tuple | None = None  # a cluster's healthy servers when the cache was filled
 
     def _get(self, key: str, fetch) -> Any:
+        servers = getattr(self._comfy, "servers", None)  # a cluster: other healthy servers, other lists
+        healthy = tuple(s.url for s in servers if s.healthy) if servers is not None else None
         with self._lock:
+            if healthy != self._healthy:
+                self._cache.clear()
+                self._healthy = healthy
             hit = self._cache.get(key)
             if hit and time.monotonic() - hit[0] < self._ttl:
                 return hit[1]
@@ -37,11 +68,38 @@ class ServerInfo:
             self._cache[key] = (time.monotonic(), value)
         return value
 
+    def _union(self, ask, merge):
+        """``ask(comfy)`` of every healthy server (of every one if none is), merged; the
+        first error when none answers."""
+        healthy = {s.url for s in self._comfy.servers if s.healthy}
+        comfies = [c for c in self._comfy.comfies if c.url in healthy] or self._comfy.comfies
+        result, error = None, None
+        for comfy in comfies:
+            try:
+                answer = ask(comfy)
+            except ComfyError as e:
+                error = error or e
+                continue
+            result = answer if result is None else merge(result, answer)
+        if result is None:
+            raise error
+        return result
+
+    def _fetch_object_info(self) -> dict:
+        if not hasattr(self._comfy, "comfies"):
+            return self._comfy.client.object_info()
+        return self._union(lambda c: copy.deepcopy(c.client.object_info()), lambda a, b: _merge_choices(a, b) or a)
+
+    def _fetch_models(self, folder: str) -> list[str]:
+        if not hasattr(self._comfy, "comfies"):
+            return list(self._comfy.client.models(folder))
+        return self._union(lambda c: list(c.client.models(folder)), lambda a, b: a + [m for m in b if m not in a])
+
     def object_info(self) -> dict:
-        return self._get("object_info", self._comfy.client.object_info)
+        return self._get("object_info", self._fetch_object_info)
 
     def models(self, folder: str) -> list[str]:
-        return self._get(f"models/{folder}", lambda: list(self._comfy.client.models(folder)))
+        return self._get(f"models/{folder}", lambda: self._fetch_models(folder))
 
     def object_info_or_none(self) -> dict | None:
         """The node table, or None while the server cannot be asked."""
@@ -67,6 +125,7 @@ class AppContext:
     lang: Any  # gr.State holding this browser tab's language code ("en", "zh-CN")
     jobs: Any = None  # the JobService: submit/list/cancel jobs of a user (see service.py)
     browser_id: Any = None  # gr.BrowserState: a random id kept in this browser (the user when auth is off)
+    cluster: Any = None  # the Cluster when the app has several servers (``comfy`` is then its first)
 
 
 def current_user(request: Any, browser_id: str | None) -> str:

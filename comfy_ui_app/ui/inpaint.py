@@ -121,7 +121,7 @@ class InpaintTab:
             yield (*out(first, form, preview), gr.skip())
             template = await anyio.to_thread.run_sync(self._upload, files)
         except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
-            stopped = RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc), errors={})
+            stopped = RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang), errors={})
             yield (*out(stopped, form), gr.skip())
             return
         run_request = RunRequest(template, self.fields, form.collect(form_values), owner=current_user(request, browser_id),

@@ -215,7 +215,7 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             else:
                 error = done.error or JobInterrupted(job.prompt_id)
                 yield RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
-                                describe(error, lang=lang), final=True)
+                                describe(error, retrying=False, lang=lang), final=True)
             return
         yield RunUpdate(progress_markdown(phase, label, node, step), preview, list(gallery))
     yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),

@@ -12,7 +12,10 @@ Refreshing: ComfyUI sends a ``status`` event whenever its queue changes, and
 (``QUEUE_TICK_S``) whose handler returns ``gr.skip()`` (nothing sent, nothing asked
 of ComfyUI) unless the version moved or the shown ages are ``QUEUE_STALE_S`` old.
 The ``/queue`` answer itself is cached per app per version, so a queue change costs
-one ``/queue`` request however many pages are open. (A generator waiting on
+one ``/queue`` request however many pages are open. With several servers (a
+:class:`~comfy_ui_app.cluster.Cluster`) every reachable server's queue is listed, with a
+"Server" column, followed by the jobs still waiting in the app's own queue
+(``cluster.waiting()``, in the order they will be sent). (A generator waiting on
 ``Comfy.wait_status_change`` would push sooner, but it would hold a worker thread
 per open page for as long as the page stays open.)
 """
@@ -37,6 +40,7 @@ __all__ = ["build_tab", "QueueView", "QueueEntry", "owner_name", "age_text", "QU
 QUEUE_TICK_S = 1.0     # how often an open page asks "did the queue change?" (no ComfyUI request)
 QUEUE_STALE_S = 15.0   # re-ask /queue at least this often anyway, so ages stay roughly right
 HEADERS = ("#", "State", "Submitted by", "Template", "Age")
+APP_QUEUE = "app"  # QueueEntry.server of a job waiting in the app's own queue
 
 
 def owner_name(owner: str) -> str:
@@ -66,6 +70,7 @@ class QueueEntry:
     prompt_id: str
     record: JobRecord | None
     created_at: float | None
+    server: str = ""  # the server's URL, or APP_QUEUE (a cluster's own queue)
 
     @property
     def running(self) -> bool:
@@ -78,32 +83,61 @@ class QueueView:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.jobs = ctx.jobs
+        self.cluster = getattr(ctx, "cluster", None)  # several servers: their queues, then the app's
         self._lock = threading.Lock()
-        self._cache: tuple[int, float, dict] | None = None  # (status version, fetched at, /queue)
+        self._cache: dict[str, tuple[int, float, dict]] = {}  # url -> (status version, fetched at, /queue)
 
     # -- reading ---------------------------------------------------------------------
-    def queue(self, *, fresh: bool = False) -> dict:
+    def version(self):
+        """Changes whenever some queue shown here may have changed (no request made)."""
+        cluster = self.cluster
+        if cluster is None:
+            return self.ctx.comfy.status_version
+        return (tuple(c.status_version for c in cluster.comfies),
+                tuple(job.prompt_id for job in cluster.waiting()),
+                tuple(s.healthy for s in cluster.servers))
+
+    def queue(self, *, fresh: bool = False, comfy=None) -> dict:
         """``/queue``, asked again only when a ``status`` event said it changed."""
-        version = self.ctx.comfy.status_version
+        comfy = comfy or self.ctx.comfy
+        version = comfy.status_version
         with self._lock:
-            cached = self._cache
+            cached = self._cache.get(comfy.url)
         if cached and not fresh and cached[0] == version and time.monotonic() - cached[1] < QUEUE_STALE_S:
             return cached[2]
-        queue = self.ctx.comfy.client.get_queue()  # pending sorted by number
+        queue = comfy.client.get_queue()  # pending sorted by number
         with self._lock:
-            self._cache = (version, time.monotonic(), queue)
+            self._cache[comfy.url] = (version, time.monotonic(), queue)
         return queue
 
-    def entries(self, *, fresh: bool = False) -> list[QueueEntry]:
-        queue = self.queue(fresh=fresh)
-        running = sorted(queue["queue_running"], key=lambda item: float(item[0]))
-        items = [(0, item) for item in running] + [(n, item) for n, item in enumerate(queue["queue_pending"], 1)]
+    def _server_queues(self, fresh: bool) -> list[tuple[str, dict]]:
+        cluster = self.cluster
+        if cluster is None:
+            return [(self.ctx.comfy.url, self.queue(fresh=fresh))]
+        healthy = {s.url for s in cluster.servers if s.healthy}
         out = []
-        for position, item in items:
-            record = self.jobs.store.by_prompt_id(item[1])
-            extra = item[3] if len(item) > 3 and isinstance(item[3], dict) else {}
-            created = record.created_at if record else (extra.get("create_time") or 0) / 1000 or None
-            out.append(QueueEntry(position, item[1], record, created))
+        for comfy in cluster.comfies:
+            if comfy.url in healthy:
+                try:
+                    out.append((comfy.url, self.queue(fresh=fresh, comfy=comfy)))
+                except ComfyError:
+                    continue  # it went down since its last health check: the System tab says so
+        return out
+
+    def entries(self, *, fresh: bool = False) -> list[QueueEntry]:
+        out = []
+        for url, queue in self._server_queues(fresh):
+            running = sorted(queue["queue_running"], key=lambda item: float(item[0]))
+            items = [(0, item) for item in running] + [(n, item) for n, item in enumerate(queue["queue_pending"], 1)]
+            for position, item in items:
+                record = self.jobs.store.by_prompt_id(item[1])
+                extra = item[3] if len(item) > 3 and isinstance(item[3], dict) else {}
+                created = record.created_at if record else (extra.get("create_time") or 0) / 1000 or None
+                out.append(QueueEntry(position, item[1], record, created, url))
+        if self.cluster is not None:
+            for n, job in enumerate(self.cluster.waiting(), 1):
+                record = self.jobs.store.by_prompt_id(job.prompt_id)
+                out.append(QueueEntry(n, job.prompt_id, record, record.created_at if record else None, APP_QUEUE))
         return out
 
     def may_act(self, entry: QueueEntry, user: str) -> bool:
@@ -121,18 +155,22 @@ class QueueView:
         entries = self.entries(fresh=fresh)
         now = time.time()
         rows, choices = [], []
+        cluster = self.cluster is not None
         for e in entries:
-            state = tr("Running", lang) if e.running else tr("Waiting", lang)
+            state = (tr("Queued", lang) if e.server == APP_QUEUE else  # in the app's own queue: not sent yet
+                     tr("Running", lang) if e.running else tr("Waiting", lang))
             template = e.record.template if e.record else "—"
             age = age_text(None if e.created_at is None else now - e.created_at, lang)
-            rows.append([e.position, state, self.who(e, user, lang), template, age])
+            rows.append([e.position, state, self.who(e, user, lang), template, age]
+                        + (["—" if e.server == APP_QUEUE else e.server] if cluster else []))
             if self.may_act(e, user):
                 choices.append((f"#{e.position} · {template} · {self.who(e, user, lang)}", e.prompt_id))
         mine = sum(1 for e in entries if e.record is not None and e.record.owner == user)
         summary = (tr("The queue is empty.", lang) if not entries else
                    tr("{total} jobs in the queue, {mine} of them yours.", lang, total=len(entries), mine=mine))
         ids = [value for _, value in choices]
-        table = gr.Dataframe(value=rows, headers=[tr(h, lang) for h in HEADERS])
+        headers = HEADERS + (("Server",) if cluster else ())
+        table = gr.Dataframe(value=rows, headers=[tr(h, lang) for h in headers])
         picker = gr.Dropdown(choices=choices, value=selected if selected in ids else (ids[0] if ids else None))
         return summary, table, picker
 
@@ -140,7 +178,11 @@ class QueueView:
     def cancel(self, prompt_id: str | None, user: str, lang: str) -> str:
         if not prompt_id:
             return tr("Choose one of your jobs first.", lang)
-        self.jobs.cancel_prompt(prompt_id, user=user)
+        server = None
+        if self.cluster is not None:  # which server's queue shows it
+            server = next((e.server for e in self.entries() if e.prompt_id == prompt_id and e.server != APP_QUEUE),
+                          None)
+        self.jobs.cancel_prompt(prompt_id, user=user, server=server)
         return tr("The job was cancelled.", lang)
 
     def move_to_front(self, prompt_id: str | None, user: str, lang: str) -> str:
@@ -154,12 +196,13 @@ class QueueView:
         return tr("The job is no longer waiting.", lang)
 
     def interrupt(self, user: str, lang: str) -> str:
-        running = [e for e in self.entries(fresh=True) if e.running]
+        running = [e for e in self.entries(fresh=True) if e.running and e.server != APP_QUEUE]
         if not running:
             return tr("Nothing is running.", lang)
-        if not self.may_act(running[0], user):
+        mine = [e for e in running if self.may_act(e, user)]  # several servers: the first one this user may stop
+        if not mine:
             return tr("The running job belongs to someone else; only its owner or an admin can stop it.", lang)
-        self.jobs.cancel_prompt(running[0].prompt_id, user=user)
+        self.jobs.cancel_prompt(mine[0].prompt_id, user=user, server=mine[0].server)
         return tr("The running job was interrupted.", lang)
 
     def clear(self, user: str, lang: str) -> str:
@@ -191,7 +234,7 @@ def build_tab(ctx) -> TabHandles:
 
     def show(selected, browser_id, lang, request: gr.Request, *, fresh=False):
         user = current_user(request, browser_id)
-        stamp = (ctx.comfy.status_version, time.monotonic())
+        stamp = (view.version(), time.monotonic())
         try:
             return (stamp, *view.view(user, lang, selected, fresh=fresh))
         except ComfyError as e:
@@ -202,7 +245,7 @@ def build_tab(ctx) -> TabHandles:
         return (*show(None, browser_id, lang, request, fresh=True), gr.Button(visible=admin))
 
     def on_tick(last, selected, browser_id, lang, request: gr.Request):
-        if last and last[0] == ctx.comfy.status_version and time.monotonic() - last[1] < QUEUE_STALE_S:
+        if last and last[0] == view.version() and time.monotonic() - last[1] < QUEUE_STALE_S:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()  # nothing moved: no request, no traffic
         return show(selected, browser_id, lang, request)
 

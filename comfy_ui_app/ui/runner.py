@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from ..fields import Field, input_spec
 from ..i18n import DEFAULT_LANGUAGE, tr
 from ..messages import describe, describe_problem
 from ..pnginfo import parameters_from_prompt, parameters_text
+from ..uploads import is_picked_file, read_upload
 from ..workflow import choose_checkpoint
 from .context import current_user
 from .jobfeed import (PREVIEW_INTERVAL_S, RunUpdate, cancel_jobs, follow, interrupt_quietly, progress_markdown,
@@ -116,8 +118,19 @@ def _seed_bases(values: dict, fields: list[Field]) -> dict[str, tuple[int, int]]
     return bases
 
 
+def _upload_roots() -> list[str]:
+    """Where picked files may live: Gradio's upload folder (inside the temp folder by default)."""
+    roots = [tempfile.gettempdir()]
+    folder = getattr(gr.utils, "get_upload_folder", None)
+    return roots + ([folder()] if folder else [])
+
+
 def _upload_images(ctx, fields: list[Field], values: dict) -> dict:
-    """Send each picked image through ``/upload/image``; the value becomes its server name."""
+    """Send each picked image through ``/upload/image``; the value becomes its server name.
+
+    Only a file the browser uploaded is read (:func:`comfy_ui_app.uploads.is_picked_file`);
+    any other text goes to ComfyUI as a file name there, which the check refuses if unknown.
+    """
     values = dict(values)
     for f in fields:
         if f.kind not in ("image", "mask") or f.name not in values:
@@ -126,8 +139,9 @@ def _upload_images(ctx, fields: list[Field], values: dict) -> dict:
         if not path:
             del values[f.name]  # nothing picked: keep the template's file
             continue
-        if isinstance(path, str) and Path(path).is_file():
-            answer = ctx.comfy.client.upload_image(Path(path).read_bytes(), Path(path).name)
+        if is_picked_file(path, _upload_roots()):
+            data, name = read_upload(path, ctx.comfy.client, field=f.name)  # type, size, pixels: checked
+            answer = ctx.comfy.client.upload_image(data, name)
             sub = answer.get("subfolder") or ""
             values[f.name] = f"{sub}/{answer['name']}" if sub else answer["name"]
     return values

@@ -2,7 +2,9 @@
 
 One ``StatusChecker`` per app (not per user): it caches the result of
 ``comfy.check()`` for a couple of seconds so that many open tabs polling with
-``gr.Timer`` cause at most one health probe per ``ttl``.
+``gr.Timer`` cause at most one health probe per ``ttl``. Over a cluster of several
+servers it reads the cluster's own health checks instead: usable while at least one
+server is up, and the banner says how many of how many (and why the others are not).
 """
 from __future__ import annotations
 
@@ -61,7 +63,22 @@ class StatusChecker:
 
     def initial(self) -> ServerStatus:
         return ServerStatus(False, "Checking the connection to ComfyUI at {url} …",
-                            (("url", self._comfy.url),))
+                            (("url", ", ".join(c.url for c in self._comfies())),))
+
+    def _comfies(self) -> list:
+        return list(getattr(self._comfy, "comfies", None) or [self._comfy])
+
+    def _cluster_status(self) -> ServerStatus:
+        servers = self._comfy.servers
+        up = [s for s in servers if s.healthy]
+        down = "; ".join(f"{s.url}: {s.reason}" for s in servers if not s.healthy)
+        if not up:
+            return ServerStatus(False, "None of the {total} ComfyUI servers can be reached ({down}). "
+                                       "Retrying automatically.", (("total", len(servers)), ("down", down)))
+        if down:
+            return ServerStatus(True, "{up} of {total} ComfyUI servers are up. Not usable now: {down}",
+                                (("up", len(up)), ("total", len(servers)), ("down", down)))
+        return ServerStatus(True, "All {total} ComfyUI servers are up", (("total", len(servers)),))
 
     def get(self, fresh: bool = False) -> ServerStatus:
         if not self._lock.acquire(blocking=self._last is None or fresh):
@@ -69,9 +86,13 @@ class StatusChecker:
         try:
             if not fresh and self._last is not None and time.monotonic() - self._at < self._ttl:
                 return self._last
+            comfies = self._comfies()
             try:
-                self._comfy.check()
-                status = ServerStatus(True, "Connected to ComfyUI at {url}", (("url", self._comfy.url),))
+                if len(comfies) > 1:
+                    status = self._cluster_status()
+                else:
+                    comfies[0].check()
+                    status = ServerStatus(True, "Connected to ComfyUI at {url}", (("url", comfies[0].url),))
             except Exception as exc:  # noqa: BLE001 - any failure is "not usable"
                 status = ServerStatus(False, "", error=exc.with_traceback(None))
             self._last, self._at = status, time.monotonic()

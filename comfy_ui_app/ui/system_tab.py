@@ -6,7 +6,10 @@
   the frontend extensions;
 * a node browser: pick a node class, see ``/object_info/{class}``;
 * "Free memory" and "Unload models" (``POST /free``), for admins only: hidden for
-  others, and refused by the handler should someone call it anyway.
+  others, and refused by the handler should someone call it anyway;
+* with several servers (a :class:`~comfy_ui_app.cluster.Cluster`), a table of every
+  server: healthy or why not, our jobs in flight, its own queue, its checkpoints and
+  the last one we used there. The rest of the tab shows the first server.
 
 The chart's samples live in one :class:`StatsSampler` per app (a ring buffer), taken
 at most every ``SAMPLE_EVERY_S`` seconds however many pages show it. Nothing is
@@ -28,7 +31,7 @@ from ..messages import describe
 from .context import TabHandles, current_user
 from .status import md_escape
 
-__all__ = ["build_tab", "StatsSampler", "stats_markdown", "SAMPLE_EVERY_S", "SAMPLES_KEPT"]
+__all__ = ["build_tab", "StatsSampler", "stats_markdown", "server_rows", "SAMPLE_EVERY_S", "SAMPLES_KEPT"]
 
 SAMPLE_EVERY_S = 5.0   # at most one /system_stats request this often, for all pages together
 SAMPLES_KEPT = 120     # ten minutes of chart at that rate
@@ -97,6 +100,19 @@ def stats_markdown(stats: dict, lang: str) -> str:
     return "\n".join(lines)
 
 
+SERVER_HEADERS = ("Server", "State", "Jobs in flight", "ComfyUI queue", "Checkpoints", "Last checkpoint")
+
+
+def server_rows(cluster, lang: str) -> list[list]:
+    """One row per server of ``cluster`` (its health as the cluster last saw it)."""
+    rows = []
+    for s in cluster.servers:
+        state = "✔" if s.healthy else f"⚠ {s.reason}"  # the reason: the cluster's own words
+        rows.append([s.url, state, s.in_flight, "—" if s.queue_remaining is None else s.queue_remaining,
+                     ", ".join(s.checkpoints) or "—", s.last_checkpoint or "—"])
+    return rows
+
+
 class SystemView:
     """Shared by every page: the reads and the admin-only actions."""
 
@@ -126,7 +142,10 @@ class SystemView:
 
 def build_tab(ctx) -> TabHandles:
     view = SystemView(ctx)
+    cluster = getattr(ctx, "cluster", None)
     with gr.Tab("System", id="system") as tab:
+        servers = gr.Dataframe(headers=list(SERVER_HEADERS), interactive=False, label="ComfyUI",
+                               visible=cluster is not None, elem_id="system-servers")
         with gr.Row():
             summary = gr.Markdown("", elem_id="system-stats", elem_classes=["no-i18n"])
             chart = gr.LinePlot(x="time", y="GiB", color="series", label="Free memory", height=260)
@@ -142,6 +161,11 @@ def build_tab(ctx) -> TabHandles:
         node_info = gr.JSON(label="Node definition")
         refresh_btn = gr.Button("Refresh")
         timer = gr.Timer(SAMPLE_EVERY_S, active=False)
+
+    def show_servers(lang):
+        if cluster is None:
+            return gr.skip()
+        return gr.Dataframe(value=server_rows(cluster, lang), headers=[tr(h, lang) for h in SERVER_HEADERS])
 
     def show_stats(lang):
         try:
@@ -179,8 +203,12 @@ def build_tab(ctx) -> TabHandles:
     tab.select(open_tab, who, opened, api_visibility="private", **common)
     refresh_btn.click(open_tab, who, opened, api_name="system_refresh", **common)
     timer.tick(show_stats, [ctx.lang], [summary, chart], api_visibility="private", **common)
+    if cluster is not None:  # the servers' table: when the tab opens, on Refresh, and with the chart
+        gr.on([tab.select, refresh_btn.click, timer.tick], show_servers, [ctx.lang], [servers],
+              api_name="system_servers", **common)
     node_picker.change(show_node, [node_picker, ctx.lang], [node_info], api_name="system_node", **common)
     free_btn.click(act(False), who, [message], api_name="system_free_memory", **common)
     unload_btn.click(act(True), who, [message], api_name="system_unload_models", **common)
     return TabHandles(needs_server=[free_btn, unload_btn, refresh_btn],
-                      parts={"summary": summary, "chart": chart, "view": view, "message": message})
+                      parts={"summary": summary, "chart": chart, "view": view, "message": message,
+                             "servers": servers})
