@@ -46,6 +46,19 @@ from types import SimpleNamespace as _NS
 _os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _gradio_upload_folder(tmp_path_factory):
+    """Gradio keeps uploads under GRADIO_TEMP_DIR; point it at pytest's temp folder, so the
+    images tests create there count as picked by a browser (as Gradio's own tests do)."""
+    old = _os.environ.get("GRADIO_TEMP_DIR")
+    _os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.getbasetemp())
+    yield
+    if old is None:
+        _os.environ.pop("GRADIO_TEMP_DIR", None)
+    else:
+        _os.environ["GRADIO_TEMP_DIR"] = old
+
+
 def _free_port() -> int:
     with _socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,10 +118,9 @@ def _seed_bases(values: dict, fields: list[Field]) -> dict[str, tuple[int, int]]
 
 
 def _upload_roots() -> list[str]:
-    """Where picked files may live: Gradio's upload folder (inside the temp folder by default)."""
-    roots = [tempfile.gettempdir()]
-    folder = getattr(gr.utils, "get_upload_folder", None)
-    return roots + ([folder()] if folder else [])
+    """Where picked files may live: Gradio's upload folder only (``GRADIO_TEMP_DIR``, else
+    ``<temp>/gradio``) — not the whole temp folder, where other programs keep their files."""
+    return [gr.utils.get_upload_folder()]
 
 
 def _upload_images(ctx, fields: list[Field], values: dict) -> dict:
