@@ -39,5 +39,12 @@ fi
 echo "== installing Python packages"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 
-echo "== running the tests"
-exec "$VENV/bin/python" -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+    exec "$VENV/bin/python" -m pytest "$@"
+fi
+# Two runs: the browser tests apart from the rest, so a browser hiccup cannot disturb
+# the event loops of the tests after it.
+echo "== running the tests (without a browser)"
+"$VENV/bin/python" -m pytest -m "not browser"
+echo "== running the browser tests (Chromium)"
+exec "$VENV/bin/python" -m pytest -m browser

@@ -154,6 +154,7 @@ def page(browser):
 @pytest.mark.timeout(240)
 @pytest.mark.browser
 @_browser.NEEDS_CHROMIUM
+@_browser.RETRY
 def test_paint_a_stroke_generate_and_check_the_mask(make_comfy_server, tab_app, page, tmp_path):
     from playwright.sync_api import expect
 
