@@ -307,4 +307,28 @@ ZH_CN: dict[str, str] = {
     "The file {name} is not a picture (PNG, JPEG or WebP).": "文件 {name} 不是图片（PNG、JPEG 或 WebP）。",
     "The picture {name} is too large ({width}×{height} pixels); the limit is {limit} pixels.":
         "图片 {name} 太大（{width}×{height} 像素）；上限为 {limit} 像素。",
+    # table headers and states shown through tr(variable), which the source scan cannot see
+    "Server": "服务器",
+    "State": "状态",
+    "Jobs in flight": "进行中的任务",
+    "ComfyUI queue": "ComfyUI 队列",
+    "Checkpoints": "模型",
+    "Last checkpoint": "最近使用的模型",
+    "#": "#",
+    "Submitted by": "提交者",
+    "Template": "模板",
+    "Age": "已等待",
+    "When": "时间",
+    "Status": "状态",
+    "Duration": "耗时",
+    "Failed": "失败",
+    "Lost": "丢失",
+    "Cancelled": "已取消",
+    "Success": "成功",
+    "Error": "错误",
+    "None of the {total} ComfyUI servers can be reached ({down}). Retrying automatically.":
+        "{total} 台 ComfyUI 服务器都无法连接（{down}）。正在自动重试。",
+    "{up} of {total} ComfyUI servers are up. Not usable now: {down}":
+        "{total} 台 ComfyUI 服务器中有 {up} 台可用。暂不可用：{down}",
+    "All {total} ComfyUI servers are up": "全部 {total} 台 ComfyUI 服务器均可用",
 }
