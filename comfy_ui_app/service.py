@@ -223,13 +223,17 @@ class JobService:
 
     # -- acting ----------------------------------------------------------------------
 
+    def _record_for(self, job_id: str, user: str) -> JobRecord | None:
+        """The job's record if it exists; NotAllowed unless ``user`` owns it or is an admin."""
+        record = self.store.get(job_id)
+        if record is not None and not self.visible(record, user):
+            raise NotAllowed("This job belongs to someone else")
+        return record
+
     def cancel(self, job_id: str, *, user: str) -> bool:
         """Interrupt (running) or dequeue (waiting) a job; only its owner or an admin may."""
-        record = self.store.get(job_id)
-        if record is None:
+        if self._record_for(job_id, user) is None:
             return False
-        if not self.visible(record, user):
-            raise NotAllowed("This job belongs to someone else")
         job = self.live(job_id)
         if job is None or job.done:
             return False
@@ -276,11 +280,8 @@ class JobService:
 
         The prompt is queued again under a new prompt_id (ComfyUI cannot reorder): the
         record keeps its job_id, gets the new prompt_id and a timeline entry."""
-        record = self.store.get(job_id)
-        if record is None:
+        if self._record_for(job_id, user) is None:
             return False
-        if not self.visible(record, user):
-            raise NotAllowed("This job belongs to someone else")
         job = self.live(job_id)
         if job is None or job.done:
             return False
@@ -313,11 +314,9 @@ class JobService:
         return comfy.move_to_front(job, before_submit=rekey)
 
     def delete(self, job_id: str, *, user: str) -> bool:
-        record = self.store.get(job_id)
+        record = self._record_for(job_id, user)
         if record is None:
             return False
-        if not self.visible(record, user):
-            raise NotAllowed("This job belongs to someone else")
         if not record.done:
             self.cancel(job_id, user=user)
         return self.store.delete(job_id)
