@@ -198,7 +198,8 @@ def _wait_for(predicate, timeout=10.0, interval=0.05):
 def test_interrupt_stops_only_this_users_job(make_comfy_server, launch_app):
     server = make_comfy_server(step_time=0.05)
     app = launch_app(server.url)
-    mine, other = Client(app.url, verbose=False), Client(app.url, verbose=False)
+    # no downloads: Gradio may replace a preview file while another stream downloads it
+    mine, other = (Client(app.url, verbose=False, download_files=False) for _ in range(2))
     my_job = generate(mine, Prompt="mine", Steps=60, browser="alice")
     assert _wait_for(lambda: any("step" in (o[0] or "") for o in my_job.outputs())), "never started"
     other_job = generate(other, Prompt="other", Steps=3, browser="bob")   # queued behind mine
