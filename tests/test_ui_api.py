@@ -234,5 +234,6 @@ def test_a_dropped_stream_leaves_the_job_running_and_recorded(make_comfy_server,
     done = _wait_for(lambda: (r := app.store.get(record.job_id)).done and r, timeout=15)
     assert done and done.status == "success", done
     assert len(done.outputs) == 1 and done.outputs[0].path.is_file()
-    history = requests.get(f"{server.url}/history/{record.prompt_id}", timeout=5).json()
-    assert history[record.prompt_id]["status"]["status_str"] == "success"
+    # ComfyUI writes its history just after execution_success (the recordings' timing pitfall)
+    history = _wait_for(lambda: requests.get(f"{server.url}/history/{record.prompt_id}", timeout=5).json())
+    assert history and history[record.prompt_id]["status"]["status_str"] == "success"
