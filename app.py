@@ -82,7 +82,12 @@ def build_parser(env=None) -> argparse.ArgumentParser:
                         help="turn on login with these users (env COMFY_UI_AUTH); off by default")
     parser.add_argument("--admins", metavar="USER[,USER...]", default=env.get("COMFY_UI_ADMINS") or "",
                         help="logged-in users who may see and cancel everyone's jobs, clear the queue "
-                             "and free memory (env COMFY_UI_ADMINS; needs --auth)")
+                             "and free memory (env COMFY_UI_ADMINS; needs --auth or --hf-login)")
+    parser.add_argument("--hf-login", action=argparse.BooleanOptionalAction,
+                        default=bool(env.get("OAUTH_CLIENT_ID")),
+                        help="show \"Sign in with Hugging Face\": a signed-in user's jobs follow the account "
+                             "across browsers, and --admins names Hugging Face accounts too (on by itself on "
+                             "a Space with hf_oauth: true, which sets OAUTH_CLIENT_ID)")
     parser.add_argument("--share", action="store_true",
                         help="also publish a temporary public gradio.live link (off by default)")
     parser.add_argument("--max-upload-mb", metavar="MB", type=float, default=env.get("COMFY_UI_MAX_UPLOAD_MB") or 20,
@@ -99,6 +104,14 @@ def parse_auth(text: str) -> list[tuple[str, str]]:
             sys.exit(f"--auth / COMFY_UI_AUTH must look like user:password[,user:password], got {item!r}")
         pairs.append((user, password))
     return pairs
+
+
+def admin_ids(text: str, *, hf_login: bool = False) -> set[str]:
+    """``"alice,bob"`` -> the owner ids of those logins (``user:alice``...), and of those
+    Hugging Face accounts (``hf:alice``...) when "Sign in with Hugging Face" is on."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    kinds = ("user", "hf") if hf_login else ("user",)
+    return {f"{kind}:{name}" for name in names for kind in kinds}
 
 
 def browser_secret(data_dir: Path) -> str:
@@ -124,7 +137,7 @@ def main(argv=None) -> None:
     if args.per_server < 1:
         sys.exit("--per-server must be at least 1")
     auth = parse_auth(args.auth)
-    admins = {f"user:{name.strip()}" for name in args.admins.split(",") if name.strip()}
+    admins = admin_ids(args.admins, hf_login=args.hf_login)
     data_dir = Path(args.data).resolve()
     output_dir = Path(args.output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +149,7 @@ def main(argv=None) -> None:
         cluster.start()   # never raises when ComfyUI is down; keeps retrying
         jobs.resume()   # jobs that were queued or running when the app last stopped
         demo = build_app(cluster, workflows_dir=Path(args.workflows), output_dir=output_dir, jobs=jobs,
-                         browser_secret=browser_secret(data_dir))
+                         browser_secret=browser_secret(data_dir), hf_login=args.hf_login)
         print(f"ComfyUI server{'s' if len(urls) > 1 else ''}: {', '.join(urls)}", flush=True)
         demo.queue(default_concurrency_limit=None)
         demo.launch(server_name=args.host, server_port=args.port, share=args.share,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -52,13 +53,31 @@ def test_several_servers_and_the_per_server_limit():
         app.server_urls(" , ")
 
 
+def _options_and_env_names():
+    parser = app.build_parser(env={})
+    options = [a.option_strings[-1] for a in parser._actions if a.option_strings and a.dest != "help"]
+    env_names = sorted(set(re.findall(r'env(?:\.get)?\(\s*(?:env,\s*)?"([A-Z_]+)"', Path(app.__file__).read_text())))
+    return options, env_names
+
+
 def test_help_documents_every_option():
     result = subprocess.run([sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0
-    for option in ("--server", "--per-server", "COMFY_UI_PER_SERVER", "--host", "--port", "--workflows", "--output-dir", "--share",
-                   "COMFYUI_URL", "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "COMFY_UI_DATA"):
-        assert option in result.stdout, option
+    options, env_names = _options_and_env_names()
+    assert len(options) >= 12 and "COMFYUI_URL" in env_names and "COMFY_UI_DATA" in env_names
+    for name in [*options, *env_names]:
+        assert name in result.stdout, f"{name} is not in python app.py --help"
+    parser = app.build_parser(env={})
+    for action in parser._actions:
+        assert action.help and len(action.help) > 15, f"{action.option_strings} has no real help text"
+
+
+def test_readme_documents_every_option():
+    readme = (REPO / "README.md").read_text()
+    options, env_names = _options_and_env_names()
+    for name in [*options, *env_names]:
+        assert f"`{name}" in readme, f"{name} is not in README.md"
 
 
 def _free_port() -> int:

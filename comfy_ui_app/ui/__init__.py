@@ -33,13 +33,14 @@ def _ensure_browser_id(current: str | None) -> str:
 
 
 def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = None,
-              browser_secret: str | None = None) -> gr.Blocks:
+              browser_secret: str | None = None, hf_login: bool = False) -> gr.Blocks:
     """Build the Blocks for one ComfyUI server, or for several.
 
     ``comfy`` is a started ``comfy_ui_app.Comfy`` or ``comfy_ui_app.cluster.Cluster``
     (then ``ctx.cluster`` is it and ``ctx.comfy`` its first server); ``workflows_dir`` holds the workflow
     templates; ``jobs`` records every job (a store under ``output_dir/.jobs`` when not
-    given); ``browser_secret`` encrypts the browser id so it survives app restarts.
+    given); ``browser_secret`` encrypts the browser id so it survives app restarts;
+    ``hf_login`` adds "Sign in with Hugging Face" (Spaces OAuth: see ``current_user``).
     Pass ``output_dir`` and ``jobs.store.outputs_dir`` to ``launch(allowed_paths=...)``.
     """
     workflows_dir = Path(workflows_dir)
@@ -55,6 +56,8 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
         browser_id = gr.BrowserState("", storage_key="comfy-ui-browser-id", secret=browser_secret)
         with gr.Row(equal_height=True, elem_id="page-header"):
             gr.Markdown("# ComfyUI — simple mode")
+            if hf_login:  # on a Space with ``hf_oauth: true``: jobs follow the account, not the browser
+                gr.LoginButton(elem_id="hf-login", scale=0)
             picker = language_picker()
         ctx = AppContext(comfy, workflows_dir, output_dir, ServerInfo(target), lang, jobs, browser_id, cluster)
         banner = gr.Markdown(banner_markdown(checker.initial()), elem_id="server-status")

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import Comfy, ComfyError
 
-__all__ = ["AppContext", "ServerInfo", "TabHandles", "current_user"]
+__all__ = ["AppContext", "ServerInfo", "TabHandles", "current_user", "hf_username"]
 
 
 def _merge_choices(into: dict, other: dict) -> None:
@@ -128,11 +128,38 @@ class AppContext:
     cluster: Any = None  # the Cluster when the app has several servers (``comfy`` is then its first)
 
 
+def hf_username(request: Any) -> str | None:
+    """The Hugging Face account signed in with the page's "Sign in with Hugging Face"
+    button, or None.
+
+    Gradio keeps the OAuth answer in the signed session cookie under ``oauth_info``
+    (gradio/oauth.py); the session exists only when the app has a ``gr.LoginButton``.
+    Read like gradio's own ``helpers._session_from_request``: through the request's
+    ``scope`` so an app without the session middleware is simply "not signed in".
+    """
+    if request is None:
+        return None
+    underlying = getattr(request, "request", None) or request
+    scope = getattr(underlying, "scope", None)
+    session = scope.get("session") if isinstance(scope, dict) else getattr(underlying, "session", None)
+    info = session.get("oauth_info") if isinstance(session, dict) else None
+    if not isinstance(info, dict):
+        return None
+    expires_at = info.get("expires_at")
+    if isinstance(expires_at, (int, float)) and expires_at < time.time():
+        return None
+    name = (info.get("userinfo") or {}).get("preferred_username")
+    return name if isinstance(name, str) and name else None
+
+
 def current_user(request: Any, browser_id: str | None) -> str:
-    """Who is asking: the Gradio auth user when auth is on, else this browser's own id."""
+    """Who is asking: the Gradio auth user when auth is on, else the Hugging Face
+    account signed in on a Space, else this browser's own id."""
     username = getattr(request, "username", None) if request is not None else None
     if username:
         return f"user:{username}"
+    if hf := hf_username(request):
+        return f"hf:{hf}"
     return f"browser:{browser_id}" if browser_id else "anonymous"
 
 

@@ -44,10 +44,13 @@ APP_QUEUE = "app"  # QueueEntry.server of a job waiting in the app's own queue
 
 
 def owner_name(owner: str) -> str:
-    """``"user:alice"`` -> ``"alice"``; a browser id is shortened: ``"browser 1a2b3c"``."""
+    """``"user:alice"`` -> ``"alice"``, ``"hf:bob"`` -> ``"bob (Hugging Face)"``; a browser
+    id is shortened: ``"browser 1a2b3c"``."""
     kind, _, name = owner.partition(":")
     if kind == "user":
         return name
+    if kind == "hf":
+        return f"{name} (Hugging Face)"
     return f"browser {name[:6]}" if kind == "browser" else owner
 
 
