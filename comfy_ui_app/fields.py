@@ -28,24 +28,14 @@ these rules in this order; an input named by an earlier rule is not named again:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from graphlib import CycleError, TopologicalSorter
 from typing import Any
+
+from ._graph import ROLE_LABELS, Field, Finder, input_spec, is_link, label_for
 
 __all__ = ["Field", "discover", "input_spec", "PLACEHOLDER", "ROLE_LABELS", "is_link"]
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*(?::([^}]*))?\}\}")
 
-ROLE_LABELS = {
-    "prompt": "Prompt", "negative": "Negative prompt", "seed": "Seed", "steps": "Steps",
-    "cfg": "CFG", "sampler": "Sampler", "scheduler": "Scheduler", "denoise": "Denoise",
-    "width": "Width", "height": "Height", "batch_size": "Batch size", "checkpoint": "Checkpoint",
-    "lora": "LoRA", "lora_strength": "LoRA strength", "lora_clip_strength": "LoRA CLIP strength",
-    "image": "Image", "mask": "Mask", "control_image": "Control image",
-    "filename_prefix": "File name prefix", "controlnet": "ControlNet model",
-    "controlnet_strength": "ControlNet strength", "upscale_model": "Upscale model",
-    "upscale_by": "Upscale by", "unet": "Diffusion model", "vae": "VAE", "grow_mask": "Grow mask",
-}  # fmt: skip
 _FIRST = ("prompt", "negative", None, "image", "mask", "control_image")  # None: custom names, placeholders
 _FORM_ORDER = _FIRST + tuple(r for r in ROLE_LABELS if r not in _FIRST)
 _SAMPLER_INPUTS = {"seed": "seed", "noise_seed": "seed", "steps": "steps", "cfg": "cfg",
@@ -66,145 +56,9 @@ _ALIASES = {"positive": "prompt", "positive_prompt": "prompt", "negative_prompt"
             "sampler_name": "sampler", "noise_seed": "seed", "ckpt_name": "checkpoint", "lora_name": "lora"}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Field:
-    """One form field and the node input(s) it fills."""
-
-    name: str
-    kind: str  # text | int | float | bool | choice | image | mask (an image whose alpha is the mask)
-    node_id: str
-    input_name: str
-    default: Any
-    label: str
-    role: str | None = None  # "steps" for steps, steps_2 and refiner_steps; None if custom or advanced
-    choices: tuple = ()  # empty for a choice: the server's list is unknown or empty, accept any
-    minimum: float | None = None
-    maximum: float | None = None
-    step: float | None = None
-    multiline: bool = False
-    advanced: bool = False
-    placeholder: bool = False  # a {{name}} inside the string at node_id/input_name
-    also: tuple[tuple[str, str], ...] = ()  # more inputs that take the same value (SDXL text_l)
-
-
-def is_link(value: Any) -> bool:
-    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int))
-            and isinstance(value[1], int) and not isinstance(value[1], bool))  # fmt: skip
-
-
-def input_spec(object_info: dict | None, class_type: str, input_name: str) -> tuple[Any, dict] | None:
-    """``(type_or_choices, options)`` for one input from ``/object_info``, if known."""
-    node = (object_info or {}).get(class_type) if isinstance(class_type, str) else None
-    for section in ("required", "optional"):
-        spec = (((node or {}).get("input") or {}).get(section) or {}).get(input_name)
-        if isinstance(spec, list) and spec:
-            options = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
-            if spec[0] == "COMBO":  # newer servers
-                return list(options.get("options") or []), options
-            return spec[0], options
-    return None
-
-
-def _label(role: str, tag: int | str) -> tuple[str, str]:
-    """Name and label of an instance of a role: tag 1 is plain, else "refiner" or a number."""
-    label = ROLE_LABELS.get(role) or role.replace("_", " ").capitalize()
-    if tag == "refiner":
-        return f"refiner_{role}", f"{label} (refiner)"
-    return (role, label) if tag == 1 else (f"{role}_{tag}", f"{label} ({tag})")
-
-
-class _Finder:
-    """The graph, what is named so far, and small questions about both."""
-
-    def __init__(self, prompt: dict, object_info: dict | None) -> None:
-        self.prompt, self.info = prompt, object_info
-        self.fields: dict[str, Field] = {}
-        self.taken: set[tuple[str, str]] = set()
-        ids = sorted(prompt, key=lambda n: (len(n), n))
-        try:  # every node after the nodes it links from: base before refiner, LoRAs in chain order
-            self.order = list(TopologicalSorter({n: self.sources(n) for n in ids}).static_order())
-        except CycleError:
-            self.order = ids
-        self.samplers = [n for n in self.order if "latent_image" in self.inputs(n)
-                         and {"positive", "guider"} & set(self.inputs(n))]  # fmt: skip
-
-    def inputs(self, node_id: str) -> dict:
-        return self.prompt[node_id].get("inputs") or {}
-
-    def title(self, node_id: str) -> str:
-        return str((self.prompt[node_id].get("_meta") or {}).get("title") or self.cls(node_id))
-
-    def cls(self, node_id: str) -> str:
-        return str(self.prompt[node_id].get("class_type") or "")
-
-    def linked(self, value: Any) -> str | None:
-        return str(value[0]) if is_link(value) and str(value[0]) in self.prompt else None
-
-    def sources(self, node_id: str) -> list[str]:
-        return [s for s in map(self.linked, self.inputs(node_id).values()) if s]
-
-    def literal(self, node_id: str, input_name: str) -> bool:
-        """A value not named yet (any list is a link to the server, even a broken one)."""
-        inputs = self.inputs(node_id)
-        return input_name in inputs and not isinstance(inputs[input_name], list) and (node_id, input_name) not in self.taken
-
-    def primitive(self, value: Any) -> tuple[str, str] | None:
-        """The literal of a one-input node linked in (PrimitiveInt, a string node)."""
-        source = self.linked(value)
-        if source and len(self.inputs(source)) == 1 and self.literal(source, next(iter(self.inputs(source)))):
-            return source, next(iter(self.inputs(source)))
-        return None
-
-    def upstream(self, start: str, stop: list[str] | tuple = ()) -> set[str]:
-        """``start`` and every node it depends on, not looking past the nodes in ``stop``."""
-        seen, stack = {start}, [start]
-        while stack:
-            node_id = stack.pop()
-            for source in self.sources(node_id) if node_id == start or node_id not in stop else ():
-                if source not in seen:
-                    seen.add(source)
-                    stack.append(source)
-        return seen
-
-    def add(self, role: str, tag: int | str, node_id: str, input_name: str, *,
-            title: str | None = None, also: tuple = ()) -> None:  # fmt: skip
-        """Name an input after a role (or a custom title); a taken name takes the next free number."""
-        if not self.literal(node_id, input_name):
-            return
-        name, label = (role, title) if title else _label(role, tag)
-        while name in self.fields:
-            tag = tag + 1 if isinstance(tag, int) and tag > 1 else 2
-            name, label = (f"{role}_{tag}", f"{title} ({tag})") if title else _label(role, tag)
-        self.fields[name] = self.make(name, node_id, input_name, label, None if title else role, also=also)
-        self.taken.update([(node_id, input_name), *also])
-
-    def make(self, name: str, node_id: str, input_name: str, label: str, role: str | None, *,
-             advanced: bool = False, also: tuple = ()) -> Field:  # fmt: skip
-        value = self.inputs(node_id)[input_name]
-        spec = input_spec(self.info, self.cls(node_id), input_name)
-        kind, options = spec or (None, {})
-        choices = tuple(kind) if isinstance(kind, list) else ()
-        kind = "choice" if isinstance(kind, list) else {"INT": "int", "FLOAT": "float", "STRING": "text",
-                                                        "BOOLEAN": "bool"}.get(kind)  # fmt: skip
-        if role in ("image", "mask", "control_image") or options.get("image_upload"):
-            kind = self.image_kind(node_id)
-        if kind is None:
-            kind = "bool" if isinstance(value, bool) else {int: "int", float: "float"}.get(type(value), "text")
-        return Field(name, kind, node_id, input_name, value, label, role, choices,
-                     minimum=options.get("min"), maximum=options.get("max"), step=options.get("step"),
-                     multiline=bool(options.get("multiline")), advanced=advanced, also=also)  # fmt: skip
-
-    def image_kind(self, node_id: str) -> str:
-        """``mask`` for a mask loader, or an image whose MASK output (1 - alpha) is used."""
-        class_type = self.cls(node_id)
-        outputs = ((self.info or {}).get(class_type) or {}).get("output") or ["IMAGE", "MASK"]
-        used = {v[1] for n in self.prompt for v in self.inputs(n).values() if self.linked(v) == node_id}
-        return "mask" if "Mask" in class_type or any(0 <= i < len(outputs) and outputs[i] == "MASK" for i in used) else "image"
-
-
 def discover(prompt: dict, object_info: dict | None = None) -> list[Field]:
     """Every field of ``prompt``: named ones first (in form order), then advanced ones."""
-    finder = _Finder(prompt, object_info)
+    finder = Finder(prompt, object_info)
     placeholders = {(n, i): [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(v)]
                     for n in finder.order for i, v in finder.inputs(n).items() if isinstance(v, str)}  # fmt: skip
     placeholders = {target: names for target, names in placeholders.items() if names}
@@ -217,7 +71,7 @@ def discover(prompt: dict, object_info: dict | None = None) -> list[Field]:
     for (node_id, input_name), names in placeholders.items():
         for name, default in names:
             if name not in finder.fields:
-                finder.fields[name] = Field(name, "text", node_id, input_name, (default or "").strip(), _label(name, 1)[1],
+                finder.fields[name] = Field(name, "text", node_id, input_name, (default or "").strip(), label_for(name, 1)[1],
                                             name if name in ROLE_LABELS else None, placeholder=True)  # fmt: skip
     named = sorted(finder.fields.values(), key=lambda f: _FORM_ORDER.index(f.role if f.role in _FORM_ORDER else None))
     advanced = [finder.make(f"{n}.{i}", n, i, f"{finder.title(n)} › {i}", None, advanced=True)
@@ -225,7 +79,7 @@ def discover(prompt: dict, object_info: dict | None = None) -> list[Field]:
     return named + advanced
 
 
-def _sampler_tags(finder: _Finder) -> dict[str, int | str]:
+def _sampler_tags(finder: Finder) -> dict[str, int | str]:
     """1, 2 … per sampler in order; "refiner" for a later one whose title or model says so."""
     tags: dict[str, int | str] = {}
     for index, sampler in enumerate(finder.samplers):
@@ -243,7 +97,7 @@ def _sampler_tags(finder: _Finder) -> dict[str, int | str]:
     return tags
 
 
-def _sampler_unit(finder: _Finder, sampler: str) -> list[str]:
+def _sampler_unit(finder: Finder, sampler: str) -> list[str]:
     """The sampler and the nodes feeding its noise/guider/sampler/sigmas inputs."""
     unit = [sampler]
     for node_id in unit:  # grows while we walk it
@@ -254,7 +108,7 @@ def _sampler_unit(finder: _Finder, sampler: str) -> list[str]:
     return unit
 
 
-def _sampler_fields(finder: _Finder, sampler: str, tag: int | str) -> None:
+def _sampler_fields(finder: Finder, sampler: str, tag: int | str) -> None:
     unit = _sampler_unit(finder, sampler)
     conditioning = finder.inputs(sampler)
     for inputs in map(finder.inputs, unit[1:]):
@@ -278,7 +132,7 @@ def _sampler_fields(finder: _Finder, sampler: str, tag: int | str) -> None:
         finder.add(input_name, tag, latent, input_name)
 
 
-def _text_target(finder: _Finder, link: Any, seen: set[str]) -> tuple[str, str] | None:
+def _text_target(finder: Finder, link: Any, seen: set[str]) -> tuple[str, str] | None:
     """Follow conditioning links back to ``(node, text input)`` of the encoder."""
     node_id = finder.linked(link)
     if node_id is None or node_id in seen:
@@ -297,7 +151,7 @@ def _text_target(finder: _Finder, link: Any, seen: set[str]) -> tuple[str, str] 
     return next(filter(None, (_text_target(finder, inputs[k], seen) for k in keys)), None)
 
 
-def _latent_source(finder: _Finder, link: Any) -> str | None:
+def _latent_source(finder: Finder, link: Any) -> str | None:
     """The node making a sampler's latent, or resizing its image (not through another sampler)."""
     node_id = finder.linked(link)
     for _ in finder.prompt:
@@ -316,7 +170,7 @@ def _normalise(title: str) -> str:
     return _ALIASES.get(name, name)
 
 
-def _title_fields(finder: _Finder) -> None:
+def _title_fields(finder: Finder) -> None:
     """Nodes whose ``_meta.title`` names a field (rule 2)."""
     for node_id in finder.order:
         title = str((finder.prompt[node_id].get("_meta") or {}).get("title") or "")
@@ -340,7 +194,7 @@ def _title_fields(finder: _Finder) -> None:
             finder.add(name, 1, node_id, literals[0], title=title)
 
 
-def _class_fields(finder: _Finder, tags: dict[str, int | str]) -> None:
+def _class_fields(finder: Finder, tags: dict[str, int | str]) -> None:
     """Model, LoRA, image … inputs found by class and input name (rule 3)."""
     owners: dict[str, set] = {}
     for sampler in finder.samplers:
