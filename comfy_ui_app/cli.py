@@ -203,6 +203,8 @@ Any failure prints one plain line on stderr."""
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .cli_history import DATA_HELP
+    from .cli_history import add_parser as add_history_parser  # `history [--json] [--data DIR]`
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="python -m comfy_ui_app", formatter_class=fmt, epilog=_EPILOG,
@@ -231,8 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="give up after this many seconds without any news from the server (default 600)")
     gen.add_argument("--quiet", action="store_true", help="print only the saved file paths")
     gen.add_argument("--data", metavar="DIR", default=None,
-                     help="record the job in this data folder, as the web app does (default: env COMFY_UI_DATA, "
-                          "else ./data); see `history`")
+                     help=f"record the job in {DATA_HELP}, as the web app does; see `history`")
     gen.set_defaults(run=generate_command)
 
     fields = sub.add_parser(
@@ -265,7 +266,6 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--object-info", metavar="FILE", help="convert offline with a saved /object_info JSON")
     conv.set_defaults(run=convert_command)
 
-    from .cli_history import add_parser as add_history_parser  # `history [--json] [--data DIR]`
 
     add_history_parser(sub, formatter_class=fmt, epilog=_EPILOG)
     return parser

@@ -128,7 +128,7 @@ def history_command(args, out=None) -> int:
     return EXIT_OK
 
 
-_DATA_HELP = f"the app's data folder (default: env {DATA_ENV}, else ./{DEFAULT_DATA})"
+DATA_HELP = f"the app's data folder (default: env {DATA_ENV}, else ./{DEFAULT_DATA})"
 
 
 def add_parser(sub, *, formatter_class=None, epilog=None):
@@ -141,7 +141,7 @@ def add_parser(sub, *, formatter_class=None, epilog=None):
                     "`generate` both record there.\n\n"
                     "example:\n  python -m comfy_ui_app history --json --data ./data")
     hist.add_argument("--json", action="store_true", help="print a JSON list (with values and output paths)")
-    hist.add_argument("--data", metavar="DIR", default=None, help=_DATA_HELP)
+    hist.add_argument("--data", metavar="DIR", default=None, help=DATA_HELP)
     hist.add_argument("--limit", type=int, default=50, metavar="N", help="at most N jobs (default 50)")
     hist.add_argument("--user", metavar="OWNER", default=None,
                       help="only this owner's jobs, as stored: user:NAME, browser:ID or cli:NAME")
