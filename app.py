@@ -7,7 +7,10 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shlex
+import signal
 import sys
+import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -88,11 +91,71 @@ def build_parser(env=None) -> argparse.ArgumentParser:
                         help="show \"Sign in with Hugging Face\": a signed-in user's jobs follow the account "
                              "across browsers, and --admins names Hugging Face accounts too (on by itself on "
                              "a Space with hf_oauth: true, which sets OAUTH_CLIENT_ID)")
+    parser.add_argument("--log-prompts", action=argparse.BooleanOptionalAction,
+                        default=(env.get("COMFY_UI_LOG_PROMPTS") or "").lower() in ("1", "true", "yes", "on"),
+                        help="also write each job's prompt text in the job log lines on stderr; off by "
+                             "default, as prompts may be private (env COMFY_UI_LOG_PROMPTS=1)")
     parser.add_argument("--share", action="store_true",
                         help="also publish a temporary public gradio.live link (off by default)")
     parser.add_argument("--max-upload-mb", metavar="MB", type=float, default=env.get("COMFY_UI_MAX_UPLOAD_MB") or 20,
                         help="largest file a browser may upload, in megabytes (env COMFY_UI_MAX_UPLOAD_MB)")
+    local = parser.add_argument_group("start ComfyUI from a folder on this computer (README: Run with your own "
+                                      "ComfyUI checkout)")
+    local.add_argument("--comfyui-dir", metavar="PATH|auto", default=env.get("COMFYUI_DIR") or None,
+                       help="start ComfyUI from this folder (the one with its main.py) on a free local port, "
+                            "restart it when it stops and stop it with the app; the page uses it instead of "
+                            "the default --server, or besides the servers --server / COMFYUI_URL name. 'auto' "
+                            "looks in ~/comfy/ComfyUI (~/Documents/comfy/ComfyUI on Windows and macOS), "
+                            "./ComfyUI and ../ComfyUI (env COMFYUI_DIR)")
+    local.add_argument("--comfyui-args", metavar="ARGS", default=env.get("COMFYUI_ARGS") or "",
+                       help="more options for that ComfyUI, in one string, written with '=': "
+                            "--comfyui-args=\"--lowvram\" (env COMFYUI_ARGS)")
+    local.add_argument("--comfyui-start-timeout", metavar="S", type=float,
+                       default=env.get("COMFYUI_START_TIMEOUT") or 120,
+                       help="seconds that ComfyUI may take to start before the page says it failed "
+                            "(env COMFYUI_START_TIMEOUT)")
+    local.add_argument("--comfyui-restarts", metavar="N", type=int, default=env.get("COMFYUI_RESTARTS") or 3,
+                       help="restart that ComfyUI at most N times within 10 minutes when it stops; 0: never "
+                            "(env COMFYUI_RESTARTS)")
+    limits = parser.add_argument_group("limits per user for a public demo (off by default; admins are exempt)")
+    limits.add_argument("--max-pending-per-user", metavar="N", type=_cap(int), default=env.get("COMFY_UI_MAX_PENDING"),
+                        help="jobs one user may have waiting or running at once (env COMFY_UI_MAX_PENDING)")
+    limits.add_argument("--max-pixels", metavar="N|WxH", type=_cap("pixels"), default=env.get("COMFY_UI_MAX_PIXELS"),
+                        help="width × height of one picture, e.g. 1048576 or 1024x1024 (env COMFY_UI_MAX_PIXELS)")
+    limits.add_argument("--max-steps", metavar="N", type=_cap(int), default=env.get("COMFY_UI_MAX_STEPS"),
+                        help="sampling steps of any sampler, refiner included (env COMFY_UI_MAX_STEPS)")
+    limits.add_argument("--max-images", metavar="N", type=_cap(int), default=env.get("COMFY_UI_MAX_IMAGES"),
+                        help="pictures asked for at once: batch size × batch count (env COMFY_UI_MAX_IMAGES)")
+    limits.add_argument("--max-user-upload-mb", metavar="MB", type=_cap(float),
+                        default=env.get("COMFY_UI_MAX_USER_UPLOAD_MB"),
+                        help="megabytes of one picture a user sends to ComfyUI; --max-upload-mb stays the limit "
+                             "for everyone, admins included (env COMFY_UI_MAX_USER_UPLOAD_MB)")
     return parser
+
+
+def _cap(kind):
+    """An argparse type for a cap: a positive number (``"pixels"``: also ``WxH``); empty is no cap."""
+    def parse(text):
+        if text is None or not str(text).strip():
+            return None
+        if kind == "pixels":
+            from comfy_ui_app.limits import parse_pixels
+            return parse_pixels(text)
+        value = kind(text)
+        if not value > 0:
+            raise ValueError(text)
+        return value
+    parse.__name__ = "number of pixels" if kind == "pixels" else f"positive {kind.__name__}"
+    return parse
+
+
+def build_limits(args):
+    """The caps of ``--max-*`` (None when none is set: a private app)."""
+    from comfy_ui_app.limits import Limits
+
+    limits = Limits(max_pending=args.max_pending_per_user, max_pixels=args.max_pixels, max_steps=args.max_steps,
+                    max_images=args.max_images, max_upload_mb=args.max_user_upload_mb)
+    return limits if limits.any else None
 
 
 def parse_auth(text: str) -> list[tuple[str, str]]:
@@ -124,14 +187,66 @@ def browser_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def server_given(argv=None, env=None) -> bool:
+    """Did --server or COMFYUI_URL name servers (rather than leave the default)?"""
+    env = os.environ if env is None else env
+    parser = build_parser(env)
+    parser.set_defaults(server=None)
+    return bool(env.get("COMFYUI_URL")) or parser.parse_args(argv).server is not None
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def local_comfyui(args, data_dir: Path):
+    """``--comfyui-dir``: that ComfyUI (``comfy_ui_app.managed``, not started yet), its log in
+    ``data_dir/comfyui.log``; None without the option. Exits with one plain line when the
+    folder is not a ComfyUI checkout."""
+    if not args.comfyui_dir:
+        return None
+    from comfy_ui_app.errors import ComfyUIStartFailed
+    from comfy_ui_app.managed import LocalComfyUI, resolve_checkout
+    from comfy_ui_app.messages import describe
+
+    try:
+        checkout = resolve_checkout(args.comfyui_dir)
+        extra_args = shlex.split(args.comfyui_args)
+    except ComfyUIStartFailed as exc:
+        sys.exit(describe(exc, retrying=False))
+    except ValueError as exc:  # shlex: an unclosed quote
+        sys.exit(f"--comfyui-args / COMFYUI_ARGS cannot be read: {exc}")
+    if args.comfyui_start_timeout <= 0 or args.comfyui_restarts < 0:
+        sys.exit("--comfyui-start-timeout must be above 0 and --comfyui-restarts at least 0")
+    return LocalComfyUI(checkout, log_path=data_dir / "comfyui.log", extra_args=extra_args,
+                        start_timeout=args.comfyui_start_timeout, max_restarts=args.comfyui_restarts,
+                        on_message=_say)
+
+
+def stop_on_signals(local) -> None:
+    """SIGTERM stops the app like Ctrl-C (Gradio closes its server, main's ``finally`` runs);
+    both set the local ComfyUI stopping at once, as Gradio may wait 5 s for open pages."""
+    def on_stop_signal(signum, frame):
+        if local is not None:
+            threading.Thread(target=local.stop, name="comfyui-stop", daemon=True).start()
+        raise KeyboardInterrupt
+
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, on_stop_signal)
+    except ValueError:  # not the main thread (main() run from a test's thread): keep the defaults
+        pass
+
+
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
 
     from comfy_ui_app import Comfy
     from comfy_ui_app.cluster import Cluster
     from comfy_ui_app.service import JobService
+    from comfy_ui_app.joblog import configure as log_jobs_to_stderr
     from comfy_ui_app.store import JobStore
-    from comfy_ui_app.ui import build_app
+    from comfy_ui_app.ui import build_app, health
 
     urls = server_urls(args.server)
     if args.per_server < 1:
@@ -141,23 +256,34 @@ def main(argv=None) -> None:
     data_dir = Path(args.data).resolve()
     output_dir = Path(args.output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
+    local = local_comfyui(args, data_dir)   # before the Cluster: the page needs its address
+    stop_on_signals(local)
+    if local is not None:
+        local.start()   # returns at once; the banner says "Starting ComfyUI…" until it answers
+        urls = [local.url, *urls] if server_given(argv) else [local.url]
     store = JobStore(data_dir)
     # One queue of the app's own over every server (one server too: users take turns there).
     cluster = Cluster([Comfy(url) for url in urls], per_server=args.per_server)
     try:
-        jobs = JobService(cluster, store, admins=admins)   # before start: it installs the dispatch hook
+        log_jobs_to_stderr()   # one line per job state change (README: Operating it)
+        jobs = JobService(cluster, store, admins=admins, log_prompts=args.log_prompts,
+                          limits=build_limits(args))   # before start: it installs the dispatch hook
         cluster.start()   # never raises when ComfyUI is down; keeps retrying
         jobs.resume()   # jobs that were queued or running when the app last stopped
         demo = build_app(cluster, workflows_dir=Path(args.workflows), output_dir=output_dir, jobs=jobs,
-                         browser_secret=browser_secret(data_dir), hf_login=args.hf_login)
+                         browser_secret=browser_secret(data_dir), hf_login=args.hf_login,
+                         local_comfyui=local)
         print(f"ComfyUI server{'s' if len(urls) > 1 else ''}: {', '.join(urls)}", flush=True)
         demo.queue(default_concurrency_limit=None)
         demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                     auth=auth or None, allowed_paths=[str(output_dir), str(store.outputs_dir)],
-                    max_file_size=int(args.max_upload_mb * 1_000_000))
+                    max_file_size=int(args.max_upload_mb * 1_000_000),
+                    app_kwargs=health.app_kwargs(cluster, jobs))   # GET /healthz, no login needed
     finally:
         cluster.close()
         store.close()
+        if local is not None:
+            local.stop()   # ComfyUI and anything it started (an atexit hook does it otherwise)
 
 
 if __name__ == "__main__":

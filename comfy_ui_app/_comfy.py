@@ -8,6 +8,8 @@ Three kinds of threads meet here, each doing one thing:
 * the monitor asks ``/queue`` for queue positions when a ``status`` event says the queue
   moved, and asks ``/history`` and ``/queue`` about jobs that went quiet or after a
   reconnect, so that no job waits forever.
+
+The last two live in :mod:`comfy_ui_app._monitor` (the ``Watching`` mix-in).
 """
 
 from __future__ import annotations
@@ -24,17 +26,18 @@ import requests
 
 from ._client import ComfyClient
 from ._frames import Message, PreviewFrame, TextFrame
-from ._jobs import Job, job_failed_from
+from ._jobs import Job
+from ._monitor import Watching
 from ._stream import EventStream, SocketFactory
 from ._updates import OutputImage, Preview, Queued
-from .errors import ComfyError, JobInterrupted, JobLost, ServerUnreachable
+from .errors import ComfyError, JobInterrupted
 
 __all__ = ["Comfy"]
 
 log = logging.getLogger(__name__)
 
 
-class Comfy:
+class Comfy(Watching):
     """One ComfyUI server: submit prompts and follow them to the end."""
 
     def __init__(
@@ -274,103 +277,6 @@ class Comfy:
         job = self._job(prompt_id)
         if job is not None:
             job._handle(event, fetch=self._fetch_outputs)
-
-    def _fetch_outputs(self, job: Job, node: str, refs: list[dict]) -> None:
-        fresh = job._claim_outputs(refs)
-        if fresh:
-            self._pool.submit(self._fetch_task, job, node, fresh)
-
-    def _fetch_task(self, job: Job, node: str, refs: list[dict]) -> None:
-        images = []
-        try:
-            for ref in refs:
-                filename, subfolder = str(ref.get("filename", "")), str(ref.get("subfolder", ""))
-                kind = str(ref.get("type", "output"))
-                data = self.client.view(filename, subfolder=subfolder, type=kind)
-                images.append(OutputImage(filename, subfolder, kind, data))
-            if self._save_outputs is not None:
-                images = self._save_outputs(job, node, images)
-        except ComfyError as e:
-            log.warning("could not fetch outputs of %s: %s", job.prompt_id, e)
-            job.fetch_errors.append(e)
-        except OSError as e:
-            log.error("could not store outputs of %s: %s", job.prompt_id, e)
-        finally:
-            job._add_output(node, images)
-
-    # -- monitor thread --------------------------------------------------------------
-
-    def _monitor_loop(self) -> None:
-        while not self._closed.is_set():
-            self._wake.wait(self._poll_interval)
-            self._wake.clear()
-            if self._closed.is_set():
-                return
-            try:
-                self._monitor_once()
-            except ServerUnreachable as e:
-                self._server_down(e)
-            except ComfyError as e:
-                log.warning("monitor check of %s failed: %s", self.url, e)
-
-    def _monitor_once(self) -> None:
-        jobs = [job for job in self.jobs() if not job.done]
-        if not jobs:
-            self._queue_moved.clear()
-            return
-        now = time.monotonic()
-        recheck = self._recheck_all.is_set() or not self.connected
-        stalled = [job for job in jobs if recheck or now - job.last_event > self._stall_after]
-        if not (self._queue_moved.is_set() or stalled):
-            return
-        self._queue_moved.clear()
-        self._recheck_all.clear()
-        queue = self.client.get_queue()
-        self._unreachable_since = None
-        running = {item[1] for item in queue["queue_running"]}
-        pending = [item[1] for item in queue["queue_pending"]]
-        if self._running is None and running:
-            self._running = next(iter(running))  # reconnected mid-run: no execution_start seen
-        for job in jobs:
-            if job.prompt_id in running:
-                job._mark_running()
-            elif job.prompt_id in pending:
-                job._set_position(len(running) + pending.index(job.prompt_id))
-        for job in stalled:
-            if job.prompt_id not in running and job.prompt_id not in pending:
-                self._settle_from_history(job)
-            else:
-                job.missing_checks = 0
-                job.last_event = time.monotonic()
-
-    def _settle_from_history(self, job: Job) -> None:
-        """The job is in neither queue: finish it from ``/history`` or call it lost."""
-        entry = self.client.get_history_item(job.prompt_id).get(job.prompt_id)
-        if not entry:
-            job.missing_checks += 1  # twice in a row: not just the gap before history is written
-            if job.missing_checks >= 2:
-                job._finish("error", JobLost(job.prompt_id, "it is in neither ComfyUI's queue nor its history"))
-            return
-        for node, output in (entry.get("outputs") or {}).items():
-            self._fetch_outputs(job, str(node), list((output or {}).get("images") or []))
-        status = entry.get("status") or {}
-        messages = dict((m[0], m[1]) for m in status.get("messages") or [] if isinstance(m, list) and len(m) == 2)
-        if status.get("status_str") == "success":
-            job._finish("success")
-        elif "execution_interrupted" in messages:
-            job._finish("interrupted", JobInterrupted(job.prompt_id))
-        elif "execution_error" in messages:
-            job._finish("error", job_failed_from(job.prompt_id, messages["execution_error"]))
-        else:
-            job._finish("error", JobLost(job.prompt_id, "ComfyUI recorded it as unfinished"))
-
-    def _server_down(self, error: ServerUnreachable) -> None:
-        now = time.monotonic()
-        if self._unreachable_since is None:
-            self._unreachable_since = now
-        elif now - self._unreachable_since > self._give_up_after:
-            for job in self.jobs():
-                job._finish("error", error)
 
     # -- for the UI -------------------------------------------------------------------
 

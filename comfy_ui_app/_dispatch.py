@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._inputs import InputFile
 from ._jobs import Job
 from ._updates import Finished, Output, Queued, Started, Update
 from .errors import ComfyError, JobLost, ServerUnreachable, WorkflowError
@@ -53,14 +54,16 @@ class ClusterJob(Job):
     being the number of waiting jobs that go before it (fair turns included); once sent,
     it relays the server Job's updates. ``prompt_id`` is the id on the server it was last
     sent to (a resubmission to another server gets a new one, as ``Comfy.move_to_front``
-    does); ``server`` is that server's URL, ``waiting`` says it is in the app's queue.
+    does); ``server`` is that server's URL, ``waiting`` says it is in the app's queue;
+    ``inputs`` are the pictures its prompt reads, uploaded wherever it is sent.
     """
 
     def __init__(self, cluster: Cluster, prompt_id: str, prompt: dict, *, owner: str,
-                 extra_data: dict | None = None) -> None:
+                 extra_data: dict | None = None, inputs: list[InputFile] | None = None) -> None:
         super().__init__(cluster, prompt_id, prompt)  # type: ignore[arg-type]  # cluster acts as comfy
         self.owner = owner
         self.extra_data = extra_data
+        self.inputs: list[InputFile] = list(inputs or [])  # uploaded to each server before it is sent there
         self.classes, self.checkpoints = requirements(prompt)
         self.server: str | None = None
         self.server_job: Job | None = None
@@ -281,17 +284,17 @@ def hopeless(job: ClusterJob, servers: list[Server], now: float, give_up_after: 
     return None
 
 
-def outcome(finished: Finished, server_job: Job | None, url: str) -> tuple[str, ComfyError | None]:
-    """How a job sent to ``url`` ends, its errors naming that server; a success whose
-    images could not be fetched is an error (the user would get nothing)."""
+def outcome(finished: Finished, server_job: Job | None, url: str, *,
+            started: bool = False) -> tuple[str, ComfyError | None]:
+    """How a job sent to ``url`` ends, its errors naming that server (``started``: it had
+    begun to run there); a success whose images could not be fetched is an error (the
+    user would get nothing)."""
     status, error = finished.status, finished.error
     fetch_failed = server_job is not None and server_job.fetch_errors
     if fetch_failed and (status == "success" or error is server_job.fetch_errors[0]):
         status, error = "error", server_job.fetch_errors[0]
         if isinstance(error, ServerUnreachable):
             error = ServerUnreachable(url, "the job finished there but its images could not be fetched")
-    if isinstance(error, JobLost) and url not in str(error):
-        named = JobLost(error.prompt_id, f"{error.reason or 'it vanished'} (on {url})")
-        named.url = url  # type: ignore[attr-defined]
-        error = named
+    if isinstance(error, JobLost) and getattr(error, "url", None) is None:
+        error = JobLost(error.prompt_id, error.reason, url=url, started=started)
     return status, error

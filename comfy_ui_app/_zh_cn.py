@@ -331,4 +331,55 @@ ZH_CN: dict[str, str] = {
     "{up} of {total} ComfyUI servers are up. Not usable now: {down}":
         "{total} 台 ComfyUI 服务器中有 {up} 台可用。暂不可用：{down}",
     "All {total} ComfyUI servers are up": "全部 {total} 台 ComfyUI 服务器均可用",
+    # --- public demo limits (limits.py, messages._describe_limit) ---
+    "You already have 1 job waiting or running; the limit is {allowed}. Wait for it to finish.":
+        "你已有 1 个任务在等待或运行；上限为 {allowed} 个。请等它完成。",
+    "You already have {asked} jobs waiting or running; the limit is {allowed}. Wait for one to finish.":
+        "你已有 {asked} 个任务在等待或运行；上限为 {allowed} 个。请等其中一个完成。",
+    "Too many steps: {asked} asked, at most {allowed} allowed on this server.":
+        "步数太多：要求 {asked} 步，此服务器最多允许 {allowed} 步。",
+    "The picture {name} is too large: {size} is {asked} pixels, at most {allowed} allowed on this server.":
+        "图片 {name} 太大：{size} 共 {asked} 像素，此服务器最多允许 {allowed} 像素。",
+    "Picture too large: {size} is {asked} pixels, at most {allowed} allowed on this server.":
+        "图片尺寸太大：{size} 共 {asked} 像素，此服务器最多允许 {allowed} 像素。",
+    "Too many pictures at once: {asked} asked (batch size {batch_size} × batch count {count}), at most {allowed} "
+    "allowed on this server.":
+        "一次要求的图片太多：{asked} 张（每批 {batch_size} 张 × {count} 批），此服务器最多允许 {allowed} 张。",
+    "Too many pictures at once: {asked} asked, at most {allowed} allowed on this server.":
+        "一次要求的图片太多：{asked} 张，此服务器最多允许 {allowed} 张。",
+    "The picture {name} is too large: {asked} MB, at most {allowed} MB per picture allowed on this server.":
+        "图片 {name} 太大：{asked} MB，此服务器每张图片最多允许 {allowed} MB。",
+    # --- local ComfyUI (--comfyui-dir) ---
+    "Starting ComfyUI…": "正在启动 ComfyUI…",
+    "ComfyUI stopped unexpectedly; restarting (attempt {attempt} of {attempts})…":
+        "ComfyUI 意外停止；正在重新启动（第 {attempt} 次，共 {attempts} 次）…",
+    "No ComfyUI folder found. Looked in: {places}. Name the folder that holds ComfyUI's main.py with --comfyui-dir.":
+        "未找到 ComfyUI 文件夹。已查找：{places}。请用 --comfyui-dir 指定包含 ComfyUI 的 main.py 的文件夹。",
+    "{path} is not a ComfyUI folder: expected a folder with ComfyUI's main.py in it.":
+        "{path} 不是 ComfyUI 文件夹：应为包含 ComfyUI 的 main.py 的文件夹。",
+    "Could not start ComfyUI in {path}: {reason}": "无法启动 {path} 中的 ComfyUI：{reason}",
+    "ComfyUI in {path} did not answer within {seconds} seconds.": "{path} 中的 ComfyUI 在 {seconds} 秒内没有响应。",
+    "ComfyUI stopped and was not restarted after {attempts} attempts.":
+        "ComfyUI 已停止，尝试 {attempts} 次后不再重新启动。",
+    "ComfyUI stopped unexpectedly and restarting it is turned off.": "ComfyUI 意外停止，且已关闭自动重新启动。",
+    "ComfyUI in {path} stopped before it was ready (exit code {code}).":
+        "{path} 中的 ComfyUI 在就绪前已停止（退出码 {code}）。",
+    "{message} Its log ({log}) is empty.": "{message}其日志（{log}）为空。",
+    "{message} Last lines of its log ({log}):": "{message}其日志（{log}）的最后几行：",
+    # --- operator numbers (System tab: jobs in the last hour) ---
+    "Jobs in the last hour": "最近一小时的任务",
+    "Succeeded": "成功",
+    "Median wait": "排队时间中位数",
+    "95% wait": "95% 排队时间",
+    "Median run time": "运行时间中位数",
+    "95% run time": "95% 运行时间",
+    "Queue now": "当前队列",
+    "The app's own queue": "本应用自己的队列",
+    "All": "全部",
+    # --- several servers: retry, lost jobs ---
+    "Retry": "重试",
+    "There is no failed job to retry.": "没有可重试的失败任务。",
+    "ComfyUI at {url} stopped while this job ran. Please try again.": "ComfyUI（{url}）在运行此任务时停止了。请重试。",
+    "ComfyUI at {url} no longer knows this job (it may have restarted). Please try again.":
+        "ComfyUI（{url}）已不再记得此任务（它可能已重启）。请重试。",
 }

@@ -12,8 +12,11 @@ new prompt_id); one that dies while it runs ends it as an error naming the serve
 gives up after its own ``give_up_after``). A job no known server can run ends at once
 (WorkflowError); one no healthy server could take for ``give_up_after`` s, with ServerUnreachable.
 
-Threads: a health thread per server (``GET /system_stats`` every ``health_interval``; model lists
-and node classes fetched when it comes back), a dispatcher (chooses under ``_lock``, no HTTP
+A job carries the pictures its prompt reads (``inputs``, :mod:`comfy_ui_app._inputs`): they are
+uploaded to each server right before the job is sent there.
+
+Threads: a health thread per server (:mod:`comfy_ui_app._health`: ``GET /system_stats`` every
+``health_interval``; model lists and node classes fetched when it comes back), a dispatcher (chooses under ``_lock``, no HTTP
 there) and a thread per job on a server (submits, relays its updates, frees the slot). Lock
 order: ``_lock`` may be held while taking a job's condition, never the reverse.
 """
@@ -28,6 +31,8 @@ from collections.abc import Callable
 
 from ._comfy import Comfy
 from ._dispatch import ClusterJob, FairQueue, Server, ServerState, assign, hopeless, missing_words, outcome
+from ._health import HealthChecks
+from ._inputs import InputCache, InputFile, upload_inputs
 from ._jobs import Job
 from ._updates import Finished
 from .errors import ComfyError, JobInterrupted, JobLost, PromptRejected, ServerUnreachable
@@ -37,18 +42,19 @@ __all__ = ["Cluster", "ClusterJob", "ServerState"]
 log = logging.getLogger(__name__)
 
 
-class Cluster:
+class Cluster(HealthChecks):
     """Several ComfyUI servers; jobs wait in a fair queue of the app's own for a free one."""
 
     def __init__(self, comfies: list[Comfy], *, per_server: int = 2, health_interval: float = 5.0,
                  give_up_after: float | None = 600.0, max_attempts: int = 3,
                  on_dispatch: Callable[[ClusterJob, str, str], None] | None = None) -> None:
-        """``on_dispatch(job, url, prompt_id)`` runs before each send (``job.prompt_id`` is
-        still the previous id then): the job store records the server and re-keys there."""
+        """``on_dispatch``: a first dispatch listener (see :meth:`add_dispatch_listener`)."""
         if not comfies:
             raise ValueError("a cluster needs at least one server")
         self.per_server, self.health_interval, self.max_attempts = per_server, health_interval, max_attempts
-        self.give_up_after, self._on_dispatch = give_up_after, on_dispatch
+        self.give_up_after = give_up_after
+        self._listeners: list[Callable[[ClusterJob, str, str], None]] = [on_dispatch] if on_dispatch else []
+        self._inputs = InputCache()  # recent jobs' pictures: a prompt sent again finds its own
         self._servers = [Server(comfy) for comfy in comfies]
         self._queue = FairQueue()
         self._lock = threading.Lock()
@@ -107,14 +113,28 @@ class Cluster:
 
     # -- submitting and cancelling -----------------------------------------------------
 
+    def add_dispatch_listener(self, listener: Callable[[ClusterJob, str, str], None]) -> None:
+        """``listener(job, url, prompt_id)`` runs before each send of a job to a server
+        (``job.prompt_id`` is still the previous id then): a job store records the server
+        and re-keys its record there. An exception in it ends that job as an error."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
     def submit(self, prompt: dict, *, owner: str, extra_data: dict | None = None,
-               prompt_id: str | None = None) -> ClusterJob:
+               prompt_id: str | None = None, inputs: list[InputFile] | tuple = ()) -> ClusterJob:
         """Put ``prompt`` in the app's queue; never raises because no server is free.
 
-        A prompt that no known server can run (a node type or checkpoint missing
+        ``inputs``: the pictures the prompt reads (by :attr:`InputFile.ref`), uploaded to
+        whichever server runs it just before it is sent there; pictures of earlier jobs
+        that the prompt names are found again by themselves (a job sent again from its
+        record). A prompt that no known server can run (a node type or checkpoint missing
         everywhere) comes back already finished with a WorkflowError.
         """
-        job = ClusterJob(self, prompt_id or str(uuid.uuid4()), prompt, owner=owner, extra_data=extra_data)
+        self._inputs.add(inputs)
+        given = {item.ref for item in inputs}
+        inputs = [*inputs, *(item for item in self._inputs.for_prompt(prompt) if item.ref not in given)]
+        job = ClusterJob(self, prompt_id or str(uuid.uuid4()), prompt, owner=owner, extra_data=extra_data,
+                         inputs=inputs)
         with self._lock:
             problem = missing_words(job, self._servers)
         if problem is not None:  # perhaps a model was added since we looked: look again
@@ -131,6 +151,17 @@ class Cluster:
             self._reposition()
         self._wake.set()
         return job
+
+    def move_to_front(self, job: ClusterJob) -> bool:
+        """A job waiting in the app's queue goes first of its owner's jobs (turns between
+        owners stay fair); False if it is not waiting there (sent, done, unknown)."""
+        with self._lock:
+            if job not in self._queue:
+                return False
+            self._queue.remove(job)
+            self._queue.push(job, front=True)
+            self._reposition()
+        return True
 
     def _cancel(self, job: ClusterJob) -> None:
         """``job.interrupt()``: out of our queue if waiting, else interrupted on its server."""
@@ -194,15 +225,16 @@ class Cluster:
             job._finish("error", e if isinstance(e, ComfyError) else ComfyError(f"The app failed to run the job: {e}"))
 
     def _run_on(self, job: ClusterJob, server: Server, prompt_id: str) -> None:
-        if self._on_dispatch is not None:
-            self._on_dispatch(job, server.url, prompt_id)
+        for listener in list(self._listeners):
+            listener(job, server.url, prompt_id)
         try:
+            upload_inputs(server.comfy.client, job.inputs)  # the pictures first: the prompt names them
             server_job = server.comfy.submit(job.prompt, extra_data=job.extra_data, prompt_id=prompt_id)
         except PromptRejected as e:
             self._release(server, prompt_id)
             job._finish("error", e)
             return
-        except ComfyError as e:  # unreachable, or a 500: try elsewhere (it may have been queued)
+        except ComfyError as e:  # unreachable, or a 500 (upload or submit): try elsewhere (it may have been queued)
             self._release(server, prompt_id, broken=e)
             self._retry(job, server, prompt_id, e)
             return
@@ -216,7 +248,7 @@ class Cluster:
                 log.warning("could not interrupt %s on %s: %s", prompt_id, server.url, e)
         finished = job._follow(server_job)
         self._release(server, prompt_id)
-        status, error = outcome(finished, server_job, server.url)
+        status, error = outcome(finished, server_job, server.url, started=job.state == "running")
         if isinstance(error, (JobLost, ServerUnreachable)) and job.state == "queued":
             self._retry(job, server, prompt_id, error)  # it never started there: go elsewhere
         else:
@@ -245,51 +277,3 @@ class Cluster:
             job._finish("interrupted", JobInterrupted(prompt_id))
         else:
             job._finish("error", outcome(Finished("error", error=error), None, server.url)[1])
-
-    # -- health (one thread per server) ------------------------------------------------
-
-    def _health_loop(self, server: Server) -> None:
-        while not self._closed.is_set():
-            self._check(server)
-            self._closed.wait(self.health_interval)
-
-    def _check(self, server: Server) -> None:
-        comfy = server.comfy
-        try:
-            comfy.check()
-            if not (server.reachable and server.known):
-                self._learn(server)
-        except ComfyError as e:
-            self._down(server, e)
-            return
-        connected = comfy.connected or comfy.wait_connected(min(2.0, self.health_interval))
-        with self._lock:
-            server.reachable, server.healthy = True, connected
-            server.reason = "" if connected else "no event stream (WebSocket) from it"
-            abandoned, server.abandoned = server.abandoned, []
-        if abandoned:  # a server that only stopped answering may still hold them: run them once only
-            server.drop(abandoned)
-        self._wake.set()
-
-    def _learn(self, server: Server, *, raise_errors: bool = True) -> None:
-        """Fetch a server's checkpoints and node classes (HTTP first, then the lock)."""
-        try:
-            checkpoints = list(server.comfy.client.models("checkpoints"))
-            node_classes = set(server.comfy.client.object_info())
-        except ComfyError:
-            if raise_errors:
-                raise
-            return
-        with self._lock:
-            server.checkpoints, server.node_classes, server.known = checkpoints, node_classes, True
-
-    def _down(self, server: Server, error: ComfyError) -> None:
-        """Not answering: jobs of ours still waiting in its queue go back to ours."""
-        with self._lock:
-            server.reachable = server.healthy = False
-            server.reason = str(error)
-            stranded = server.stranded()
-        for server_job in stranded:  # its thread sees this end and gives the job back
-            server_job._finish("error", ServerUnreachable(server.url, "it stopped answering before the job started"))
-        self._wake.set()
-

@@ -9,7 +9,11 @@ The tree::
     ├── JobFailed                   the graph ran and a node raised (execution_error)
     ├── JobInterrupted              the job was interrupted or removed from the queue
     ├── JobLost                     the server no longer knows the job (restart, hang)
-    └── WorkflowError               a template or a form value we cannot use (also a ValueError)
+    ├── WorkflowError               a template or a form value we cannot use (also a ValueError)
+    ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
+    └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
+
+    NotAllowed                      a user acted on someone else's job (a PermissionError, not a ComfyError)
 
 Errors carry the server's data (``node_errors``, the failing node) so that callers can
 point at the field at fault; ``str(error)`` is always one plain English line. The UI
@@ -27,6 +31,9 @@ __all__ = [
     "JobInterrupted",
     "JobLost",
     "WorkflowError",
+    "ComfyUIStartFailed",
+    "LimitExceeded",
+    "NotAllowed",
 ]
 
 
@@ -107,12 +114,23 @@ class JobInterrupted(ComfyError):
 
 
 class JobLost(ComfyError):
-    """The server no longer knows the job, or it stopped reporting on it."""
+    """The server no longer knows the job, or it stopped reporting on it.
 
-    def __init__(self, prompt_id: str, reason: str = "") -> None:
+    ``url`` names the server when known; ``started`` says the job had begun to run there
+    (the server stopped or restarted while it ran) rather than only waited in its queue."""
+
+    def __init__(self, prompt_id: str, reason: str = "", *, url: str | None = None, started: bool = False) -> None:
         self.prompt_id = prompt_id
         self.reason = reason
-        super().__init__("ComfyUI lost track of the job" + (f": {reason}" if reason else ""))
+        self.url = url
+        self.started = started
+        if url is None:
+            text = "ComfyUI lost track of the job"
+        elif started:
+            text = f"ComfyUI at {url} stopped while this job ran"
+        else:
+            text = f"ComfyUI at {url} no longer knows this job"
+        super().__init__(text + (f" ({reason})" if url and reason else f": {reason}" if reason else ""))
 
 
 class WorkflowError(ComfyError, ValueError):
@@ -121,3 +139,51 @@ class WorkflowError(ComfyError, ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
         super().__init__(message)
+
+
+class LimitExceeded(ComfyError, ValueError):
+    """A request over a cap of a public app (``comfy_ui_app.limits.Limits``), refused before
+    anything reaches ComfyUI. ``cap`` is one of ``limits.CAPS`` ("pending", "steps",
+    "pixels", "images", "upload_mb"), ``asked`` what the request asks for (for "pending":
+    the jobs the user already has), ``allowed`` the cap; ``field`` the form field at fault,
+    if one is; ``detail`` more for the message (``{"size": "1536×1536"}``, the picture's name…).
+    """
+
+    def __init__(self, cap: str, asked: int | float, allowed: int | float, *, field: str | None = None,
+                 **detail) -> None:
+        self.cap = cap
+        self.asked = asked
+        self.allowed = allowed
+        self.field = field
+        self.detail = detail
+        super().__init__(f"Over the {cap} limit: {asked} asked, at most {allowed} allowed")
+
+
+class ComfyUIStartFailed(ComfyError):
+    """The local ComfyUI the app was asked to run (``--comfyui-dir``) did not start, or kept stopping.
+
+    ``kind``: "not_found" (``auto`` found no checkout; ``searched`` lists where it looked),
+    "not_a_checkout" (``path`` has no ``main.py``), "not_started" (the system refused to run
+    it; ``reason``), "exited" (it stopped before answering; ``returncode``), "timeout" (no
+    answer within ``timeout`` seconds), "gave_up" (it stopped again after ``attempts``
+    restarts). ``log_tail`` holds the last lines of its log, kept in ``log_path``.
+    """
+
+    def __init__(self, kind: str, *, path: str | None = None, log_tail: str = "", log_path: str | None = None,
+                 searched: tuple[str, ...] | list[str] = (), returncode: int | None = None,
+                 timeout: float | None = None, attempts: int = 0, reason: str = "") -> None:
+        self.kind = kind
+        self.path = path
+        self.log_tail = log_tail
+        self.log_path = log_path
+        self.searched = tuple(searched)
+        self.returncode = returncode
+        self.timeout = timeout
+        self.attempts = attempts
+        self.reason = reason
+        super().__init__(f"The local ComfyUI ({path or ', '.join(self.searched)}) could not be run: {kind}"
+                         + (f" ({reason or returncode})" if reason or returncode is not None else ""))
+
+
+class NotAllowed(PermissionError):
+    """A user tried to act on someone else's job, or on what only an admin may do."""

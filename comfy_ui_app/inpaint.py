@@ -15,6 +15,12 @@ Two template shapes (:func:`inpaint_shape`, from :func:`comfy_ui_app.fields.disc
 with what was sent. Upload names are content hashes with ``overwrite``, so sending the
 same picture and mask again reuses the same files instead of piling up copies.
 
+Over several servers (a :class:`~comfy_ui_app.cluster.Cluster`) the server is chosen
+later: :func:`stage_files` uploads nothing and returns the files as
+:class:`~comfy_ui_app._inputs.InputFile` s that the job carries (the cluster uploads them
+to the server it picks); the alpha shape's merged picture is then made here, exactly what
+``/upload/mask`` would write, and sent with ``/upload/image`` like any other picture.
+
 No Gradio here: the Inpainting tab and tests call these functions.
 """
 
@@ -28,12 +34,14 @@ import numpy as np
 from PIL import Image
 
 from . import masks
+from ._inputs import InputFile
 from .errors import ComfyError, ServerHTTPError, WorkflowError
 from .fields import Field, discover, is_link
 from .uploads import MAX_PIXELS, UploadRefused, check_image, server_upload_limit
 from .workflow import apply_values
 
-__all__ = ["InpaintShape", "MaskNotSaved", "inpaint_shape", "make_files", "upload_files", "prepare_inpaint"]
+__all__ = ["InpaintShape", "MaskNotSaved", "inpaint_shape", "make_files", "upload_files", "prepare_inpaint",
+           "merged_png", "stage_files"]
 
 UPLOAD_PREFIX = "inpaint-"
 
@@ -142,6 +150,41 @@ def upload_files(client, shape: InpaintShape, files: masks.MaskFiles) -> dict[st
     else:
         values[shape.mask.name] = _ref(client.upload_image(files.mask_png, f"{stem}-mask.png", overwrite=True))
     return values
+
+
+def merged_png(files: masks.MaskFiles) -> bytes:
+    """What ``/upload/mask`` writes for ALPHA ``files``: the picture with the mask's alpha."""
+    with Image.open(io.BytesIO(files.image_png)) as opened:
+        image = opened.convert("RGBA")
+    image.putalpha(Image.fromarray(255 - masks.decode_mask(files.mask_png, masks.ALPHA)))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=4)
+    return buffer.getvalue()
+
+
+def stage_files(client, shape: InpaintShape, files: masks.MaskFiles, *,
+                upload: bool = True) -> tuple[dict[str, str], list[InputFile]]:
+    """``(values for the image/mask fields, files still to upload)``.
+
+    ``upload``: sent now to ``client``'s server (:func:`upload_files`; nothing left to
+    upload). Otherwise nothing is sent: the files come back to travel with the job (a
+    cluster uploads them where it runs), checked against ``client``'s upload limit.
+    """
+    if upload:
+        return upload_files(client, shape, files), []
+    stem = UPLOAD_PREFIX + files.digest()
+    if files.kind == masks.ALPHA:
+        staged = {shape.image.name: InputFile(merged_png(files), f"{stem}.png")}
+        if shape.mask is not None:  # a template with both: give the mask loader the mask too
+            extra = masks.mask_files(files.image_png, masks.decode_mask(files.mask_png), masks.SEPARATE, "alpha")
+            staged[shape.mask.name] = InputFile(extra.mask_png, f"{stem}-mask.png")
+    else:
+        staged = {shape.image.name: InputFile(files.image_png, f"{stem}-image.png"),
+                  shape.mask.name: InputFile(files.mask_png, f"{stem}-mask.png")}
+    limit = server_upload_limit(client)
+    for item in staged.values():
+        check_image(item.data, item.name, max_bytes=limit, field=shape.image.name)
+    return {name: item.ref for name, item in staged.items()}, list(staged.values())
 
 
 def prepare_inpaint(

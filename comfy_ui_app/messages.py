@@ -19,6 +19,7 @@ from . import (
     ServerUnreachable,
     WorkflowError,
 )
+from .errors import ComfyUIStartFailed, LimitExceeded
 from ._problem_words import TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text
 from .i18n import DEFAULT_LANGUAGE, tr
 
@@ -94,6 +95,32 @@ def _describe_job_failed(exc: JobFailed, lang: str) -> str:
     return one_line(tr("Failed in {where}: {message}", lang, where=where, message=msg))
 
 
+def _describe_start_failed(exc: ComfyUIStartFailed, lang: str) -> str:
+    """The local ComfyUI (--comfyui-dir) did not start or kept stopping; the log's last lines
+    follow on lines of their own."""
+    kind, path = exc.kind, exc.path or ""
+    if kind == "not_found":
+        return tr("No ComfyUI folder found. Looked in: {places}. Name the folder that holds ComfyUI's "
+                  "main.py with --comfyui-dir.", lang, places=", ".join(exc.searched))
+    if kind == "not_a_checkout":
+        return tr("{path} is not a ComfyUI folder: expected a folder with ComfyUI's main.py in it.", lang, path=path)
+    if kind == "not_started":
+        return tr("Could not start ComfyUI in {path}: {reason}", lang, path=path, reason=one_line(exc.reason))
+    if kind == "timeout":
+        text = tr("ComfyUI in {path} did not answer within {seconds} seconds.", lang, path=path,
+                  seconds=f"{exc.timeout:g}")
+    elif kind == "gave_up" and exc.attempts:
+        text = tr("ComfyUI stopped and was not restarted after {attempts} attempts.", lang, attempts=exc.attempts)
+    elif kind == "gave_up":
+        text = tr("ComfyUI stopped unexpectedly and restarting it is turned off.", lang)
+    else:
+        text = tr("ComfyUI in {path} stopped before it was ready (exit code {code}).", lang, path=path,
+                  code=exc.returncode)
+    if not exc.log_tail:
+        return tr("{message} Its log ({log}) is empty.", lang, message=text, log=exc.log_path)
+    return tr("{message} Last lines of its log ({log}):", lang, message=text, log=exc.log_path) + "\n" + exc.log_tail
+
+
 def _describe_os_error(exc: OSError, lang: str) -> str | None:
     if isinstance(exc, FileNotFoundError):
         return tr("File not found: {name}", lang, name=exc.filename or one_line(exc))
@@ -102,6 +129,43 @@ def _describe_os_error(exc: OSError, lang: str) -> str | None:
     if exc.filename:
         return tr("Could not access {name}: {reason}", lang, name=exc.filename, reason=exc.strerror or one_line(exc))
     return None
+
+
+def _number(value) -> str:
+    """``1048576`` -> ``"1,048,576"``; ``2.0`` -> ``"2"``; ``0.25`` -> ``"0.25"``."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0")
+    return f"{int(value):,}" if isinstance(value, (int, float)) else str(value)
+
+
+def _describe_limit(exc: LimitExceeded, lang: str) -> str:
+    """A cap of a public app (``limits.Limits``): which one, what was asked, what is allowed."""
+    detail = exc.detail or {}
+    words = {"asked": _number(exc.asked), "allowed": _number(exc.allowed), **detail}
+    if exc.cap == "pending":
+        if exc.asked == 1:
+            return tr("You already have 1 job waiting or running; the limit is {allowed}. Wait for it to finish.",
+                      lang, **words)
+        return tr("You already have {asked} jobs waiting or running; the limit is {allowed}. Wait for one to "
+                  "finish.", lang, **words)
+    if exc.cap == "steps":
+        return tr("Too many steps: {asked} asked, at most {allowed} allowed on this server.", lang, **words)
+    if exc.cap == "pixels" and detail.get("name"):
+        return tr("The picture {name} is too large: {size} is {asked} pixels, at most {allowed} allowed on this "
+                  "server.", lang, **words)
+    if exc.cap == "pixels":
+        return tr("Picture too large: {size} is {asked} pixels, at most {allowed} allowed on this server.", lang,
+                  **words)
+    if exc.cap == "images" and int(detail.get("count") or 1) > 1:
+        return tr("Too many pictures at once: {asked} asked (batch size {batch_size} × batch count {count}), at "
+                  "most {allowed} allowed on this server.", lang, **words)
+    if exc.cap == "images":
+        return tr("Too many pictures at once: {asked} asked, at most {allowed} allowed on this server.", lang,
+                  **words)
+    if exc.cap == "upload_mb":
+        return tr("The picture {name} is too large: {asked} MB, at most {allowed} MB per picture allowed on this "
+                  "server.", lang, **words)
+    return one_line(str(exc))
 
 
 def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -120,9 +184,16 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
         return _describe_job_failed(exc, lang)
     if isinstance(exc, JobInterrupted):
         return tr("The job was interrupted before it finished.", lang)
+    if isinstance(exc, JobLost) and getattr(exc, "url", None):
+        if exc.started:
+            return tr("ComfyUI at {url} stopped while this job ran. Please try again.", lang, url=exc.url)
+        return tr("ComfyUI at {url} no longer knows this job (it may have restarted). Please try again.", lang,
+                  url=exc.url)
     if isinstance(exc, JobLost):
         return tr("ComfyUI lost track of the job (it may have restarted or stopped answering). Please try again.",
                   lang)
+    if isinstance(exc, LimitExceeded):
+        return one_line(_describe_limit(exc, lang), 2000)
     if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
         return one_line(tr(exc.template, lang, **getattr(exc, "params", {})), 2000)  # uploads.UploadRefused
     if isinstance(exc, WorkflowError):
@@ -131,6 +202,8 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
             text = join((problem_text(p, lang, False) for p in problems), lang)
             return one_line(tr("Please fix the form: {problems}.", lang, problems=text), 2000)
         return one_line(str(exc)) or tr("The workflow is not valid.", lang)
+    if isinstance(exc, ComfyUIStartFailed):
+        return _describe_start_failed(exc, lang)
     if isinstance(exc, ComfyError):
         return one_line(str(exc)) or type(exc).__name__
     if isinstance(exc, OSError):

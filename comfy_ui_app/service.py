@@ -15,8 +15,9 @@ service puts a durable record (:mod:`comfy_ui_app.store`) beside every prompt:
 
 Over a :class:`~comfy_ui_app.cluster.Cluster` (several servers) jobs first wait in the
 app's own queue: the record is made with ``server=""`` and each send to a server adds
-a timeline entry ``{"server": url, "previous_prompt_id": ...}`` and re-keys the record
-(``on_dispatch``), so :func:`current_server` tells where a record's prompt lives.
+a timeline entry ``{"server": url, "previous_prompt_id": ...}``, re-keys the record and
+sets its ``server`` (``on_dispatch``), so :func:`current_server` tells where a record's prompt lives.
+Each state change is also one ``comfy_ui_app.jobs`` log line (:mod:`comfy_ui_app.joblog`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ from ._comfy import Comfy
 from ._jobs import Job
 from ._updates import Finished, OutputImage, Started
 from .cluster import Cluster
-from .errors import ComfyError, JobLost, WorkflowError
-from .store import JobRecord, JobStore
+from .errors import ComfyError, JobLost, NotAllowed, WorkflowError
+from .limits import Limits, admitted, count_pending, limits_for
+from .joblog import log_job
+from ._queue_actions import QueueActions
+from .store import JobRecord, JobStore, current_server
 
 __all__ = ["JobService", "NotAllowed", "current_server"]
 
@@ -41,37 +45,27 @@ log = logging.getLogger(__name__)
 _STATUS = {"success": "success", "error": "error", "interrupted": "interrupted"}
 
 
-class NotAllowed(PermissionError):
-    """A user tried to act on someone else's job."""
-
-
-def current_server(record: JobRecord) -> str:
-    """The server a record's prompt was last sent to ("" while it waits in the app's queue)."""
-    for step in reversed(record.timeline):
-        detail = step.get("detail") or {}
-        if isinstance(detail, dict) and detail.get("server"):
-            return detail["server"]
-    return record.server
-
-
-class JobService:
+class JobService(QueueActions):
     """Submit, follow, record and cancel jobs on one ComfyUI server, or on a Cluster of them.
 
     ``comfy`` is a :class:`Comfy` or a :class:`~comfy_ui_app.cluster.Cluster`; ``self.comfy``
     is then the cluster's first server and ``self.comfies`` every server.
     """
 
-    def __init__(self, comfy: Comfy | Cluster, store: JobStore, *, admins: Iterable[str] = ()) -> None:
+    def __init__(self, comfy: Comfy | Cluster, store: JobStore, *, admins: Iterable[str] = (),
+                 log_prompts: bool = False, limits: Limits | None = None) -> None:
+        self.limits = limits  # caps for users who are not admins (a public demo); None: none
         self.cluster = comfy if isinstance(comfy, Cluster) else None
         self.comfies: list[Comfy] = self.cluster.comfies if self.cluster is not None else [comfy]
         self.comfy = self.comfies[0]
         self.store = store
         self.admins = frozenset(admins)
+        self.log_prompts = log_prompts  # job log lines (joblog.py) carry the prompt text
         for server in self.comfies:
             if server._save_outputs is None:  # outputs of recorded jobs go into the store
                 server.set_save_outputs(self.hooks_for(store))
-        if self.cluster is not None and self.cluster._on_dispatch is None:
-            self.cluster._on_dispatch = self._dispatched
+        if self.cluster is not None:
+            self.cluster.add_dispatch_listener(self._dispatched)
         self._lock = threading.Lock()
         self._live: dict[str, Job] = {}  # job_id -> Job while this process follows it
         self._job_ids: dict[str, str] = {}  # prompt_id -> job_id
@@ -108,28 +102,34 @@ class JobService:
         client: str = "web",
         extra_data: dict | None = None,
         front: bool = False,
+        inputs: list | tuple = (),
     ) -> tuple[JobRecord, Job]:
         """Record, then queue; raises what ``Comfy.submit`` raises (the record says why).
 
         Over a cluster the job waits in the app's queue (``front`` is ignored); one that no
-        server can run raises its WorkflowError here, like a rejected prompt."""
+        server can run raises its WorkflowError here, like a rejected prompt. Over a cap of
+        ``limits`` (not for admins) it raises LimitExceeded, and nothing is recorded or sent."""
         prompt_id = str(uuid.uuid4())
-        record = self.store.create(
-            owner=owner, template=template, values=values, prompt=prompt,
-            server="" if self.cluster is not None else self.comfy.url, prompt_id=prompt_id, kind=kind,
-            client=client,
-        )  # fmt: skip
+        with admitted(limits_for(self, owner), prompt, pending=lambda: count_pending(self.store, owner, self.live)):
+            record = self.store.create(
+                owner=owner, template=template, values=values, prompt=prompt,
+                server="" if self.cluster is not None else self.comfy.url, prompt_id=prompt_id, kind=kind,
+                client=client,
+            )  # fmt: skip
+        self._log(record.job_id, "queued")
         try:
             if self.cluster is None:
                 job = self.comfy.submit(prompt, extra_data=extra_data, front=front, prompt_id=prompt_id)
             else:
                 with self._lock:  # known before on_dispatch can run
                     self._job_ids[prompt_id] = record.job_id
-                job = self.cluster.submit(prompt, owner=owner, extra_data=extra_data, prompt_id=prompt_id)
+                job = self.cluster.submit(prompt, owner=owner, extra_data=extra_data, prompt_id=prompt_id,
+                                          inputs=inputs)  # pictures the prompt reads, for the chosen server
                 if job.done and isinstance(job.error, WorkflowError):
                     raise job.error
         except ComfyError as e:
             self.store.update_status(record.job_id, "error", error=str(e))
+            self._log(record.job_id, "finished")
             with self._lock:
                 self._job_ids.pop(prompt_id, None)
             raise
@@ -147,7 +147,9 @@ class JobService:
             if record is None:
                 return
             job_id = record.job_id
-        self.store.set_prompt_id(job_id, prompt_id, detail={"server": url, "previous_prompt_id": job.prompt_id})
+        self.store.set_prompt_id(job_id, prompt_id, detail={"server": url, "previous_prompt_id": job.prompt_id},
+                                 server=url)
+        self._log(job_id, "dispatched")
 
     def _follow(self, job_id: str, job: Job) -> None:
         with self._lock:
@@ -161,17 +163,24 @@ class JobService:
             for update in job.updates():
                 if isinstance(update, Started):
                     self.store.update_status(job_id, "running")
+                    self._log(job_id, "running")
                 elif isinstance(update, Finished):
                     status = "lost" if isinstance(update.error, JobLost) else _STATUS[update.status]
                     detail = {"node_id": getattr(update.error, "node_id", None)} if update.error else None
                     self.store.update_status(job_id, status, error=str(update.error or "") or None, detail=detail)
+                    self._log(job_id, "finished")
         except Exception:  # the follower must never die silently with the job unrecorded
             log.exception("recording job %s failed", job_id)
             self.store.update_status(job_id, "error", error="The app failed to record this job")
+            self._log(job_id, "finished")
         finally:
             with self._lock:
                 self._live.pop(job_id, None)
                 self._job_ids.pop(job.prompt_id, None)
+
+    def _log(self, job_id: str, event: str) -> None:
+        """One ``comfy_ui_app.jobs`` line for the job as now stored (see joblog.py)."""
+        log_job(self.store, job_id, event, log_prompts=self.log_prompts)
 
     def resume(self) -> list[JobRecord]:
         """Follow again the jobs this server had when the app last stopped.
@@ -239,79 +248,6 @@ class JobService:
             return False
         job.interrupt()
         return True
-
-    def cancel_prompt(self, prompt_id: str, *, user: str, server: str | None = None) -> bool:
-        """Stop a prompt seen in ComfyUI's queue: a recorded job (its owner or an admin), or,
-        for an admin only, one submitted from elsewhere (or by another process of the app).
-        ``server``: the URL whose queue showed it (a cluster's; the record's server otherwise)."""
-        record = self.store.by_prompt_id(prompt_id)
-        if record is not None and self.live(record.job_id) is not None:
-            return self.cancel(record.job_id, user=user)
-        if not (self.is_admin(user) or (record is not None and record.owner == user)):
-            raise NotAllowed("This job belongs to someone else")
-        comfy = self.comfy_for(server or (current_server(record) if record is not None else None))
-        comfy.client.delete_from_queue([prompt_id])  # if it waits
-        comfy.client.interrupt(prompt_id)  # if it runs (ignored otherwise)
-        return True
-
-    def clear_queue(self, *, user: str) -> int:
-        """Take every waiting prompt out of ComfyUI's queue (admin only); returns how many."""
-        if not self.is_admin(user):
-            raise NotAllowed("Only an admin may clear the queue")
-        waiting = self.cluster.waiting() if self.cluster is not None else []
-        for job in waiting:  # the app's own queue (a cluster's) first
-            job.interrupt()
-        cleared = len(waiting)
-        for comfy in self.comfies:
-            if self.cluster is not None and not any(s.healthy for s in self.cluster.servers if s.url == comfy.url):
-                continue  # a server that is down has nothing to clear that we could reach
-            pending = [item[1] for item in comfy.client.get_queue()["queue_pending"]]
-            for prompt_id in pending:  # ours first, so that they end as "interrupted", not "lost"
-                record = self.store.by_prompt_id(prompt_id)
-                job = self.live(record.job_id) if record is not None else None
-                if job is not None and not job.done:
-                    job.interrupt()
-            comfy.client.clear_queue()
-            cleared += len(pending)
-        return cleared
-
-    def move_to_front(self, job_id: str, *, user: str) -> bool:
-        """Make a waiting job run next (its owner or an admin); False if it is not waiting.
-
-        The prompt is queued again under a new prompt_id (ComfyUI cannot reorder): the
-        record keeps its job_id, gets the new prompt_id and a timeline entry."""
-        if self._record_for(job_id, user) is None:
-            return False
-        job = self.live(job_id)
-        if job is None or job.done:
-            return False
-        if self.cluster is not None:
-            return self._cluster_move_to_front(job_id, job)
-        return self._move_to_front(job_id, job, self.comfy)
-
-    def _cluster_move_to_front(self, job_id: str, job: Job) -> bool:
-        """In the app's queue: first of its owner's jobs (turns between users stay fair);
-        on a server's queue: queued again there in front (the cluster job follows it)."""
-        cluster = self.cluster
-        with cluster._lock:
-            if job in cluster._queue:
-                cluster._queue.remove(job)
-                cluster._queue.push(job, front=True)
-                cluster._reposition()
-                return True
-            server_job = getattr(job, "server_job", None)
-        if server_job is None or server_job.done or server_job.state != "queued":
-            return False
-        return self._move_to_front(job_id, server_job, self.comfy_for(getattr(job, "server", None)))
-
-    def _move_to_front(self, job_id: str, job: Job, comfy: Comfy) -> bool:
-        def rekey(old_id: str, new_id: str) -> None:
-            self.store.set_prompt_id(job_id, new_id, detail={"moved_to_front": True, "previous_prompt_id": old_id})
-            with self._lock:
-                self._job_ids.pop(old_id, None)
-                self._job_ids[new_id] = job_id
-
-        return comfy.move_to_front(job, before_submit=rekey)
 
     def delete(self, job_id: str, *, user: str) -> bool:
         record = self._record_for(job_id, user)

@@ -22,7 +22,8 @@ Times are ``time.time()`` seconds; ``*_json`` columns are JSON text. The schema:
     outputs(id INTEGER PRIMARY KEY,     -- the order files were added
             job_id TEXT, path TEXT,     -- path is relative to outputs/: "<job_id>/<name>"
             filename, node, kind TEXT)
-    indexes: jobs(owner, created_at), jobs(created_at), jobs(prompt_id), jobs(status, created_at), outputs(job_id)
+    indexes: jobs(owner, created_at), jobs(created_at), jobs(prompt_id), jobs(status, created_at),
+             jobs(finished_at) (the System tab's last hour, :meth:`JobStore.stats`), outputs(job_id)
 
 All threads share one connection behind a lock; each write is one ``BEGIN IMMEDIATE``
 transaction, and ``busy_timeout`` makes other processes wait their turn.
@@ -43,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["JobStore", "JobRecord", "OutputFile", "STATUSES", "UNFINISHED", "TERMINAL"]
+__all__ = ["JobStore", "JobRecord", "OutputFile", "STATUSES", "UNFINISHED", "TERMINAL", "current_server"]
 
 UNFINISHED = ("queued", "running")
 TERMINAL = ("success", "error", "interrupted", "lost", "cancelled")
@@ -59,6 +60,7 @@ CREATE INDEX IF NOT EXISTS jobs_owner_created ON jobs (owner, created_at);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE INDEX IF NOT EXISTS jobs_prompt_id ON jobs (prompt_id);
 CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at);
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at);
 CREATE TABLE IF NOT EXISTS outputs (
     id INTEGER PRIMARY KEY, job_id TEXT NOT NULL,
     path TEXT NOT NULL, filename TEXT NOT NULL, node TEXT NOT NULL, kind TEXT NOT NULL);
@@ -66,6 +68,8 @@ CREATE INDEX IF NOT EXISTS outputs_job ON outputs (job_id);
 """
 _JOB_COLUMNS = ("job_id, owner, template, kind, client, values_json, prompt_json, server, prompt_id,"
                 " status, error, created_at, started_at, finished_at, timeline_json")
+_STATS_SQL = ("SELECT server, status, started_at - created_at, finished_at - started_at FROM jobs"
+              " WHERE finished_at >= ? ORDER BY finished_at")  # only a TERMINAL status sets finished_at
 _JSON_LIST = "(SELECT value FROM json_each(?))"  # "x IN _JSON_LIST", one parameter: a JSON list
 
 
@@ -77,6 +81,15 @@ class OutputFile:
     filename: str  # the stored (sanitised) name, i.e. path.name
     node: str
     kind: str
+
+
+def current_server(record: JobRecord) -> str:
+    """The server a record's prompt was last sent to ("" while it waits in the app's queue)."""
+    for step in reversed(record.timeline):
+        detail = step.get("detail") or {}
+        if isinstance(detail, dict) and detail.get("server"):
+            return detail["server"]
+    return record.server
 
 
 @dataclass(frozen=True)
@@ -185,8 +198,10 @@ class JobStore:
                 (status, error, json.dumps(timeline), status == "running", now, status in TERMINAL, now, job_id))
         return True
 
-    def set_prompt_id(self, job_id: str, prompt_id: str, *, detail: dict | None = None) -> bool:
-        """Re-key a job that was queued again under a new prompt_id (moved to the front).
+    def set_prompt_id(self, job_id: str, prompt_id: str, *, detail: dict | None = None,
+                      server: str | None = None) -> bool:
+        """Re-key a job that was queued again under a new prompt_id (moved to the front, or
+        sent to a server of a cluster: then ``server`` is that server's URL and is stored).
 
         The status stays; the timeline gets one more entry of the same status with ``detail``."""
         now = time.time()
@@ -195,8 +210,8 @@ class JobStore:
             if row is None:
                 return False
             timeline = json.loads(row[1]) + [{"status": row[0], "at": now, "detail": detail}]
-            db.execute("UPDATE jobs SET prompt_id = ?, timeline_json = ? WHERE job_id = ?",
-                       (prompt_id, json.dumps(timeline), job_id))
+            db.execute("UPDATE jobs SET prompt_id = ?, timeline_json = ?, server = COALESCE(?, server)"
+                       " WHERE job_id = ?", (prompt_id, json.dumps(timeline), server, job_id))
         return True
 
     def add_output(self, job_id: str, src_bytes: bytes, filename: str, *, node: str = "",
@@ -263,6 +278,13 @@ class JobStore:
         where, args = _filters(owner, statuses)
         with self._lock:
             return self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", args).fetchone()[0]
+
+    def stats(self, since: float) -> list[tuple[str, str, float | None, float | None]]:
+        """``(server, status, queue_wait, run_time)`` of every job that ended at or after
+        ``since`` (a ``time.time()``), oldest first; the figures are seconds, None for a job
+        that never ran. ``server`` is "" for a job that never left a cluster's own queue."""
+        with self._lock:  # the (finished_at) index: a few ms with 10,000 jobs in the last hour
+            return [tuple(row) for row in self._db.execute(_STATS_SQL, [since])]
 
     def unfinished(self, server: str | None = None) -> list[JobRecord]:
         """Queued and running jobs, oldest first, to pick up again after a restart."""

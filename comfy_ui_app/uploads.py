@@ -4,7 +4,9 @@
 be non-empty, no larger than the server's ``/features`` ``max_upload_size`` (when the
 server says one), an image PIL recognises, and at most :data:`MAX_PIXELS` pixels. The
 size is read from the header, before any pixel is decoded, so a decompression bomb
-costs nothing. :func:`upload_name` gives the file name to send: the last path part
+costs nothing. ``limits`` (a :class:`~comfy_ui_app.limits.Limits`, given for users who
+are not admins) adds the public app's caps: megabytes per picture and pixels per picture
+(LimitExceeded naming the cap). :func:`upload_name` gives the file name to send: the last path part
 only, tidied by the job store's rules. No Gradio here: the runner and the inpainting
 code call these.
 """
@@ -53,11 +55,14 @@ def server_upload_limit(client) -> int | None:
 
 
 def check_image(data: bytes, name: str, *, max_bytes: int | None = None, max_pixels: int = MAX_PIXELS,
-                field: str | None = None) -> tuple[int, int]:
-    """``(width, height)`` of the image in ``data``; WorkflowError (naming the limit) if unusable."""
+                field: str | None = None, limits=None) -> tuple[int, int]:
+    """``(width, height)`` of the image in ``data``; WorkflowError (naming the limit) if unusable,
+    LimitExceeded if over a cap of ``limits``."""
     label = upload_name(name)
     if not data:
         raise UploadRefused("The file {name} is empty.", field, name=label)
+    if limits is not None:
+        limits.check_upload(len(data), label, field=field)
     if max_bytes is not None and len(data) > max_bytes:
         raise UploadRefused("The file {name} is too large ({size}); this ComfyUI server accepts uploads up to "
                             "{limit}.", field, name=label, size=_mb(len(data)), limit=_mb(max_bytes))
@@ -74,6 +79,8 @@ def check_image(data: bytes, name: str, *, max_bytes: int | None = None, max_pix
     if width * height > max_pixels:
         raise UploadRefused("The picture {name} is too large ({width}×{height} pixels); the limit is {limit} "
                             "pixels.", field, name=label, width=width, height=height, limit=f"{max_pixels:,}")
+    if limits is not None:
+        limits.check_pixels(width, height, field=field, name=label)
     return width, height
 
 
@@ -97,9 +104,10 @@ def is_picked_file(value, roots) -> bool:
     return real.is_file() and any(real.is_relative_to(Path(root).resolve()) for root in roots if root)
 
 
-def read_upload(path: str | Path, client, *, field: str | None = None) -> tuple[bytes, str]:
-    """A picked file's bytes and upload name, checked; ``client`` gives the server's limit."""
+def read_upload(path: str | Path, client, *, field: str | None = None, limits=None) -> tuple[bytes, str]:
+    """A picked file's bytes and upload name, checked; ``client`` gives the server's limit,
+    ``limits`` the user's caps (None: an admin, or none configured)."""
     path = Path(path)
     data = path.read_bytes()
-    check_image(data, path.name, max_bytes=server_upload_limit(client), field=field)
+    check_image(data, path.name, max_bytes=server_upload_limit(client), field=field, limits=limits)
     return data, upload_name(path.name)

@@ -83,22 +83,23 @@ def launch_app(tmp_path):
     from comfy_ui_app import Comfy
     from comfy_ui_app.service import JobService
     from comfy_ui_app.store import JobStore
-    from comfy_ui_app.ui import build_app
+    from comfy_ui_app.ui import build_app, health
 
     started = []
 
-    def launch(comfy_url, *, workflows_dir=None, auth=None, admins=()):
+    def launch(comfy_url, *, workflows_dir=None, auth=None, admins=(), limits=None):
         out = tmp_path / f"outputs{len(started)}"
         out.mkdir()
         store = JobStore(tmp_path / f"data{len(started)}")
         comfy = Comfy(comfy_url).start()
-        jobs = JobService(comfy, store, admins=admins)
+        jobs = JobService(comfy, store, admins=admins, limits=limits)  # limits: comfy_ui_app.limits.Limits
         workflows = workflows_dir or _Path(__file__).resolve().parents[1] / "workflows"
         demo = build_app(comfy, workflows_dir=workflows, output_dir=out, jobs=jobs, browser_secret="test-secret")
         demo.queue(default_concurrency_limit=None)
         started.append((demo, comfy, store))
         _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
-                                allowed_paths=[str(out), str(store.outputs_dir)], auth=auth, quiet=True)
+                                allowed_paths=[str(out), str(store.outputs_dir)], auth=auth, quiet=True,
+                                app_kwargs=health.app_kwargs(comfy, jobs))  # as app.py: GET /healthz
         return _NS(url=url, output_dir=out, comfy=comfy, demo=demo, jobs=jobs, store=store)
 
     yield launch
@@ -144,7 +145,7 @@ def launch_app_cluster(tmp_path):
     from comfy_ui_app.cluster import Cluster
     from comfy_ui_app.service import JobService
     from comfy_ui_app.store import JobStore
-    from comfy_ui_app.ui import build_app
+    from comfy_ui_app.ui import build_app, health
 
     started = []
 
@@ -162,7 +163,8 @@ def launch_app_cluster(tmp_path):
         demo.queue(default_concurrency_limit=None)
         started.append((demo, cluster, store))
         _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
-                                allowed_paths=[str(out), str(store.outputs_dir)], auth=auth, quiet=True)
+                                allowed_paths=[str(out), str(store.outputs_dir)], auth=auth, quiet=True,
+                                app_kwargs=health.app_kwargs(cluster, jobs))  # as app.py: GET /healthz
         return _NS(url=url, output_dir=out, comfy=comfies[0], cluster=cluster, demo=demo, jobs=jobs, store=store)
 
     yield launch

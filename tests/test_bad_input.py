@@ -121,7 +121,7 @@ SERVER_CASES = {
     "prompt-html-400": (("/prompt", "<html>bad gateway</html>", 400, "POST"),
                         "ComfyUI answered with an error (HTTP 400) at {url}/prompt: <html>bad gateway</html>"),
     "prompt-unexpected-fields": (("/prompt", {"weird": 1, "number": "x"}, 200, "POST"),
-                                 "ComfyUI lost track of the job"),
+                                 "ComfyUI at {url} no longer knows this job"),
     "view-plain-500": (("/view", "oops", 500, "GET"), "ComfyUI answered with an error (HTTP 500) at {url}/view"),
 }
 

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from comfy_ui_app import Comfy, Finished, JobInterrupted, Queued, ServerUnreachable, Started, WorkflowError
+from comfy_ui_app import Comfy, Finished, JobInterrupted, JobLost, Queued, ServerUnreachable, Started, WorkflowError
+from comfy_ui_app.messages import describe
 from comfy_ui_app._dispatch import ClusterJob, FairQueue
 from comfy_ui_app.cluster import Cluster
 from test_client import CKPT, closed_port_url, small_prompt
@@ -260,8 +261,9 @@ def test_a_server_dying_mid_run_ends_the_job_naming_it(make_comfy_server, make_c
     assert job.server == doomed.url
     doomed.stop()
     finished = job.wait(timeout=20)
-    assert finished.status == "error" and isinstance(finished.error, ServerUnreachable)
-    assert doomed.url in str(finished.error)
+    assert finished.status == "error" and isinstance(finished.error, JobLost) and finished.error.started
+    assert str(finished.error).startswith(f"ComfyUI at {doomed.url} stopped while this job ran")
+    assert describe(finished.error) == f"ComfyUI at {doomed.url} stopped while this job ran. Please try again."
     assert other.received_prompts == []  # it had started: not run twice
     eventually(lambda: not cluster.servers[0].healthy, what="the dead server marked unhealthy")
     assert cluster.submit(prompt_for(seed=2), owner="u").wait(timeout=20).ok  # the other one takes over

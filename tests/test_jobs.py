@@ -178,6 +178,7 @@ def test_server_restart_mid_job_ends_the_job_as_lost(make_comfy_server):
         make_comfy_server(port=port)  # a fresh server that never heard of the job
         finished = job.wait(timeout=30)
         assert finished.status == "error" and isinstance(finished.error, JobLost)
+        assert str(finished.error).startswith(f"ComfyUI at {comfy.url} stopped while this job ran")
 
 
 def test_server_down_at_start_then_up(make_comfy_server):
@@ -200,3 +201,22 @@ def test_a_hung_job_ends_when_the_reader_gives_up(comfy, comfy_server):
     comfy_server.hang_next()
     updates = list(comfy.submit(small_prompt()).updates(timeout=1.0))
     assert isinstance(updates[-1], Finished) and isinstance(updates[-1].error, JobLost)
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"<html><body>502 Bad Gateway</body></html>", "text/html"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "image/png"),  # a PNG signature and nothing sensible after it
+    (b"", "image/png"),
+])
+def test_a_view_answer_that_is_not_an_image_ends_the_job_with_a_plain_error(comfy_server, body, content_type):
+    from fault_proxy import FaultProxy
+
+    proxy = FaultProxy(comfy_server.url).start()
+    try:
+        proxy.answer("/view", body, content_type=content_type)
+        with started_comfy(proxy.url) as comfy:
+            finished = comfy.submit(small_prompt()).wait(timeout=20)
+    finally:
+        proxy.stop()
+    assert finished.status == "error" and finished.images == ()
+    assert str(finished.error).startswith("ComfyUI sent something that is not an image for ComfyUI_")

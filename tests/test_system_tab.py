@@ -1,12 +1,21 @@
-"""System tab: server facts, the shared memory sampler, models, nodes, admin-only /free."""
+"""System tab: server facts, the shared memory sampler, models, nodes, admin-only /free, the server
+picker, and the "Jobs in the last hour" numbers (percentiles, the table, the store query)."""
 
 from __future__ import annotations
+
+import sqlite3
+import time
 
 import gradio as gr
 import pytest
 
+from comfy_ui_app import Comfy
+from comfy_ui_app.cluster import Cluster
+from comfy_ui_app.service import JobService
+from comfy_ui_app.store import _STATS_SQL, JobStore
 from comfy_ui_app.ui import system_tab
-from comfy_ui_app.ui.context import AppContext
+from comfy_ui_app.ui.context import AppContext, ServerInfo
+from comfy_ui_app.ui.system_numbers import number_rows, percentile, seconds, summarize
 from comfy_ui_app.ui.system_tab import StatsSampler, SystemView, memory_points, stats_markdown
 from test_queue_tab import ADMIN, close_ctx, fake_request, make_ctx
 
@@ -78,9 +87,172 @@ def test_opening_the_tab_shows_admin_buttons_to_admins_only(ctx):
                              gr.BrowserState(""))
         system_tab.build_tab(tab_ctx)
     refresh = next(f.fn for f in demo.fns.values() if f.api_name == "system_refresh")
-    summary, chart, admin_row, models, embeddings, extensions, nodes, timer = refresh("", "en", fake_request("alice"))
+    summary, chart, admin_row, models, embeddings, extensions, nodes, timer = refresh("", "en", None, fake_request("alice"))
     assert "0.3.64" in summary and len(chart) >= 2
     assert admin_row.visible is False and timer.active is True
     assert "KSampler" in [value for _, value in nodes.choices]
     assert "/extensions/core/groupNode.js" in extensions and embeddings == ""
-    assert refresh("", "en", fake_request("root"))[2].visible is True
+    assert refresh("", "en", None, fake_request("root"))[2].visible is True
+
+
+# -- "Jobs in the last hour": percentiles, summaries, the table, the store query ---------------
+
+PERCENTILES = {
+    "empty": ([], 50, None),
+    "one value": ([7.0], 95, 7.0),
+    "median of an odd count": ([3, 1, 2], 50, 2),
+    "median of an even count is the mean of the middle two": ([4, 1, 3, 2], 50, 2.5),
+    "p95 of 1..20 interpolates": (list(range(1, 21)), 95, 19.05),
+    "p95 of 1..100": (list(range(1, 101)), 95, 95.05),
+    "p0 and p100 are the ends": ([5, 9, 1], 100, 9),
+    "p0": ([5, 9, 1], 0, 1),
+}
+
+
+@pytest.mark.parametrize("values, q, expected", PERCENTILES.values(), ids=PERCENTILES.keys())
+def test_percentile(values, q, expected):
+    assert percentile(values, q) == (None if expected is None else pytest.approx(expected))
+
+
+A, B = "http://a:8188", "http://b:8188"
+ROWS = [  # (server, status, queue_wait, run_time)
+    (A, "success", 1.0, 10.0), (A, "success", 3.0, 20.0), (A, "error", 2.0, 1.0),
+    (A, "lost", 0.5, None), (B, "interrupted", 4.0, 2.0), (B, "success", 0.0, 30.0),
+    ("", "interrupted", None, None),  # cancelled while it waited in the app's queue
+    (B, "error", None, None),         # refused by ComfyUI before it ran
+]
+SUMMARIES = {
+    A: ((2, 2, 0), (1.5, 2.85), (10.0, 19.0)),
+    B: ((1, 1, 1), (2.0, 3.8), (16.0, 28.6)),
+    "": ((0, 0, 1), (None, None), (None, None)),
+    None: ((3, 3, 2), (1.5, 3.75), (10.0, 28.0)),  # overall: waits 0 .5 1 2 3 4, runs 1 2 10 20 30
+}
+
+
+@pytest.mark.parametrize("server", SUMMARIES.keys(), ids=["a", "b", "app queue", "all"])
+def test_summarize_known_numbers(server):
+    per_server, overall = summarize(ROWS)
+    assert list(per_server) == [A, B, ""]
+    counts, waits, runs = SUMMARIES[server]
+    got = (overall if server is None else per_server[server]).figures
+    assert got[:3] == counts
+    assert got[3:5] == pytest.approx(waits) if waits[0] is not None else got[3:5] == waits
+    assert got[5:] == pytest.approx(runs) if runs[0] is not None else got[5:] == runs
+
+
+@pytest.mark.parametrize("value, text", [(None, "—"), (0.04, "0.0 s"), (12.345, "12.3 s"), (75, "1 min 15 s")])
+def test_seconds(value, text):
+    assert seconds(value) == text
+
+
+def test_the_table_lists_every_server_the_app_queue_and_all():
+    per_server, overall = summarize(ROWS + [("http://gone:1", "success", 1.0, 1.0)])
+    rows = number_rows(per_server, overall, servers=[A, B, "http://idle:1"],
+                       depths={A: 2, B: None, "http://idle:1": 0}, app_waiting=3, lang="en")
+    assert rows == [
+        [A, 2, 2, 0, "1.5 s", "2.9 s", "10.0 s", "19.0 s", 2],
+        [B, 1, 1, 1, "2.0 s", "3.8 s", "16.0 s", "28.6 s", "—"],
+        ["http://idle:1", 0, 0, 0, "—", "—", "—", "—", 0],
+        ["http://gone:1", 1, 0, 0, "1.0 s", "1.0 s", "1.0 s", "1.0 s", "—"],
+        ["The app's own queue", 0, 0, 1, "—", "—", "—", "—", 3],
+        ["All", 4, 3, 2, "1.0 s", "3.7 s", "6.0 s", "27.5 s", 5],
+    ]
+    zh = number_rows(*summarize([]), servers=[A], depths={A: None}, app_waiting=None, lang="zh-CN")
+    assert zh == [[A, 0, 0, 0, "—", "—", "—", "—", "—"], ["全部", 0, 0, 0, "—", "—", "—", "—", "—"]]
+
+
+def test_store_stats_covers_the_window_and_only_ended_jobs(tmp_path):
+    store = JobStore(tmp_path / "data")
+    try:
+        def job(server, *statuses):
+            record = store.create(owner="u", template="t", values={}, prompt={}, server=server, prompt_id="p")
+            for status in statuses:
+                store.update_status(record.job_id, status)
+            return record
+
+        old = job(A, "running", "success")
+        cut = time.time()
+        job(A, "running", "error")
+        job("", "interrupted")
+        job(B, "running")  # still running: not counted
+        rows = store.stats(since=cut)
+        assert [(s, st) for s, st, _, _ in rows] == [(A, "error"), ("", "interrupted")]
+        assert rows[0][2] >= 0 and rows[0][3] >= 0 and rows[1][2:] == (None, None)
+        assert len(store.stats(since=0)) == 3 and store.get(old.job_id).status == "success"
+    finally:
+        store.close()
+
+
+def test_store_stats_is_fast_with_ten_thousand_jobs(tmp_path):
+    store = JobStore(tmp_path / "data")
+    store.close()
+    now = time.time()
+    db = sqlite3.connect(tmp_path / "data" / "jobs.sqlite3")
+    with db:  # 10,000 jobs over the last ten hours: 1,000 of them in the last hour
+        db.executemany(
+            "INSERT INTO jobs (job_id, owner, template, kind, client, values_json, prompt_json, server,"
+            " prompt_id, status, created_at, started_at, finished_at, timeline_json)"
+            " VALUES (?, 'u', 't', 'txt2img', 'web', '{}', '{}', ?, 'p', ?, ?, ?, ?, '[]')",
+            [(f"j{i}", (A, B)[i % 2], ("success", "error", "interrupted", "lost")[i % 4],
+              now - i * 3.6 - 6, now - i * 3.6 - 5, now - i * 3.6 - 1) for i in range(10_000)])
+    db.close()
+    store = JobStore(tmp_path / "data")
+    try:
+        plan = " ".join(str(r) for r in store._db.execute(
+            "EXPLAIN QUERY PLAN " + _STATS_SQL, [0]))
+        assert "jobs_finished" in plan, plan
+        started = time.perf_counter()
+        per_server, overall = summarize(store.stats(since=now - 3600))
+        elapsed = time.perf_counter() - started
+        assert overall.figures[:3] == (250, 500, 250) and set(per_server) == {A, B}
+        assert overall.figures[3] == pytest.approx(1.0) and overall.figures[5] == pytest.approx(4.0)
+        assert elapsed < 0.5, f"{elapsed:.3f} s"
+    finally:
+        store.close()
+
+
+# -- the server picker: every panel follows the picked server --------------------------------
+
+@pytest.fixture
+def two_servers(make_comfy_server, dead_url, tmp_path):
+    """A cluster of a live server (its own checkpoint) and a dead one, and the tab's handlers."""
+    live = make_comfy_server(checkpoints=["only_here.safetensors"])
+    store = JobStore(tmp_path / "data")
+    cluster = Cluster([Comfy(live.url, timeout=2), Comfy(dead_url, timeout=2)], health_interval=0.2).start()
+    jobs = JobService(cluster, store, admins={ADMIN})
+    with gr.Blocks() as demo:
+        ctx = AppContext(cluster.comfies[0], tmp_path, tmp_path, ServerInfo(cluster), gr.State("en"), jobs,
+                         gr.BrowserState(""), cluster)
+        handles = system_tab.build_tab(ctx)
+    fns = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
+    yield live, dead_url, handles, fns
+    cluster.close()
+    store.close()
+
+
+def test_the_picker_lists_the_servers_and_defaults_to_the_first(two_servers):
+    live, dead, handles, _ = two_servers
+    picker = handles.parts["picker"]
+    assert picker.choices == [(live.url, 1), (dead, 2)] and picker.value == 1 and picker.visible is True
+
+
+def test_stats_models_and_free_memory_follow_the_picked_server(two_servers):
+    live, dead, _, fns = two_servers
+    refresh, free = fns["system_refresh"], fns["system_free_memory"]
+    summary, _chart, admin_row, models, *_ = refresh("", "en", 1, fake_request("root"))
+    assert "0.3.64" in summary and admin_row.visible is True
+    assert ["checkpoints", 1, "only_here.safetensors"] in models
+    summary, _chart, _row, models, embeddings, *_ = refresh("", "en", 2, fake_request("root"))
+    assert f"Cannot reach ComfyUI at {dead}" in summary.replace("\\", "") and "Cannot reach" in embeddings
+    assert free("", "en", 1, fake_request("root")).startswith("Asked ComfyUI")
+    assert f"Cannot reach ComfyUI at {dead}" in free("", "en", 2, fake_request("root"))
+    assert free("", "en", 2, fake_request("alice")) == "Only an admin can free memory or unload models."
+    assert "model" in fns["system_node"]("KSampler", "en", 1)["input"]["required"]
+    assert "error" in fns["system_node"]("KSampler", "en", 2)
+
+
+@pytest.mark.parametrize("which", [None, 0, 3, -1, True, "2", "http://evil:1"])
+def test_anything_but_a_servers_number_means_the_first(two_servers, which):
+    live, _, handles, fns = two_servers
+    assert handles.parts["view"].comfy(which).url == live.url
+    assert "0.3.64" in fns["system_refresh"]("", "en", which, fake_request("alice"))[0]

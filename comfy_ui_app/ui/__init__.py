@@ -33,7 +33,7 @@ def _ensure_browser_id(current: str | None) -> str:
 
 
 def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = None,
-              browser_secret: str | None = None, hf_login: bool = False) -> gr.Blocks:
+              browser_secret: str | None = None, hf_login: bool = False, local_comfyui=None) -> gr.Blocks:
     """Build the Blocks for one ComfyUI server, or for several.
 
     ``comfy`` is a started ``comfy_ui_app.Comfy`` or ``comfy_ui_app.cluster.Cluster``
@@ -42,12 +42,14 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
     given); ``browser_secret`` encrypts the browser id so it survives app restarts;
     ``hf_login`` adds "Sign in with Hugging Face" (Spaces OAuth: see ``current_user``).
     Pass ``output_dir`` and ``jobs.store.outputs_dir`` to ``launch(allowed_paths=...)``.
+    ``local_comfyui`` (a ``managed.LocalComfyUI`` the app started) lets the banner say
+    "Starting ComfyUI…" / "restarting…" / why it failed instead of "cannot reach".
     """
     workflows_dir = Path(workflows_dir)
     output_dir = Path(output_dir)
     if jobs is None:
         jobs = JobService(comfy, JobStore(output_dir / ".jobs"))
-    checker = StatusChecker(comfy)
+    checker = StatusChecker(comfy, local=local_comfyui)
     cluster = comfy if isinstance(comfy, Cluster) else None
     target, comfy = comfy, (cluster.comfies[0] if cluster is not None else comfy)
 

@@ -24,6 +24,7 @@ from ..i18n import tr
 from ..messages import describe
 from . import form as forms
 from .context import TabHandles, current_user
+from .retry import retry_button, retry_visibility, wire_retry
 from .runner import RunRequest, interrupt_handler, run, user_inputs, wire_reattach
 from .txt2img import MAX_BATCH_COUNT
 
@@ -111,6 +112,7 @@ def build_tab(ctx) -> TabHandles:
                       api_visibility="private", concurrency_limit=None)
 
         reattach = wire_reattach(ctx, "custom", results.outputs, results.values, results.job_ids)
+        wire_retry(ctx, results.retry, results.outputs, results.values, results.job_ids, cancels=[reattach])
 
         with form_column:
             @gr.render(inputs=[loaded, ctx.lang])
@@ -131,17 +133,19 @@ class _Results:
     def __init__(self) -> None:
         self.progress = gr.Markdown("Ready.", elem_id="custom-progress")
         self.message = gr.Textbox(label="Message", interactive=False, lines=2, elem_id="custom-message")
+        self.retry = retry_button("custom-retry")
         self.preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256)
         self.gallery = gr.Gallery(label="Images", format="png", type="filepath", columns=2, interactive=False,
                                   elem_id="custom-gallery", buttons=["download", "fullscreen"])
         self.job_ids = gr.State([])  # the store's ids of this page's current run (for Interrupt)
-        self.outputs = [self.progress, self.preview, self.gallery, self.message]
+        self.outputs = [self.progress, self.preview, self.gallery, self.message, self.retry]
 
     @staticmethod
     def values(u) -> tuple:
         skip = gr.skip()
         return (u.progress if u.progress is not None else skip, u.preview if u.preview is not None else skip,
-                u.gallery if u.gallery is not None else skip, u.message if u.message is not None else skip)
+                u.gallery if u.gallery is not None else skip, u.message if u.message is not None else skip,
+                retry_visibility(u))
 
 
 def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) -> None:

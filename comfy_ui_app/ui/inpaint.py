@@ -21,12 +21,14 @@ import gradio as gr
 from .. import ComfyError, WorkflowError, apply_values, load_workflow, masks
 from ..fields import discover
 from ..i18n import tr
-from ..inpaint import inpaint_shape, make_files, upload_files
+from ..inpaint import inpaint_shape, make_files, stage_files
+from ..limits import check_run
 from ..messages import describe
 from .context import AppContext, TabHandles, current_user
 from .form import Form, build_field, build_form
 from .runner import MAX_UI_SEED, RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs
 from .runner import wire_reattach
+from .retry import retry_button, retry_visibility, wire_retry
 
 __all__ = ["InpaintTab", "build_tab", "editor_value", "TEMPLATE_NAME"]
 
@@ -85,19 +87,22 @@ class InpaintTab:
         files = self.files(value, inverted, grow_px, blur_px)
         return None if files is None else masks.preview_from_files(files)
 
-    def _upload(self, files: masks.MaskFiles) -> dict:
-        values = upload_files(self.ctx.comfy.client, self.shape, files)
-        return apply_values(self.template, values, fields=self.fields)
+    def _upload(self, files: masks.MaskFiles) -> tuple[dict, list]:
+        """The filled template and the files still to upload (over a cluster: where the job runs)."""
+        values, inputs = stage_files(self.ctx.comfy.client, self.shape, files,
+                                     upload=getattr(self.ctx, "cluster", None) is None)
+        return apply_values(self.template, values, fields=self.fields), inputs
 
     @staticmethod
     def outputs_for(update: RunUpdate, form: Form, mask_image=None) -> tuple:
-        """progress, preview, gallery, message, mask preview, every field's error slot."""
+        """progress, preview, gallery, message, mask preview, every field's error slot, Retry."""
         skip = gr.skip()
         return (skip if update.progress is None else update.progress,
                 skip if update.preview is None else update.preview,
                 skip if update.gallery is None else update.gallery,
                 skip if update.message is None else update.message,
-                skip if mask_image is None else mask_image, *form.error_updates(update.errors))  # fmt: skip
+                skip if mask_image is None else mask_image, *form.error_updates(update.errors),
+                retry_visibility(update))  # fmt: skip
 
     async def generate(self, form: Form, request, lang, value, inverted, grow_px, blur_px, *form_values):
         """Outputs: :meth:`outputs_for` plus this run's job ids (for Interrupt).
@@ -119,13 +124,16 @@ class InpaintTab:
             preview = await anyio.to_thread.run_sync(masks.preview_from_files, files)
             first = RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
             yield (*out(first, form, preview), gr.skip())
-            template = await anyio.to_thread.run_sync(self._upload, files)
+            await anyio.to_thread.run_sync(lambda: check_run(  # a public app's caps, before any upload
+                self.ctx.jobs, current_user(request, browser_id), self.template, self.fields,
+                form.collect(form_values), pictures={self.shape.image.name: files.image_png}))
+            template, inputs = await anyio.to_thread.run_sync(self._upload, files)
         except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
             stopped = RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang), errors={})
             yield (*out(stopped, form), gr.skip())
             return
         run_request = RunRequest(template, self.fields, form.collect(form_values), owner=current_user(request, browser_id),
-                                 template_name=TEMPLATE_NAME, kind="inpaint")  # fmt: skip
+                                 template_name=TEMPLATE_NAME, kind="inpaint", inputs=inputs)  # fmt: skip
         async for update in run(self.ctx, run_request, lang):
             yield (*out(update, form), gr.skip() if update.job_ids is None else update.job_ids)
 
@@ -171,6 +179,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
                 progress = gr.Markdown("Ready.", elem_id="inpaint-progress")
                 message = gr.Textbox(label="Message", interactive=False, lines=2, value=h.error,
                                      elem_id="inpaint-message")  # fmt: skip
+                retry_btn = retry_button("inpaint-retry")
                 mask_image = gr.Image(label="Mask sent to ComfyUI", type="pil", format="png",
                                       interactive=False, height=256, elem_id="inpaint-mask")  # fmt: skip
                 preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256,
@@ -199,7 +208,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
     clear_btn.click(clear_mask, editor, editor, api_visibility="private", show_progress="hidden").then(
         **after_set_image)
 
-    outputs = [progress, preview, gallery, message, mask_image, *form.errors]
+    outputs = [progress, preview, gallery, message, mask_image, *form.errors, retry_btn]
 
     def to_outputs(update):
         return h.outputs_for(update, form)
@@ -214,6 +223,8 @@ def build_tab(ctx: AppContext) -> TabHandles:
         generate, [ctx.lang, *mask_inputs, *form.components, *user_inputs(ctx)], [*outputs, job_ids],
         api_name="inpaint", concurrency_limit=None, show_progress="hidden",
         cancels=[reattach] if reattach else None)  # fmt: skip
+    wire_retry(ctx, retry_btn, outputs, to_outputs, job_ids, api_name="inpaint_retry", cancels=[reattach],
+               stopped_by=[generate_btn])
     interrupt_btn.click(interrupt_handler(ctx), [ctx.lang, job_ids, *user_inputs(ctx)], [progress, message],
                         cancels=[e for e in (event, reattach) if e], api_name="inpaint_interrupt",
                         concurrency_limit=None)  # fmt: skip

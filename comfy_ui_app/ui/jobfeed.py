@@ -58,6 +58,7 @@ class RunUpdate:
     seeds: list[int] | None = None       # the seed of each job so far
     final: bool = False                  # the last update of the run
     ok: bool = False                     # final only: every job succeeded
+    failed: bool = False                 # final only: the last job ended in an error or was lost (Retry)
     job_ids: list[str] | None = None     # the job store's ids of this run's jobs so far
 
 
@@ -215,11 +216,12 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             else:
                 error = done.error or JobInterrupted(job.prompt_id)
                 yield RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
-                                describe(error, retrying=False, lang=lang), final=True)
+                                describe(error, retrying=False, lang=lang), final=True, failed=True)
             return
         yield RunUpdate(progress_markdown(phase, label, node, step), preview, list(gallery))
     yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
-                    tr("ComfyUI stopped sending news about the job. Please try again.", lang), final=True)
+                    tr("ComfyUI stopped sending news about the job. Please try again.", lang), final=True,
+                    failed=True)
 
 
 def done_message(gallery: list, lang: str) -> str:
@@ -272,13 +274,14 @@ def finished_update(record, parameters: str, lang: str) -> RunUpdate:
         progress, message = progress_markdown(tr("Done", lang), "100%"), done_message(gallery, lang)
     elif record.status in ("interrupted", "cancelled"):
         progress, message = progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
-    elif record.status == "lost":
+    elif record.status == "lost" and not record.error:
         progress, message = progress_markdown(tr("Stopped", lang)), describe(JobLost(record.prompt_id), lang=lang)
     else:
         progress = progress_markdown(tr("Stopped", lang))
         message = tr("Error: {error}", lang, error=record.error or tr("unknown error", lang))
     return RunUpdate(progress, None, gallery, message, {}, _seeds(record), final=True,
-                     ok=record.status == "success", job_ids=[record.job_id])
+                     ok=record.status == "success", failed=record.status in ("error", "lost"),
+                     job_ids=[record.job_id])
 
 
 async def attach(ctx, job, record, lang: str) -> AsyncIterator[RunUpdate]:

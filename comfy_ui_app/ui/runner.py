@@ -10,6 +10,7 @@ followed (``jobfeed.follow``: queue position, node, step, %, ETA, throttled prev
 and its PNGs get an A1111-style ``parameters`` text chunk next to ComfyUI's
 ``prompt``/``workflow`` chunks. A random seed (-1) is drawn once; job ``i`` uses
 ``seed + i`` (as AUTOMATIC1111 does), so "reuse last seed" makes the same pictures again.
+A run over a cap of a public app (:func:`comfy_ui_app.limits.check_run`) is refused whole, before any upload.
 
 With a job service (``ctx.jobs``) every job is recorded with its owner, template, the
 values used and the prompt; its outputs are the store's files (the chunk is added to
@@ -34,10 +35,13 @@ import gradio as gr
 
 from .. import PromptRejected, WorkflowError, apply_values
 from ..check import Problem, PromptInvalid, check_prompt, problems_from_rejection
+from ..errors import LimitExceeded
 from ..fields import Field, input_spec
 from ..i18n import DEFAULT_LANGUAGE, tr
+from ..limits import check_run, limits_for
 from ..messages import describe, describe_problem
 from ..pnginfo import parameters_from_prompt, parameters_text
+from .._inputs import InputFile, content_name
 from ..uploads import is_picked_file, read_upload
 from ..workflow import choose_checkpoint
 from .context import current_user
@@ -73,6 +77,7 @@ class RunRequest:
     owner: str = "anonymous"
     template_name: str = ""
     kind: str = "txt2img"
+    inputs: list = dataclasses.field(default_factory=list)  # InputFile s a cluster uploads where the job runs
 
 
 def field_errors(problems: list[Problem], fields: list[Field], lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
@@ -123,13 +128,19 @@ def _upload_roots() -> list[str]:
     return [gr.utils.get_upload_folder()]
 
 
-def _upload_images(ctx, fields: list[Field], values: dict) -> dict:
+def _upload_images(ctx, fields: list[Field], values: dict, owner: str | None = None,
+                   staged: list | None = None) -> dict:
     """Send each picked image through ``/upload/image``; the value becomes its server name.
 
     Only a file the browser uploaded is read (:func:`comfy_ui_app.uploads.is_picked_file`);
     any other text goes to ComfyUI as a file name there, which the check refuses if unknown.
+    Every picture is checked (with ``owner``'s caps) before the first one is sent. Over a
+    cluster nothing is sent here: each picture goes into ``staged`` under a content-hash name,
+    and the cluster uploads it to the server the job goes to.
     """
     values = dict(values)
+    limits = limits_for(getattr(ctx, "jobs", None), owner)
+    picked = []
     for f in fields:
         if f.kind not in ("image", "mask") or f.name not in values:
             continue
@@ -137,11 +148,16 @@ def _upload_images(ctx, fields: list[Field], values: dict) -> dict:
         if not path:
             del values[f.name]  # nothing picked: keep the template's file
             continue
-        if is_picked_file(path, _upload_roots()):
-            data, name = read_upload(path, ctx.comfy.client, field=f.name)  # type, size, pixels: checked
-            answer = ctx.comfy.client.upload_image(data, name)
-            sub = answer.get("subfolder") or ""
-            values[f.name] = f"{sub}/{answer['name']}" if sub else answer["name"]
+        if is_picked_file(path, _upload_roots()):  # type, size, pixels, the user's caps: checked
+            picked.append((f, *read_upload(path, ctx.comfy.client, field=f.name, limits=limits)))
+    for f, data, name in picked:
+        if getattr(ctx, "cluster", None) is not None and staged is not None:  # sent later, where the job runs
+            staged.append(InputFile(data, content_name(data, name)))
+            values[f.name] = staged[-1].ref
+            continue
+        answer = ctx.comfy.client.upload_image(data, name)
+        sub = answer.get("subfolder") or ""
+        values[f.name] = f"{sub}/{answer['name']}" if sub else answer["name"]
     return values
 
 
@@ -155,7 +171,7 @@ def _submit(ctx, request: RunRequest, values: dict, filled: dict, extra: dict | 
     if getattr(ctx, "jobs", None) is None:
         return ctx.comfy.submit(filled, extra_data=extra), None
     record, job = ctx.jobs.submit(owner=request.owner, template=request.template_name, values=_json_safe(values),
-                                  prompt=filled, kind=request.kind, extra_data=extra)
+                                  prompt=filled, kind=request.kind, extra_data=extra, inputs=request.inputs)
     return job, record.job_id
 
 
@@ -176,8 +192,11 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
     try:
         yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
         object_info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
-        values = await anyio.to_thread.run_sync(_upload_images, ctx, request.fields, request.values)
-        values = _complete(values, request.fields, request.template, object_info)
+        values = _complete(request.values, request.fields, request.template, object_info)
+        await anyio.to_thread.run_sync(lambda: check_run(getattr(ctx, "jobs", None), request.owner, request.template,
+                                                         request.fields, values, count=count))
+        values = await anyio.to_thread.run_sync(_upload_images, ctx, request.fields, values, request.owner,
+                                                request.inputs)
         bases = _seed_bases(values, request.fields)
         for index in range(count):
             for name, (base, top) in bases.items():
@@ -209,7 +228,7 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
     except PromptInvalid as exc:
         yield _stopped(lang, gallery, seeds, describe(exc, lang=lang),
                        field_errors(exc.problems, request.fields, lang))
-    except WorkflowError as exc:
+    except (WorkflowError, LimitExceeded) as exc:  # LimitExceeded: nothing was sent, the form stays as it was
         errors = {exc.field: describe(exc, lang=lang)} if exc.field else {}
         yield _stopped(lang, gallery, seeds, describe(exc, lang=lang), errors)
     except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback

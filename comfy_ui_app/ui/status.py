@@ -5,14 +5,19 @@ One ``StatusChecker`` per app (not per user): it caches the result of
 ``gr.Timer`` cause at most one health probe per ``ttl``. Over a cluster of several
 servers it reads the cluster's own health checks instead: usable while at least one
 server is up, and the banner says how many of how many (and why the others are not).
+With a local ComfyUI the app started itself (``local=``, a ``managed.LocalComfyUI``), the
+banner says "Starting ComfyUI…", "restarting (attempt n of N)…" or why it failed (with
+its log's last lines) instead of probing it; over several servers that is said first.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..i18n import DEFAULT_LANGUAGE, tr
+from ..managed import FAILED, RESTARTING, RESTARTING_TEXT, STARTING, STARTING_TEXT
 from ..messages import describe
 
 
@@ -25,11 +30,14 @@ class ServerStatus:
     template: str                  # English ``tr`` key, formatted with ``values``
     values: tuple = ()             # ((name, value), ...)
     error: BaseException | None = None  # the probe's failure, described when shown
+    note: ServerStatus | None = None    # said first (the local ComfyUI's state, over several servers)
 
     def in_language(self, lang: str | None = DEFAULT_LANGUAGE) -> str:
         if self.error is not None:
-            return describe(self.error, lang=lang or DEFAULT_LANGUAGE)
-        return tr(self.template, lang, **dict(self.values))
+            text = describe(self.error, lang=lang or DEFAULT_LANGUAGE)
+        else:
+            text = tr(self.template, lang, **dict(self.values))
+        return text if self.note is None else f"{self.note.in_language(lang)} {text}"
 
     @property
     def text(self) -> str:
@@ -48,20 +56,48 @@ def md_escape(text: str) -> str:
     return "".join(out)
 
 
+_BLOCK_START = re.compile(r"^(\s*\d*)([-+=.)])")  # "- x", "1. x", "===": a list or heading in Markdown
+
+
+def _md_lines(text: str) -> str:
+    """Escaped text whose own lines (a log's last lines) stay lines, none read as Markdown."""
+    lines = [md_escape(line) for line in str(text).split("\n")]
+    lines[1:] = [_BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line) for line in lines[1:]]
+    return "  \n".join(lines)
+
+
 def banner_markdown(status: ServerStatus, lang: str | None = DEFAULT_LANGUAGE) -> str:
     icon = "✔" if status.ok else "⚠"
-    return f"{icon} {md_escape(status.in_language(lang))}"
+    return f"{icon} {_md_lines(status.in_language(lang))}"
+
+
+def local_status(state) -> ServerStatus | None:
+    """A ``managed.LocalState`` as the banner says it; None while it runs (then probe)."""
+    if state.phase == STARTING:
+        return ServerStatus(False, STARTING_TEXT)
+    if state.phase == RESTARTING:
+        return ServerStatus(False, RESTARTING_TEXT, (("attempt", state.attempt), ("attempts", state.attempts)))
+    if state.phase == FAILED:
+        return ServerStatus(False, "", error=state.error)
+    return None
 
 
 class StatusChecker:
-    def __init__(self, comfy, ttl: float = 2.0) -> None:
+    def __init__(self, comfy, ttl: float = 2.0, local=None) -> None:
         self._comfy = comfy
         self._ttl = ttl
+        self._local = local   # a managed.LocalComfyUI the app started, or None
         self._lock = threading.Lock()
         self._last: ServerStatus | None = None
         self._at = 0.0
 
+    def _local_status(self) -> ServerStatus | None:
+        return None if self._local is None else local_status(self._local.state())
+
     def initial(self) -> ServerStatus:
+        local = self._local_status()
+        if local is not None and len(self._comfies()) == 1:
+            return local
         return ServerStatus(False, "Checking the connection to ComfyUI at {url} …",
                             (("url", ", ".join(c.url for c in self._comfies())),))
 
@@ -81,6 +117,13 @@ class StatusChecker:
         return ServerStatus(True, "All {total} ComfyUI servers are up", (("total", len(servers)),))
 
     def get(self, fresh: bool = False) -> ServerStatus:
+        local = self._local_status()
+        if local is not None and len(self._comfies()) == 1:
+            return local   # our own ComfyUI is starting, restarting or failed: say that, not "cannot reach"
+        status = self._probed(fresh)
+        return status if local is None else replace(status, note=local)
+
+    def _probed(self, fresh: bool) -> ServerStatus:
         if not self._lock.acquire(blocking=self._last is None or fresh):
             return self._last  # another tab is probing right now; reuse the last answer
         try:

@@ -9,11 +9,17 @@
   others, and refused by the handler should someone call it anyway;
 * with several servers (a :class:`~comfy_ui_app.cluster.Cluster`), a table of every
   server: healthy or why not, our jobs in flight, its own queue, its checkpoints and
-  the last one we used there. The rest of the tab shows the first server.
+  the last one we used there; and a server picker (the first by default): the
+  stats, chart, models, embeddings, extensions, node definitions and the admin buttons
+  are those of the picked server;
+* "Jobs in the last hour" (:mod:`.system_numbers`): per server and overall, jobs
+  succeeded / failed / cancelled, median and 95th percentile queue wait and run time, and
+  the queues now. Counts only (no users, no prompts), so everyone sees it.
 
-The chart's samples live in one :class:`StatsSampler` per app (a ring buffer), taken
-at most every ``SAMPLE_EVERY_S`` seconds however many pages show it. Nothing is
-fetched until the tab is opened; then a timer redraws the chart while the page is open.
+The chart's samples live in one :class:`StatsSampler` per server and app (a ring
+buffer), taken at most every ``SAMPLE_EVERY_S`` seconds however many pages show it.
+Nothing is fetched until the tab is opened; then a timer redraws the chart, the server
+table and the job numbers while the page is open.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from ..i18n import tr
 from ..messages import describe
 from .context import TabHandles, current_user
 from .status import md_escape
+from .system_numbers import NUMBER_HEADERS, WINDOW_S, number_rows, summarize
 
 __all__ = ["build_tab", "StatsSampler", "stats_markdown", "server_rows", "SAMPLE_EVERY_S", "SAMPLES_KEPT"]
 
@@ -114,30 +121,57 @@ def server_rows(cluster, lang: str) -> list[list]:
 
 
 class SystemView:
-    """Shared by every page: the reads and the admin-only actions."""
+    """Shared by every page: the reads and the admin-only actions, of server number ``which``
+    (1 = the first; anything else, None included, means the first). The browser names a server
+    by its number in the picker, never by an address: no URL reaches the app from a page."""
 
     def __init__(self, ctx) -> None:
         self.ctx = ctx
-        self.sampler = StatsSampler(ctx.comfy)
+        cluster = getattr(ctx, "cluster", None)
+        self.comfies = list(cluster.comfies) if cluster is not None else [ctx.comfy]
+        self.samplers = {c.url: StatsSampler(c) for c in self.comfies}
 
-    def models(self) -> list[list]:
+    @property
+    def urls(self) -> list[str]:
+        return [c.url for c in self.comfies]
+
+    def comfy(self, which: int | None = None):
+        ok = isinstance(which, int) and not isinstance(which, bool) and 1 <= which <= len(self.comfies)
+        return self.comfies[which - 1] if ok else self.comfies[0]
+
+    def sampler(self, which: int | None = None) -> StatsSampler:
+        return self.samplers[self.comfy(which).url]
+
+    def models(self, which: int | None = None) -> list[list]:
+        client = self.comfy(which).client
         rows = []
-        for folder in self.ctx.comfy.client.models():
-            files = self.ctx.server.models(folder)
+        for folder in client.models():
+            # one server: the shared cache; several: this one's own list (the cache holds their union)
+            files = self.ctx.server.models(folder) if len(self.comfies) == 1 else list(client.models(folder))
             rows.append([folder, len(files), ", ".join(files)])
         return rows
 
     def node_classes(self) -> list[str]:
         return sorted(self.ctx.server.object_info())
 
-    def node(self, name: str | None) -> dict:
-        return self.ctx.comfy.client.object_info(name).get(name, {}) if name else {}
+    def node(self, name: str | None, which: int | None = None) -> dict:
+        return self.comfy(which).client.object_info(name).get(name, {}) if name else {}
 
-    def free(self, user: str, lang: str, *, unload_models: bool) -> str:
+    def free(self, user: str, lang: str, *, unload_models: bool, which: int | None = None) -> str:
         if not self.ctx.jobs.is_admin(user):
             return tr("Only an admin can free memory or unload models.", lang)
-        self.ctx.comfy.client.free(unload_models=unload_models, free_memory=not unload_models)
+        self.comfy(which).client.free(unload_models=unload_models, free_memory=not unload_models)
         return tr("Asked ComfyUI to do it; it does so as soon as it is idle.", lang)
+
+    def numbers(self, lang: str, *, now: float | None = None) -> list[list]:
+        """The "Jobs in the last hour" table (see system_numbers.py)."""
+        rows = self.ctx.jobs.store.stats(since=(time.time() if now is None else now) - WINDOW_S)
+        per_server, overall = summarize(rows)
+        cluster = getattr(self.ctx, "cluster", None)
+        states = cluster.servers if cluster is not None else []
+        depths = {s.url: s.queue_remaining for s in states} or {c.url: c.queue_remaining for c in self.comfies}
+        waiting = len(cluster.waiting()) if cluster is not None else None
+        return number_rows(per_server, overall, servers=self.urls, depths=depths, app_waiting=waiting, lang=lang)
 
 
 def build_tab(ctx) -> TabHandles:
@@ -146,6 +180,10 @@ def build_tab(ctx) -> TabHandles:
     with gr.Tab("System", id="system") as tab:
         servers = gr.Dataframe(headers=list(SERVER_HEADERS), interactive=False, label="ComfyUI",
                                visible=cluster is not None, elem_id="system-servers")
+        numbers = gr.Dataframe(headers=list(NUMBER_HEADERS), interactive=False, label="Jobs in the last hour",
+                               elem_id="system-numbers")
+        picker = gr.Dropdown(label="ComfyUI", choices=[(url, n) for n, url in enumerate(view.urls, 1)], value=1,
+                             visible=len(view.urls) > 1, elem_id="system-server")  # shows URLs, sends 1, 2…
         with gr.Row():
             summary = gr.Markdown("", elem_id="system-stats", elem_classes=["no-i18n"])
             chart = gr.LinePlot(x="time", y="GiB", color="series", label="Free memory", height=260)
@@ -167,31 +205,36 @@ def build_tab(ctx) -> TabHandles:
             return gr.skip()
         return gr.Dataframe(value=server_rows(cluster, lang), headers=[tr(h, lang) for h in SERVER_HEADERS])
 
-    def show_stats(lang):
+    def show_numbers(lang):
+        return gr.Dataframe(value=view.numbers(lang), headers=[tr(h, lang) for h in NUMBER_HEADERS])
+
+    def show_stats(lang, which=None):
+        sampler = view.sampler(which)
         try:
-            return stats_markdown(view.sampler.stats(), lang), view.sampler.frame()
+            return stats_markdown(sampler.stats(), lang), sampler.frame()
         except ComfyError as e:
             return describe(e, lang=lang), gr.skip()
 
-    def open_tab(browser_id, lang, request: gr.Request):
+    def open_tab(browser_id, lang, which=None, request: gr.Request = None):
         admin = ctx.jobs.is_admin(current_user(request, browser_id))
+        client = view.comfy(which).client
         try:
-            lists = (view.models(), "\n".join(ctx.comfy.client.embeddings()),
-                     "\n".join(ctx.comfy.client.extensions()), gr.Dropdown(choices=view.node_classes()))
+            lists = (view.models(which), "\n".join(client.embeddings()),
+                     "\n".join(client.extensions()), gr.Dropdown(choices=view.node_classes()))
         except ComfyError as e:
             lists = (gr.skip(), describe(e, lang=lang), gr.skip(), gr.skip())
-        return (*show_stats(lang), gr.Row(visible=admin), *lists, gr.Timer(active=True))
+        return (*show_stats(lang, which), gr.Row(visible=admin), *lists, gr.Timer(active=True))
 
-    def show_node(name, lang):
+    def show_node(name, lang, which=None):
         try:
-            return view.node(name)
+            return view.node(name, which)
         except ComfyError as e:
             return {"error": describe(e, lang=lang)}
 
     def act(unload_models):
-        def handler(browser_id, lang, request: gr.Request):
+        def handler(browser_id, lang, which=None, request: gr.Request = None):
             try:
-                return view.free(current_user(request, browser_id), lang, unload_models=unload_models)
+                return view.free(current_user(request, browser_id), lang, unload_models=unload_models, which=which)
             except ComfyError as e:
                 return describe(e, lang=lang)
         handler.__name__ = "system_unload_models" if unload_models else "system_free_memory"
@@ -199,16 +242,19 @@ def build_tab(ctx) -> TabHandles:
 
     common = dict(concurrency_limit=None, show_progress="hidden")
     opened = [summary, chart, admin_row, models, embeddings, extensions, node_picker, timer]
-    who = [ctx.browser_id, ctx.lang]
+    who = [ctx.browser_id, ctx.lang, picker]
     tab.select(open_tab, who, opened, api_visibility="private", **common)
     refresh_btn.click(open_tab, who, opened, api_name="system_refresh", **common)
-    timer.tick(show_stats, [ctx.lang], [summary, chart], api_visibility="private", **common)
+    picker.change(open_tab, who, opened, api_visibility="private", **common)
+    timer.tick(show_stats, [ctx.lang, picker], [summary, chart], api_visibility="private", **common)
     if cluster is not None:  # the servers' table: when the tab opens, on Refresh, and with the chart
         gr.on([tab.select, refresh_btn.click, timer.tick], show_servers, [ctx.lang], [servers],
               api_name="system_servers", **common)
-    node_picker.change(show_node, [node_picker, ctx.lang], [node_info], api_name="system_node", **common)
+    gr.on([tab.select, refresh_btn.click, timer.tick], show_numbers, [ctx.lang], [numbers],
+          api_name="system_numbers", **common)
+    node_picker.change(show_node, [node_picker, ctx.lang, picker], [node_info], api_name="system_node", **common)
     free_btn.click(act(False), who, [message], api_name="system_free_memory", **common)
     unload_btn.click(act(True), who, [message], api_name="system_unload_models", **common)
     return TabHandles(needs_server=[free_btn, unload_btn, refresh_btn],
                       parts={"summary": summary, "chart": chart, "view": view, "message": message,
-                             "servers": servers})
+                             "servers": servers, "numbers": numbers, "picker": picker})

@@ -19,6 +19,7 @@ from ..i18n import tr
 from ..messages import describe
 from . import form as forms
 from .context import TabHandles, current_user
+from .retry import retry_button, retry_visibility, wire_retry
 from .runner import MAX_UI_SEED, RunRequest, interrupt_handler, run, user_inputs, wire_reattach
 
 __all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "CSS"]
@@ -96,7 +97,7 @@ class Txt2Img:
         return next((f for f in self.fields if f.name == name), None)
 
     def outputs_for(self, update, form: forms.Form) -> tuple:
-        """progress, preview, gallery, message, seed, *errors, last seed, selected image (no job ids)."""
+        """progress, preview, gallery, message, seed, *errors, last seed, selected image, Retry (no job ids)."""
         skip = gr.skip()
         seed = update.seeds[0] if update.seeds else skip
         selected = update.gallery[0] if update.final and update.gallery else skip
@@ -104,7 +105,7 @@ class Txt2Img:
                 update.preview if update.preview is not None else skip,
                 update.gallery if update.gallery is not None else skip,
                 update.message if update.message is not None else skip,
-                seed, *form.error_updates(update.errors), seed, selected)  # fmt: skip
+                seed, *form.error_updates(update.errors), seed, selected, retry_visibility(update))  # fmt: skip
 
     async def generate(self, request: gr.Request, lang, random_seed, batch_count, *values):
         """Inputs: lang, random seed, batch count, every field[, browser id]; outputs as
@@ -114,7 +115,7 @@ class Txt2Img:
             *values, browser_id = values
         if not self.template:
             yield ("**" + tr("Stopped", lang) + "**", gr.skip(), [], tr(self.error, lang), gr.skip(),
-                   *self.form.error_updates({}), gr.skip(), gr.skip(), gr.skip())  # fmt: skip
+                   *self.form.error_updates({}), gr.skip(), gr.skip(), gr.skip(), gr.skip())  # fmt: skip
             return
         wanted = self.form.collect(values)
         if random_seed and "seed" in wanted:
@@ -184,6 +185,7 @@ def build_tab(ctx) -> TabHandles:
                 progress = gr.Markdown("Ready.", elem_id="txt2img-progress")
                 message = gr.Textbox(label="Message", interactive=False, lines=2, value=h.error,
                                      elem_id="txt2img-message")
+                retry_btn = retry_button("txt2img-retry")
                 preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256)
                 gallery = gr.Gallery(label="Images", format="png", type="filepath", columns=2,
                                      interactive=False, elem_id="txt2img-gallery",
@@ -194,7 +196,7 @@ def build_tab(ctx) -> TabHandles:
         job_ids = gr.State([])  # the store's ids of this page's current run (for Interrupt)
     seed_item = h.form.get("seed")
     seed_box = seed_item.component if seed_item else gr.State(None)
-    outputs = [progress, preview, gallery, message, seed_box, *h.form.errors, last_seed, selected]
+    outputs = [progress, preview, gallery, message, seed_box, *h.form.errors, last_seed, selected, retry_btn]
     reattach = wire_reattach(ctx, "txt2img", outputs, lambda u: h.outputs_for(u, h.form), job_ids)
     event = generate_btn.click(
         h.generate,
@@ -205,6 +207,8 @@ def build_tab(ctx) -> TabHandles:
     interrupt_btn.click(interrupt_handler(ctx), inputs=[ctx.lang, job_ids, *user_inputs(ctx)],
                         outputs=[progress, message], cancels=[e for e in (event, reattach) if e],
                         api_name="interrupt", concurrency_limit=None)
+    retry_event = wire_retry(ctx, retry_btn, outputs, lambda u: h.outputs_for(u, h.form), job_ids,
+                             api_name="retry", cancels=[reattach], stopped_by=[generate_btn])
     parts["reuse_seed"].click(reuse_seed, inputs=[last_seed], outputs=[seed_box, parts["random_seed"]],
                               api_name="reuse_seed", concurrency_limit=None)
     gallery.select(select_image, inputs=[gallery], outputs=[selected], api_visibility="private",
@@ -224,7 +228,7 @@ def build_tab(ctx) -> TabHandles:
 
     parts.update(form=h.form, gallery=gallery, send_to_inpaint=send_btn, selected_image=selected, message=message,
                  progress=progress, generate=generate_btn, interrupt=interrupt_btn, generate_event=event,
-                 job_ids=job_ids, reattach_event=reattach)
+                 job_ids=job_ids, reattach_event=reattach, retry=retry_btn, retry_event=retry_event)
     for name in ("checkpoint", "prompt", "negative", "seed", "width", "height"):
         if h.form.get(name):
             parts[name] = h.form.get(name).component

@@ -1,0 +1,103 @@
+"""The "Retry" button next to a tab's error: run the job that failed once more.
+
+A tab's runs end with :class:`~comfy_ui_app.ui.jobfeed.RunUpdate` ``failed`` set when the
+last job ended in an error or was lost (its server stopped while it ran, say); the button
+(:func:`retry_button`) is shown then (:func:`retry_visibility`) and hidden by every other
+update. Pressing it submits the failed job's recorded prompt again as a new job of the same
+user, through the job service, exactly like the History tab's "Re-run": same form values,
+same seed, so the same picture. Over several servers the pictures it reads are uploaded
+again to wherever it goes (:class:`~comfy_ui_app.cluster.Cluster` remembers them). The new
+job streams into the tab's own outputs, and its id replaces the tab's job ids (so Interrupt
+stops it). Only a job of a batch that failed is run again, not the rest of its batch.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import gradio as gr
+
+from ..i18n import tr
+from ..messages import describe
+from .context import current_user
+from .jobfeed import RunUpdate, _seeds, follow, parameters_of, progress_markdown
+from .runner import user_inputs
+
+__all__ = ["retry_button", "retry_visibility", "retry_job", "wire_retry", "RETRYABLE"]
+
+RETRYABLE = ("error", "lost")
+
+
+def retry_button(elem_id: str) -> gr.Button:
+    """The (hidden) button; place it right under the tab's message box."""
+    return gr.Button("Retry", visible=False, size="sm", variant="secondary", elem_id=elem_id)
+
+
+def retry_visibility(update: RunUpdate) -> gr.Button:
+    """Shown after a failed or lost job of the job service (it has a record to run again)."""
+    return gr.Button(visible=bool(update.final and update.failed and update.job_ids))
+
+
+def _failed_record(jobs, job_ids, user: str):
+    """The record of the page's last job, if it is the user's and it failed; else None."""
+    for job_id in reversed(list(job_ids or [])):
+        record = jobs.get(str(job_id), user=user)
+        if record is not None:
+            return record if record.status in RETRYABLE else None
+    return None
+
+
+async def retry_job(ctx, user: str, job_ids, lang: str) -> AsyncIterator[RunUpdate]:
+    """Submit the failed job of ``job_ids`` again and follow it (see the module docstring)."""
+    yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
+    jobs = getattr(ctx, "jobs", None)
+    record = None if jobs is None else await anyio.to_thread.run_sync(_failed_record, jobs, job_ids, user)
+    if record is None:
+        yield RunUpdate(progress_markdown(tr("Stopped", lang)), message=tr("There is no failed job to retry.", lang),
+                        final=True)
+        return
+
+    def submit():
+        return jobs.submit(owner=user, template=record.template, values=record.values, prompt=record.prompt,
+                           kind=record.kind)
+
+    try:
+        new, job = await anyio.to_thread.run_sync(submit)
+    except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
+        yield RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang), final=True)
+        return
+    info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
+    parameters = await anyio.to_thread.run_sync(parameters_of, record.prompt, info)
+    gallery: list[str] = []
+    async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, "", gallery, set(), lang):
+        update.job_ids = [new.job_id]
+        if update.final:
+            update.seeds = _seeds(record)
+        yield update
+
+
+def retry_handler(ctx, to_outputs):
+    """The button's handler: ``(request, lang, job ids[, browser id])`` -> the tab's outputs + job ids."""
+
+    async def retry(request: gr.Request, lang, job_ids, browser_id=None):
+        async for update in retry_job(ctx, current_user(request, browser_id), job_ids, lang):
+            yield (*to_outputs(update), update.job_ids if update.job_ids is not None else gr.skip())
+
+    return retry
+
+
+def wire_retry(ctx, button: gr.Button, outputs: list, to_outputs, job_ids, *, api_name: str | None = None,
+               cancels=(), stopped_by=()):
+    """Wire ``button`` to run the page's failed job again into ``outputs`` (``to_outputs(update)``
+    gives their values, the retry button's visibility included) and ``job_ids``. ``cancels``:
+    streams it replaces (the reattach); pressing one of ``stopped_by`` (Generate) stops its
+    stream. Returns the event, or None without a job service."""
+    if getattr(ctx, "jobs", None) is None:
+        return None
+    event = button.click(retry_handler(ctx, to_outputs), [ctx.lang, job_ids, *user_inputs(ctx)], [*outputs, job_ids],
+                         api_name=api_name, api_visibility="public" if api_name else "private",
+                         concurrency_limit=None, show_progress="hidden", cancels=[c for c in cancels if c] or None)
+    for other in stopped_by:
+        other.click(None, None, None, cancels=[event], api_visibility="private")
+    return event

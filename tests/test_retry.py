@@ -1,0 +1,119 @@
+"""Retry next to the error: a failed or lost job is run again with the same values and seed.
+
+Through gradio_client: a job that fails (``fail_next``) or whose server stops while it runs
+(a cluster) ends with the error in the Message box; ``/retry`` (the button's endpoint, which
+gradio_client sees without the button itself: Buttons are no API outputs) submits the very
+same prompt as a new job that succeeds. In a browser: the button appears right under the
+error only then, and pressing it shows the picture.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+from gradio_client import Client
+
+from _browser import NEEDS_CHROMIUM, RETRY, TIMEOUT_MS
+from comfy_ui_app.ui.jobfeed import RunUpdate
+from comfy_ui_app.ui.retry import retry_visibility
+from test_ui_api import generate, outputs_of
+
+SEED = 4242
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def seeds(server):
+    return [p["prompt"]["3"]["inputs"]["seed"] for p in server.received_prompts]
+
+
+@pytest.mark.parametrize("update, shown", [
+    (RunUpdate(final=True, failed=True, job_ids=["j"]), True),
+    (RunUpdate(final=True, ok=True, job_ids=["j"]), False),  # a success
+    (RunUpdate(final=True, job_ids=["j"]), False),  # interrupted
+    (RunUpdate(final=True, failed=True, job_ids=[]), False),  # no record to run again
+    (RunUpdate("**Running**", job_ids=["j"]), False),  # a new run hides it
+])
+def test_the_button_shows_only_after_a_failed_or_lost_job(update, shown):
+    assert retry_visibility(update).visible is shown
+
+
+def test_retry_runs_the_failed_job_again_with_the_same_seed(make_comfy_server, launch_app):
+    server = make_comfy_server()
+    app = launch_app(server.url)
+    client = Client(app.url, verbose=False, download_files=False)
+    server.fail_next(message="Injected failure")
+    outs = outputs_of(generate(client, browser="alice", **{"Random seed": False, "Seed": SEED}))
+    assert "Injected failure" in outs[-1][3]
+    (failed,) = app.store.list(owner="browser:alice")
+    assert failed.status == "error"
+    outs = outputs_of(client.submit("alice", api_name="/retry"))
+    progress, _, gallery, message, seed = outs[-1][:5]
+    assert message == "Done: 1 image(s) saved." and len(gallery) == 1 and seed == SEED, outs[-1][:5]
+    assert seeds(server) == [SEED, SEED]
+    again = next(r for r in app.store.list(owner="browser:alice") if r.job_id != failed.job_id)
+    assert again.status == "success" and again.values == failed.values and again.prompt == failed.prompt
+    # someone else's page has no failed job of theirs to retry: nothing is sent
+    other = Client(app.url, verbose=False, download_files=False)
+    outs = outputs_of(other.submit("bob", api_name="/retry"))
+    assert outs[-1][3] == "There is no failed job to retry." and len(server.received_prompts) == 2
+
+
+def test_retry_after_the_server_stopped_mid_run_goes_to_another(make_comfy_server, launch_app_cluster):
+    slow, spare = make_comfy_server(step_time=0.05, steps=400), make_comfy_server()
+    app = launch_app_cluster([slow.url, spare.url], per_server=1)
+    wait_for(lambda: all(s.healthy for s in app.cluster.servers), what="two healthy servers")
+    client = Client(app.url, verbose=False, download_files=False)
+    run = generate(client, browser="carol", **{"Random seed": False, "Seed": SEED})
+    record = wait_for(lambda: next(iter(app.store.list(owner="browser:carol", statuses=["running"])), None),
+                      what="the job to run")
+    assert len(slow.received_prompts) == 1 and spare.received_prompts == []  # both idle: the first listed
+    slow_url = slow.url
+    slow.stop()
+    message = outputs_of(run, timeout=60)[-1][3]
+    assert message.startswith(f"ComfyUI at {slow_url} stopped while this job ran"), message
+    assert app.store.get(record.job_id).status == "lost"
+    outs = outputs_of(client.submit("carol", api_name="/retry"), timeout=60)
+    assert outs[-1][3] == "Done: 1 image(s) saved.", outs[-1][3]
+    assert seeds(spare)[-1] == SEED
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+@RETRY
+def test_the_retry_button_appears_next_to_the_error_and_works(make_comfy_server, launch_app, browser):
+    from playwright.sync_api import expect
+
+    server = make_comfy_server()
+    app = launch_app(server.url)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app.url)
+        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+        retry = page.locator("#txt2img-retry")
+        expect(retry).to_be_hidden()
+        page.get_by_label("Prompt", exact=True).fill("a fox that fails once")
+        server.fail_next(message="Injected failure")
+        page.get_by_role("button", name="Generate").click()
+        message = page.locator("#txt2img-message textarea")
+        expect(message).to_have_value("Failed in node 3 (KSampler): Injected failure")
+        expect(retry).to_be_visible()
+        box, under = page.locator("#txt2img-message").bounding_box(), retry.bounding_box()
+        assert 0 <= under["y"] - (box["y"] + box["height"]) < 80  # right under the error
+        retry.click()
+        expect(message).to_have_value("Done: 1 image(s) saved.")
+        expect(page.locator("#txt2img-gallery img").first).to_be_visible()
+        expect(retry).to_be_hidden()
+    finally:
+        context.close()
+    assert len(server.received_prompts) == 2 and seeds(server)[0] == seeds(server)[1]
