@@ -17,9 +17,12 @@ from ._jobs import Job
 from ._updates import Executing, Finished, Output, OutputImage, Preview, Progress, Queued, Started, Update
 from .errors import (
     ComfyError,
+    ComfyUIStartFailed,
     JobFailed,
     JobInterrupted,
     JobLost,
+    LimitExceeded,
+    NotAllowed,
     PromptRejected,
     ServerHTTPError,
     ServerUnreachable,
@@ -57,6 +60,9 @@ __all__ = [
     "JobInterrupted",
     "JobLost",
     "WorkflowError",
+    "LimitExceeded",
+    "ComfyUIStartFailed",
+    "NotAllowed",
     # workflow templates
     "FIELD_NAMES",
     "SEED_MAX",

@@ -382,4 +382,7 @@ ZH_CN: dict[str, str] = {
     "ComfyUI at {url} stopped while this job ran. Please try again.": "ComfyUI（{url}）在运行此任务时停止了。请重试。",
     "ComfyUI at {url} no longer knows this job (it may have restarted). Please try again.":
         "ComfyUI（{url}）已不再记得此任务（它可能已重启）。请重试。",
+    # --- lead: odd answers, Hugging Face names ---
+    "ComfyUI sent something that is not an image for {file}.": "ComfyUI 为 {file} 返回的内容不是图片。",
+    "{name} (Hugging Face)": "{name}（Hugging Face）",
 }

@@ -19,6 +19,7 @@ from . import (
     ServerUnreachable,
     WorkflowError,
 )
+from ._monitor import NotAnImage
 from .errors import ComfyUIStartFailed, LimitExceeded
 from ._problem_words import TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text
 from .i18n import DEFAULT_LANGUAGE, tr
@@ -204,6 +205,8 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
         return one_line(str(exc)) or tr("The workflow is not valid.", lang)
     if isinstance(exc, ComfyUIStartFailed):
         return _describe_start_failed(exc, lang)
+    if isinstance(exc, NotAnImage):
+        return tr("ComfyUI sent something that is not an image for {file}.", lang, file=exc.filename)
     if isinstance(exc, ComfyError):
         return one_line(str(exc)) or type(exc).__name__
     if isinstance(exc, OSError):

@@ -12,6 +12,7 @@ from comfy_ui_app import (
     WorkflowError,
 )
 from comfy_ui_app import _problem_words
+from comfy_ui_app._monitor import NotAnImage
 from comfy_ui_app.check import Problem, PromptInvalid
 from comfy_ui_app.i18n import CATALOGS
 from comfy_ui_app.messages import describe, describe_node_errors, describe_problem
@@ -162,6 +163,10 @@ CKPT_REJECTED = rejected({
 
 
 @pytest.mark.parametrize("exc, english, chinese", [
+    (NotAnImage("ComfyUI_00001_.png"), "ComfyUI sent something that is not an image for ComfyUI_00001_.png.",
+     "ComfyUI 为 ComfyUI_00001_.png 返回的内容不是图片。"),
+    (JobLost("pid", "gone", url=URL, started=True), f"ComfyUI at {URL} stopped while this job ran. Please try again.",
+     f"ComfyUI（{URL}）在运行此任务时停止了。请重试。"),
     (ServerUnreachable(URL), f"Cannot reach ComfyUI at {URL}. Is it running? Retrying automatically.",
      f"无法连接到 ComfyUI（{URL}）。它正在运行吗？正在自动重试。"),
     (ServerUnreachable(""), "Cannot reach ComfyUI at the configured address. Is it running? Retrying automatically.",

@@ -95,7 +95,7 @@ def table_rows(update):
 def test_owner_names_and_ages():
     assert owner_name("user:alice") == "alice"
     assert owner_name("browser:1a2b3c4d5e") == "browser 1a2b3c"
-    assert owner_name("hf:carol") == "carol (Hugging Face)"
+    assert owner_name("hf:carol") == "carol (Hugging Face)" and owner_name("hf:carol", "zh-CN") == "carol（Hugging Face）"
     assert age_text(None, "en") == "—"
     assert age_text(5, "en") == "5 s" and age_text(125, "en") == "2 min" and age_text(3725, "en") == "1 h 2 min"
 

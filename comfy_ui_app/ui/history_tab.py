@@ -83,7 +83,7 @@ class HistoryView:
         records = self.jobs.list(user=user, everyone=True, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
         rows, thumbs, thumb_ids, choices = [], [], [], []
         for r in records:
-            who = tr("You", lang) if r.owner == user else owner_name(r.owner)
+            who = tr("You", lang) if r.owner == user else owner_name(r.owner, lang)
             status = tr(STATUS_WORDS.get(r.status, r.status), lang)
             rows.append([_when(r.created_at), r.template, status, age_text(r.duration, lang), len(r.outputs), who])
             choices.append((f"{_when(r.created_at)} · {r.template} · {status}", r.job_id))
@@ -125,7 +125,7 @@ class HistoryView:
         lines = [f"**{tr(STATUS_WORDS.get(record.status, record.status), lang)}** · {md_escape(record.template)}",
                  tr("Submitted {when}", lang, when=_when(record.created_at))]
         if record.owner != user:
-            lines.append(tr("By {name}", lang, name=md_escape(owner_name(record.owner))))
+            lines.append(tr("By {name}", lang, name=md_escape(owner_name(record.owner, lang))))
         if record.duration is not None:
             lines.append(tr("Took {t}", lang, t=age_text(record.duration, lang)))
         if record.error:

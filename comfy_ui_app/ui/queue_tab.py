@@ -43,14 +43,14 @@ HEADERS = ("#", "State", "Submitted by", "Template", "Age")
 APP_QUEUE = "app"  # QueueEntry.server of a job waiting in the app's own queue
 
 
-def owner_name(owner: str) -> str:
+def owner_name(owner: str, lang: str = "en") -> str:
     """``"user:alice"`` -> ``"alice"``, ``"hf:bob"`` -> ``"bob (Hugging Face)"``; a browser
     id is shortened: ``"browser 1a2b3c"``."""
     kind, _, name = owner.partition(":")
     if kind == "user":
         return name
     if kind == "hf":
-        return f"{name} (Hugging Face)"
+        return tr("{name} (Hugging Face)", lang, name=name)
     return f"browser {name[:6]}" if kind == "browser" else owner
 
 
@@ -151,7 +151,7 @@ class QueueView:
             return tr("You", lang)
         if not self.jobs.is_admin(user):
             return tr("Someone else", lang)
-        return owner_name(entry.record.owner) if entry.record else tr("Outside the app", lang)
+        return owner_name(entry.record.owner, lang) if entry.record else tr("Outside the app", lang)
 
     def view(self, user: str, lang: str, selected: str | None = None, *, fresh: bool = False):
         """(summary, table, job choices) for ``user``."""
