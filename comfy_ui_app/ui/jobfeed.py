@@ -35,6 +35,8 @@ __all__ = ["RunUpdate", "progress_markdown", "follow", "store_outputs", "reattac
            "finished_update", "cancel_jobs", "PREVIEW_INTERVAL_S", "RECENT_S"]
 
 PREVIEW_INTERVAL_S = 0.25      # at most 4 preview images per second per user
+PROGRESS_INTERVAL_S = 0.1      # at most 10 progress lines a second per job: each update re-sends the
+                               # tab's outputs through Gradio (bench/RESULTS.md, concurrency)
 JOB_SILENCE_TIMEOUT_S = 900.0  # give up on a job after this long without any news
 RECENT_S = 600.0               # a reloaded page shows a job that ended less than this ago
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
@@ -74,10 +76,11 @@ def step_text(update: Progress, lang: str) -> str:
     return text
 
 
-async def feed(job, timeout, wait_preview):
+async def feed(job, timeout, wait_due):
     """Feed ``job.updates()`` from a private thread; yield lists of updates.
 
-    ``wait_preview()`` returns how long we may wait before a held preview is due.
+    ``wait_due()`` returns how long we may wait before something held back is due (an
+    empty list is yielded then), or None to wait for the next update however long.
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
@@ -99,7 +102,7 @@ async def feed(job, timeout, wait_preview):
 
     threading.Thread(target=pump, daemon=True, name=f"job-{job.prompt_id}").start()
     while True:
-        wait = wait_preview()
+        wait = wait_due()
         try:
             first = await (queue.get() if wait is None else asyncio.wait_for(queue.get(), wait))
         except asyncio.TimeoutError:
@@ -168,17 +171,22 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
                  lang: str) -> AsyncIterator[RunUpdate]:
     """Updates of one job; the last has ``final`` set (``message`` None on success but the last)."""
     phase, node, step = tr("Queued", lang), "", ""
-    held: Preview | None = None
+    held: Preview | None = None  # the newest preview not shown yet
     last_preview = 0.0
+    changed, last_sent = False, time.monotonic()  # progress not shown yet; when the last update went
 
-    def wait_preview():
-        if held is None:
-            return None
-        return max(0.0, PREVIEW_INTERVAL_S - (time.monotonic() - last_preview))
+    def wait_due():
+        """Seconds until a held preview or unsent progress is due (None: nothing held)."""
+        now = time.monotonic()
+        waits = ([PREVIEW_INTERVAL_S - (now - last_preview)] if held is not None else []) + \
+                ([PROGRESS_INTERVAL_S - (now - last_sent)] if changed else [])
+        return max(0.0, min(waits)) if waits else None
 
     yield RunUpdate(progress_markdown(phase, label))
-    async for batch in feed(job, JOB_SILENCE_TIMEOUT_S, wait_preview):
+    async for batch in feed(job, JOB_SILENCE_TIMEOUT_S, wait_due):
         done: Finished | None = None
+        shown = len(gallery)
+        changed = changed or any(isinstance(item, (Queued, Started, Executing, Progress)) for item in batch)
         for item in batch:
             if item is END:
                 continue
@@ -202,7 +210,7 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             elif isinstance(item, Finished):
                 done = item
         preview = None
-        if held is not None and (done is not None or wait_preview() == 0.0):
+        if held is not None and (done is not None or time.monotonic() - last_preview >= PREVIEW_INTERVAL_S):
             preview = await anyio.to_thread.run_sync(held.to_pil)
             held, last_preview = None, time.monotonic()
         if done is not None:
@@ -218,7 +226,11 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
                 yield RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
                                 describe(error, retrying=False, lang=lang), final=True, failed=True)
             return
-        yield RunUpdate(progress_markdown(phase, label, node, step), preview, list(gallery))
+        progress_due = changed and time.monotonic() - last_sent >= PROGRESS_INTERVAL_S
+        if preview is not None or len(gallery) != shown or progress_due:
+            new_pictures = list(gallery) if len(gallery) != shown else None  # None: the page keeps its own
+            yield RunUpdate(progress_markdown(phase, label, node, step), preview, new_pictures)
+            changed, last_sent = False, time.monotonic()
     yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
                     tr("ComfyUI stopped sending news about the job. Please try again.", lang), final=True,
                     failed=True)
