@@ -50,6 +50,7 @@ class Job:
         self._fetching = 0
         self._terminal: tuple[str, ComfyError | None] | None = None
         self._seen_outputs: set[tuple[str, str, str]] = set()
+        self._output_nodes: set[str] = set()  # nodes whose outputs were announced (``executed``)
         self._eta_base: tuple[str | None, float, int] | None = None
 
     def __repr__(self) -> str:
@@ -168,9 +169,15 @@ class Job:
         eta = (now - base[1]) / done * (maximum - value) if done > 0 else None
         return Progress(value, maximum, None if node is None else str(node), eta)
 
-    def _claim_outputs(self, refs: list[dict]) -> list[dict]:
-        """The refs not fetched yet; counts them as in flight until :meth:`_add_output`."""
+    def _claim_outputs(self, refs: list[dict], node: str = "", *, missing_node_only: bool = False) -> list[dict]:
+        """The refs not fetched yet; counts them as in flight until :meth:`_add_output`.
+
+        ``missing_node_only`` (a late read of ``/history``): nothing for a node whose outputs
+        the socket already announced — the history's list of that node is the same run's."""
         with self._cond:
+            if missing_node_only and node in self._output_nodes:
+                return []
+            self._output_nodes.add(node)
             fresh = []
             for ref in refs:
                 key = (str(ref.get("filename")), str(ref.get("subfolder", "")), str(ref.get("type", "output")))

@@ -60,8 +60,8 @@ class Watching:
 
     # -- outputs (fetch pool) ----------------------------------------------------------
 
-    def _fetch_outputs(self, job: Job, node: str, refs: list[dict]) -> None:
-        fresh = job._claim_outputs(refs)
+    def _fetch_outputs(self, job: Job, node: str, refs: list[dict], *, from_history: bool = False) -> None:
+        fresh = job._claim_outputs(refs, node, missing_node_only=from_history)
         if fresh:
             self._pool.submit(self._fetch_task, job, node, fresh)
 
@@ -146,7 +146,7 @@ class Watching:
                 job._finish("error", self._lost(job, "it is in neither its queue nor its history"))
             return
         for node, output in (entry.get("outputs") or {}).items():
-            self._fetch_outputs(job, str(node), list((output or {}).get("images") or []))
+            self._fetch_outputs(job, str(node), list((output or {}).get("images") or []), from_history=True)
         status = entry.get("status") or {}
         messages = dict((m[0], m[1]) for m in status.get("messages") or [] if isinstance(m, list) and len(m) == 2)
         if status.get("status_str") == "success":

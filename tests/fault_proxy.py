@@ -50,7 +50,8 @@ class FaultProxy:
         self._answers.clear()
         self._ws_rewrite = None
 
-    def rewrite_ws(self, fn: Callable[[dict], dict] | None) -> None:
+    def rewrite_ws(self, fn: Callable[[dict], dict | None] | None) -> None:
+        """Pass each JSON message through ``fn``; a message it returns None for is dropped."""
         self._ws_rewrite = fn
 
     # -- plumbing -----------------------------------------------------------------------
@@ -112,7 +113,10 @@ class FaultProxy:
                     if msg.type == aiohttp.WSMsgType.TEXT:
                         text = msg.data
                         if self._ws_rewrite is not None:
-                            text = json.dumps(self._ws_rewrite(json.loads(text)))
+                            message = self._ws_rewrite(json.loads(text))
+                            if message is None:  # dropped on the way
+                                continue
+                            text = json.dumps(message)
                         await ours.send_str(text)
                     elif msg.type == aiohttp.WSMsgType.BINARY:
                         await ours.send_bytes(msg.data)

@@ -1,6 +1,7 @@
 """Comfy + Job end to end against the test server: updates, errors, cancelling, faults."""
 
 import io
+from pathlib import Path
 import threading
 import time
 
@@ -220,3 +221,30 @@ def test_a_view_answer_that_is_not_an_image_ends_the_job_with_a_plain_error(comf
         proxy.stop()
     assert finished.status == "error" and finished.images == ()
     assert str(finished.error).startswith("ComfyUI sent something that is not an image for ComfyUI_")
+
+
+def test_a_job_settled_from_history_keeps_the_outputs_the_socket_announced(comfy_server):
+    """The end of a job never arrives over the socket, so the monitor settles it from
+    ``/history``: a node whose outputs ``executed`` already announced is not fetched twice
+    (here the socket's file name differs from the history's, which would show it)."""
+    from fault_proxy import FaultProxy
+
+    def rename_and_drop_the_end(message):
+        data = message.get("data") or {}
+        if message.get("type") in ("execution_success", "execution_error") or (
+                message.get("type") == "executing" and data.get("node") is None):
+            return None
+        for image in (data.get("output") or {}).get("images") or []:
+            image["filename"] = "from-the-socket.png"
+        return message
+
+    proxy = FaultProxy(comfy_server.url).start()
+    try:
+        proxy.rewrite_ws(rename_and_drop_the_end)
+        proxy.answer("/view", Path(comfy_server.root, "input", "example.png").read_bytes(), content_type="image/png")
+        with started_comfy(proxy.url, stall_after=0.5, poll_interval=0.2) as comfy:
+            finished = comfy.submit(small_prompt()).wait(timeout=20)
+    finally:
+        proxy.stop()
+    assert finished.status == "success", finished.error
+    assert [image.filename for image in finished.images] == ["from-the-socket.png"]
