@@ -6,7 +6,6 @@ downloads it, and the download then fails ("Too little data for declared Content
 """
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 from gradio_client import Client
@@ -14,18 +13,9 @@ from gradio_client import Client
 from comfy_ui_app.service import current_server
 from comfy_ui_app.ui.queue_tab import QueueView
 from test_ui_api import CKPT, generate, outputs_of
+from _waiting import wait_for
 
 X = "x.safetensors"
-
-
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def healthy(app, count):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,18 +24,10 @@ from comfy_ui_app.fields import discover
 from comfy_ui_app.limits import Limits
 from test_bad_input import editor_of, inpaint
 from test_ui_api import CKPT, error_slot, generate, outputs_of
+from _waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 USERS = [("alice", "pw-alice"), ("root", "pw-root")]
-
-
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 CAP_CASES = {  # limits, form values -> the message, the field it shows next to (None: the message only)

@@ -13,7 +13,8 @@ from pathlib import Path
 import requests
 from gradio_client import Client
 
-from test_managed import STAND_IN, alive, logged_pid, wait_for
+from _waiting import wait_for
+from test_managed import STAND_IN, alive, logged_pid
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,6 +10,7 @@ from comfy_ui_app.messages import describe
 from comfy_ui_app._dispatch import ClusterJob, FairQueue
 from comfy_ui_app.cluster import Cluster
 from test_client import CKPT, closed_port_url, small_prompt
+from _waiting import wait_for as eventually
 
 X, Y = "x.safetensors", "y.safetensors"
 
@@ -31,15 +32,6 @@ def make_cluster():
     yield make
     for cluster in made:
         cluster.close()
-
-
-def eventually(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def healthy(cluster, count=None):

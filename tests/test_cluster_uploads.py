@@ -23,18 +23,9 @@ from comfy_ui_app.service import JobService, current_server
 from comfy_ui_app.store import JobStore
 from comfy_ui_app.workflow import apply_values
 from test_inpaint import CHECKPOINT, PAINTED, SOURCE, TEMPLATE_A, TEMPLATE_B
+from _waiting import wait_for as eventually
 
 OTHER = ["other.safetensors"]
-
-
-def eventually(predicate, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

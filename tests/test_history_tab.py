@@ -14,7 +14,8 @@ from comfy_ui_app.ui import history_tab
 from comfy_ui_app.ui.context import AppContext
 from comfy_ui_app.ui.history_tab import EXTERNAL_PREFIX, HistoryView
 from test_client import small_prompt
-from test_queue_tab import ADMIN, close_ctx, fake_request, make_ctx, submit, wait_for, wait_status
+from _waiting import wait_for
+from test_queue_tab import ADMIN, close_ctx, fake_request, make_ctx, submit, wait_status
 
 DONE = ("success", "error", "interrupted", "lost")
 

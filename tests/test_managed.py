@@ -23,6 +23,7 @@ from comfy_ui_app.managed import (
 )
 from comfy_ui_app.messages import describe
 from comfy_ui_app.ui.status import StatusChecker, banner_markdown
+from _waiting import wait_for
 
 STAND_IN = Path(__file__).resolve().parent / "stand_in_comfyui"
 
@@ -57,16 +58,6 @@ def logged_pid(log: Path, prefix: str) -> int:
     lines = [line for line in log.read_text().splitlines() if line.startswith(prefix)]
     assert lines, f"no {prefix!r} line in {log}:\n{log.read_text()}"
     return int(lines[-1][len(prefix):].split()[0])
-
-
-def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ tab's numbers, the ``server`` column of cluster jobs, and ``GET /healthz`` (with
 from __future__ import annotations
 
 import logging
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,16 +15,7 @@ from comfy_ui_app.service import current_server
 from comfy_ui_app.ui.health import health, server_address
 from test_client import small_prompt
 from test_joblog import job_lines
-
-
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+from _waiting import wait_for
 
 
 def host_port(url: str) -> str:

@@ -7,7 +7,6 @@ sampler (``hang_next``) and the worker is paused, so queue states are determinis
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,6 +20,7 @@ from comfy_ui_app.ui import queue_tab
 from comfy_ui_app.ui.context import AppContext, ServerInfo
 from comfy_ui_app.ui.queue_tab import QueueView, age_text, owner_name
 from test_client import small_prompt
+from _waiting import wait_for
 
 ADMIN = "user:root"
 
@@ -48,16 +48,6 @@ def submit(ctx, owner, seed=1):
     record, _job = ctx.jobs.submit(owner=owner, template="txt2img", values={"seed": seed},
                                    prompt=small_prompt(seed=seed))
     return record
-
-
-def wait_for(predicate, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def wait_status(ctx, job_id, *statuses):

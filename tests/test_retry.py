@@ -8,7 +8,6 @@ error only then, and pressing it shows the picture.
 """
 from __future__ import annotations
 
-import time
 
 import pytest
 from gradio_client import Client
@@ -17,18 +16,9 @@ from _browser import NEEDS_CHROMIUM, RETRY, TIMEOUT_MS
 from comfy_ui_app.ui.jobfeed import RunUpdate
 from comfy_ui_app.ui.retry import retry_visibility
 from test_ui_api import generate, outputs_of
+from _waiting import wait_for
 
 SEED = 4242
-
-
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def seeds(server):

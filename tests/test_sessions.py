@@ -16,7 +16,8 @@ from gradio_client import Client
 from comfy_ui_app.ui import history_tab, queue_tab, system_tab
 from comfy_ui_app.ui.context import AppContext, current_user
 from test_client import small_prompt
-from test_queue_tab import close_ctx, make_ctx, wait_for, wait_status
+from _waiting import wait_for
+from test_queue_tab import close_ctx, make_ctx, wait_status
 
 USERS = [("alice", "a"), ("bob", "b"), ("root", "r")]
 

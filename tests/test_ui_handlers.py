@@ -280,6 +280,7 @@ from comfy_ui_app.service import JobService  # noqa: E402
 from comfy_ui_app.store import JobStore  # noqa: E402
 from comfy_ui_app.ui import jobfeed  # noqa: E402
 from comfy_ui_app.ui.runner import interrupt_handler  # noqa: E402
+from _waiting import wait_for as wait_until
 
 ALICE, BOB = "browser:alice", "browser:bob"
 
@@ -312,16 +313,6 @@ def service_ctx(make_comfy_server, tmp_path):
 def ended(ctx, job_id, timeout=15.0):
     """The job's record once it has ended."""
     return wait_until(lambda: (r := ctx.jobs.store.get(job_id)).done and r, timeout, what=f"job {job_id} to end")
-
-
-def wait_until(predicate, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def owned_request(owner, values=None, count=1):
