@@ -13,7 +13,6 @@ stops it). Only a job of a batch that failed is run again, not the rest of its b
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import anyio
 import gradio as gr
@@ -21,7 +20,7 @@ import gradio as gr
 from ..i18n import tr
 from ..messages import describe
 from .context import current_user
-from .jobfeed import RunUpdate, _seeds, follow, parameters_of, progress_markdown
+from .jobfeed import RunUpdate, attach, progress_markdown
 from .runner import user_inputs
 
 __all__ = ["retry_button", "retry_visibility", "retry_job", "wire_retry", "RETRYABLE"]
@@ -67,13 +66,7 @@ async def retry_job(ctx, user: str, job_ids, lang: str) -> AsyncIterator[RunUpda
     except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
         yield RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang), final=True)
         return
-    info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
-    parameters = await anyio.to_thread.run_sync(parameters_of, record.prompt, info)
-    gallery: list[str] = []
-    async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, "", gallery, set(), lang):
-        update.job_ids = [new.job_id]
-        if update.final:
-            update.seeds = _seeds(record)
+    async for update in attach(ctx, job, new, lang):  # the new record: same prompt and values
         yield update
 
 
