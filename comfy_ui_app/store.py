@@ -41,14 +41,11 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["JobStore", "JobRecord", "OutputFile", "STATUSES", "UNFINISHED", "TERMINAL", "current_server"]
+from ._records import STATUSES, TERMINAL, UNFINISHED, JobRecord, OutputFile, current_server
 
-UNFINISHED = ("queued", "running")
-TERMINAL = ("success", "error", "interrupted", "lost", "cancelled")
-STATUSES = UNFINISHED + TERMINAL
+__all__ = ["JobStore", "JobRecord", "OutputFile", "STATUSES", "UNFINISHED", "TERMINAL", "current_server"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -71,62 +68,6 @@ _JOB_COLUMNS = ("job_id, owner, template, kind, client, values_json, prompt_json
 _STATS_SQL = ("SELECT server, status, started_at - created_at, finished_at - started_at FROM jobs"
               " WHERE finished_at >= ? ORDER BY finished_at")  # only a TERMINAL status sets finished_at
 _JSON_LIST = "(SELECT value FROM json_each(?))"  # "x IN _JSON_LIST", one parameter: a JSON list
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    """One file a job produced, as stored under ``outputs/<job_id>/``."""
-
-    path: Path
-    filename: str  # the stored (sanitised) name, i.e. path.name
-    node: str
-    kind: str
-
-
-def current_server(record: JobRecord) -> str:
-    """The server a record's prompt was last sent to ("" while it waits in the app's queue)."""
-    for step in reversed(record.timeline):
-        detail = step.get("detail") or {}
-        if isinstance(detail, dict) and detail.get("server"):
-            return detail["server"]
-    return record.server
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """A job as stored. ``timeline`` is oldest first; ``outputs`` in the order added."""
-
-    job_id: str
-    owner: str
-    template: str
-    kind: str
-    client: str
-    values: dict
-    prompt: dict
-    server: str
-    prompt_id: str
-    status: str
-    error: str | None
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    timeline: list
-    outputs: list
-
-    @property
-    def done(self) -> bool:
-        return self.status in TERMINAL
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start (or creation, if it never ran) to finish; None while unfinished."""
-        start = self.created_at if self.started_at is None else self.started_at
-        return None if self.finished_at is None else self.finished_at - start
-
-    @property
-    def queue_wait(self) -> float | None:
-        """Seconds between creation and the first "running"; None if it never ran."""
-        return None if self.started_at is None else self.started_at - self.created_at
 
 
 def safe_filename(name: str) -> str:

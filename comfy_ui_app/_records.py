@@ -1,0 +1,69 @@
+"""What the job store holds, as Python values: :class:`JobRecord`, :class:`OutputFile`,
+the statuses, and :func:`current_server` (see store.py for the storage itself)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["JobRecord", "OutputFile", "STATUSES", "UNFINISHED", "TERMINAL", "current_server"]
+
+UNFINISHED = ("queued", "running")
+TERMINAL = ("success", "error", "interrupted", "lost", "cancelled")
+STATUSES = UNFINISHED + TERMINAL
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file a job produced, as stored under ``outputs/<job_id>/``."""
+
+    path: Path
+    filename: str  # the stored (sanitised) name, i.e. path.name
+    node: str
+    kind: str
+
+
+def current_server(record: JobRecord) -> str:
+    """The server a record's prompt was last sent to ("" while it waits in the app's queue)."""
+    for step in reversed(record.timeline):
+        detail = step.get("detail") or {}
+        if isinstance(detail, dict) and detail.get("server"):
+            return detail["server"]
+    return record.server
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job as stored. ``timeline`` is oldest first; ``outputs`` in the order added."""
+
+    job_id: str
+    owner: str
+    template: str
+    kind: str
+    client: str
+    values: dict
+    prompt: dict
+    server: str
+    prompt_id: str
+    status: str
+    error: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    timeline: list
+    outputs: list
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start (or creation, if it never ran) to finish; None while unfinished."""
+        start = self.created_at if self.started_at is None else self.started_at
+        return None if self.finished_at is None else self.finished_at - start
+
+    @property
+    def queue_wait(self) -> float | None:
+        """Seconds between creation and the first "running"; None if it never ran."""
+        return None if self.started_at is None else self.started_at - self.created_at
