@@ -7,7 +7,6 @@ the caps; the command line ignores them.
 """
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 from types import SimpleNamespace

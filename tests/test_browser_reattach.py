@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from _browser import BROWSER_TESTS, TIMEOUT_MS
 

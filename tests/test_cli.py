@@ -338,7 +338,7 @@ def test_convert_api_or_unreachable(cli, dead_url, tmp_path):
     assert "already in API format" in err
     code, out, err = cli("convert", UI_TXT2IMG, "--server", dead_url)
     assert code == 1 and out == ""
-    assert f"cannot be reached" in assert_one_plain_line(err)
+    assert "cannot be reached" in assert_one_plain_line(err)
     (tmp_path / "info.json").write_text("[]")
     code, _, err = cli("convert", UI_TXT2IMG, "--object-info", tmp_path / "info.json")
     assert code == 2 and "not a saved /object_info" in assert_one_plain_line(err)

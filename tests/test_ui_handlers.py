@@ -278,7 +278,7 @@ def test_a_seed_that_is_not_a_number_names_the_field(tmp_path):
 from comfy_ui_app import Comfy  # noqa: E402
 from comfy_ui_app.service import JobService  # noqa: E402
 from comfy_ui_app.store import JobStore  # noqa: E402
-from comfy_ui_app.ui import jobfeed  # noqa: E402
+from comfy_ui_app.ui import reattach as jobfeed_reattach  # noqa: E402
 from comfy_ui_app.ui.runner import interrupt_handler  # noqa: E402
 from _waiting import wait_for as wait_until
 
@@ -376,7 +376,7 @@ def test_a_closed_page_leaves_the_job_running_and_recorded(service_ctx):
 
 def collect_reattach(ctx, user, kind="txt2img"):
     async def go():
-        return [u async for u in jobfeed.reattach(ctx, user, kind, "en")]
+        return [u async for u in jobfeed_reattach.reattach(ctx, user, kind, "en")]
     return asyncio.run(go())
 
 
@@ -409,7 +409,7 @@ def test_reattach_after_the_job_ended_shows_its_outputs(service_ctx):
     # the page that started it was gone before the outputs came: the chunk is added now
     assert "parameters" in text_chunks(record.outputs[0].path.read_bytes())
     # long ago: a fresh page starts empty
-    assert jobfeed.latest(ctx.jobs, ALICE, "txt2img", now=record.finished_at + jobfeed.RECENT_S + 1) is None
+    assert jobfeed_reattach.latest(ctx.jobs, ALICE, "txt2img", now=record.finished_at + jobfeed_reattach.RECENT_S + 1) is None
 
 
 def test_a_bare_context_still_interrupts_when_the_stream_is_dropped(tmp_path):

@@ -23,23 +23,20 @@ from typing import Any
 
 import anyio
 
-from .. import Executing, Finished, JobInterrupted, JobLost, Output, OutputImage, Preview, Progress, Queued, Started
-from ..fields import discover
+from .. import Executing, Finished, JobInterrupted, Output, Preview, Progress, Queued, Started
 from ..i18n import tr
 from ..messages import describe
-from ..pnginfo import PNG_SIGNATURE, add_text_chunk, parameters_from_prompt, parameters_text
+from ..pnginfo import PNG_SIGNATURE, add_text_chunk
 from ..service import NotAllowed
 from .status import md_escape
 
-__all__ = ["RunUpdate", "progress_markdown", "follow", "store_outputs", "reattach", "latest", "attach",
-           "finished_update", "cancel_jobs", "PREVIEW_INTERVAL_S", "RECENT_S"]
+__all__ = ["RunUpdate", "progress_markdown", "follow", "store_outputs", "done_message", "cancel_jobs",
+           "PREVIEW_INTERVAL_S"]
 
 PREVIEW_INTERVAL_S = 0.25      # at most 4 preview images per second per user
 PROGRESS_INTERVAL_S = 0.1      # at most 10 progress lines a second per job: each update re-sends the
                                # tab's outputs through Gradio (bench/RESULTS.md, concurrency)
 JOB_SILENCE_TIMEOUT_S = 900.0  # give up on a job after this long without any news
-RECENT_S = 600.0               # a reloaded page shows a job that ended less than this ago
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 END = object()   # marks the end of the stream in a batch
 
 
@@ -242,9 +239,6 @@ def done_message(gallery: list, lang: str) -> str:
     return tr("Finished, but the workflow produced no images.", lang)
 
 
-# -- reattaching a page to its jobs -------------------------------------------------------
-
-
 def cancel_jobs(jobs, job_ids, user: str) -> int:
     """Stop those of ``job_ids`` that still run and belong to ``user``; returns how many."""
     stopped = 0
@@ -254,78 +248,3 @@ def cancel_jobs(jobs, job_ids, user: str) -> int:
         except NotAllowed:
             pass  # never someone else's job, whatever the page sent
     return stopped
-
-
-def latest(jobs, user: str, kind: str, now: float | None = None):
-    """The user's newest unfinished job of ``kind``, else one that ended recently, else None."""
-    unfinished = [r for r in jobs.list(user=user, statuses=["queued", "running"]) if r.kind == kind]
-    if unfinished:
-        return unfinished[0]
-    now = time.time() if now is None else now
-    ended = next((r for r in jobs.list(user=user, limit=20) if r.kind == kind and r.done), None)
-    return ended if ended and ended.finished_at and now - ended.finished_at < RECENT_S else None
-
-
-def parameters_of(prompt: dict, object_info: dict | None) -> str:
-    """The A1111 ``parameters`` text of a filled prompt (its fields found again)."""
-    return parameters_text(parameters_from_prompt(prompt, discover(prompt, object_info)))
-
-
-def _seeds(record) -> list[int] | None:
-    seed = record.values.get("seed")
-    return [seed] if isinstance(seed, int) and not isinstance(seed, bool) else None
-
-
-def finished_update(record, parameters: str, lang: str) -> RunUpdate:
-    """The final update of a job that ended while no page watched it (blocking: reads files)."""
-    gallery: list[str] = []
-    images = [OutputImage(o.filename, "", o.kind, o.path.read_bytes(), o.path) for o in record.outputs
-              if o.path.suffix.lower() in IMAGE_SUFFIXES and o.path.is_file()]
-    store_outputs(images, Path(), set(), gallery, parameters)
-    if record.status == "success":
-        progress, message = progress_markdown(tr("Done", lang), "100%"), done_message(gallery, lang)
-    elif record.status in ("interrupted", "cancelled"):
-        progress, message = progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
-    elif record.status == "lost" and not record.error:
-        progress, message = progress_markdown(tr("Stopped", lang)), describe(JobLost(record.prompt_id), lang=lang)
-    else:
-        progress = progress_markdown(tr("Stopped", lang))
-        message = tr("Error: {error}", lang, error=record.error or tr("unknown error", lang))
-    return RunUpdate(progress, None, gallery, message, {}, _seeds(record), final=True,
-                     ok=record.status == "success", failed=record.status in ("error", "lost"),
-                     job_ids=[record.job_id])
-
-
-async def attach(ctx, job, record, lang: str) -> AsyncIterator[RunUpdate]:
-    """Stream a running job again, like a fresh run of it (outputs made so far included)."""
-    info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
-    parameters = parameters_of(record.prompt, info)
-    gallery: list[str] = []
-    async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, "", gallery, set(), lang):
-        update.job_ids = [record.job_id]
-        if update.final:
-            update.seeds = _seeds(record)
-        yield update
-
-
-async def reattach(ctx, user: str | None, kind: str, lang: str) -> AsyncIterator[RunUpdate]:
-    """What a (re)loaded page shows of ``user``'s newest job of ``kind``; nothing if none."""
-    if ctx.jobs is None or not user:
-        return
-    record = await anyio.to_thread.run_sync(latest, ctx.jobs, user, kind)
-    if record is None:
-        return
-    job = ctx.jobs.live(record.job_id)
-    if job is not None:
-        async for update in attach(ctx, job, record, lang):
-            yield update
-        return
-    record = ctx.jobs.get(record.job_id, user=user)  # it may have ended meanwhile
-    if record is None:
-        return
-    if record.done:
-        info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
-        yield await anyio.to_thread.run_sync(finished_update, record, parameters_of(record.prompt, info), lang)
-    else:  # followed by another process of the app: say so, without a stream
-        phase = tr("Running", lang) if record.status == "running" else tr("Queued", lang)
-        yield RunUpdate(progress_markdown(phase), job_ids=[record.job_id])

@@ -20,7 +20,8 @@ import gradio as gr
 from ..i18n import tr
 from ..messages import describe
 from .context import current_user
-from .jobfeed import RunUpdate, attach, progress_markdown
+from .jobfeed import RunUpdate, progress_markdown
+from .reattach import attach
 from .runner import user_inputs
 
 __all__ = ["retry_button", "retry_visibility", "retry_job", "wire_retry", "RETRYABLE"]

@@ -45,8 +45,8 @@ from .._inputs import InputFile, content_name
 from ..uploads import is_picked_file, read_upload
 from ..workflow import choose_checkpoint
 from .context import current_user
-from .jobfeed import (PREVIEW_INTERVAL_S, RunUpdate, cancel_jobs, follow, interrupt_quietly, progress_markdown,
-                      reattach)
+from .jobfeed import PREVIEW_INTERVAL_S, RunUpdate, cancel_jobs, follow, interrupt_quietly, progress_markdown
+from .reattach import reattach
 
 __all__ = ["RunRequest", "RunUpdate", "run", "field_errors", "progress_markdown", "interrupt_handler",
            "user_inputs", "wire_reattach", "MAX_UI_SEED", "PREVIEW_INTERVAL_S"]

@@ -143,8 +143,8 @@ def _lay_out(h: Txt2Img) -> dict:
         for field in [x for x in h.fields if x.role in LORA_ROLES and not x.advanced]:
             add(forms.build_field(ctx, h.template, field, info))
     with gr.Row(equal_height=False):
-        seed = one("seed", value=-1, minimum=-1, maximum=MAX_UI_SEED,
-                   info="Same seed + same settings = same picture")
+        one("seed", value=-1, minimum=-1, maximum=MAX_UI_SEED,
+            info="Same seed + same settings = same picture")
         with gr.Column(min_width=120):
             parts["random_seed"] = gr.Checkbox(label="Random seed", value=True)
             parts["reuse_seed"] = gr.Button("♻ Reuse last seed", size="sm")
