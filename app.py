@@ -169,6 +169,20 @@ def parse_auth(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def hf_login_problem(env) -> str | None:
+    """Why "Sign in with Hugging Face" cannot work here, or None. On a Space (Gradio reads
+    SYSTEM=spaces and SPACE_ID) it is real OAuth; elsewhere Gradio signs everyone in as the
+    account this machine is logged in to, and refuses to start without one."""
+    if env.get("SYSTEM") == "spaces" and env.get("SPACE_ID"):
+        return None
+    from huggingface_hub import get_token
+
+    if get_token():
+        return None
+    return ("--hf-login needs a Hugging Face Space with hf_oauth: true; elsewhere Gradio signs you in as "
+            "the account of `hf auth login` (or HF_TOKEN), and this machine has none. Start without --hf-login.")
+
+
 def admin_ids(text: str, *, hf_login: bool = False) -> set[str]:
     """``"alice,bob"`` -> the owner ids of those logins (``user:alice``...), and of those
     Hugging Face accounts (``hf:alice``...) when "Sign in with Hugging Face" is on."""
@@ -252,6 +266,8 @@ def main(argv=None) -> None:
     if args.per_server < 1:
         sys.exit("--per-server must be at least 1")
     auth = parse_auth(args.auth)
+    if args.hf_login and (problem := hf_login_problem(os.environ)):
+        sys.exit(problem)
     admins = admin_ids(args.admins, hf_login=args.hf_login)
     data_dir = Path(args.data).resolve()
     output_dir = Path(args.output_dir).resolve()

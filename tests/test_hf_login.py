@@ -146,3 +146,16 @@ def test_a_signed_in_user_owns_jobs_across_browsers(space_app):
     stranger = Client(space_app.url, verbose=False)
     assert history_of(phone, "phone") == [record.job_id]
     assert history_of(stranger, "phone") == []
+
+
+def test_sign_in_off_a_space_without_a_hugging_face_login_is_one_plain_line(tmp_path, dead_url):
+    env = dict(os.environ, COMFYUI_URL=dead_url, COMFY_UI_DATA=str(tmp_path), HF_HOME=str(tmp_path / "hf"),
+               GRADIO_ANALYTICS_ENABLED="False")
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "SPACE_ID", "SYSTEM", "OAUTH_CLIENT_ID"):
+        env.pop(name, None)
+    result = subprocess.run([sys.executable, "app.py", "--hf-login", "--port", str(_free_port())], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "--hf-login needs a Hugging Face Space with hf_oauth: true; elsewhere Gradio signs you in as the account "
+        "of `hf auth login` (or HF_TOKEN), and this machine has none. Start without --hf-login."]
