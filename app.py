@@ -5,6 +5,7 @@ This is the only module that reads the environment and launches a server.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import secrets
 import shlex
@@ -38,6 +39,41 @@ def _env_int(env, name: str, default: int) -> int:
     if value < 1:
         sys.exit(f"{name} must be a whole number of at least 1, got {raw!r}")
     return value
+
+
+def _env_switch(env, name: str) -> bool | None:
+    """``1``/``0`` (also true/false, yes/no, on/off) -> True/False; unset or empty -> None."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return raw in ("1", "true", "yes", "on")
+    sys.exit(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def is_loopback(host: str) -> bool:
+    """``127.0.0.1``, ``localhost``, ``::1``: a page only this computer can open."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def show_server_urls(args, env=None) -> bool:
+    """May the page show ComfyUI's addresses? ``--show-server-urls`` / ``--no-show-server-urls``
+    (or COMFY_UI_SHOW_SERVER_URLS) decide; without them: yes for a private app, no when the
+    page is public (on a Space, with ``--share``, or listening beyond this computer)."""
+    env = os.environ if env is None else env
+    if args.show_server_urls is not None:
+        return args.show_server_urls
+    return not (env.get("SYSTEM") == "spaces" or args.share or not is_loopback(args.host))
+
+
+def server_labels(urls: list[str], show: bool) -> list[str | None]:
+    """What the page shows of each server: its address (None), or "ComfyUI server 1", 2…"""
+    return [None if show else f"ComfyUI server {n}" for n in range(1, len(urls) + 1)]
 
 
 def server_urls(text: str) -> list[str]:
@@ -90,13 +126,21 @@ def build_parser(env=None) -> argparse.ArgumentParser:
                         default=bool(env.get("OAUTH_CLIENT_ID")),
                         help="show \"Sign in with Hugging Face\": a signed-in user's jobs follow the account "
                              "across browsers, and --admins names Hugging Face accounts too (on by itself on "
-                             "a Space with hf_oauth: true, which sets OAUTH_CLIENT_ID)")
+                             "a Space with hf_oauth: true, which sets OAUTH_CLIENT_ID; off a Space, that is without "
+                             "SYSTEM=spaces and SPACE_ID, it needs a Hugging Face login on this machine)")
     parser.add_argument("--log-prompts", action=argparse.BooleanOptionalAction,
                         default=(env.get("COMFY_UI_LOG_PROMPTS") or "").lower() in ("1", "true", "yes", "on"),
                         help="also write each job's prompt text in the job log lines on stderr; off by "
                              "default, as prompts may be private (env COMFY_UI_LOG_PROMPTS=1)")
     parser.add_argument("--share", action="store_true",
                         help="also publish a temporary public gradio.live link (off by default)")
+    parser.add_argument("--show-server-urls", action=argparse.BooleanOptionalAction,
+                        default=_env_switch(env, "COMFY_UI_SHOW_SERVER_URLS"),
+                        help="show ComfyUI's addresses on the page (status banner, messages, System tab); "
+                             "--no-show-server-urls names them \"ComfyUI server 1\", 2… instead. Left unset, it is "
+                             "on for a private app and off when the page is public: on a Space (SYSTEM=spaces), "
+                             "with --share, or with --host other than 127.0.0.1, localhost or ::1 "
+                             "(env COMFY_UI_SHOW_SERVER_URLS=1 or 0)")
     parser.add_argument("--max-upload-mb", metavar="MB", type=float, default=env.get("COMFY_UI_MAX_UPLOAD_MB") or 20,
                         help="largest file a browser may upload, in megabytes (env COMFY_UI_MAX_UPLOAD_MB)")
     local = parser.add_argument_group("start ComfyUI from a folder on this computer (README: Run with your own "
@@ -279,7 +323,8 @@ def main(argv=None) -> None:
         urls = [local.url, *urls] if server_given(argv) else [local.url]
     store = JobStore(data_dir)
     # One queue of the app's own over every server (one server too: users take turns there).
-    cluster = Cluster([Comfy(url) for url in urls], per_server=args.per_server)
+    labels = server_labels(urls, show_server_urls(args))   # a public page names servers, never shows them
+    cluster = Cluster([Comfy(url, label=label) for url, label in zip(urls, labels)], per_server=args.per_server)
     try:
         log_jobs_to_stderr()   # one line per job state change (README: Operating it)
         jobs = JobService(cluster, store, admins=admins, log_prompts=args.log_prompts,

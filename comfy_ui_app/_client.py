@@ -20,8 +20,9 @@ from .errors import PromptRejected, ServerHTTPError, ServerUnreachable
 __all__ = ["ComfyClient", "raise_for_status", "json_of"]
 
 
-def raise_for_status(response: requests.Response) -> None:
-    """Turn a failed ComfyUI response into a typed error: the only place that does so."""
+def raise_for_status(response: requests.Response, *, label: str | None = None) -> None:
+    """Turn a failed ComfyUI response into a typed error: the only place that does so.
+    ``label``: what a page may show of the server (None: its address)."""
     try:
         response.raise_for_status()
     except requests.HTTPError as e:
@@ -33,21 +34,22 @@ def raise_for_status(response: requests.Response) -> None:
                 data = None
             if isinstance(data, dict) and "error" in data:
                 raise PromptRejected(
-                    response.url, data.get("error") or {}, data.get("node_errors") or {}, body
+                    response.url, data.get("error") or {}, data.get("node_errors") or {}, body, label=label
                 ) from e
-        raise ServerHTTPError(response.status_code, response.url, body) from e
+        raise ServerHTTPError(response.status_code, response.url, body, label=label) from e
 
 
-def json_of(response: requests.Response, expect: type | tuple[type, ...] | None = None) -> Any:
+def json_of(response: requests.Response, expect: type | tuple[type, ...] | None = None, *,
+            label: str | None = None) -> Any:
     """The JSON of a 2xx answer; ServerHTTPError when it is not JSON or not of type ``expect``."""
     try:
         data = response.json()
     except ValueError as e:
         raise ServerHTTPError(response.status_code, response.url,
-                              "not a JSON answer: " + (response.text or "(empty)")) from e
+                              "not a JSON answer: " + (response.text or "(empty)"), label=label) from e
     if expect is not None and not isinstance(data, expect):
         raise ServerHTTPError(response.status_code, response.url,
-                              f"unexpected answer: {response.text[:200]}")
+                              f"unexpected answer: {response.text[:200]}", label=label)
     return data
 
 
@@ -68,7 +70,9 @@ class ComfyClient:
     """Blocking client for one ComfyUI server.
 
     ``session`` may be passed in (tests, connection pooling); ``client_id`` is the id
-    our WebSocket registers with, sent with every prompt so its events reach us.
+    our WebSocket registers with, sent with every prompt so its events reach us. ``label``:
+    what a page may show of the server (its errors carry it; see ``errors``); the address
+    when not given.
     """
 
     def __init__(
@@ -78,8 +82,11 @@ class ComfyClient:
         session: requests.Session | None = None,
         timeout: float = 10.0,
         client_id: str | None = None,
+        label: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.label = label or self.base_url
+        self._error_label = None if self.label == self.base_url else self.label  # errors: None = the address
         self.session = session or requests.Session()
         self.timeout = timeout
         self.client_id = client_id or uuid.uuid4().hex
@@ -95,14 +102,14 @@ class ComfyClient:
         try:
             response = self.session.request(method, url, **kwargs)
         except requests.Timeout as e:
-            raise ServerUnreachable(self.base_url, "timed out") from e
+            raise ServerUnreachable(self.base_url, "timed out", label=self._error_label) from e
         except requests.ConnectionError as e:
-            raise ServerUnreachable(self.base_url, "connection refused or lost") from e
-        raise_for_status(response)
+            raise ServerUnreachable(self.base_url, "connection refused or lost", label=self._error_label) from e
+        raise_for_status(response, label=self._error_label)
         return response
 
     def _get_json(self, path: str, params: dict | None = None, expect: type | None = None) -> Any:
-        return json_of(self._request("GET", path, params=params), expect)
+        return json_of(self._request("GET", path, params=params), expect, label=self._error_label)
 
     def _post_json(self, path: str, payload: dict | None = None) -> requests.Response:
         return self._request("POST", path, json=payload if payload is not None else {})
@@ -139,7 +146,7 @@ class ComfyClient:
             payload["number"] = number
         if front:
             payload["front"] = True
-        return json_of(self._post_json("/prompt", payload), dict)
+        return json_of(self._post_json("/prompt", payload), dict, label=self._error_label)
 
     def get_queue(self) -> dict:
         """``GET /queue`` with ``queue_pending`` sorted by number (the server sends heap order)."""
@@ -148,7 +155,8 @@ class ComfyClient:
         items = [*running, *pending] if isinstance(running, list) and isinstance(pending, list) else None
         if items is None or not all(isinstance(i, list) and len(i) >= 2 and isinstance(i[0], (int, float))
                                     for i in items):
-            raise ServerHTTPError(200, self.base_url + "/queue", "unexpected answer: " + json.dumps(queue)[:200])
+            raise ServerHTTPError(200, self.base_url + "/queue", "unexpected answer: " + json.dumps(queue)[:200],
+                                  label=self._error_label)
         queue["queue_pending"] = sorted(pending, key=lambda item: float(item[0]))
         queue["queue_running"] = running
         return queue
@@ -211,9 +219,10 @@ class ComfyClient:
 
     def _upload(self, route: str, data: Any, filename: str, fields: dict[str, str]) -> dict:
         files = {"image": (filename, _image_bytes(data), "application/octet-stream")}
-        answer = json_of(self._request("POST", route, files=files, data=fields), dict)
+        answer = json_of(self._request("POST", route, files=files, data=fields), dict, label=self._error_label)
         if not isinstance(answer.get("name"), str) or not answer["name"]:
-            raise ServerHTTPError(200, self.base_url + route, "unexpected answer: " + json.dumps(answer)[:200])
+            raise ServerHTTPError(200, self.base_url + route, "unexpected answer: " + json.dumps(answer)[:200],
+                                  label=self._error_label)
         return answer
 
     def upload_image(

@@ -52,9 +52,11 @@ class Comfy(Watching):
         stall_after: float = 5.0,
         give_up_after: float = 60.0,
         save_outputs: Callable[[Job, str, list[OutputImage]], list[OutputImage]] | None = None,
+        label: str | None = None,
     ) -> None:
-        self.client = ComfyClient(url, session=session, timeout=timeout, client_id=client_id)
+        self.client = ComfyClient(url, session=session, timeout=timeout, client_id=client_id, label=label)
         self.url = self.client.base_url
+        self.label = self.client.label  # what a page may show of it ("ComfyUI server 2"); the url by default
         self.client_id = self.client.client_id
         self.queue_remaining: int | None = None
         # Bumped on every ``status`` event and (re)connect: pages showing the queue re-ask

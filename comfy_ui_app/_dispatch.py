@@ -170,6 +170,8 @@ class ServerState:
     checkpoints: list[str]
     node_classes: set[str]
     last_checkpoint: str | None  # of the last job we sent there: most likely the loaded one
+    label: str = ""  # what a page may show of it (``Comfy.label``: its url unless hidden)
+    error: ComfyError | None = None  # the failure behind ``reason`` (for a page: ``describe`` it), if one
 
 
 class Server:
@@ -178,6 +180,8 @@ class Server:
     def __init__(self, comfy: Comfy) -> None:
         self.comfy = comfy
         self.url = comfy.url
+        self.label = comfy.label
+        self.error: ComfyError | None = None  # the failure that made it unhealthy, if one did
         self.reachable = False  # the last /system_stats answered
         self.healthy = False  # reachable and its event stream is up: jobs may go there
         self.reason = "not checked yet"
@@ -278,23 +282,23 @@ def hopeless(job: ClusterJob, servers: list[Server], now: float, give_up_after: 
     elif job.stuck_since is None:
         job.stuck_since = now
     elif give_up_after is not None and now - job.stuck_since > give_up_after:
-        urls = ", ".join(s.url for s in servers if s.can_run(job) or not s.known)
-        return ServerUnreachable(urls or ", ".join(s.url for s in servers),
-                                 f"no server could take the job for {give_up_after:g} s")
+        named = [s for s in servers if s.can_run(job) or not s.known] or servers
+        return ServerUnreachable(", ".join(s.url for s in named), f"no server could take the job for "
+                                 f"{give_up_after:g} s", label=", ".join(s.label for s in named))
     return None
 
 
-def outcome(finished: Finished, server_job: Job | None, url: str, *,
-            started: bool = False) -> tuple[str, ComfyError | None]:
-    """How a job sent to ``url`` ends, its errors naming that server (``started``: it had
-    begun to run there); a success whose images could not be fetched is an error (the
-    user would get nothing)."""
+def outcome(finished: Finished, server_job: Job | None, url: str, *, started: bool = False,
+            label: str | None = None) -> tuple[str, ComfyError | None]:
+    """How a job sent to ``url`` (shown as ``label``) ends, its errors naming that server
+    (``started``: it had begun to run there); a success whose images could not be fetched is
+    an error (the user would get nothing)."""
     status, error = finished.status, finished.error
     fetch_failed = server_job is not None and server_job.fetch_errors
     if fetch_failed and (status == "success" or error is server_job.fetch_errors[0]):
         status, error = "error", server_job.fetch_errors[0]
         if isinstance(error, ServerUnreachable):
-            error = ServerUnreachable(url, "the job finished there but its images could not be fetched")
+            error = ServerUnreachable(url, "the job finished there but its images could not be fetched", label=label)
     if isinstance(error, JobLost) and getattr(error, "url", None) is None:
-        error = JobLost(error.prompt_id, error.reason, url=url, started=started)
+        error = JobLost(error.prompt_id, error.reason, url=url, started=started, label=label)
     return status, error

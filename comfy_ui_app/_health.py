@@ -39,7 +39,7 @@ class HealthChecks:
         connected = comfy.connected or comfy.wait_connected(min(2.0, self.health_interval))
         with self._lock:
             server.reachable, server.healthy = True, connected
-            server.reason = "" if connected else "no event stream (WebSocket) from it"
+            server.reason, server.error = ("" if connected else "no event stream (WebSocket) from it"), None
             abandoned, server.abandoned = server.abandoned, []
         if abandoned:  # a server that only stopped answering may still hold them: run them once only
             server.drop(abandoned)
@@ -61,9 +61,10 @@ class HealthChecks:
         """Not answering: jobs of ours still waiting in its queue go back to ours."""
         with self._lock:
             server.reachable = server.healthy = False
-            server.reason = str(error)
+            server.reason, server.error = str(error), error
             stranded = server.stranded()
         for server_job in stranded:  # its thread sees this end and gives the job back
-            server_job._finish("error", ServerUnreachable(server.url, "it stopped answering before the job started"))
+            server_job._finish("error", ServerUnreachable(server.url, "it stopped answering before the job started",
+                                                          label=server.label))
         self._wake.set()
 

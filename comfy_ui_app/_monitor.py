@@ -11,7 +11,7 @@
   naming the server, and after ``give_up_after`` s without an answer every job ends
   (a running one as lost, a waiting one as unreachable).
 
-It uses the ``Comfy`` attributes set in its ``__init__`` (``client``, ``url``, ``_pool``,
+It uses the ``Comfy`` attributes set in its ``__init__`` (``client``, ``url``, ``label``, ``_pool``,
 ``_save_outputs``, the events and timings); nothing here is public.
 """
 
@@ -135,7 +135,7 @@ class Watching:
                 job.last_event = time.monotonic()
 
     def _lost(self, job: Job, reason: str) -> JobLost:
-        return JobLost(job.prompt_id, reason, url=self.url, started=job.state == "running")
+        return JobLost(job.prompt_id, reason, url=self.url, started=job.state == "running", label=self.label)
 
     def _settle_from_history(self, job: Job) -> None:
         """The job is in neither queue: finish it from ``/history`` or call it lost."""

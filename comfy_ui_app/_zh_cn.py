@@ -385,4 +385,15 @@ ZH_CN: dict[str, str] = {
     # --- lead: odd answers, Hugging Face names ---
     "ComfyUI sent something that is not an image for {file}.": "ComfyUI 为 {file} 返回的内容不是图片。",
     "{name} (Hugging Face)": "{name}（Hugging Face）",
+    # --- server labels (a public page names servers, never shows their addresses) ---
+    "Cannot reach {server}. Is it running?": "无法连接到 {server}。它正在运行吗？",
+    "Cannot reach {server}. Is it running? Retrying automatically.": "无法连接到 {server}。它正在运行吗？正在自动重试。",
+    "{server} answered with an error (HTTP {status}): {body}": "{server} 返回了错误（HTTP {status}）：{body}",
+    "{server} answered with an error (HTTP {status}).": "{server} 返回了错误（HTTP {status}）。",
+    "{server} stopped while this job ran. Please try again.": "{server} 在运行此任务时停止了。请重试。",
+    "{server} no longer knows this job (it may have restarted). Please try again.":
+        "{server} 已不再记得此任务（它可能已重启）。请重试。",
+    "Checking the connection to {server} …": "正在检查与 {server} 的连接…",
+    "Connected to {server}": "已连接到 {server}",
+    "Former server {n}": "以前的服务器 {n}",
 }

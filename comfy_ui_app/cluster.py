@@ -104,7 +104,7 @@ class Cluster(HealthChecks):
         with self._lock:
             return [ServerState(s.url, s.healthy, "" if s.healthy else s.reason, s.in_flight,
                                 s.comfy.queue_remaining, list(s.checkpoints), set(s.node_classes),
-                                s.last_checkpoint) for s in self._servers]
+                                s.last_checkpoint, s.label, None if s.healthy else s.error) for s in self._servers]
 
     def waiting(self) -> list[ClusterJob]:
         """The jobs waiting in the app's queue, in the order they will be sent."""
@@ -248,7 +248,7 @@ class Cluster(HealthChecks):
                 log.warning("could not interrupt %s on %s: %s", prompt_id, server.url, e)
         finished = job._follow(server_job)
         self._release(server, prompt_id)
-        status, error = outcome(finished, server_job, server.url, started=job.state == "running")
+        status, error = outcome(finished, server_job, server.url, started=job.state == "running", label=server.label)
         if isinstance(error, (JobLost, ServerUnreachable)) and job.state == "queued":
             self._retry(job, server, prompt_id, error)  # it never started there: go elsewhere
         else:
@@ -258,7 +258,7 @@ class Cluster(HealthChecks):
         with self._lock:
             server.attempts.pop(prompt_id, None)
             if isinstance(broken, ServerUnreachable):
-                server.healthy, server.reason = False, str(broken)
+                server.healthy, server.reason, server.error = False, str(broken), broken
         self._wake.set()
 
     def _retry(self, job: ClusterJob, server: Server, prompt_id: str, error: ComfyError) -> None:
@@ -276,4 +276,4 @@ class Cluster(HealthChecks):
         elif job.cancel_requested:
             job._finish("interrupted", JobInterrupted(prompt_id))
         else:
-            job._finish("error", outcome(Finished("error", error=error), None, server.url)[1])
+            job._finish("error", outcome(Finished("error", error=error), None, server.url, label=server.label)[1])

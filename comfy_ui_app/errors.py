@@ -18,6 +18,11 @@ The tree::
 Errors carry the server's data (``node_errors``, the failing node) so that callers can
 point at the field at fault; ``str(error)`` is always one plain English line. The UI
 turns them into words in exactly one place (``comfy_ui_app.messages.describe``).
+
+An error that names a server keeps its real address in ``url`` (and in ``str(error)``: logs,
+the command line) and what a page may show of it in ``label`` (``Comfy(url, label=...)``:
+"ComfyUI server 2" on a public page); ``label`` is None or the address itself when the page
+may show the address.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "ComfyUIStartFailed",
     "LimitExceeded",
     "NotAllowed",
+    "shown_label",
 ]
 
 
@@ -44,19 +50,21 @@ class ComfyError(Exception):
 class ServerUnreachable(ComfyError, ConnectionError):
     """ComfyUI did not answer at all (refused, timed out, name not found)."""
 
-    def __init__(self, url: str, reason: str = "") -> None:
+    def __init__(self, url: str, reason: str = "", *, label: str | None = None) -> None:
         self.url = url
         self.reason = reason
+        self.label = label
         super().__init__(f"Cannot reach ComfyUI at {url}" + (f" ({reason})" if reason else ""))
 
 
 class ServerHTTPError(ComfyError):
     """ComfyUI answered with an error status (including its plain-text 500)."""
 
-    def __init__(self, status: int, url: str, body: str = "") -> None:
+    def __init__(self, status: int, url: str, body: str = "", *, label: str | None = None) -> None:
         self.status = status
-        self.url = url
+        self.url = url  # of the request (the server's address and the route)
         self.body = body
+        self.label = label  # of the server, what a page may show
         first_line = body.strip().splitlines()[0] if body.strip() else ""
         super().__init__(
             f"ComfyUI answered {status} for {url}" + (f": {first_line}" if first_line else "")
@@ -70,10 +78,11 @@ class PromptRejected(ServerHTTPError, ValueError):
     maps node id -> ``{errors: [...], dependent_outputs, class_type}``, both verbatim.
     """
 
-    def __init__(self, url: str, error: dict, node_errors: dict, body: str = "") -> None:
+    def __init__(self, url: str, error: dict, node_errors: dict, body: str = "", *,
+                 label: str | None = None) -> None:
         self.error = error if isinstance(error, dict) else {"message": str(error)}
         self.node_errors = node_errors if isinstance(node_errors, dict) else {}
-        ServerHTTPError.__init__(self, 400, url, body)
+        ServerHTTPError.__init__(self, 400, url, body, label=label)
         message = self.error.get("message") or "Prompt rejected"
         details = self.error.get("details")
         self.args = (f"ComfyUI rejected the prompt: {message}" + (f" ({details})" if details else ""),)
@@ -116,13 +125,16 @@ class JobInterrupted(ComfyError):
 class JobLost(ComfyError):
     """The server no longer knows the job, or it stopped reporting on it.
 
-    ``url`` names the server when known; ``started`` says the job had begun to run there
-    (the server stopped or restarted while it ran) rather than only waited in its queue."""
+    ``url`` names the server when known (``label``: what a page may show of it); ``started``
+    says the job had begun to run there (the server stopped or restarted while it ran) rather
+    than only waited in its queue."""
 
-    def __init__(self, prompt_id: str, reason: str = "", *, url: str | None = None, started: bool = False) -> None:
+    def __init__(self, prompt_id: str, reason: str = "", *, url: str | None = None, started: bool = False,
+                 label: str | None = None) -> None:
         self.prompt_id = prompt_id
         self.reason = reason
         self.url = url
+        self.label = label
         self.started = started
         if url is None:
             text = "ComfyUI lost track of the job"
@@ -183,6 +195,13 @@ class ComfyUIStartFailed(ComfyError):
         self.reason = reason
         super().__init__(f"The local ComfyUI ({path or ', '.join(self.searched)}) could not be run: {kind}"
                          + (f" ({reason or returncode})" if reason or returncode is not None else ""))
+
+
+def shown_label(error: BaseException) -> str | None:
+    """The label ``error`` names its server by when the page must not show that server's
+    address (a label other than the address); None when it names none or may show it."""
+    label = getattr(error, "label", None)
+    return label if label and label != getattr(error, "url", None) else None
 
 
 class NotAllowed(PermissionError):

@@ -4,7 +4,9 @@ This is the ONLY place that translates errors into user-facing words. Every
 function takes ``lang`` (a code from ``i18n.LANGUAGES``; English by default, which
 is what the command line uses); each sentence is one ``tr`` template, its Chinese
 in ``_zh_cn.py``. The server's own words (exception messages, details) stay as
-they came. Validation problems are phrased in ``_problem_words``. It must not
+they came. An error naming a server whose address the page must not show (its ``label``,
+``errors.shown_label``) is said with that label ("Cannot reach ComfyUI server 2"), never
+with the address. Validation problems are phrased in ``_problem_words``. It must not
 import gradio: the CLI imports it at start-up.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from . import (
     WorkflowError,
 )
 from ._monitor import NotAnImage
-from .errors import ComfyUIStartFailed, LimitExceeded
+from .errors import ComfyUIStartFailed, LimitExceeded, shown_label
 from ._problem_words import TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text
 from .i18n import DEFAULT_LANGUAGE, tr
 
@@ -59,6 +61,11 @@ def _describe_rejected(exc: PromptRejected, lang: str) -> str:
 
 
 def _describe_unreachable(exc: ServerUnreachable, retrying: bool, lang: str) -> str:
+    server = shown_label(exc)
+    if server and retrying:
+        return tr("Cannot reach {server}. Is it running? Retrying automatically.", lang, server=server)
+    if server:
+        return tr("Cannot reach {server}. Is it running?", lang, server=server)
     url = getattr(exc, "url", None) or tr("the configured address", lang)
     if retrying:
         return tr("Cannot reach ComfyUI at {url}. Is it running? Retrying automatically.", lang, url=url)
@@ -69,6 +76,13 @@ def _describe_http(exc: ServerHTTPError, lang: str) -> str:
     status = getattr(exc, "status", None)
     url = getattr(exc, "url", None)
     body = one_line(getattr(exc, "body", "") or "", 200)
+    server = shown_label(exc)
+    if server and status:
+        return (tr("{server} answered with an error (HTTP {status}): {body}", lang, server=server, status=status,
+                   body=body) if body
+                else tr("{server} answered with an error (HTTP {status}).", lang, server=server, status=status))
+    if server:
+        url = None  # the address is not to be shown: say what happened without it
     if status and url:
         return (tr("ComfyUI answered with an error (HTTP {status}) at {url}: {body}", lang,
                    status=status, url=url, body=body) if body
@@ -185,6 +199,11 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
         return _describe_job_failed(exc, lang)
     if isinstance(exc, JobInterrupted):
         return tr("The job was interrupted before it finished.", lang)
+    if isinstance(exc, JobLost) and shown_label(exc):
+        if exc.started:
+            return tr("{server} stopped while this job ran. Please try again.", lang, server=exc.label)
+        return tr("{server} no longer knows this job (it may have restarted). Please try again.", lang,
+                  server=exc.label)
     if isinstance(exc, JobLost) and getattr(exc, "url", None):
         if exc.started:
             return tr("ComfyUI at {url} stopped while this job ran. Please try again.", lang, url=exc.url)

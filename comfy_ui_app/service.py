@@ -32,9 +32,10 @@ from ._comfy import Comfy
 from ._jobs import Job
 from ._updates import Finished, OutputImage, Started
 from .cluster import Cluster
-from .errors import ComfyError, JobLost, NotAllowed, WorkflowError
+from .errors import ComfyError, JobLost, NotAllowed, WorkflowError, shown_label
 from .limits import Limits, admitted, count_pending, limits_for
 from .joblog import log_job
+from .messages import describe
 from ._queue_actions import QueueActions
 from .store import JobRecord, JobStore, current_server
 
@@ -43,6 +44,14 @@ __all__ = ["JobService", "NotAllowed", "current_server"]
 log = logging.getLogger(__name__)
 
 _STATUS = {"success": "success", "error": "error", "interrupted": "interrupted"}
+
+
+def error_text(error: BaseException | None) -> str | None:
+    """What a record keeps of ``error`` (History and a reloaded page show it): its own line, or
+    ``describe``'s (English) when it names a server whose address the page must not show."""
+    if error is None:
+        return None
+    return (describe(error, retrying=False) if shown_label(error) else str(error)) or None
 
 
 class JobService(QueueActions):
@@ -128,7 +137,7 @@ class JobService(QueueActions):
                 if job.done and isinstance(job.error, WorkflowError):
                     raise job.error
         except ComfyError as e:
-            self.store.update_status(record.job_id, "error", error=str(e))
+            self.store.update_status(record.job_id, "error", error=error_text(e))
             self._log(record.job_id, "finished")
             with self._lock:
                 self._job_ids.pop(prompt_id, None)
@@ -167,7 +176,7 @@ class JobService(QueueActions):
                 elif isinstance(update, Finished):
                     status = "lost" if isinstance(update.error, JobLost) else _STATUS[update.status]
                     detail = {"node_id": getattr(update.error, "node_id", None)} if update.error else None
-                    self.store.update_status(job_id, status, error=str(update.error or "") or None, detail=detail)
+                    self.store.update_status(job_id, status, error=error_text(update.error), detail=detail)
                     self._log(job_id, "finished")
         except Exception:  # the follower must never die silently with the job unrecorded
             log.exception("recording job %s failed", job_id)

@@ -134,7 +134,7 @@ def browser():
 
 @pytest.fixture
 def launch_app_cluster(tmp_path):
-    """launch_app_cluster(urls, *, per_server=2, admins=()) -> app over a Cluster of those servers.
+    """launch_app_cluster(urls, *, per_server=2, admins=(), labels=None) -> app over a Cluster of those servers.
 
     Like ``launch_app`` (``.url``, ``.demo``, ``.jobs``, ``.store``, ``.comfy`` = the first server)
     plus ``.cluster``; its Comfy objects give up quickly so that fault tests stay fast.
@@ -149,12 +149,12 @@ def launch_app_cluster(tmp_path):
 
     started = []
 
-    def launch(urls, *, per_server=2, admins=(), auth=None, give_up_after=2.0):
+    def launch(urls, *, per_server=2, admins=(), auth=None, give_up_after=2.0, labels=None):
         out = tmp_path / f"cluster-outputs{len(started)}"
         out.mkdir()
         store = JobStore(tmp_path / f"cluster-data{len(started)}")
-        comfies = [Comfy(url, timeout=2, poll_interval=0.1, stall_after=0.5, give_up_after=give_up_after)
-                   for url in urls]
+        comfies = [Comfy(url, timeout=2, poll_interval=0.1, stall_after=0.5, give_up_after=give_up_after,
+                         label=label) for url, label in zip(urls, labels or [None] * len(urls))]  # labels: app.py's
         cluster = Cluster(comfies, per_server=per_server, health_interval=0.2, give_up_after=30)
         jobs = JobService(cluster, store, admins=admins)
         cluster.start()

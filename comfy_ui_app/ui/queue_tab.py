@@ -159,13 +159,14 @@ class QueueView:
         now = time.time()
         rows, choices = [], []
         cluster = self.cluster is not None
+        labels = {c.url: c.label for c in self.cluster.comfies} if cluster else {}  # what the page shows of each
         for e in entries:
             state = (tr("Queued", lang) if e.server == APP_QUEUE else  # in the app's own queue: not sent yet
                      tr("Running", lang) if e.running else tr("Waiting", lang))
             template = e.record.template if e.record else "—"
             age = age_text(None if e.created_at is None else now - e.created_at, lang)
             rows.append([e.position, state, self.who(e, user, lang), template, age]
-                        + (["—" if e.server == APP_QUEUE else e.server] if cluster else []))
+                        + (["—" if e.server == APP_QUEUE else labels.get(e.server, e.server)] if cluster else []))
             if self.may_act(e, user):
                 choices.append((f"#{e.position} · {template} · {self.who(e, user, lang)}", e.prompt_id))
         mine = sum(1 for e in entries if e.record is not None and e.record.owner == user)

@@ -8,6 +8,8 @@ server is up, and the banner says how many of how many (and why the others are n
 With a local ComfyUI the app started itself (``local=``, a ``managed.LocalComfyUI``), the
 banner says "Starting ComfyUI…", "restarting (attempt n of N)…" or why it failed (with
 its log's last lines) instead of probing it; over several servers that is said first.
+A server whose address the page must not show (``Comfy.label`` other than its url) is
+named by its label ("ComfyUI server 2"), its problems in ``describe``'s words.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
+from ..errors import shown_label
 from ..i18n import DEFAULT_LANGUAGE, tr
 from ..managed import FAILED, RESTARTING, RESTARTING_TEXT, STARTING, STARTING_TEXT
 from ..messages import describe
@@ -31,18 +34,45 @@ class ServerStatus:
     values: tuple = ()             # ((name, value), ...)
     error: BaseException | None = None  # the probe's failure, described when shown
     note: ServerStatus | None = None    # said first (the local ComfyUI's state, over several servers)
+    down: tuple = ()                    # the cluster's ServerStates not usable: ``{down}`` in the template
 
     def in_language(self, lang: str | None = DEFAULT_LANGUAGE) -> str:
         if self.error is not None:
             text = describe(self.error, lang=lang or DEFAULT_LANGUAGE)
         else:
-            text = tr(self.template, lang, **dict(self.values))
+            values = dict(self.values)
+            if self.down:
+                values["down"] = "; ".join(server_problem(s, lang) for s in self.down)
+            text = tr(self.template, lang, **values)
         return text if self.note is None else f"{self.note.in_language(lang)} {text}"
 
     @property
     def text(self) -> str:
         """The plain English sentence."""
         return self.in_language(DEFAULT_LANGUAGE)
+
+
+def hidden(comfy) -> bool:
+    """Must the page name ``comfy`` (a Comfy or a ServerState) by its label, not its url?"""
+    return bool(getattr(comfy, "label", "")) and comfy.label != comfy.url
+
+
+def server_reason(state, lang: str | None = DEFAULT_LANGUAGE) -> str:
+    """Why a cluster's server (a ServerState) is not usable, as the page may say it: the
+    cluster's own words, or, for a server named by its label, ``describe`` of the failure."""
+    if not hidden(state):
+        return state.reason
+    if state.error is not None and shown_label(state.error):
+        return describe(state.error, retrying=False, lang=lang or DEFAULT_LANGUAGE)
+    return state.reason.replace(state.url, state.label)
+
+
+def server_problem(state, lang: str | None = DEFAULT_LANGUAGE) -> str:
+    """``server_reason`` naming the server ("http://gpu-2:8188: …"; "Cannot reach ComfyUI server 2…")."""
+    reason = server_reason(state, lang)
+    if hidden(state) and state.error is not None and shown_label(state.error):
+        return reason  # describe's sentence names it already
+    return f"{state.label if hidden(state) else state.url}: {reason}"
 
 
 def md_escape(text: str) -> str:
@@ -98,8 +128,12 @@ class StatusChecker:
         local = self._local_status()
         if local is not None and len(self._comfies()) == 1:
             return local
+        comfies = self._comfies()
+        if any(hidden(c) for c in comfies):
+            return ServerStatus(False, "Checking the connection to {server} …",
+                                (("server", ", ".join(c.label for c in comfies)),))
         return ServerStatus(False, "Checking the connection to ComfyUI at {url} …",
-                            (("url", ", ".join(c.url for c in self._comfies())),))
+                            (("url", ", ".join(c.url for c in comfies)),))
 
     def _comfies(self) -> list:
         return list(getattr(self._comfy, "comfies", None) or [self._comfy])
@@ -107,13 +141,13 @@ class StatusChecker:
     def _cluster_status(self) -> ServerStatus:
         servers = self._comfy.servers
         up = [s for s in servers if s.healthy]
-        down = "; ".join(f"{s.url}: {s.reason}" for s in servers if not s.healthy)
+        down = tuple(s for s in servers if not s.healthy)  # said in each page's language: ServerStatus.down
         if not up:
             return ServerStatus(False, "None of the {total} ComfyUI servers can be reached ({down}). "
-                                       "Retrying automatically.", (("total", len(servers)), ("down", down)))
+                                       "Retrying automatically.", (("total", len(servers)),), down=down)
         if down:
             return ServerStatus(True, "{up} of {total} ComfyUI servers are up. Not usable now: {down}",
-                                (("up", len(up)), ("total", len(servers)), ("down", down)))
+                                (("up", len(up)), ("total", len(servers))), down=down)
         return ServerStatus(True, "All {total} ComfyUI servers are up", (("total", len(servers)),))
 
     def get(self, fresh: bool = False) -> ServerStatus:
@@ -135,7 +169,9 @@ class StatusChecker:
                     status = self._cluster_status()
                 else:
                     comfies[0].check()
-                    status = ServerStatus(True, "Connected to ComfyUI at {url}", (("url", comfies[0].url),))
+                    status = (ServerStatus(True, "Connected to {server}", (("server", comfies[0].label),))
+                              if hidden(comfies[0]) else
+                              ServerStatus(True, "Connected to ComfyUI at {url}", (("url", comfies[0].url),)))
             except Exception as exc:  # noqa: BLE001 - any failure is "not usable"
                 status = ServerStatus(False, "", error=exc.with_traceback(None))
             self._last, self._at = status, time.monotonic()

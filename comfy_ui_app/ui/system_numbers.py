@@ -88,10 +88,16 @@ def seconds(value: float | None) -> str:
 
 
 def number_rows(per_server: Mapping[str, Summary], overall: Summary, *, servers: Sequence[str],
-                depths: Mapping[str, int | None], app_waiting: int | None, lang: str) -> list[list]:
+                depths: Mapping[str, int | None], app_waiting: int | None, lang: str,
+                labels: Mapping[str, str] | None = None) -> list[list]:
     """The table: every configured server (jobs or not), servers no longer configured that
-    ran jobs in the window, the app's own queue (when it has jobs), then "All"."""
+    ran jobs in the window, the app's own queue (when it has jobs), then "All". ``labels``:
+    url -> what the page shows of it; when one hides its url, so do the servers not configured."""
     names = [*servers, *(s for s in per_server if s and s not in servers)]
+    shown = dict(labels or {})
+    if any(url != label for url, label in shown.items()):
+        former = [name for name in names if name and name not in shown]
+        shown.update((url, tr("Former server {n}", lang, n=n)) for n, url in enumerate(former, 1))
     if "" in per_server or app_waiting:
         names.append("")
     known = [d for d in depths.values() if d is not None]
@@ -99,7 +105,7 @@ def number_rows(per_server: Mapping[str, Summary], overall: Summary, *, servers:
     for name in names:
         counts = per_server.get(name, Summary()).figures
         depth = (app_waiting or 0) if name == "" else depths.get(name)
-        label = name or tr("The app's own queue", lang)
+        label = shown.get(name, name) or tr("The app's own queue", lang)
         rows.append([label, *counts[:3], *map(seconds, counts[3:]), "—" if depth is None else depth])
     total = sum(known) + (app_waiting or 0) if known or app_waiting is not None else None
     figures = overall.figures

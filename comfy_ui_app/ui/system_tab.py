@@ -16,6 +16,9 @@
   succeeded / failed / cancelled, median and 95th percentile queue wait and run time, and
   the queues now. Counts only (no users, no prompts), so everyone sees it.
 
+A server is shown by its label (``Comfy.label``): its address, or "ComfyUI server 2" when
+the page must not show addresses (app.py's ``--no-show-server-urls``).
+
 The chart's samples live in one :class:`StatsSampler` per server and app (a ring
 buffer), taken at most every ``SAMPLE_EVERY_S`` seconds however many pages show it.
 Nothing is fetched until the tab is opened; then a timer redraws the chart, the server
@@ -35,7 +38,7 @@ from ..errors import ComfyError
 from ..i18n import tr
 from ..messages import describe
 from .context import TabHandles, current_user
-from .status import md_escape
+from .status import md_escape, server_reason
 from .system_numbers import NUMBER_HEADERS, WINDOW_S, number_rows, summarize
 
 __all__ = ["build_tab", "StatsSampler", "stats_markdown", "server_rows", "SAMPLE_EVERY_S", "SAMPLES_KEPT"]
@@ -114,8 +117,8 @@ def server_rows(cluster, lang: str) -> list[list]:
     """One row per server of ``cluster`` (its health as the cluster last saw it)."""
     rows = []
     for s in cluster.servers:
-        state = "✔" if s.healthy else f"⚠ {s.reason}"  # the reason: the cluster's own words
-        rows.append([s.url, state, s.in_flight, "—" if s.queue_remaining is None else s.queue_remaining,
+        state = "✔" if s.healthy else f"⚠ {server_reason(s, lang)}"  # the cluster's words, or describe's
+        rows.append([s.label or s.url, state, s.in_flight, "—" if s.queue_remaining is None else s.queue_remaining,
                      ", ".join(s.checkpoints) or "—", s.last_checkpoint or "—"])
     return rows
 
@@ -134,6 +137,11 @@ class SystemView:
     @property
     def urls(self) -> list[str]:
         return [c.url for c in self.comfies]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """url -> what the page shows of that server (the url itself unless hidden)."""
+        return {c.url: c.label for c in self.comfies}
 
     def comfy(self, which: int | None = None):
         ok = isinstance(which, int) and not isinstance(which, bool) and 1 <= which <= len(self.comfies)
@@ -171,7 +179,8 @@ class SystemView:
         states = cluster.servers if cluster is not None else []
         depths = {s.url: s.queue_remaining for s in states} or {c.url: c.queue_remaining for c in self.comfies}
         waiting = len(cluster.waiting()) if cluster is not None else None
-        return number_rows(per_server, overall, servers=self.urls, depths=depths, app_waiting=waiting, lang=lang)
+        return number_rows(per_server, overall, servers=self.urls, depths=depths, app_waiting=waiting, lang=lang,
+                           labels=self.labels)
 
 
 def build_tab(ctx) -> TabHandles:
@@ -182,8 +191,8 @@ def build_tab(ctx) -> TabHandles:
                                visible=cluster is not None, elem_id="system-servers")
         numbers = gr.Dataframe(headers=list(NUMBER_HEADERS), interactive=False, label="Jobs in the last hour",
                                elem_id="system-numbers")
-        picker = gr.Dropdown(label="ComfyUI", choices=[(url, n) for n, url in enumerate(view.urls, 1)], value=1,
-                             visible=len(view.urls) > 1, elem_id="system-server")  # shows URLs, sends 1, 2…
+        picker = gr.Dropdown(label="ComfyUI", choices=[(c.label, n) for n, c in enumerate(view.comfies, 1)],
+                             value=1, visible=len(view.urls) > 1, elem_id="system-server")  # shows labels, sends 1, 2…
         with gr.Row():
             summary = gr.Markdown("", elem_id="system-stats", elem_classes=["no-i18n"])
             chart = gr.LinePlot(x="time", y="GiB", color="series", label="Free memory", height=260)
