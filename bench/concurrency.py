@@ -12,6 +12,13 @@ a job that never finished, failed or went missing is a lost job.
 Direct: 50 threads each ``Comfy.submit(prompt).wait()`` on the same test server. Rounds
 alternate (direct, app, direct, app, ...); overhead = median app wall / median direct wall - 1.
 
+Floor: the same rounds against ``bench/_floor_app.py`` (its own interpreter too), a minimal
+Gradio app whose ``/generate`` has the real one's inputs and outputs and yields as many
+updates per job as the real one did in the first app round (mostly ``gr.skip()``, the last
+with one PNG in a gallery), while one process-wide lock stands in for the server's serial
+work (0 s per job for zero work, 0.1 s for 10 ms x 10). Rounds go direct, app, floor; the
+floor is what Gradio and 50 gradio_client sessions cost with no app and no ComfyUI at all.
+
 Two server settings: zero work (``step_time=0``, 2 steps: the app's own cost per job laid
 bare) and 10 ms x 10 steps (100 ms of "GPU" per job, still far shorter than a real one).
 """
@@ -19,6 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -29,7 +39,7 @@ from pathlib import Path
 from comfy_ui_app.store import JobStore
 
 from . import Report, median
-from ._servers import app_process, comfy_server, generate_args, launched_app, prompt
+from ._servers import ROOT, app_process, comfy_server, free_port, generate_args, launched_app, prompt
 
 SEEDS = itertools.count(5000)
 
@@ -57,36 +67,87 @@ def direct(url: str, sessions: int, steps: int) -> float:
             return time.perf_counter() - start
 
 
-def through_app(app, clients, args_of, steps: int) -> tuple[float, int]:
-    """(wall seconds, jobs lost) for one ``/generate`` per client, all at once."""
+def all_at_once(clients, args_of) -> tuple[float, list, list[int]]:
+    """One ``/generate`` per client at one barrier: (wall seconds, final outputs, updates per job)."""
+    barrier = threading.Barrier(len(clients) + 1)
+
+    def one(client, i):
+        args = args_of(i)
+        barrier.wait()
+        job = client.submit(*args, api_name="/generate")
+        final = job.result(timeout=300)
+        return final, len(job.outputs())  # one entry per update (yield) the page was sent
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        futures = [pool.submit(one, c, i) for i, c in enumerate(clients)]
+        barrier.wait()
+        start = time.perf_counter()
+        results = [f.result() for f in futures]
+        wall = time.perf_counter() - start
+    return wall, [r[0] for r in results], [r[1] for r in results]
+
+
+def through_app(app, clients, args_of, steps: int) -> tuple[float, int, list[int]]:
+    """(wall seconds, jobs lost, updates per job) for one ``/generate`` per client, all at once."""
     before = {r.job_id for r in app.store.list(limit=100000)}
     if getattr(app, "proc", None) is not None and app.proc.poll() is not None:
         raise RuntimeError("the app process died")
     browsers = [uuid.uuid4().hex for _ in clients]
-    barrier = threading.Barrier(len(clients) + 1)
-
-    def one(client, browser):
-        args = args_of(browser, next(SEEDS))
-        barrier.wait()
-        final = client.submit(*args, api_name="/generate").result(timeout=300)
-        return final
-
-    with ThreadPoolExecutor(len(clients)) as pool:
-        futures = [pool.submit(one, c, b) for c, b in zip(clients, browsers)]
-        barrier.wait()
-        start = time.perf_counter()
-        finals = [f.result() for f in futures]
-        wall = time.perf_counter() - start
+    wall, finals, updates = all_at_once(clients, lambda i: args_of(browsers[i], next(SEEDS)))
     done = sum(1 for out in finals if "Done" in str(out[0]) and len(out[2] or []) == 1)
     records = [r for r in app.store.list(limit=100000) if r.job_id not in before]
     ok = {r.owner for r in records if r.status == "success" and len(r.outputs) == 1}
     lost = len(clients) - min(done, len(ok & {f"browser:{b}" for b in browsers}))
-    return wall, lost
+    return wall, lost, updates
+
+
+def through_floor(clients, inputs: int, updates: int) -> tuple[float, int]:
+    """(wall seconds, jobs that did not end "Done" with one picture after ``updates`` updates)."""
+    wall, finals, counts = all_at_once(clients, lambda i: [f"prompt {i}"] * inputs)
+    good = sum(1 for out, n in zip(finals, counts) if "Done" in str(out[0]) and len(out[1] or []) == 1 and n == updates)
+    return wall, len(clients) - good
+
+
+@contextlib.contextmanager
+def floor_process(*, inputs: int, outputs: int, updates: int, work: float, timeout: float = 60.0):
+    """``bench/_floor_app.py`` as a child process on a free port; yields its URL."""
+    import requests
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "_floor_app.py"), "--port", str(port),
+                             "--inputs", str(inputs), "--outputs", str(outputs), "--updates", str(updates),
+                             "--work", str(work)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.perf_counter() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"_floor_app.py exited with {proc.returncode}")
+            with contextlib.suppress(requests.RequestException):  # not listening yet
+                if requests.get(url, timeout=1).status_code == 200:
+                    break
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"no floor page at {url} after {timeout} s")
+            time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def connect(url: str, count: int) -> list:
+    from gradio_client import Client
+
+    with ThreadPoolExecutor(8) as pool:  # each Client fetches the config first
+        return list(pool.map(lambda _: Client(url, verbose=False, download_files=False), range(count)))
 
 
 def measure(sessions: int, rounds: int, step_time: float, steps: int, profile: bool = False) -> dict:
-    from gradio_client import Client
-
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(comfy_server(step_time=step_time, preview=False))
         if profile:
@@ -95,12 +156,13 @@ def measure(sessions: int, rounds: int, step_time: float, steps: int, profile: b
             data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-conc-"))) / "data"
             app = stack.enter_context(app_process(server.url, data))
             app.store = stack.enter_context(contextlib.closing(JobStore(data)))
-        with ThreadPoolExecutor(8) as pool:  # 50 Clients: each fetches the config first
-            clients = list(pool.map(lambda _: Client(app.url, verbose=False, download_files=False),
-                                    range(sessions)))
+        clients = connect(app.url, sessions)
+        stack.callback(lambda: [c.close() for c in clients])
         template = generate_args(clients[0], "BROWSER", steps=steps, seed=0)
         seed_at = next(i for i, v in enumerate(template) if v == 0)
         browser_at = template.index("BROWSER")
+        dependency = next(d for d in clients[0].config["dependencies"] if d.get("api_name") == "generate")
+        shape = {"inputs": len(template), "outputs": len(dependency["outputs"])}
 
         def args_of(browser, seed):
             args = list(template)
@@ -108,9 +170,11 @@ def measure(sessions: int, rounds: int, step_time: float, steps: int, profile: b
             return args
 
         through_app(app, clients[:2], args_of, steps)  # warm-up (first run compiles, caches object_info)
+        _, _, (lone_updates,) = through_app(app, clients[:1], args_of, steps)  # one call on an idle server
         direct(server.url, 2, steps)
-        walls = {"direct": [], "app": []}
-        lost = 0
+        walls = {"direct": [], "app": [], "floor": []}
+        lost, floor_bad, app_updates = 0, 0, []
+        floor_clients = None
         sampler_report = None
         if profile:  # one extra app round under the sampler (not counted)
             from ._profile import Sampler
@@ -118,17 +182,24 @@ def measure(sessions: int, rounds: int, step_time: float, steps: int, profile: b
             with Sampler() as sampler:
                 through_app(app, clients, args_of, steps)
             sampler_report = sampler.report()
-        try:
-            for _ in range(rounds):
-                walls["direct"].append(direct(server.url, sessions, steps))
-                wall, missing = through_app(app, clients, args_of, steps)
-                walls["app"].append(wall)
-                lost += missing
-        finally:
-            for client in clients:
-                client.close()
-    return {"direct": median(walls["direct"]), "app": median(walls["app"]), "lost": lost, "walls": walls,
-            "profile": sampler_report}
+        for _ in range(rounds):
+            walls["direct"].append(direct(server.url, sessions, steps))
+            wall, missing, updates = through_app(app, clients, args_of, steps)
+            walls["app"].append(wall)
+            lost += missing
+            app_updates += updates
+            if floor_clients is None:  # shaped like the app as the first round found it
+                shape["updates"] = round(median(updates))
+                floor_url = stack.enter_context(floor_process(**shape, work=step_time * steps))
+                floor_clients = connect(floor_url, sessions)
+                stack.callback(lambda: [c.close() for c in floor_clients])
+                through_floor(floor_clients[:2], shape["inputs"], shape["updates"])  # warm-up
+            wall, bad = through_floor(floor_clients, shape["inputs"], shape["updates"])
+            walls["floor"].append(wall)
+            floor_bad += bad
+    return {"direct": median(walls["direct"]), "app": median(walls["app"]), "floor": median(walls["floor"]),
+            "lost": lost, "floor_bad": floor_bad, "walls": walls, "shape": shape, "lone_updates": lone_updates,
+            "app_updates": app_updates, "profile": sampler_report}
 
 
 def run(quick: bool = False, profile: bool = False) -> Report:
@@ -145,6 +216,13 @@ def run(quick: bool = False, profile: bool = False) -> Report:
                    f"({sessions / m['app']:.1f} jobs/s), direct Comfy.submit {m['direct']:.2f} s "
                    f"({sessions / m['direct']:.1f} jobs/s); app/direct = {m['app'] / m['direct']:.2f}x; "
                    f"lost jobs {m['lost']}; walls {m['walls']}")
+        ups = m["app_updates"]
+        report.say(f"{label}: real /generate ({m['shape']['inputs']} inputs, {m['shape']['outputs']} outputs) "
+                   f"sent {m['lone_updates']} updates for a lone call, {min(ups)}-{max(ups)} (median "
+                   f"{median(ups):g}) per job with {sessions} at once; the floor sends {m['shape']['updates']}")
+        report.say(f"{label}: gradio floor (no ComfyUI work, same updates): {m['floor']:.2f} s; "
+                   f"app/floor = {m['app'] / m['floor']:.2f}; floor/direct = {m['floor'] / m['direct']:.2f}; "
+                   f"floor jobs not ending as shaped {m['floor_bad']}")
         report.check(f"lost jobs ({label})", m["lost"], "jobs", "0", m["lost"] == 0)
         report.check(f"overhead vs direct ({label})", overhead * 100, "%", "<= 10 %", overhead <= 0.10)
     return report

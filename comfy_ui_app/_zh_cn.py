@@ -396,4 +396,6 @@ ZH_CN: dict[str, str] = {
     "Checking the connection to {server} …": "正在检查与 {server} 的连接…",
     "Connected to {server}": "已连接到 {server}",
     "Former server {n}": "以前的服务器 {n}",
+    "ComfyUI servers": "ComfyUI 服务器",
+    "Details below for": "下方详情对应",
 }

@@ -9,6 +9,7 @@ same code from the command line.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -49,11 +50,18 @@ def test_latency_samples_every_step_and_drops_stale_previews():
     assert shown < sent
 
 
-def test_concurrency_loses_no_job():
+def test_concurrency_loses_no_job_and_measures_the_gradio_floor():
     report = concurrency.run(quick=True)
     checks = _checks(report)
     assert checks["lost jobs (zero work)"].value == 0  # --quick: the zero-work setting only
     assert "overhead vs direct (zero work)" in checks
+    # the Gradio floor ran with the real /generate's shape and every floor job ended as shaped
+    shape = re.search(r"real /generate \((\d+) inputs, (\d+) outputs\) sent (\d+) updates .* the floor sends (\d+)",
+                      "\n".join(report.lines))
+    assert shape and int(shape[1]) > 5 and int(shape[2]) > 5 and 2 <= int(shape[4]) <= 30
+    floor = re.search(r"gradio floor \(no ComfyUI work, same updates\): ([\d.]+) s; app/floor = ([\d.]+); "
+                      r"floor/direct = ([\d.]+); floor jobs not ending as shaped (\d+)", "\n".join(report.lines))
+    assert floor and float(floor[1]) > 0 and int(floor[4]) == 0
 
 
 def test_scaling_runs_every_job_on_1_2_and_4_servers():

@@ -187,11 +187,11 @@ def build_tab(ctx) -> TabHandles:
     view = SystemView(ctx)
     cluster = getattr(ctx, "cluster", None)
     with gr.Tab("System", id="system") as tab:
-        servers = gr.Dataframe(headers=list(SERVER_HEADERS), interactive=False, label="ComfyUI",
+        servers = gr.Dataframe(headers=list(SERVER_HEADERS), interactive=False, label="ComfyUI servers",
                                visible=cluster is not None, elem_id="system-servers")
         numbers = gr.Dataframe(headers=list(NUMBER_HEADERS), interactive=False, label="Jobs in the last hour",
                                elem_id="system-numbers")
-        picker = gr.Dropdown(label="ComfyUI", choices=[(c.label, n) for n, c in enumerate(view.comfies, 1)],
+        picker = gr.Dropdown(label="Details below for", choices=[(c.label, n) for n, c in enumerate(view.comfies, 1)],
                              value=1, visible=len(view.urls) > 1, elem_id="system-server")  # shows labels, sends 1, 2…
         with gr.Row():
             summary = gr.Markdown("", elem_id="system-stats", elem_classes=["no-i18n"])
