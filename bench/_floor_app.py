@@ -1,0 +1,97 @@
+"""The Gradio floor: a minimal Gradio app shaped like the real ``/generate``, with no ComfyUI.
+
+``python bench/_floor_app.py --port N --inputs I --outputs M --updates K --work S`` serves one
+endpoint ``/generate`` (``I`` Textbox inputs; ``M`` outputs: a Markdown progress line, a
+Gallery, the rest Markdown) whose async generator handler yields ``K`` updates per job, every
+output but the progress line (and, in the last, the gallery) ``gr.skip()``: "Sending",
+"Queued", ``K - 3`` progress lines while it "works", then "Done" with one 64x64 PNG path in
+the gallery - the real app's updates for a job, without the app. Built and launched as
+``app.py`` is: its own interpreter, ``demo.queue(default_concurrency_limit=None)``, the
+event's ``concurrency_limit=None``, on ``127.0.0.1:N``.
+
+The "work" stands in for one ComfyUI server: a worker task per job holds one process-wide
+``asyncio.Lock`` for ``S`` seconds (so 50 jobs take 50 x S, one after another, as on one
+server) and signals the progress points; the handler yields as they come, never holding the
+lock while Gradio sends an update (ComfyUI does not wait for the page either).
+``bench/concurrency.py`` starts it to measure what Gradio and gradio_client cost by themselves.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+
+def build(inputs: int, outputs: int, updates: int, work: float, png: str):
+    import gradio as gr
+
+    if outputs < 2 or updates < 2:
+        raise ValueError("need at least 2 outputs (progress, gallery) and 2 updates")
+    lock = asyncio.Lock()   # one "GPU" for the whole process, created on first use's loop
+    milestones = max(0, updates - 3)
+
+    async def work_on_the_gpu(signals: asyncio.Queue) -> None:
+        async with lock:
+            for _ in range(milestones):
+                signals.put_nowait(None)
+                await asyncio.sleep(work / milestones)
+            if not milestones and work:
+                await asyncio.sleep(work)
+
+    def update(progress, gallery=None) -> tuple:
+        skip = gr.skip()
+        return (progress, gallery if gallery is not None else skip, *(skip for _ in range(outputs - 2)))
+
+    async def generate(*values):
+        yield update("**Sending to ComfyUI…**")
+        signals: asyncio.Queue = asyncio.Queue()
+        worker = asyncio.create_task(work_on_the_gpu(signals))
+        try:
+            if updates >= 3:
+                yield update("**Queued**")
+            for step in range(milestones):
+                await signals.get()
+                yield update(f"**Running** · step {step + 1}/{milestones}")
+            await worker
+        finally:
+            worker.cancel()
+        yield update("**Done** · 100%", [png])
+
+    with gr.Blocks() as demo:
+        boxes = [gr.Textbox(label=f"in{i}") for i in range(inputs)]
+        outs = [gr.Markdown("Ready."), gr.Gallery(label="Images", format="png", type="filepath", interactive=False)]
+        outs += [gr.Markdown() for _ in range(outputs - 2)]
+        button = gr.Button("Generate")
+        button.click(generate, inputs=boxes, outputs=outs, api_name="generate", concurrency_limit=None,
+                     show_progress="hidden")
+    return demo
+
+
+def write_png(folder: Path) -> str:
+    from PIL import Image
+
+    path = folder / "floor.png"
+    Image.new("RGB", (64, 64), (200, 40, 40)).save(path)
+    return str(path)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--inputs", type=int, default=16, help="inputs of /generate (what a client sends)")
+    parser.add_argument("--outputs", type=int, default=22, help="outputs of /generate")
+    parser.add_argument("--updates", type=int, default=4, help="updates (yields) per job, the last one included")
+    parser.add_argument("--work", type=float, default=0.0, help="seconds of serialised 'GPU' work per job")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
+        png = write_png(Path(tmp))
+        demo = build(args.inputs, args.outputs, args.updates, args.work, png)
+        demo.queue(default_concurrency_limit=None)
+        demo.launch(server_name="127.0.0.1", server_port=args.port, allowed_paths=[tmp], quiet=True)
+
+
+if __name__ == "__main__":
+    main()
