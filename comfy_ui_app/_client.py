@@ -105,6 +105,8 @@ class ComfyClient:
             raise ServerUnreachable(self.base_url, "timed out", label=self._error_label) from e
         except requests.ConnectionError as e:
             raise ServerUnreachable(self.base_url, "connection refused or lost", label=self._error_label) from e
+        except requests.RequestException as e:  # e.g. ChunkedEncodingError: the answer was cut off
+            raise ServerUnreachable(self.base_url, "the answer was cut off", label=self._error_label) from e
         raise_for_status(response, label=self._error_label)
         return response
 

@@ -122,15 +122,20 @@ class Job:
                 self._log.append(update)
             self._cond.notify_all()
 
+    # The reader and the monitor threads both move a job on: each check-and-set runs under
+    # ``_cond`` (an RLock), so a job is started once and a finished one never runs again.
+
     def _set_position(self, position: int) -> None:
-        if self.state == "queued" and position != self._position:
-            self._position = position
-            self._push(Queued(position))
+        with self._cond:
+            if self.state == "queued" and self._terminal is None and position != self._position:
+                self._position = position
+                self._push(Queued(position))
 
     def _mark_running(self) -> None:
-        if self.state == "queued":
-            self.state = "running"
-            self._push(Started())
+        with self._cond:
+            if self.state == "queued" and self._terminal is None:
+                self.state = "running"
+                self._push(Started())
 
     def _handle(self, message: Message, *, fetch: Callable[[Job, str, list[dict]], None]) -> None:
         """Turn one of this prompt's messages into updates."""

@@ -28,7 +28,7 @@ from ._jobs import Job, job_failed_from
 from ._updates import OutputImage
 from .errors import ComfyError, JobInterrupted, JobLost, ServerUnreachable
 
-__all__ = ["NotAnImage", "Watching", "check_output_image"]
+__all__ = ["NotAnImage", "OutputsNotSaved", "Watching", "check_output_image"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,15 @@ class NotAnImage(ComfyError):
     def __init__(self, filename: str) -> None:
         self.filename = filename
         super().__init__(f"ComfyUI sent something that is not an image for {filename}")
+
+
+class OutputsNotSaved(ComfyError):
+    """The pictures arrived, but the app could not write them to its own folder (disk full…)."""
+
+    def __init__(self, prompt_id: str, reason: str) -> None:
+        self.prompt_id = prompt_id
+        self.reason = reason
+        super().__init__(f"could not save the pictures of {prompt_id}: {reason}")
 
 
 def check_output_image(data: bytes, filename: str) -> None:
@@ -86,6 +95,7 @@ class Watching:
             job.fetch_errors.append(e)
         except OSError as e:
             log.error("could not store outputs of %s: %s", job.prompt_id, e)
+            job.fetch_errors.append(OutputsNotSaved(job.prompt_id, e.strerror or str(e)))
         finally:
             job._add_output(node, images)
 
@@ -103,6 +113,8 @@ class Watching:
                 self._server_down(e)
             except ComfyError as e:
                 log.warning("monitor check of %s failed: %s", self.url, e)
+            except Exception:  # noqa: BLE001 - a bug here must not stop the watch over every job
+                log.exception("monitor check of %s failed unexpectedly", self.url)
 
     def _monitor_once(self) -> None:
         jobs = [job for job in self.jobs() if not job.done]

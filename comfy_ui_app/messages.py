@@ -21,7 +21,7 @@ from . import (
     ServerUnreachable,
     WorkflowError,
 )
-from ._monitor import NotAnImage
+from ._monitor import NotAnImage, OutputsNotSaved
 from .errors import ComfyUIStartFailed, LimitExceeded, shown_label
 from ._problem_words import TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text
 from .i18n import DEFAULT_LANGUAGE, tr
@@ -226,6 +226,9 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
         return _describe_start_failed(exc, lang)
     if isinstance(exc, NotAnImage):
         return tr("ComfyUI sent something that is not an image for {file}.", lang, file=exc.filename)
+    if isinstance(exc, OutputsNotSaved):
+        return tr("The pictures were made but this app could not save them ({reason}). Please tell whoever runs it.",
+                  lang, reason=one_line(exc.reason, 200))
     if isinstance(exc, ComfyError):
         return one_line(str(exc)) or type(exc).__name__
     if isinstance(exc, OSError):

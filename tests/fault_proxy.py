@@ -39,12 +39,14 @@ class FaultProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def answer(self, path: str, body: bytes | str | dict | list = b"", *, status: int = 200,
-               content_type: str = "application/json", method: str = "GET", times: int | None = None) -> None:
-        """Answer ``method path`` with this (``times`` times, or always when None)."""
+               content_type: str = "application/json", method: str = "GET", times: int | None = None,
+               cut_off: bool = False) -> None:
+        """Answer ``method path`` with this (``times`` times, or always when None). ``cut_off``:
+        promise more bytes than ``body`` in Content-Length and drop the connection after it."""
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
         data = body.encode() if isinstance(body, str) else body
-        self._answers[(method, path)] = [status, data, content_type, times]
+        self._answers[(method, path)] = [status, data, content_type, times, cut_off]
 
     def clear(self) -> None:
         self._answers.clear()
@@ -89,11 +91,13 @@ class FaultProxy:
             return await self._pipe_ws(request)
         canned = self._answers.get((request.method, request.path))
         if canned is not None:
-            status, data, content_type, times = canned
+            status, data, content_type, times, cut_off = canned
             if times is not None:
                 canned[3] = times - 1
                 if canned[3] <= 0:
                     del self._answers[(request.method, request.path)]
+            if cut_off:
+                return await self._cut_off(request, status, data, content_type)
             return web.Response(status=status, body=data, content_type=content_type)
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP and k.lower() != "host"}
@@ -102,6 +106,15 @@ class FaultProxy:
             data = await up.read()
             out = {k: v for k, v in up.headers.items() if k.lower() not in _HOP}
             return web.Response(status=up.status, body=data, headers=out)
+
+    @staticmethod
+    async def _cut_off(request: web.Request, status: int, data: bytes, content_type: str) -> web.StreamResponse:
+        response = web.StreamResponse(status=status, headers={"Content-Type": content_type})
+        response.content_length = len(data) + 1000
+        await response.prepare(request)
+        await response.write(data)
+        request.transport.close()  # the rest never comes
+        return response
 
     async def _pipe_ws(self, request: web.Request) -> web.WebSocketResponse:
         ours = web.WebSocketResponse(max_msg_size=0)

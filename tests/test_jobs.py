@@ -248,3 +248,54 @@ def test_a_job_settled_from_history_keeps_the_outputs_the_socket_announced(comfy
         proxy.stop()
     assert finished.status == "success", finished.error
     assert [image.filename for image in finished.images] == ["from-the-socket.png"]
+
+
+def test_a_cut_off_view_answer_ends_the_job_as_an_error_and_the_watch_goes_on(comfy_server):
+    """A /view answer that stops half way (a proxy or the server dying) is an error the
+    user sees, never a success without pictures; the monitor keeps watching after it."""
+    from fault_proxy import FaultProxy
+
+    png = Path(comfy_server.root, "input", "example.png").read_bytes()
+    proxy = FaultProxy(comfy_server.url).start()
+    try:
+        proxy.answer("/view", png[:20], content_type="image/png", cut_off=True, times=1)
+        proxy.answer("/queue", b'{"queue_running": [', cut_off=True, times=1)
+        with started_comfy(proxy.url, stall_after=0.3, poll_interval=0.1) as comfy:
+            finished = comfy.submit(small_prompt()).wait(timeout=20)
+            assert finished.status == "error" and finished.images == ()
+            assert isinstance(finished.error, ServerUnreachable) and "cut off" in str(finished.error)
+            assert comfy._monitor.is_alive()
+            assert comfy.submit(small_prompt()).wait(timeout=20).ok  # the next /view is whole
+    finally:
+        proxy.stop()
+
+
+def test_outputs_the_app_cannot_save_end_the_job_with_a_plain_error(comfy_server):
+    def disk_full(job, node, images):
+        raise OSError(28, "No space left on device")
+
+    with started_comfy(comfy_server.url, save_outputs=disk_full) as comfy:
+        finished = comfy.submit(small_prompt()).wait(timeout=20)
+    assert finished.status == "error"
+    assert "No space left on device" in str(finished.error)
+
+
+def test_an_unexpected_error_in_a_monitor_check_does_not_stop_the_monitor(comfy_server):
+    with started_comfy(comfy_server.url, stall_after=0.2, poll_interval=0.05) as comfy:
+        calls = []
+        real = comfy._monitor_once
+
+        def broken_once():
+            calls.append(1)
+            if len(calls) == 1:
+                raise KeyError("queue_running")  # a server answering something odd
+            return real()
+
+        comfy._monitor_once = broken_once
+        comfy._wake.set()
+        assert comfy.submit(small_prompt()).wait(timeout=20).ok
+        deadline = time.monotonic() + 5
+        while len(calls) < 2 and time.monotonic() < deadline:
+            comfy._wake.set()
+            time.sleep(0.05)
+        assert len(calls) >= 2 and comfy._monitor.is_alive()
