@@ -144,33 +144,31 @@ def generate_args(client, browser: str, *, steps: int, seed: int, size: int = 64
 
 
 @contextlib.contextmanager
-def app_process(urls, data_dir: Path, *, per_server: int = 2, timeout: float = 60.0):
-    """``python app.py`` as a child process (its own interpreter, as users run it) on a free
-    port; yields ``.url``, ``.proc`` and ``.startup_s`` (spawn -> first ``GET /`` answered 200)."""
+def page_process(argv: list[str], name: str, *, cwd: Path | None = None, timeout: float = 60.0):
+    """Run ``argv`` (a Python script serving a Gradio page; ``{port}`` in it is replaced by a free
+    port) as a child process; yield ``.url``, ``.proc`` and ``.startup_s`` (spawn -> first
+    ``GET /`` answered 200). ``name`` names it in errors. The child is stopped on exit."""
     import subprocess
     import time
 
     import requests
 
-    urls = [urls] if isinstance(urls, str) else list(urls)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--server", ",".join(urls), "--port", str(port),
-                             "--data", str(data_dir), "--per-server", str(per_server)],
-                            cwd=str(data_dir.parent), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, *(a.replace("{port}", str(port)) for a in argv)],
+                            cwd=str(cwd) if cwd else None, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {proc.returncode}")
-            try:
+                raise RuntimeError(f"{name} exited with {proc.returncode}")
+            with contextlib.suppress(requests.RequestException):  # not listening yet
                 if requests.get(url, timeout=1).status_code == 200:
                     break
-            except requests.RequestException:
-                pass
             if time.perf_counter() - start > timeout:
-                raise TimeoutError(f"no page at {url} after {timeout} s")
+                raise TimeoutError(f"no page from {name} at {url} after {timeout} s")
             time.sleep(0.02)
         yield SimpleNamespace(url=url, proc=proc, startup_s=time.perf_counter() - start)
     finally:
@@ -180,3 +178,12 @@ def app_process(urls, data_dir: Path, *, per_server: int = 2, timeout: float = 6
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+def app_process(urls, data_dir: Path, *, per_server: int = 2, timeout: float = 60.0):
+    """``python app.py`` as a child process (its own interpreter, as users run it) on a free
+    port; yields ``.url``, ``.proc`` and ``.startup_s`` (spawn -> first ``GET /`` answered 200)."""
+    urls = [urls] if isinstance(urls, str) else list(urls)
+    argv = [str(ROOT / "app.py"), "--server", ",".join(urls), "--port", "{port}",
+            "--data", str(data_dir), "--per-server", str(per_server)]
+    return page_process(argv, "app.py", cwd=data_dir.parent, timeout=timeout)

@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,7 +36,7 @@ from pathlib import Path
 from comfy_ui_app.store import JobStore
 
 from . import Report, median
-from ._servers import ROOT, app_process, comfy_server, free_port, generate_args, launched_app, prompt
+from ._servers import ROOT, app_process, comfy_server, generate_args, launched_app, page_process, prompt
 
 SEEDS = itertools.count(5000)
 
@@ -111,33 +108,10 @@ def through_floor(clients, inputs: int, updates: int) -> tuple[float, int]:
 @contextlib.contextmanager
 def floor_process(*, inputs: int, outputs: int, updates: int, work: float, timeout: float = 60.0):
     """``bench/_floor_app.py`` as a child process on a free port; yields its URL."""
-    import requests
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "_floor_app.py"), "--port", str(port),
-                             "--inputs", str(inputs), "--outputs", str(outputs), "--updates", str(updates),
-                             "--work", str(work)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.perf_counter() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"_floor_app.py exited with {proc.returncode}")
-            with contextlib.suppress(requests.RequestException):  # not listening yet
-                if requests.get(url, timeout=1).status_code == 200:
-                    break
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"no floor page at {url} after {timeout} s")
-            time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    argv = [str(ROOT / "bench" / "_floor_app.py"), "--port", "{port}", "--inputs", str(inputs),
+            "--outputs", str(outputs), "--updates", str(updates), "--work", str(work)]
+    with page_process(argv, "_floor_app.py", timeout=timeout) as page:
+        yield page.url
 
 
 def connect(url: str, count: int) -> list:
