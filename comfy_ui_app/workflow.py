@@ -130,10 +130,12 @@ def apply_values(
             known = ", ".join(sorted(n for n, f in by_name.items() if not f.advanced)) or "none"
             raise WorkflowError(f"This workflow has no field '{name}' (it has: {known})", name)
         value = _coerce(field, value)
-        if field.role == "seed" and value == -1:
-            value = (rng or random.SystemRandom()).randint(0, SEED_MAX)
-        if field.role == "seed" and not 0 <= value <= SEED_MAX:
-            raise WorkflowError(f"{name} must be between 0 and {SEED_MAX}, or -1 for random", name)
+        if field.role == "seed":
+            low, high = seed_range(field)
+            if value == -1:
+                value = (rng or random.SystemRandom()).randint(low, high)
+            if not low <= value <= high:
+                raise WorkflowError(f"{name} must be between {low} and {high}, or -1 for random", name)
         texts[name] = value  # a {{name}} placeholder takes the value of the field of that name
         if field.placeholder:
             continue
@@ -144,6 +146,14 @@ def apply_values(
             if isinstance(value, str) and PLACEHOLDER.search(value):
                 node["inputs"][input_name] = _fill_placeholders(value, texts)
     return filled
+
+
+def seed_range(field: Field) -> tuple[int, int]:
+    """The seeds ``field`` takes: ComfyUI's 0..2**64-1, narrowed by the node's own min/max
+    (a PrimitiveInt stops at 2**63-1)."""
+    low = 0 if field.minimum is None else max(0, int(field.minimum))
+    high = SEED_MAX if field.maximum is None else min(SEED_MAX, int(field.maximum))
+    return low, high
 
 
 def choose_checkpoint(current: str | None, available: list[str] | tuple[str, ...]) -> str | None:

@@ -107,3 +107,24 @@ def test_a_saved_post_body_and_a_path_both_load(tmp_path, txt2img):
     assert load_workflow(body) == txt2img
     with pytest.raises(WorkflowError, match="Cannot read the workflow file missing.json"):
         load_workflow(tmp_path / "missing.json")
+
+
+def test_a_random_seed_stays_within_the_seed_nodes_own_range():
+    """A PrimitiveInt seed stops at 2**63-1, below ComfyUI's 2**64-1: -1 must draw within
+    the node's range, so the filled prompt always passes the check."""
+    from comfy_ui_app.check import check_prompt
+    from comfy_ui_app.fields import discover
+
+    fixtures = Path(__file__).parent / "fixtures"
+    object_info = json.loads((fixtures / "comfyui" / "object_info.json").read_text(encoding="utf-8"))
+    prompt = load_workflow(fixtures / "api_workflows" / "title_override.json")
+    fields = discover(prompt, object_info)
+    (seed,) = [f for f in fields if f.name == "seed"]
+    assert seed.maximum == 2**63 - 1
+    checkpoint = object_info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0][0]
+    for i in range(100):
+        filled = apply_values(prompt, {"seed": -1, "checkpoint": checkpoint}, fields=fields, rng=random.Random(i))
+        assert 0 <= filled[seed.node_id]["inputs"][seed.input_name] <= 2**63 - 1
+        assert check_prompt(filled, object_info, fields) == []
+    with pytest.raises(WorkflowError, match=f"seed must be between 0 and {2**63 - 1}"):
+        apply_values(prompt, {"seed": 2**63}, fields=fields)
