@@ -339,7 +339,7 @@ def main(argv=None) -> None:
         demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                     auth=auth or None, allowed_paths=[str(output_dir), str(store.outputs_dir)],
                     max_file_size=int(args.max_upload_mb * 1_000_000),
-                    app_kwargs=health.app_kwargs(cluster, jobs))   # GET /healthz, no login needed
+                    app_kwargs=health.app_kwargs(cluster, jobs, local))   # GET /healthz, no login needed
     finally:
         cluster.close()
         store.close()

@@ -95,15 +95,42 @@ def test_jobs_logged_counted_and_served_over_a_cluster_with_one_server_down(
     assert rows[2][4:8] == rows[0][4:8] and rows[2][8] == 0
 
 
-def test_healthz_is_503_when_no_server_is_up_but_live_stays_200(dead_url, launch_app_cluster):
+def test_healthz_is_200_when_no_server_is_up_but_ready_is_503(dead_url, launch_app_cluster):
     app = launch_app_cluster([dead_url])
     wait_for(lambda: app.cluster.servers[0].reason, what="the health check to fail")
     answer = healthz(app)
-    assert answer.status_code == 503 and answer.json()["status"] == "down"
+    assert answer.status_code == 200 and answer.json()["status"] == "down"
     assert answer.json()["servers"][0]["healthy"] is False
-    live = healthz(app, "?live=1")
-    assert live.status_code == 200 and live.json()["status"] == "down"
+    ready = healthz(app, "?ready=1")
+    assert ready.status_code == 503 and ready.json()["status"] == "down"
     assert health(app.cluster, app.jobs) == (503, answer.json())
+
+
+def test_healthz_hides_addresses_the_page_hides(make_comfy_server, launch_app_cluster):
+    """On a Space the server's address is a secret: /healthz (no login) must not tell it."""
+    up = make_comfy_server()
+    dead = "http://secret-gpu.invalid:8188"
+    app = launch_app_cluster([up.url, dead], labels=["ComfyUI server 1", "ComfyUI server 2"])
+    wait_for(lambda: app.cluster.servers[1].reason, what="the health check of server 2 to fail")
+    answer = healthz(app)
+    assert answer.status_code == 200 and answer.json()["status"] == "degraded"
+    first, second = answer.json()["servers"]
+    assert first["url"] is None and second["url"] is None and second["healthy"] is False
+    assert "ComfyUI server 2" in second["reason"], second
+    assert "secret-gpu" not in answer.text and host_port(up.url) not in answer.text
+
+
+def test_healthz_says_when_the_local_comfyui_is_starting(dead_url):
+    from types import SimpleNamespace
+
+    from comfy_ui_app.managed import STARTING, LocalState
+
+    local = SimpleNamespace(state=lambda: LocalState(STARTING, dead_url))
+    server = SimpleNamespace(url=dead_url, label=dead_url, healthy=False, reason="Cannot reach ComfyUI at "
+                             + dead_url, queue_remaining=None)
+    code, body = health(SimpleNamespace(servers=[server]), None, local)
+    assert code == 503 and body["servers"][0]["reason"] == "Starting ComfyUI…"
+    assert body["servers"][0]["url"] == host_port(dead_url)
 
 
 def test_healthz_needs_no_login_when_auth_is_on(comfy_server, launch_app):

@@ -5,12 +5,16 @@
      "jobs": {"waiting": 3, "running": 2}}
 
 * ``status``: "ok" when every server is usable, "degraded" when some are, "down" when none is.
-* HTTP status: 200 for "ok" and "degraded", 503 for "down", so a readiness probe (or a load
-  balancer) can use the route as it is. ``GET /healthz?live=1`` always answers 200 while the
-  app runs: a liveness probe must not restart the app because ComfyUI is down.
+* HTTP status: always 200 while the app runs (a container's health check must not restart the
+  app because ComfyUI is down; the page keeps retrying by itself). ``GET /healthz?ready=1`` answers
+  503 when no server is usable, for a readiness probe or a load balancer.
 * ``url`` is the server's ``host:port`` only: no scheme, path, query or ``user:password@``;
-  a ``reason`` has every address in it cut the same way. The route needs no login (probes
-  have none), so it says nothing about users, prompts or files.
+  a ``reason`` has every address in it cut the same way. Where the page hides server addresses
+  (``--no-show-server-urls``, the default on a Space or a public page) ``url`` is null and a
+  reason names the server as the page does ("ComfyUI server 2"): the route needs no login
+  (probes have none), so it says nothing about users, prompts, files or hidden addresses.
+* A ComfyUI the app starts itself (``--comfyui-dir``) that is starting, restarting or failed
+  says so in its ``reason``.
 * ``queue_depth``: ComfyUI's own ``queue_remaining`` (running and pending, every client's), null
   while unknown; ``jobs``: the app's recorded jobs waiting (in the app's queue or a server's)
   and running.
@@ -49,22 +53,47 @@ def server_address(url: str) -> str:
     return f"{host}:{port}" if port else host or "?"
 
 
-def _states(target: Any) -> list[tuple[str, bool, str, int | None]]:
-    """(url, healthy, reason, queue_remaining) of each server of a Cluster or of one Comfy."""
+def _states(target: Any) -> list[tuple[str, str, bool, str, int | None]]:
+    """(url, label, healthy, reason, queue_remaining) of each server of a Cluster or of one Comfy."""
     if hasattr(target, "servers"):
-        return [(s.url, bool(s.healthy), s.reason or "", s.queue_remaining) for s in target.servers]
+        return [(s.url, s.label, bool(s.healthy), s.reason or "", s.queue_remaining) for s in target.servers]
     connected = bool(target.connected)  # one Comfy: its event stream is up while it answers
-    return [(target.url, connected, "" if connected else NO_STREAM, target.queue_remaining)]
+    return [(target.url, target.label, connected, "" if connected else NO_STREAM, target.queue_remaining)]
 
 
-def health(target: Any, jobs: Any) -> tuple[int, dict]:
-    """``(HTTP status, body)`` for ``target`` (a Cluster or a Comfy) and ``jobs`` (a JobService,
-    or None). Reads only what the app already knows: no request to ComfyUI is made."""
+def _hide(text: str, url: str, label: str) -> str:
+    """``text`` with ``url``, and its host however written, replaced by ``label``."""
+    text = _URL.sub(label, text)
+    host = urlsplit(url).hostname
+    return text.replace(host, label) if host else text
+
+
+def _local_reason(local: Any) -> str:
+    """What a managed local ComfyUI is doing, in the banner's words; "" while it runs. A failed
+    start says so without its log (which names folders on this computer)."""
+    from .status import local_status
+
+    status = None if local is None else local_status(local.state())
+    if status is None:
+        return ""
+    return "ComfyUI did not start; see the app's terminal or comfyui.log" if status.error else status.text
+
+
+def health(target: Any, jobs: Any, local: Any = None) -> tuple[int, dict]:
+    """``(readiness HTTP status, body)`` for ``target`` (a Cluster or a Comfy), ``jobs`` (a
+    JobService, or None) and ``local`` (the ``managed.LocalComfyUI`` the app started, or None;
+    it is the first server). Reads only what the app already knows: no request to ComfyUI."""
     servers = []
-    for number, (url, healthy, reason, depth) in enumerate(_states(target), start=1):
-        reason = _URL.sub(lambda m: server_address(m.group(0)), reason) if reason else ""
-        servers.append({"name": f"server {number}", "url": server_address(url), "healthy": healthy,
-                        "reason": "" if healthy else reason, "queue_depth": depth})
+    for number, (url, label, healthy, reason, depth) in enumerate(_states(target), start=1):
+        if number == 1 and not healthy and local is not None:
+            reason = _local_reason(local) or reason
+        hidden = bool(label) and label != url
+        if hidden:
+            reason = _hide(reason, url, label)
+        else:
+            reason = _URL.sub(lambda m: server_address(m.group(0)), reason)
+        servers.append({"name": f"server {number}", "url": None if hidden else server_address(url),
+                        "healthy": healthy, "reason": "" if healthy else reason, "queue_depth": depth})
     up = sum(s["healthy"] for s in servers)
     status = "ok" if up == len(servers) else "degraded" if up else "down"
     store = getattr(jobs, "store", None)
@@ -73,18 +102,18 @@ def health(target: Any, jobs: Any) -> tuple[int, dict]:
     return (503 if status == "down" else 200), {"status": status, "servers": servers, "jobs": counts}
 
 
-def health_route(target: Any, jobs: Any) -> APIRoute:
-    """The ``GET /healthz`` route over ``target`` and ``jobs``."""
+def health_route(target: Any, jobs: Any, local: Any = None) -> APIRoute:
+    """The ``GET /healthz`` route over ``target``, ``jobs`` and ``local``."""
 
     def healthz(request: Request) -> JSONResponse:
-        code, body = health(target, jobs)
-        live = request.query_params.get("live", "").lower() not in ("", "0", "false", "no")
-        return JSONResponse(body, status_code=200 if live else code, headers={"Cache-Control": "no-store"})
+        code, body = health(target, jobs, local)
+        ready = request.query_params.get("ready", "").lower() not in ("", "0", "false", "no")
+        return JSONResponse(body, status_code=code if ready else 200, headers={"Cache-Control": "no-store"})
 
     return APIRoute(PATH, healthz, methods=["GET"], include_in_schema=False)
 
 
-def app_kwargs(target: Any, jobs: Any) -> dict:
+def app_kwargs(target: Any, jobs: Any, local: Any = None) -> dict:
     """What to pass as ``demo.launch(app_kwargs=...)``: the app's own routes (a new dict each
     time: Gradio adds to it)."""
-    return {"routes": [health_route(target, jobs)]}
+    return {"routes": [health_route(target, jobs, local)]}
