@@ -65,6 +65,7 @@ class Comfy(Watching):
         self._status_changed = threading.Condition()
         self._poll_interval = poll_interval
         self._stall_after = stall_after
+        self._deaf_after = 3 * stall_after  # a running job of ours and a silent socket: reconnect
         self._give_up_after = give_up_after
         self._save_outputs = save_outputs
         self._jobs: dict[str, Job] = {}

@@ -9,7 +9,9 @@
   moved, and ``/history`` and ``/queue`` about jobs that went quiet or after a reconnect,
   so that no job waits forever: one the server no longer knows ends as :class:`JobLost`
   naming the server, and after ``give_up_after`` s without an answer every job ends
-  (a running one as lost, a waiting one as unreachable).
+  (a running one as lost, a waiting one as unreachable); a socket that has carried
+  nothing for ``3 x stall_after`` s while one of our jobs runs is reconnected (the
+  clientId pitfall of ``_stream`` leaves it open but deaf).
 
 It uses the ``Comfy`` attributes set in its ``__init__`` (``client``, ``url``, ``label``, ``_pool``,
 ``_save_outputs``, the events and timings); nothing here is public.
@@ -139,12 +141,16 @@ class Watching:
                 job._mark_running()
             elif job.prompt_id in pending:
                 job._set_position(len(running) + pending.index(job.prompt_id))
+        deaf = False
         for job in stalled:
             if job.prompt_id not in running and job.prompt_id not in pending:
                 self._settle_from_history(job)
             else:
+                deaf = deaf or (job.prompt_id in running and self._stream.quiet_for() > self._deaf_after)
                 job.missing_checks = 0
                 job.last_event = time.monotonic()
+        if deaf and self.connected:  # ours runs, yet not even a status message: see _stream's docstring
+            self._stream.reconnect(f"no message for {self._deaf_after:g} s while a job of ours runs")
 
     def _lost(self, job: Job, reason: str) -> JobLost:
         return JobLost(job.prompt_id, reason, url=self.url, started=job.state == "running", label=self.label)

@@ -5,13 +5,17 @@ prompts we submitted keep reaching us after a reconnect. The pitfall recorded in
 ``ws_client_id_semantics.json``: if an *old* socket with the same clientId is closed
 after the new one connected, the server forgets the clientId and the new socket hears
 nothing. We therefore always close the old socket before opening the next one, and the
-job monitor falls back to ``/history`` and ``/queue`` when a job goes quiet.
+job monitor falls back to ``/history`` and ``/queue`` when a job goes quiet. A socket made
+deaf that way by someone else (a lingering socket of an earlier run of this process) still
+answers pings, so the monitor also calls :meth:`EventStream.reconnect` when a job of ours
+runs on the server and the socket has carried no message for a while (``quiet_for``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -72,6 +76,7 @@ class EventStream:
         self._connected = threading.Event()
         self._socket: Any = None
         self._thread: threading.Thread | None = None
+        self._last_message = time.monotonic()  # a text or binary message (pongs do not count)
         self.last_error = ""
 
     @property
@@ -80,6 +85,17 @@ class EventStream:
 
     def wait_connected(self, timeout: float | None = None) -> bool:
         return self._connected.wait(timeout)
+
+    def quiet_for(self) -> float:
+        """Seconds since the socket last carried a message (not a pong)."""
+        return time.monotonic() - self._last_message
+
+    def reconnect(self, reason: str) -> None:
+        """Drop the current socket; the reader opens a new one (the server then sends
+        ``status`` again, and the state of a running prompt of ours)."""
+        if self._connected.is_set():
+            log.warning("reconnecting the ComfyUI event stream %s: %s", self.url, reason)
+            self._close_socket()
 
     def start(self) -> EventStream:
         if self._thread is None:
@@ -110,6 +126,7 @@ class EventStream:
                 self._socket = self._factory(self.url, timeout=self._connect_timeout)
                 self._socket.send(FEATURE_FLAGS_HELLO)
                 self._socket.settimeout(self._idle_ping)
+                self._last_message = time.monotonic()
                 self._connected.set()
                 backoff = 0.25
                 self.last_error = ""
@@ -147,6 +164,8 @@ class EventStream:
             waiting_for_pong = False
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 return
+            if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+                self._last_message = time.monotonic()
             if opcode == websocket.ABNF.OPCODE_TEXT:
                 self._dispatch_text(data)
             elif opcode == websocket.ABNF.OPCODE_BINARY:

@@ -299,3 +299,26 @@ def test_an_unexpected_error_in_a_monitor_check_does_not_stop_the_monitor(comfy_
             comfy._wake.set()
             time.sleep(0.05)
         assert len(calls) >= 2 and comfy._monitor.is_alive()
+
+
+def test_a_socket_made_deaf_by_the_client_id_pitfall_is_reconnected(make_comfy_server):
+    """``ws_client_id_semantics.json``: an old socket with our clientId closed after ours
+    connected makes the server forget the clientId; ours stays open (pings answered) but
+    hears nothing. The monitor sees our job running in /queue with a silent socket and
+    reconnects, so the job's progress comes back instead of only its end from /history."""
+    import websocket
+
+    server = make_comfy_server(step_time=0.1, steps=30)
+    client_id = "deadbeef" * 4
+    old = websocket.create_connection(server.url.replace("http", "ws") + "/ws?clientId=" + client_id, timeout=5)
+    with started_comfy(server.url, client_id=client_id, stall_after=0.3, poll_interval=0.1) as comfy:
+        time.sleep(0.3)
+        old.close()  # the server drops the clientId: our socket is deaf from here on
+        time.sleep(0.3)
+        updates = collect(comfy.submit(small_prompt()), timeout=30)
+        assert isinstance(updates[-1], Finished) and updates[-1].ok
+        late_steps = [u.value for u in updates if isinstance(u, Progress)]
+        assert late_steps and max(late_steps) == 30, late_steps  # heard again before the end
+        assert comfy.connected
+        second = collect(comfy.submit(small_prompt(seed=3)), timeout=30)
+        assert second[-1].ok and sum(isinstance(u, Progress) for u in second) >= 10
