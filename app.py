@@ -61,6 +61,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only where there is one to show (not "(default: None)" or an empty one)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, "", False, argparse.SUPPRESS):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def show_server_urls(args, env=None) -> bool:
     """May the page show ComfyUI's addresses? ``--show-server-urls`` / ``--no-show-server-urls``
     (or COMFY_UI_SHOW_SERVER_URLS) decide; without them: yes for a private app, no when the
@@ -93,7 +102,7 @@ def build_parser(env=None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python app.py",
         description="A simple web page for running ComfyUI workflows (Gradio).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--server", metavar="URL[,URL...]",
                         default=env.get("COMFYUI_URL") or DEFAULT_SERVER,
