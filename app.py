@@ -343,7 +343,7 @@ def main(argv=None) -> None:
         demo = build_app(cluster, workflows_dir=Path(args.workflows), output_dir=output_dir, jobs=jobs,
                          browser_secret=browser_secret(data_dir), hf_login=args.hf_login,
                          local_comfyui=local)
-        print(f"ComfyUI server{'s' if len(urls) > 1 else ''}: {', '.join(urls)}", flush=True)
+        print(f"ComfyUI server{'s' if len(urls) > 1 else ''}: {', '.join(c.url for c in cluster.comfies)}", flush=True)
         demo.queue(default_concurrency_limit=None)
         demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                     auth=auth or None, allowed_paths=[str(output_dir), str(store.outputs_dir)],

@@ -12,12 +12,13 @@ import json
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 
 from .errors import PromptRejected, ServerHTTPError, ServerUnreachable
 
-__all__ = ["ComfyClient", "raise_for_status", "json_of"]
+__all__ = ["ComfyClient", "raise_for_status", "json_of", "split_credentials"]
 
 
 def raise_for_status(response: requests.Response, *, label: str | None = None) -> None:
@@ -53,6 +54,18 @@ def json_of(response: requests.Response, expect: type | tuple[type, ...] | None 
     return data
 
 
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``https://user:pw@host/x`` -> (``https://host/x``, ("user", "pw")): a ComfyUI behind a
+    reverse proxy with a login. The address without them is what logs and errors show; the
+    pair goes into every request (HTTP Basic) and the WebSocket handshake."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.netloc.rsplit("@", 1)[1]
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
 def _image_bytes(data: Any) -> bytes:
     """Accept bytes, a path or a PIL image and return the bytes to upload."""
     if isinstance(data, (bytes, bytearray)):
@@ -84,10 +97,12 @@ class ComfyClient:
         client_id: str | None = None,
         label: str | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url, self.credentials = split_credentials(base_url.rstrip("/"))
         self.label = label or self.base_url
         self._error_label = None if self.label == self.base_url else self.label  # errors: None = the address
         self.session = session or requests.Session()
+        if self.credentials is not None:
+            self.session.auth = self.credentials
         self.timeout = timeout
         self.client_id = client_id or uuid.uuid4().hex
 

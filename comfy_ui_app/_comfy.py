@@ -83,6 +83,7 @@ class Comfy(Watching):
             self._on_event,
             on_connect=self._on_connect,
             socket_factory=socket_factory,
+            credentials=self.client.credentials,
         )
         self._monitor = threading.Thread(target=self._monitor_loop, name=f"comfy-monitor {self.url}", daemon=True)
 

@@ -13,6 +13,7 @@ runs on the server and the socket has carried no message for a while (``quiet_fo
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -39,8 +40,14 @@ def websocket_url(base_url: str, client_id: str) -> str:
     return urlunsplit((scheme, parts.netloc, path, f"clientId={quote(client_id)}", ""))
 
 
-def _default_socket_factory(url: str, timeout: float) -> websocket.WebSocket:
-    return websocket.create_connection(url, timeout=timeout, enable_multithread=True)
+def _default_socket_factory(url: str, timeout: float, header: list[str] | None = None) -> websocket.WebSocket:
+    return websocket.create_connection(url, timeout=timeout, enable_multithread=True, header=header)
+
+
+def basic_auth_header(credentials: tuple[str, str]) -> str:
+    """``("user", "pw")`` -> ``Authorization: Basic dXNlcjpwdw==`` (as requests sends it)."""
+    token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode("ascii")
+    return f"Authorization: Basic {token}"
 
 
 class EventStream:
@@ -48,7 +55,8 @@ class EventStream:
 
     ``on_event`` receives a :class:`Message`, :class:`PreviewFrame` or :class:`TextFrame`;
     ``on_connect`` is called after every (re)connection, ``on_disconnect`` after a drop.
-    Callbacks run on the reader thread and must be quick.
+    Callbacks run on the reader thread and must be quick. ``credentials`` (user, password)
+    go into the handshake as HTTP Basic (a ComfyUI behind a reverse proxy with a login).
     """
 
     def __init__(
@@ -63,8 +71,10 @@ class EventStream:
         connect_timeout: float = 5.0,
         idle_ping: float = 15.0,
         max_backoff: float = 10.0,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         self.url = websocket_url(base_url, client_id)
+        self._handshake = {"header": [basic_auth_header(credentials)]} if credentials else {}
         self._on_event = on_event
         self._on_connect = on_connect or (lambda: None)
         self._on_disconnect = on_disconnect or (lambda reason: None)
@@ -123,7 +133,7 @@ class EventStream:
         backoff = 0.25
         while not self._stop.is_set():
             try:
-                self._socket = self._factory(self.url, timeout=self._connect_timeout)
+                self._socket = self._factory(self.url, timeout=self._connect_timeout, **self._handshake)
                 self._socket.send(FEATURE_FLAGS_HELLO)
                 self._socket.settimeout(self._idle_ping)
                 self._last_message = time.monotonic()

@@ -10,6 +10,7 @@ example to hand it server-chosen file names like ``../../x.png``). Used by
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import threading
@@ -32,6 +33,7 @@ class FaultProxy:
         self._session: aiohttp.ClientSession | None = None
         self.port = 0
         self.seen: list[tuple[str, str]] = []
+        self.required_auth: str | None = None  # an Authorization header every request must carry
         self._sockets: set = set()
 
     @property
@@ -47,6 +49,11 @@ class FaultProxy:
             body = json.dumps(body)
         data = body.encode() if isinstance(body, str) else body
         self._answers[(method, path)] = [status, data, content_type, times, cut_off]
+
+    def require_auth(self, user: str, password: str) -> None:
+        """Answer 401 to every request (the WebSocket too) without this HTTP Basic login, as a
+        reverse proxy in front of ComfyUI would."""
+        self.required_auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
     def clear(self) -> None:
         self._answers.clear()
@@ -87,6 +94,8 @@ class FaultProxy:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.seen.append((request.method, request.path))
+        if self.required_auth is not None and request.headers.get("Authorization") != self.required_auth:
+            return web.Response(status=401, text="401: login required", headers={"WWW-Authenticate": "Basic"})
         if request.path == "/ws":
             return await self._pipe_ws(request)
         canned = self._answers.get((request.method, request.path))
@@ -100,7 +109,8 @@ class FaultProxy:
                 return await self._cut_off(request, status, data, content_type)
             return web.Response(status=status, body=data, content_type=content_type)
         body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP and k.lower() != "host"}
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() not in _HOP and k.lower() not in ("host", "authorization")}
         async with self._session.request(request.method, self.upstream + request.path_qs, data=body,
                                          headers=headers) as up:
             data = await up.read()

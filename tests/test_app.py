@@ -80,6 +80,21 @@ def test_readme_documents_every_option():
         assert f"`{name}" in readme, f"{name} is not in README.md"
 
 
+def test_readme_front_matter_makes_a_gradio_space():
+    """Hugging Face reads the YAML block at the top of README.md to build the Space."""
+    text = (REPO / "README.md").read_text()
+    assert text.startswith("---\n")
+    block = text.split("---\n")[1]
+    meta = dict(line.split(":", 1) for line in block.strip().splitlines())
+    meta = {key.strip(): value.strip().strip('"') for key, value in meta.items()}
+    assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py" and (REPO / meta["app_file"]).is_file()
+    assert meta["hf_oauth"] == "true" and meta["python_version"] == "3.11"
+    major = re.search(r"gradio\[oauth\]>=(\d+)", (REPO / "requirements.txt").read_text()).group(1)
+    assert meta["sdk_version"].split(".")[0] == major
+    (spaces,) = [part for part in text.split("\n## ") if part.startswith("On Hugging Face Spaces")]
+    assert "COMFYUI_URL" in spaces and "secret" in spaces.lower()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import requests
 from PIL import Image
 
 from comfy_ui_app import (
@@ -20,6 +21,7 @@ from comfy_ui_app import (
     Progress,
     PromptRejected,
     Queued,
+    ServerHTTPError,
     ServerUnreachable,
     Started,
 )
@@ -322,3 +324,27 @@ def test_a_socket_made_deaf_by_the_client_id_pitfall_is_reconnected(make_comfy_s
         assert comfy.connected
         second = collect(comfy.submit(small_prompt(seed=3)), timeout=30)
         assert second[-1].ok and sum(isinstance(u, Progress) for u in second) >= 10
+
+
+def test_a_comfyui_behind_a_login_is_reached_with_the_credentials_of_its_url(comfy_server):
+    """``https://user:pw@host``: a reverse proxy with a login in front of ComfyUI. Every
+    request and the WebSocket carry them; errors and logs show the address without them."""
+    from fault_proxy import FaultProxy
+
+    proxy = FaultProxy(comfy_server.url).start()
+    try:
+        proxy.require_auth("space", "s3cret:pw")
+        host = proxy.url.split("://", 1)[1]
+        assert requests.get(proxy.url + "/system_stats", timeout=5).status_code == 401
+        with started_comfy(f"http://space:s3cret%3Apw@{host}") as comfy:
+            assert comfy.url == proxy.url and "s3cret" not in repr(comfy.client)
+            updates = collect(comfy.submit(small_prompt()))
+            assert updates[-1].ok and len(updates[-1].images) == 1
+            assert any(isinstance(u, Progress) for u in updates)  # events came over the socket
+        with Comfy(f"http://space:wrong@{host}", timeout=5).start() as comfy:  # its socket is refused too
+            with pytest.raises(ServerHTTPError) as caught:
+                comfy.submit(small_prompt())
+            assert caught.value.status == 401 and "wrong" not in str(caught.value)
+            assert not comfy.connected
+    finally:
+        proxy.stop()
