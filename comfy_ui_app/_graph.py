@@ -1,14 +1,25 @@
 """The workflow graph as field discovery sees it: :class:`Field`, and ``Finder`` — the
 graph, what is named so far, and small questions about both (used by :mod:`.fields`).
+
+**Shared primitives.** An editor Primitive that feeds several widgets is folded into
+each of them by :mod:`.convert`, which leaves a marker in each target's ``_meta``
+(ComfyUI ignores ``_meta``)::
+
+    "_meta": {"title": "KSampler", "primitives": {"seed": {"id": "12", "title": "Seed"}}}
+
+Inputs with the same primitive ``id`` (and still the same value) are one field: the
+first one named, with the others as ``also``; the primitive's own title, if it has one,
+is the field's label.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-__all__ = ["Field", "Finder", "ROLE_LABELS", "input_spec", "is_link", "label_for"]
+__all__ = ["Field", "Finder", "ROLE_LABELS", "input_spec", "is_link", "label_for", "squash"]
 
 ROLE_LABELS = {
     "prompt": "Prompt", "negative": "Negative prompt", "seed": "Seed", "steps": "Steps",
@@ -62,11 +73,19 @@ def input_spec(object_info: dict | None, class_type: str, input_name: str) -> tu
 
 
 def label_for(role: str, tag: int | str) -> tuple[str, str]:
-    """Name and label of an instance of a role: tag 1 is plain, else "refiner" or a number."""
+    """Name and label of an instance of a role: tag 1 is plain, else a number, "refiner"
+    or "refiner_<number>" (a refiner's second prompt)."""
     label = ROLE_LABELS.get(role) or role.replace("_", " ").capitalize()
-    if tag == "refiner":
-        return f"refiner_{role}", f"{label} (refiner)"
+    if isinstance(tag, str):
+        number = tag.partition("_")[2]
+        return (f"refiner_{role}_{number}", f"{label} (refiner {number})") if number else (
+            f"refiner_{role}", f"{label} (refiner)")
     return (role, label) if tag == 1 else (f"{role}_{tag}", f"{label} ({tag})")
+
+
+def squash(text: str) -> str:
+    """``text`` in lower case letters and digits only, to compare titles with names."""
+    return re.sub(r"[^a-z0-9]+", "", str(text).lower())
 
 
 class Finder:
@@ -83,6 +102,16 @@ class Finder:
             self.order = ids
         self.samplers = [n for n in self.order if "latent_image" in self.inputs(n)
                          and {"positive", "guider"} & set(self.inputs(n))]  # fmt: skip
+        groups: dict[str, list[tuple[str, str]]] = {}
+        self.primitive_titles: dict[tuple[str, str], str] = {}  # (node, input) -> the Primitive's title
+        for node_id in self.order:
+            marks = (prompt[node_id].get("_meta") or {}).get("primitives")
+            for input_name, mark in marks.items() if isinstance(marks, dict) else ():
+                if isinstance(mark, dict) and input_name in self.inputs(node_id):
+                    groups.setdefault(str(mark.get("id")), []).append((node_id, input_name))
+                    if isinstance(mark.get("title"), str) and mark["title"].strip():
+                        self.primitive_titles[node_id, input_name] = mark["title"].strip()
+        self.shared = {target: group for group in groups.values() for target in group}
 
     def inputs(self, node_id: str) -> dict:
         return self.prompt[node_id].get("inputs") or {}
@@ -95,6 +124,27 @@ class Finder:
 
     def linked(self, value: Any) -> str | None:
         return str(value[0]) if is_link(value) and str(value[0]) in self.prompt else None
+
+    def input_order(self, node_id: str) -> list[str]:
+        """The node's input names in ``/object_info`` order where known, then as in the JSON."""
+        info = (self.info or {}).get(self.cls(node_id)) or {}
+        specs, order = info.get("input") or {}, info.get("input_order") or {}
+        known = [n for s in ("required", "optional") for n in (order.get(s) or list(specs.get(s) or {}))]
+        inputs = self.inputs(node_id)
+        return [n for n in known if n in inputs] + [n for n in inputs if n not in known]
+
+    def partners(self, node_id: str, input_name: str) -> tuple[tuple[str, str], ...]:
+        """The other inputs one editor Primitive filled with this input's value, not named yet."""
+        value = self.inputs(node_id).get(input_name)
+        group = self.shared.get((node_id, input_name), ())
+        return tuple(t for t in group if t != (node_id, input_name) and self.literal(*t) and self.inputs(t[0])[t[1]] == value)
+
+    def primitive_label(self, node_id: str, input_name: str) -> str | None:
+        """The title of the Primitive that filled an input, where it says more than the input's name."""
+        title = self.primitive_titles.get((node_id, input_name))
+        if not title or squash(title) in ("primitive", squash(input_name)):
+            return None
+        return None if title in {f.label for f in self.fields.values()} else title
 
     def sources(self, node_id: str) -> list[str]:
         return [s for s in map(self.linked, self.inputs(node_id).values()) if s]
@@ -128,9 +178,13 @@ class Finder:
         if not self.literal(node_id, input_name):
             return
         name, label = (role, title) if title else label_for(role, tag)
+        number = tag if isinstance(tag, int) else int(str(tag).partition("_")[2] or 1)
         while name in self.fields:
-            tag = tag + 1 if isinstance(tag, int) and tag > 1 else 2
-            name, label = (f"{role}_{tag}", f"{title} ({tag})") if title else label_for(role, tag)
+            number = number + 1 if number > 1 else 2
+            tag = f"refiner_{number}" if isinstance(tag, str) else number
+            name, label = (f"{role}_{number}", f"{title} ({number})") if title else label_for(role, tag)
+        also = (*also, *(t for t in self.partners(node_id, input_name) if t not in also))
+        label = (None if title else self.primitive_label(node_id, input_name)) or label
         self.fields[name] = self.make(name, node_id, input_name, label, None if title else role, also=also)
         self.taken.update([(node_id, input_name), *also])
 

@@ -7,22 +7,30 @@ these rules in this order; an input named by an earlier rule is not named again:
 1. **Links.** Samplers (``latent_image`` plus ``positive`` or ``guider``), base before
    refiner: seed, steps, cfg, sampler, scheduler, denoise from the sampler and the nodes
    feeding its noise/guider/sampler/sigmas (or a primitive node linked in); prompt and
-   negative by following its conditioning back to the text encoder (through ControlNet
-   by output slot, combine nodes by first input); width/height/batch_size from its
-   latent's source. The first sampler's names are plain; a later one's are
-   ``refiner_steps`` if its title or its model loader's title or file says "refiner",
-   else ``steps_2`` … Inputs shared by two samplers are named once.
+   negative by following its conditioning back to the text encoders (through ControlNet
+   by output slot, through combine/concat/average nodes along every branch, the main one
+   first: ``conditioning_to``, else the first input in ``/object_info`` order; a
+   DualCFGGuider's ``cond2`` after ``cond1``). The main encoder is ``prompt``; the
+   others are ``prompt_2``, ``prompt_3`` … (``negative_2`` …) unless their own title
+   names them (rule 2). width/height/batch_size from its latent's source. The first
+   sampler's names are plain; a later one's are ``refiner_steps`` if its title or its
+   model loader's title or file says "refiner", else ``steps_2`` … Inputs shared by two
+   samplers are named once.
 2. **Titles.** ``_meta.title`` naming a field ("negative", "Seed", "refiner prompt",
    "steps 2") names the node's matching input; a one-literal node with a title of its own
    ("Style", not a decorated default like "Load Image - base") is named after it (needs
    object_info to know the default titles). A name links already gave away takes the
-   next free number (``negative_2``): links say what an input does, titles cannot.
+   next free number (``negative_2``): links say what an input does, titles cannot. The
+   title of an editor Primitive folded into an input (``_meta.primitives``, see
+   :mod:`._graph`) counts as that input's title.
 3. **Classes.** checkpoint, lora/lora_strength/lora_clip_strength (one number per node,
    in chain order), image (``control_image`` when feeding a ControlNet; kind ``mask``
    when its MASK output is used), mask (LoadImageMask), controlnet, upscale_model …;
    ``refiner_`` when only the refiner sampler depends on the node.
 4. ``{{name}}`` / ``{{name:default}}`` in strings: a text field per name not taken.
 5. Every other literal input: an advanced field ``"<node>.<input>"``.
+
+Inputs one editor Primitive filled are one field whatever rule names it (``also``).
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._graph import ROLE_LABELS, Field, Finder, input_spec, is_link, label_for
+from ._graph import ROLE_LABELS, Field, Finder, input_spec, is_link, label_for, squash
 
 __all__ = ["Field", "discover", "input_spec", "PLACEHOLDER", "ROLE_LABELS", "is_link"]
 
@@ -41,6 +49,8 @@ _FORM_ORDER = _FIRST + tuple(r for r in ROLE_LABELS if r not in _FIRST)
 _SAMPLER_INPUTS = {"seed": "seed", "noise_seed": "seed", "steps": "steps", "cfg": "cfg",
                    "sampler_name": "sampler", "scheduler": "scheduler", "denoise": "denoise"}  # fmt: skip
 _SAMPLER_PARTS = ("noise", "guider", "sampler", "sigmas")
+_GUIDER_POSITIVES = ("positive", "conditioning", "cond1", "cond2")  # DualCFGGuider: cond2 is a second prompt
+_MAIN_CONDITIONING = ("conditioning_to", "conditioning_1")  # the main branch of a combine/concat/average
 _TEXT_INPUTS = ("text", "text_g", "prompt", "t5xxl")
 _TEXT_TWINS = {"text_g": "text_l", "t5xxl": "clip_l"}  # filled too when equal (SDXL, Flux)
 _NOT_CONDITIONING = ("clip", "model", "vae", "image", "pixels", "control_net", "mask", "samples")
@@ -74,8 +84,13 @@ def discover(prompt: dict, object_info: dict | None = None) -> list[Field]:
                 finder.fields[name] = Field(name, "text", node_id, input_name, (default or "").strip(), label_for(name, 1)[1],
                                             name if name in ROLE_LABELS else None, placeholder=True)  # fmt: skip
     named = sorted(finder.fields.values(), key=lambda f: _FORM_ORDER.index(f.role if f.role in _FORM_ORDER else None))
-    advanced = [finder.make(f"{n}.{i}", n, i, f"{finder.title(n)} › {i}", None, advanced=True)
-                for n in finder.order for i in finder.inputs(n) if finder.literal(n, i)]  # fmt: skip
+    advanced = []
+    for node_id in finder.order:
+        for input_name in [i for i in finder.inputs(node_id) if finder.literal(node_id, i)]:
+            also = finder.partners(node_id, input_name)
+            advanced.append(finder.make(f"{node_id}.{input_name}", node_id, input_name,
+                                        f"{finder.title(node_id)} › {input_name}", None, advanced=True, also=also))
+            finder.taken.update([(node_id, input_name), *also])
     return named + advanced
 
 
@@ -110,18 +125,22 @@ def _sampler_unit(finder: Finder, sampler: str) -> list[str]:
 
 def _sampler_fields(finder: Finder, sampler: str, tag: int | str) -> None:
     unit = _sampler_unit(finder, sampler)
-    conditioning = finder.inputs(sampler)
+    inputs = finder.inputs(sampler)
+    conditioning = {"positive": [inputs.get("positive")], "negative": [inputs.get("negative")]}
     for inputs in map(finder.inputs, unit[1:]):
-        if {"positive", "conditioning", "cond1"} & set(inputs):  # a guider
-            positive = inputs.get("positive", inputs.get("conditioning", inputs.get("cond1")))
-            conditioning = {"positive": positive, "negative": inputs.get("negative")}
+        if set(_GUIDER_POSITIVES) & set(inputs):  # a guider
+            conditioning = {"positive": [inputs[k] for k in _GUIDER_POSITIVES if k in inputs],
+                            "negative": [inputs.get("negative")]}  # fmt: skip
+    extra_tag = f"{tag}_2" if tag == "refiner" else max(2, int(tag))  # prompt_2, refiner_prompt_2
     for key, role in (("positive", "prompt"), ("negative", "negative")):
-        target = _text_target(finder, conditioning.get(key), set())
-        if target:
-            node_id, input_name = target
+        seen: set[str] = set()
+        targets = [t for link in conditioning[key] for t in _text_targets(finder, link, seen)]
+        for index, (node_id, input_name) in enumerate(targets):
+            if index and _own_title(finder, node_id):
+                continue  # an extra encoder with a title of its own is named by it (rule 2)
             twin, inputs = _TEXT_TWINS.get(input_name), finder.inputs(node_id)
             same = twin and finder.literal(node_id, twin) and inputs[twin] == inputs[input_name]
-            finder.add(role, tag, node_id, input_name, also=((node_id, twin),) if same else ())
+            finder.add(role, extra_tag if index else tag, node_id, input_name, also=((node_id, twin),) if same else ())
     for node_id in unit:
         for input_name, value in finder.inputs(node_id).items():
             target = (node_id, input_name) if not is_link(value) else finder.primitive(value)
@@ -132,23 +151,32 @@ def _sampler_fields(finder: Finder, sampler: str, tag: int | str) -> None:
         finder.add(input_name, tag, latent, input_name)
 
 
-def _text_target(finder: Finder, link: Any, seen: set[str]) -> tuple[str, str] | None:
-    """Follow conditioning links back to ``(node, text input)`` of the encoder."""
+def _text_targets(finder: Finder, link: Any, seen: set[str]) -> list[tuple[str, str]]:
+    """Follow conditioning links back to ``(node, text input)`` of every encoder, main one first."""
     node_id = finder.linked(link)
     if node_id is None or node_id in seen:
-        return None
+        return []
     seen.add(node_id)
     inputs = finder.inputs(node_id)
     for name in _TEXT_INPUTS:
         if isinstance(inputs.get(name), str):
-            return node_id, name
+            return [(node_id, name)]
         if finder.primitive(inputs.get(name)):
-            return finder.primitive(inputs[name])
+            return [finder.primitive(inputs[name])]
     if "positive" in inputs and "negative" in inputs:  # ControlNet apply, inpaint conditioning
         keys = ["positive" if link[1] == 0 else "negative"]
     else:
-        keys = [k for k in inputs if k not in _NOT_CONDITIONING]
-    return next(filter(None, (_text_target(finder, inputs[k], seen) for k in keys)), None)
+        keys = sorted((k for k in finder.input_order(node_id) if k not in _NOT_CONDITIONING),
+                      key=lambda k: k not in _MAIN_CONDITIONING)  # fmt: skip
+    return [target for k in keys for target in _text_targets(finder, inputs[k], seen)]
+
+
+def _own_title(finder: Finder, node_id: str) -> bool:
+    """The node has a title of its own: not its class or display name ("CLIP Text Encode (Prompt)")."""
+    title = squash((finder.prompt[node_id].get("_meta") or {}).get("title") or "")
+    class_type = finder.cls(node_id)
+    display = ((finder.info or {}).get(class_type) or {}).get("display_name") or class_type
+    return bool(title) and all(squash(d) not in title for d in (class_type, display))
 
 
 def _latent_source(finder: Finder, link: Any) -> str | None:
@@ -171,27 +199,32 @@ def _normalise(title: str) -> str:
 
 
 def _title_fields(finder: Finder) -> None:
-    """Nodes whose ``_meta.title`` names a field (rule 2)."""
+    """Nodes whose ``_meta.title`` names a field, and inputs filled by a titled Primitive (rule 2)."""
     for node_id in finder.order:
         title = str((finder.prompt[node_id].get("_meta") or {}).get("title") or "")
-        name = _normalise(title)
-        match = re.fullmatch(r"(refiner_)?(.+?)(?:_(\d+))?", name)
-        if not match or not name[:1].isalpha():
-            continue
-        role = _ALIASES.get(match.group(2), match.group(2))
         literals = [k for k, v in finder.inputs(node_id).items() if not isinstance(v, list)]
-        if role in ROLE_LABELS:
-            wanted = _TEXT_INPUTS if role in ("prompt", "negative") else (
-                *[k for k, r in _SAMPLER_INPUTS.items() if r == role], *[i for i, _, r in _CLASS_ROLES if r == role], role)
-            only = literals[0] if len(literals) == 1 and role not in ("image", "mask", "control_image") else None
-            input_name = next((k for k in wanted if k in literals), only)
-            if input_name:
-                finder.add(role, "refiner" if match.group(1) else int(match.group(3) or 1), node_id, input_name)
-            continue
-        class_type = finder.cls(node_id)
-        display = ((finder.info or {}).get(class_type) or {}).get("display_name") or class_type
-        if finder.info and len(literals) == 1 and all(_normalise(d) not in name for d in (class_type, display)):
-            finder.add(name, 1, node_id, literals[0], title=title)
+        _title_field(finder, node_id, title, literals, bool(finder.info) and _own_title(finder, node_id))
+        for input_name in literals:
+            title = finder.primitive_titles.get((node_id, input_name), "")
+            _title_field(finder, node_id, title, [input_name], squash(title) not in ("primitive", squash(input_name)))
+
+
+def _title_field(finder: Finder, node_id: str, title: str, literals: list[str], own: bool) -> None:
+    """Name the input of ``literals`` that ``title`` names: a role, or (``own``, one literal) a custom name."""
+    name = _normalise(title)
+    match = re.fullmatch(r"(refiner_)?(.+?)(?:_(\d+))?", name)
+    if not match or not name[:1].isalpha():
+        return
+    role = _ALIASES.get(match.group(2), match.group(2))
+    if role in ROLE_LABELS:
+        wanted = _TEXT_INPUTS if role in ("prompt", "negative") else (
+            *[k for k, r in _SAMPLER_INPUTS.items() if r == role], *[i for i, _, r in _CLASS_ROLES if r == role], role)
+        only = literals[0] if len(literals) == 1 and role not in ("image", "mask", "control_image") else None
+        input_name = next((k for k in wanted if k in literals), only)
+        if input_name:
+            finder.add(role, "refiner" if match.group(1) else int(match.group(3) or 1), node_id, input_name)
+    elif own and len(literals) == 1:
+        finder.add(name, 1, node_id, literals[0], title=title)
 
 
 def _class_fields(finder: Finder, tags: dict[str, int | str]) -> None:

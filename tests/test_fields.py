@@ -101,6 +101,11 @@ NAMED = {
         "style": ("12", "text", "text"),  # titled "Style"
         "seed": ("14", "value", "int"),  # a PrimitiveInt linked into the sampler's seed
     },
+    "conditioning_combine": {  # Average(from=20 through SetArea, to=6) and Combine(2=21, 1=7), JSON order reversed
+        **KSAMPLER, **LATENT, **CHECKPOINT, "filename_prefix": ("9", "filename_prefix", "text"),
+        "prompt": ("6", "text", "text"), "prompt_2": ("20", "text", "text"),
+        "negative": ("7", "text", "text"), "negative_2": ("21", "text", "text"),
+    },
     "inpaint_mask_loader": {
         "prompt": ("3", "text", "text"), "negative": ("4", "text", "text"),
         **{k: ("14", i, kind) for k, (_, i, kind) in KSAMPLER.items()},
@@ -154,6 +159,8 @@ ATTRIBUTES = [
     ("title_override", "negative_2", dict(role="negative", label="Negative prompt (2)", default="extra fingers, deformed hands")),
     ("title_override", "style", dict(role=None, label="Style", multiline=True, placeholder=False)),
     ("title_override", "seed", dict(role="seed", default=1234)),
+    ("conditioning_combine", "prompt_2", dict(role="prompt", label="Prompt (2)", default="a red barn", multiline=True)),
+    ("conditioning_combine", "negative_2", dict(role="negative", label="Negative prompt (2)", default="people, cars")),
 ]  # fmt: skip
 
 
@@ -173,6 +180,7 @@ ADVANCED = [
     ("controlnet", "14.low_threshold", dict(kind="float", default=0.4)),
     ("hires_upscale", "10.upscale_method", dict(kind="choice", default="nearest-exact")),
     ("inpaint_mask_loader", "11.channel", dict(kind="choice", default="alpha")),
+    ("conditioning_combine", "23.conditioning_to_strength", dict(kind="float", default=0.7, maximum=1.0)),
 ]  # fmt: skip
 
 
@@ -308,6 +316,160 @@ VARIANTS = [
     (lambda: _retitle(workflow("hires_upscale"), {"13": "refiner upscale model"}),
      {"refiner_upscale_model": ("13", "model_name")}),
 ]  # fmt: skip
+
+
+def _node(class_type, title=None, **inputs):
+    return {"inputs": inputs, "class_type": class_type, "_meta": {"title": title or class_type}}
+
+
+def _encoder(text, title="CLIP Text Encode (Prompt)"):
+    return _node("CLIPTextEncode", title, text=text, clip=["4", 1])
+
+
+def _positive_through(name, prompt=None, sampler="3", **nodes):
+    """``prompt`` (txt2img) with ``nodes`` added and node ``name`` as the sampler's positive."""
+    prompt = prompt or workflow("txt2img")
+    prompt.update(nodes)
+    prompt[sampler]["inputs"]["positive"] = [name, 0]
+    return prompt
+
+
+def _combine(a, b, class_type="ConditioningCombine"):
+    keys = ("conditioning_1", "conditioning_2") if class_type == "ConditioningCombine" else (
+        "conditioning_to", "conditioning_from")
+    return _node(class_type, **{keys[0]: [a, 0], keys[1]: [b, 0]})
+
+
+def _from_first(node):
+    """The same node with its inputs in reverse JSON order (the saved order is anyone's)."""
+    return {**node, "inputs": dict(reversed(node["inputs"].items()))}
+
+
+def _sdxl_refiner_with_a_second_prompt():
+    prompt = workflow("sdxl_base_refiner")
+    refiner = next(n for n, node in prompt.items() if node["class_type"] == "KSamplerAdvanced" and "REFINER" in
+                   node["_meta"]["title"].upper())  # fmt: skip
+    return _positive_through("31", prompt, refiner, **{
+        "30": _node("CLIPTextEncodeSDXLRefiner", ascore=6.0, width=1024, height=1024, text="film grain", clip=["12", 1]),
+        "31": _combine("15", "30")})
+
+
+def _dual_cfg_guider():
+    prompt = workflow("custom_sampler")
+    prompt["20"] = _encoder("a spider web")
+    prompt["22"] = _node("DualCFGGuider", model=["4", 0], cond1=["6", 0], cond2=["20", 0], negative=["7", 0],
+                         cfg_conds=4.5, cfg_cond2_negative=2.0, style="regular")  # fmt: skip
+    return prompt
+
+
+# A second prompt behind a combine node: the main encoder is "prompt" (conditioning_to, or the
+# first input in /object_info order), every other encoder is prompt_2, prompt_3 ...
+COMBINED = [
+    (lambda: _positive_through("21", **{"20": _encoder("a red hat"), "21": _combine("6", "20")}),
+     {"prompt": ("6", "text"), "prompt_2": ("20", "text"), "negative": ("7", "text")}),
+    (lambda: _positive_through("21", **{"20": _encoder("a red hat"), "21": _from_first(_combine("6", "20"))}),
+     {"prompt": ("6", "text"), "prompt_2": ("20", "text")}),
+    (lambda: _positive_through("21", **{"20": _encoder("a red hat"),
+                                        "21": _from_first(_combine("6", "20", "ConditioningAverage"))}),
+     {"prompt": ("6", "text"), "prompt_2": ("20", "text")}),
+    (lambda: _positive_through("21", **{"20": _encoder("a red hat"),
+                                        "21": _from_first(_combine("6", "20", "ConditioningConcat"))}),
+     {"prompt": ("6", "text"), "prompt_2": ("20", "text")}),
+    # nested, and through a node in between: depth first, main branch first
+    (lambda: _positive_through("23", **{
+        "20": _encoder("a red hat"), "21": _encoder("snow"), "22": _combine("6", "20"),
+        "24": _node("ConditioningSetTimestepRange", conditioning=["21", 0], start=0.5, end=1.0),
+        "23": _combine("22", "24")}),
+     {"prompt": ("6", "text"), "prompt_2": ("20", "text"), "prompt_3": ("21", "text")}),
+    # an extra encoder with a title of its own keeps the name its title gives
+    (lambda: _positive_through("21", **{"20": _encoder("a red hat", "Hat"), "21": _combine("6", "20")}),
+     {"prompt": ("6", "text"), "hat": ("20", "text"), "prompt_2": None}),
+    (lambda: _positive_through("21", **{"20": _encoder("a red hat", "Positive 3"), "21": _combine("6", "20")}),
+     {"prompt": ("6", "text"), "prompt_3": ("20", "text"), "prompt_2": None}),
+    (_sdxl_refiner_with_a_second_prompt,
+     {"prompt": ("6", "text_g"), "refiner_prompt": ("15", "text"), "refiner_prompt_2": ("30", "text"),
+      "prompt_2": None}),
+    (_dual_cfg_guider, {"prompt": ("6", "text"), "prompt_2": ("20", "text"), "negative": ("7", "text")}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("make, expected", COMBINED)
+@pytest.mark.parametrize("info", ["object_info", "none"])
+def test_every_prompt_behind_a_combine_node_is_a_field(make, expected, info):
+    prompt = make()
+    found = {n: (f.node_id, f.input_name) for n, f in by_name(prompt, {} if info == "none" else None).items()}
+    if info == "none":  # custom titles need object_info
+        expected = {n: v for n, v in expected.items() if n != "hat"}
+    assert {n: found.get(n) for n in expected} == expected
+    prompts = [f for f in discover(prompt, object_info()) if f.role == "prompt"]
+    assert len({(f.node_id, f.input_name) for f in prompts}) == len(prompts), "two fields for one text"
+
+
+def test_apply_values_fills_each_combined_prompt():
+    prompt = workflow("conditioning_combine")
+    filled = apply_values(prompt, {"prompt": "a mill", "prompt_2": "a blue door", "negative_2": "fog"},
+                          fields=discover(prompt, object_info()))  # fmt: skip
+    texts = [filled[n]["inputs"]["text"] for n in ("6", "20", "7", "21")]
+    assert texts == ["a mill", "a blue door", "blurry, lowres", "fog"]
+
+
+def _shared(prompt, primitive_id, *targets, title=None):
+    """Mark ``targets`` as filled by one editor Primitive, as convert.ui_to_api does."""
+    for node_id, input_name in targets:
+        mark = {"id": primitive_id, **({"title": title} if title else {})}
+        prompt[node_id]["_meta"].setdefault("primitives", {})[input_name] = mark
+    return prompt
+
+
+def _same_value(prompt, value, *targets):
+    for node_id, input_name in targets:
+        prompt[node_id]["inputs"][input_name] = value
+    return prompt
+
+
+def _hires(value=7, **marks):
+    return _shared(_same_value(workflow("hires_upscale"), value, ("3", "seed"), ("11", "seed")), "12",
+                   ("3", "seed"), ("11", "seed"), **marks)  # fmt: skip
+
+
+# name -> (node, input, also, label); None: no such field
+SHARED = [
+    (_hires, {"seed": ("3", "seed", (("11", "seed"),), "Seed"), "seed_2": None}),
+    (lambda: _hires(title="Seed"), {"seed": ("3", "seed", (("11", "seed"),), "Seed"), "seed_2": None}),
+    (lambda: _hires(title="Primitive"), {"seed": ("3", "seed", (("11", "seed"),), "Seed")}),
+    (lambda: _hires(title="Shared seed"), {"seed": ("3", "seed", (("11", "seed"),), "Shared seed")}),
+    # the value was changed by hand since: two fields again
+    (lambda: _same_value(_hires(), 8, ("11", "seed")), {"seed": ("3", "seed", (), "Seed"),
+                                                         "seed_2": ("11", "seed", (), "Seed (2)")}),
+    # a Primitive titled "Sampler" feeding both samplers' sampler_name
+    (lambda: _shared(_same_value(workflow("hires_upscale"), "euler", ("3", "sampler_name"), ("11", "sampler_name")),
+                     "13", ("3", "sampler_name"), ("11", "sampler_name"), title="Sampler"),
+     {"sampler": ("3", "sampler_name", (("11", "sampler_name"),), "Sampler"), "sampler_2": None}),
+    # an input no rule names: the Primitive's title names it (rule 2), still one field
+    (lambda: _shared(workflow("hires_upscale"), "14", ("10", "upscale_method"), title="Resize method"),
+     {"resize_method": ("10", "upscale_method", (), "Resize method"), "10.upscale_method": None}),
+    # a title that only repeats the input's name is no label
+    (lambda: _shared(workflow("hires_upscale"), "14", ("10", "upscale_method"), title="upscale method"),
+     {"10.upscale_method": ("10", "upscale_method", (), "Upscale Latent By › upscale_method")}),
+    # ...and without a title: one advanced field
+    (lambda: _shared(_same_value(workflow("controlnet"), 0.25, ("13", "start_percent"), ("14", "low_threshold")),
+                     "15", ("13", "start_percent"), ("14", "low_threshold")),
+     {"14.low_threshold": ("14", "low_threshold", (("13", "start_percent"),), "Canny › low_threshold"),
+      "13.start_percent": None}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("make, expected", SHARED)
+def test_inputs_one_editor_primitive_filled_are_one_field(make, expected):
+    fields = by_name(make())
+    found = {n: (f.node_id, f.input_name, f.also, f.label) for n, f in fields.items()}
+    assert {n: found.get(n) for n in expected} == expected
+
+
+def test_setting_a_shared_seed_sets_every_input_it_fills():
+    prompt = _hires(title="Shared seed")
+    filled = apply_values(prompt, {"seed": -1}, fields=discover(prompt, object_info()), rng=random.Random(3))
+    assert filled["3"]["inputs"]["seed"] == filled["11"]["inputs"]["seed"] != 7
 
 
 @pytest.mark.parametrize("make, expected", VARIANTS)
