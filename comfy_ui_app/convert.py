@@ -31,22 +31,19 @@ Group nodes and subgraphs
 The **API format** is ``{node_id: {"inputs", "class_type", "_meta": {"title"}}}``. An
 input holds either a value or a link ``[source_node_id, output_index]``.
 
-How widget values line up: the editor creates one widget per widget input (INT, FLOAT,
-STRING, BOOLEAN and combos, but not inputs marked ``forceInput``). It goes through
-``required`` and then ``optional`` in ``/object_info`` order. Two extra widgets also
-store a value, and those values are skipped here:
+How widget values line up with inputs, and when they do not: see :mod:`._ui_widgets`.
+A save whose values do not fit is refused, naming the node.
 
-* A "control after generate" combo ("fixed"/"randomize"/...) follows an input whose
-  options set ``control_after_generate``. An INT named ``seed`` or ``noise_seed`` that
-  leaves the option out also gets one.
-* An "upload" button comes after the last required input when a required input sets
-  ``image_upload`` (or ``video_upload``/``audio_upload``/``animated_image_upload``).
+A ``PrimitiveNode`` is folded into every input it feeds; each of them keeps a marker
+``_meta["primitives"][input] = {"id": <the Primitive's node id>, "title": <its title>}``
+(ComfyUI ignores ``_meta``), so that field discovery makes them one field.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ._ui_widgets import Misaligned, read_widgets
 from .errors import WorkflowError
 
 __all__ = ["ConversionError", "is_ui_workflow", "ui_to_api"]
@@ -57,10 +54,8 @@ COMMENT_TYPES = {"Note", "MarkdownNote"}
 # sees them as editor-only value holders, like PrimitiveNode.
 PRIMITIVE_COUSINS = {"PrimitiveInt", "PrimitiveFloat", "PrimitiveBoolean", "PrimitiveString",
                      "PrimitiveStringMultiline"}
-WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
-UPLOAD_FLAGS = ("image_upload", "video_upload", "audio_upload", "animated_image_upload")
-SEED_NAMES = {"seed", "noise_seed"}
 EXPORT_HINT = "open it in ComfyUI and save it with Workflow > Export (API)"
+RESAVE_HINT = "open it in ComfyUI and save it again, or save it with Workflow > Export (API)"
 _NOTHING = object()  # a link that leads nowhere (muted or missing source)
 
 
@@ -91,17 +86,21 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict:
             continue
         graph.check_convertible(node)
         info = object_info[kind]
+        meta = {"title": node.get("title") or info.get("display_name") or kind}
         inputs = _widget_inputs(node, info)
         for slot in node.get("inputs") or []:
             if slot.get("link") is None:
                 continue
-            value = graph.follow(slot["link"], slot.get("type"))
+            value, primitive = graph.follow(slot["link"], slot.get("type"))
             if value is _NOTHING:
                 inputs.pop(slot.get("name"), None)  # let ComfyUI report the missing input
-            else:
-                inputs[slot["name"]] = value
-        title = node.get("title") or info.get("display_name") or kind
-        prompt[str(node["id"])] = {"inputs": inputs, "class_type": kind, "_meta": {"title": title}}
+                continue
+            inputs[slot["name"]] = value
+            if primitive is not None:  # one field for every input this Primitive fills (see .fields)
+                title = primitive.get("title")
+                mark = {"id": str(primitive["id"]), **({"title": title} if isinstance(title, str) and title else {})}
+                meta.setdefault("primitives", {})[slot["name"]] = mark
+        prompt[str(node["id"])] = {"inputs": inputs, "class_type": kind, "_meta": meta}
     return prompt
 
 
@@ -148,8 +147,9 @@ class _Graph:
                 f"Node {node_id} '{kind}' is not installed on this ComfyUI server: install the "
                 "custom node or export the workflow with Workflow > Export (API)")
 
-    def follow(self, link_id: Any, want_type: str | None) -> Any:
-        """The API value that arrives through ``link_id``: ``[node_id, slot]``, a literal or _NOTHING.
+    def follow(self, link_id: Any, want_type: str | None) -> tuple[Any, dict | None]:
+        """``(value, primitive)``: the API value that arrives through ``link_id`` (``[node_id, slot]``,
+        a literal or _NOTHING) and the PrimitiveNode it came from, if any.
 
         The link is followed back through Reroutes and bypassed nodes. A PrimitiveNode
         gives its value. A muted or missing source gives _NOTHING.
@@ -157,11 +157,11 @@ class _Graph:
         seen: set[str] = set()
         while True:
             if link_id not in self.links:
-                return _NOTHING
+                return _NOTHING, None
             source_id, slot = self.links[link_id]
             source = self.nodes.get(source_id)
             if source is None or source.get("mode", 0) == MUTED:
-                return _NOTHING
+                return _NOTHING, None
             if source_id in seen:
                 raise ConversionError(
                     f"Node {source_id} is part of a loop of Reroute or bypassed nodes: "
@@ -170,13 +170,13 @@ class _Graph:
             kind = source["type"]
             if self.is_primitive(kind):
                 values = _values_list(source)
-                return values[0] if values else _NOTHING
+                return (values[0], source) if values else (_NOTHING, None)
             if kind == "Reroute":
                 passed = (source.get("inputs") or [{}])[0]
             elif source.get("mode", 0) == BYPASSED:
                 passed = _bypass_input(source, slot, want_type)
             else:
-                return [source_id, slot]
+                return [source_id, slot], None
             link_id = passed.get("link") if passed else None
 
 
@@ -196,14 +196,13 @@ def _bypass_input(node: dict, out_slot: int, want_type: str | None) -> dict | No
 def _widget_inputs(node: dict, info: dict) -> dict[str, Any]:
     """``{input_name: value}`` for the node's widgets, read from ``widgets_values``."""
     saved = node.get("widgets_values")
-    if isinstance(saved, dict):  # newer saves: {name: value}
-        return {name: saved[name] for name in _widget_layout(info) if name in saved}
-    values = _values_list(node)
-    layout = _widget_layout(info)
-    legacy = _widget_layout(info, legacy_force_input=True)
-    if len(values) == len(legacy) != len(layout):
-        layout = legacy  # saved by an editor older than 1.16, which kept a value per forceInput input
-    return {name: value for name, value in zip(layout, values) if name is not None}
+    try:
+        return read_widgets(saved if isinstance(saved, dict) else _values_list(node), info)
+    except Misaligned as e:
+        title = node.get("title")
+        own = isinstance(title, str) and title not in ("", node["type"], info.get("display_name"))
+        named = f" ('{title}')" if own else ""
+        raise ConversionError(f"Node {node['id']} '{node['type']}'{named} {e}: {RESAVE_HINT}") from None
 
 
 def _values_list(node: dict) -> list:
@@ -214,37 +213,3 @@ def _values_list(node: dict) -> list:
         raise ConversionError(
             f"Node {node['id']} '{node['type']}' has damaged widget values: {EXPORT_HINT}")
     return saved
-
-
-def _widget_layout(info: dict, legacy_force_input: bool = False) -> list[str | None]:
-    """Input names in ``widgets_values`` order. ``None`` marks a value to skip."""
-    layout: list[str | None] = []
-    for section in ("required", "optional"):
-        specs = (info.get("input") or {}).get(section) or {}
-        order = (info.get("input_order") or {}).get(section) or list(specs)
-        for name in order:
-            kind, options = _parse_spec(specs.get(name))
-            if options.get("forceInput"):
-                if legacy_force_input:
-                    layout.append(None)
-                continue
-            if not (isinstance(kind, list) or kind in WIDGET_TYPES):
-                continue
-            layout.append(name)
-            control = options.get("control_after_generate")
-            if control or (control is None and kind == "INT" and name in SEED_NAMES):
-                layout.append(None)  # the "control after generate" value
-        if section == "required" and any(
-                _parse_spec(spec)[1].get(flag) for spec in specs.values() for flag in UPLOAD_FLAGS):
-            layout.append(None)  # the upload button's value
-    return layout
-
-
-def _parse_spec(spec: Any) -> tuple[Any, dict]:
-    """Split an input spec ``[TYPE, options]`` into ``(TYPE, options)``."""
-    if isinstance(spec, str):
-        return spec, {}
-    if not isinstance(spec, (list, tuple)) or not spec:
-        return None, {}
-    options = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
-    return spec[0], options

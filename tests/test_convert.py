@@ -14,13 +14,17 @@ from pathlib import Path
 import pytest
 import requests
 
+from comfy_ui_app import apply_values
+from comfy_ui_app.check import check_prompt
 from comfy_ui_app.convert import ConversionError, is_ui_workflow, ui_to_api
 from comfy_ui_app.errors import WorkflowError
+from comfy_ui_app.fields import discover
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UI_WORKFLOWS = FIXTURES / "ui_workflows"
 OBJECT_INFO = json.loads((FIXTURES / "comfyui" / "object_info.json").read_text())
 EXPORT_HINT = "open it in ComfyUI and save it with Workflow > Export (API)"
+RESAVE_HINT = "open it in ComfyUI and save it again, or save it with Workflow > Export (API)"
 
 
 def load(name: str) -> dict:
@@ -42,6 +46,12 @@ SAMPLER_LINKS = {"model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0], 
 
 def sampler(title="KSampler", **inputs) -> dict:
     return api("KSampler", title, **{**SAMPLER_LINKS, **inputs})
+
+
+def folded(node: dict, **primitives) -> dict:
+    """``node`` with the marker of each editor Primitive folded into it: input=(primitive id, title or None)."""
+    marks = {name: {"id": pid, **({"title": title} if title else {})} for name, (pid, title) in primitives.items()}
+    return {**node, "_meta": {**node["_meta"], "primitives": marks}}
 
 
 EXPECTED = {
@@ -66,20 +76,22 @@ EXPECTED = {
         "9": api("SaveImage", "Final image", filename_prefix="rerouted/lighthouse", images=["8", 0]),
     },
     # A PrimitiveNode holds the seed for both samplers. The hires sampler's own stale
-    # seed widget is ignored. A second PrimitiveNode holds the prompt text. PrimitiveInt
+    # seed widget is ignored. A second PrimitiveNode holds the prompt text. Each input a
+    # PrimitiveNode fills keeps a marker in _meta (ComfyUI ignores _meta). PrimitiveInt
     # is a real server node, so it stays in the prompt and is linked.
     "primitive_shared_seed": {
-        "3": sampler(seed=42, steps=20, cfg=7, sampler_name="euler", scheduler="normal", denoise=1),
+        "3": folded(sampler(seed=42, steps=20, cfg=7, sampler_name="euler", scheduler="normal", denoise=1),
+                    seed=("12", "seed")),
         "4": CHECKPOINT,
         "5": api("EmptyLatentImage", "Empty Latent Image", width=512, height=512, batch_size=1),
-        "6": encode("a red fox in the snow, golden hour"),
+        "6": folded(encode("a red fox in the snow, golden hour"), text=("14", "Prompt")),
         "7": encode("watermark, text"),
         "8": api("VAEDecode", "VAE Decode", samples=["11", 0], vae=["4", 2]),
         "9": api("SaveImage", "Save Image", filename_prefix="hires", images=["8", 0]),
         "10": api("LatentUpscaleBy", "Upscale Latent By", upscale_method="nearest-exact", scale_by=1.5,
                   samples=["3", 0]),
-        "11": sampler("Hires pass", seed=42, steps=["13", 0], cfg=7, sampler_name="euler", scheduler="normal",
-                      denoise=0.5, latent_image=["10", 0]),
+        "11": folded(sampler("Hires pass", seed=42, steps=["13", 0], cfg=7, sampler_name="euler", scheduler="normal",
+                             denoise=0.5, latent_image=["10", 0]), seed=("12", "seed")),
         "13": api("PrimitiveInt", "Hires steps", value=12),
     },
     # Two LoraLoaders are bypassed (mode 4), so MODEL and CLIP come straight from the
@@ -126,7 +138,10 @@ def test_fixture_converts_to_expected_prompt(name):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fixture_is_a_consistent_editor_save(name):
     """Guards the hand-written fixtures: both ends of every link agree, as in a real save."""
-    workflow = load(name)
+    assert_consistent(load(name))
+
+
+def assert_consistent(workflow: dict) -> None:
     assert is_ui_workflow(workflow) and workflow["version"] == 0.4
     nodes = {n["id"]: n for n in workflow["nodes"]}
     assert workflow["last_node_id"] == max(nodes)
@@ -264,7 +279,8 @@ def test_bypassed_node_fed_by_a_primitive_passes_the_value_on():
         ui_node(3, "EmptyLatentImage", [64, 64, 1], inputs=[("batch_size", "INT", 2)]),
         links=[(1, 1, 0, 2, 0, "INT"), (2, 2, 0, 3, 0, "INT")])
     prompt = ui_to_api(workflow, table)
-    assert prompt == {"3": api("EmptyLatentImage", "Empty Latent Image", width=64, height=64, batch_size=99)}
+    assert prompt == {"3": folded(api("EmptyLatentImage", "Empty Latent Image", width=64, height=64, batch_size=99),
+                                  batch_size=("1", None))}
 
 
 def test_primitive_cousins_fold_only_when_the_server_lacks_them():
@@ -288,10 +304,29 @@ def test_links_that_lead_nowhere_leave_the_input_out():
         "4": api("SaveImage", "Save Image", filename_prefix="x")}
 
 
-def test_node_without_widgets_values_and_short_values():
-    workflow = ui_graph(ui_node(1, "VAEDecode"), ui_node(2, "EmptyLatentImage", [640]))
-    assert ui_to_api(workflow, OBJECT_INFO) == {
-        "1": api("VAEDecode", "VAE Decode"), "2": api("EmptyLatentImage", "Empty Latent Image", width=640)}
+KSAMPLER_INPUTS = {"seed": 42, "steps": 20, "cfg": 7, "sampler_name": "euler", "scheduler": "normal", "denoise": 1}
+
+# Widget values that line up with the node's inputs in one of the layouts the editor saves.
+ALIGNED = [
+    ("VAEDecode", None, {}),  # no widgets, nothing saved
+    ("KSampler", [42, "fixed", 20, 7, "euler", "normal", 1], KSAMPLER_INPUTS),
+    # a save without the seed's "control after generate" value
+    ("KSampler", [42, 20, 7, "euler", "normal", 1], KSAMPLER_INPUTS),
+    ("KSamplerAdvanced", ["enable", 7, 20, 8, "euler", "normal", 0, 10000, "disable"],
+     {"add_noise": "enable", "noise_seed": 7, "steps": 20, "cfg": 8, "sampler_name": "euler", "scheduler": "normal",
+      "start_at_step": 0, "end_at_step": 10000, "return_with_leftover_noise": "disable"}),
+    # saved before the node had its optional "device" input: read as far as it goes
+    ("CLIPLoader", ["clip_l.safetensors", "stable_diffusion"], {"clip_name": "clip_l.safetensors", "type": "stable_diffusion"}),
+    ("CLIPLoader", ["clip_l.safetensors", "sd3", "cpu"], {"clip_name": "clip_l.safetensors", "type": "sd3", "device": "cpu"}),
+    # a file name the server lacks is for the check to report, not a misaligned value
+    ("CheckpointLoaderSimple", ["missing.safetensors"], {"ckpt_name": "missing.safetensors"}),
+    ("LoadImage", ["photo.png", "image"], {"image": "photo.png"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("node_type, widgets, inputs", ALIGNED)
+def test_widget_values_in_each_saved_layout(node_type, widgets, inputs):
+    assert ui_to_api(ui_graph(ui_node(1, node_type, widgets)), OBJECT_INFO)["1"]["inputs"] == inputs
 
 
 def test_muted_or_bypassed_nodes_of_unknown_type_are_fine():
@@ -327,6 +362,31 @@ ERROR_CASES = {
     "damaged widgets": (
         ui_graph(ui_node(5, "EmptyLatentImage", "512")),
         f"Node 5 'EmptyLatentImage' has damaged widget values: {EXPORT_HINT}"),
+    "too few widget values": (
+        ui_graph(ui_node(5, "EmptyLatentImage", [640])),
+        f"Node 5 'EmptyLatentImage' has 1 widget value where 3 are expected: {RESAVE_HINT}"),
+    "too few widget values, titled": (
+        ui_graph(ui_node(3, "KSampler", [42, 20, 7, "euler", "normal"], title="Hires pass")),
+        f"Node 3 'KSampler' ('Hires pass') has 5 widget values where 7 or 6 are expected: {RESAVE_HINT}"),
+    "too many widget values": (
+        ui_graph(ui_node(5, "EmptyLatentImage", [512, 512, 1, 4])),
+        f"Node 5 'EmptyLatentImage' has 4 widget values where 3 are expected: {RESAVE_HINT}"),
+    "text where a number belongs": (
+        ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, "euler", 7, "normal", 1], title="Base")),
+        "Node 3 'KSampler' ('Base') has widget values that do not line up with its inputs (cfg is 'euler', "
+        f"which is not a number): {RESAVE_HINT}"),
+    "number where a choice belongs": (
+        ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, 7, 8, "normal", 1])),
+        "Node 3 'KSampler' has widget values that do not line up with its inputs (sampler_name is 8, which is "
+        f"not one of its choices): {RESAVE_HINT}"),
+    "number where the control value belongs": (
+        ui_graph(ui_node(3, "KSampler", [42, 20, 7, 8, "euler", "normal", 1])),
+        "Node 3 'KSampler' has widget values that do not line up with its inputs (20 stands where a 'control "
+        f"after generate' value (fixed, randomize …) belongs): {RESAVE_HINT}"),
+    "fraction where a whole number belongs": (
+        ui_graph(ui_node(5, "EmptyLatentImage", [512, 512.5, 1], title="Empty Latent Image")),
+        "Node 5 'EmptyLatentImage' has widget values that do not line up with its inputs (height is 512.5, "
+        f"which is not a whole number): {RESAVE_HINT}"),
     "reroute loop": (
         ui_graph(ui_node(1, "Reroute", None, inputs=[("", "*", 2)]), ui_node(2, "Reroute", None, inputs=[("", "*", 1)]),
                  ui_node(3, "SaveImage", ["x"], inputs=[("images", "IMAGE", 3)]),
@@ -364,12 +424,58 @@ def tiny_png() -> bytes:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_converted_prompt_is_accepted_by_comfyui(name, comfy_server):
+    assert_accepted(ui_to_api(load(name), OBJECT_INFO), comfy_server)
+
+
+def with_primitive(workflow: dict, title: str, value, *targets) -> dict:
+    """``workflow`` plus a PrimitiveNode feeding the widget sockets ``targets`` ((node id, input name) …)."""
+    nodes, primitive_id, links = {n["id"]: n for n in workflow["nodes"]}, workflow["last_node_id"] + 1, []
+    for target_id, input_name in targets:
+        index, slot = next((i, s) for i, s in enumerate(nodes[target_id]["inputs"]) if s["name"] == input_name)
+        workflow["last_link_id"] += 1
+        slot["link"] = workflow["last_link_id"]
+        workflow["links"].append([slot["link"], primitive_id, 0, target_id, index, slot["type"]])
+        links.append(slot["link"])
+    workflow["nodes"].append(ui_node(primitive_id, "PrimitiveNode", [value], title=title, outputs=[
+        {"name": slot["type"], "type": slot["type"], "links": links, "widget": {"name": targets[0][1]}}]))
+    workflow["last_node_id"] = primitive_id
+    return workflow
+
+
+def _shared_sampler(title):
+    return with_primitive(load("primitive_shared_seed"), title, "dpmpp_2m", (3, "sampler_name"), (11, "sampler_name"))
+
+
+# One editor Primitive feeding two samplers: (workflow, field, value, inputs it fills, label)
+SHARED = [
+    (lambda: load("primitive_shared_seed"), "seed", 5, [("3", "seed"), ("11", "seed")], "Seed"),
+    (lambda: _shared_sampler("Sampler"), "sampler", "uni_pc", [("3", "sampler_name"), ("11", "sampler_name")], "Sampler"),
+    (lambda: _shared_sampler("Sampler, both passes"), "sampler", "uni_pc",
+     [("3", "sampler_name"), ("11", "sampler_name")], "Sampler, both passes"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("make, name, value, targets, label", SHARED)
+def test_one_primitive_feeding_two_samplers_is_one_field(make, name, value, targets, label, comfy_server):
+    workflow = make()
+    assert_consistent(workflow)
+    prompt = ui_to_api(workflow, OBJECT_INFO)
+    fields = discover(prompt, OBJECT_INFO)
+    field = next(f for f in fields if f.name == name)
+    assert [(field.node_id, field.input_name), *field.also] == targets and field.label == label
+    assert f"{name}_2" not in {f.name for f in fields}
+    filled = apply_values(prompt, {name: value, "checkpoint": "tiny-sd15-random.safetensors"}, fields=fields)
+    assert [filled[n]["inputs"][i] for n, i in targets] == [value] * len(targets)
+    assert check_prompt(filled, OBJECT_INFO, fields) == []
+    assert_accepted(filled, comfy_server)
+
+
+def assert_accepted(prompt: dict, comfy_server) -> None:
+    """POST ``prompt`` to the test server (with its checkpoint and an uploaded picture): no node errors."""
     upload = requests.post(f"{comfy_server.url}/upload/image",
                            files={"image": ("convert-test.png", tiny_png(), "image/png")}, timeout=10)
     assert upload.status_code == 200, upload.text
     image_name = upload.json()["name"]
-
-    prompt = ui_to_api(load(name), OBJECT_INFO)
     for node in prompt.values():
         if "ckpt_name" in node["inputs"]:
             node["inputs"]["ckpt_name"] = "tiny-sd15-random.safetensors"
