@@ -146,3 +146,46 @@ def test_without_auth_each_browser_id_is_its_own_user(app):
     server.resume()
     wait_status(base, theirs, "success")
     assert history_of(first, "browser-one") == [mine] and history_of(second, "browser-two") == [theirs]
+
+
+def test_an_empty_browser_id_is_never_a_shared_user(app):
+    """Two API callers that both send an empty browser id are two users (each its session's),
+    never one "anonymous" who sees, opens and cancels the other's jobs as its own."""
+    server, base, launch = app
+    url = launch(None)
+    first, second = Client(url, verbose=False), Client(url, verbose=False)
+    server.pause()
+    mine = first.predict(1, "", api_name="/submit")
+    theirs = second.predict(2, "", api_name="/submit")
+    owners = {base.jobs.store.get(mine).owner, base.jobs.store.get(theirs).owner}
+    assert len(owners) == 2 and all(o.startswith("session:") for o in owners), owners
+    wait_for(lambda: len(queue_of(first)[0]) == 2, what="both jobs in the queue")
+    rows, actionable = queue_of(first)
+    assert sorted(r[2] for r in rows) == ["Someone else", "You"]
+    assert actionable == [base.jobs.store.get(mine).prompt_id]
+    assert queue_of(second)[1] == [base.jobs.store.get(theirs).prompt_id]
+    # the other empty-id caller can neither open, nor cancel, nor delete my job
+    pid = base.jobs.store.get(mine).prompt_id
+    assert second.predict(pid, "", api_name="/queue_cancel")[0] == "This job belongs to someone else."
+    assert second.predict(mine, "", api_name="/history_open")[0] == "This job is gone, or it is not yours."
+    assert second.predict(mine, "", api_name="/history_delete")[0] == "This job belongs to someone else."
+    assert base.jobs.store.get(mine).status == "queued"
+    assert first.predict(pid, "", api_name="/queue_cancel")[0] == "The job was cancelled."
+    server.resume()
+    wait_status(base, theirs, "success")
+    assert history_of(first) == [mine] and history_of(second) == [theirs]
+
+
+def test_who_is_asking_falls_back_to_the_session_never_to_one_shared_name():
+    from types import SimpleNamespace
+
+    from comfy_ui_app.ui.context import caller_ids
+
+    page = SimpleNamespace(username=None, session_hash="abc123")
+    assert current_user(page, "") == current_user(page, None) == "session:abc123"
+    assert current_user(SimpleNamespace(username=None, session_hash="other"), "") == "session:other"
+    assert current_user(page, "b1") == "browser:b1"  # the browser id wins once it is known
+    # a page that sent a job before its browser id arrived may still stop it: it holds both
+    assert caller_ids(page, "b1") == ["browser:b1", "session:abc123"]
+    assert caller_ids(page, "") == ["session:abc123"]
+    assert caller_ids(SimpleNamespace(username="alice", session_hash="abc123"), "b1")[0] == "user:alice"

@@ -18,7 +18,9 @@ from typing import Any
 
 from .. import Comfy, ComfyError
 
-__all__ = ["AppContext", "ServerInfo", "TabHandles", "current_user", "hf_username"]
+__all__ = ["AppContext", "ServerInfo", "TabHandles", "ANONYMOUS", "caller_ids", "current_user", "hf_username"]
+
+ANONYMOUS = "anonymous"  # no request at all: never a page or an API client (see current_user)
 
 
 def _merge_choices(into: dict, other: dict) -> None:
@@ -154,13 +156,30 @@ def hf_username(request: Any) -> str | None:
 
 def current_user(request: Any, browser_id: str | None) -> str:
     """Who is asking: the Gradio auth user when auth is on, else the Hugging Face
-    account signed in on a Space, else this browser's own id."""
+    account signed in on a Space, else this browser's own id, else this session's.
+
+    Never one identity for everyone: a caller without a browser id (a page that submits
+    before its id arrived, an API client sending ``""``) is ``session:<session hash>``,
+    which Gradio gives each page load and each API client of its own. ``"anonymous"``
+    is left only for a call with no request at all (code calling a handler directly).
+    """
     username = getattr(request, "username", None) if request is not None else None
     if username:
         return f"user:{username}"
     if hf := hf_username(request):
         return f"hf:{hf}"
-    return f"browser:{browser_id}" if browser_id else "anonymous"
+    if browser_id:
+        return f"browser:{browser_id}"
+    session = getattr(request, "session_hash", None) if request is not None else None
+    return f"session:{session}" if isinstance(session, str) and session else ANONYMOUS
+
+
+def caller_ids(request: Any, browser_id: str | None) -> list[str]:
+    """Every identity the caller holds: :func:`current_user`, and the session's own one
+    when that differs (the jobs this page made before its browser id arrived)."""
+    ids = [current_user(request, browser_id)]
+    session = current_user(request, None)
+    return ids + [session] if session.startswith("session:") and session not in ids else ids
 
 
 @dataclass
