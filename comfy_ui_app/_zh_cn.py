@@ -400,4 +400,10 @@ ZH_CN: dict[str, str] = {
     "Former server {n}": "以前的服务器 {n}",
     "ComfyUI servers": "ComfyUI 服务器",
     "Details below for": "下方详情对应",
+    # --- runner / jobfeed (2026-12) ---
+    "Lost contact with ComfyUI; waiting for it…": "与 ComfyUI 失去联系；正在等待它恢复…",
+    "Lost contact with ComfyUI; waiting for it (up to {s} s)…": "与 ComfyUI 失去联系；正在等待它恢复（最多 {s} 秒）…",
+    "No ComfyUI server can be reached; the job waits for one…": "无法连接到任何 ComfyUI 服务器；任务正在等待可用的服务器…",
+    "No ComfyUI server can be reached; the job waits for one (up to {s} s)…":
+        "无法连接到任何 ComfyUI 服务器；任务正在等待可用的服务器（最多 {s} 秒）…",
 }

@@ -78,3 +78,36 @@ def test_custom_tab_reattaches_too(make_comfy_server, launch_app, browser):
         context.close()
     (record,) = app.store.list()
     assert (record.kind, record.template, record.status) == ("custom", "txt2img.json", "success")
+
+
+def test_reload_mid_batch_follows_every_job_of_it(make_comfy_server, launch_app, browser):
+    """A batch count of 3: all three jobs are sent at once, so a reload while the first runs
+    drops none of them, and the page that comes back follows the rest to the third picture."""
+    from playwright.sync_api import expect
+
+    server = make_comfy_server(step_time=0.05, steps=40)  # 2 s a job
+    app = launch_app(server.url)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app.url)
+        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+        page.get_by_label("Prompt", exact=True).fill("three foxes")
+        box = page.get_by_label("number input for Batch count", exact=True)
+        box.fill("3")
+        box.press("Enter")
+        page.get_by_role("button", name="Generate").click()
+        progress = page.locator("#txt2img-progress")
+        expect(progress).to_contain_text(re.compile(r"Job 1 of 3 · .*step \d+/40"))
+
+        page.reload()
+        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+        expect(progress).to_contain_text(re.compile(r"Job [23] of 3"), timeout=TIMEOUT_MS)
+        expect(page.get_by_label("Message")).to_have_value("Done: 3 image(s) saved.", timeout=TIMEOUT_MS)
+        expect(page.locator("#txt2img-gallery img")).to_have_count(3)
+    finally:
+        context.close()
+    records = app.store.list()
+    assert len(records) == 3 and all(r.status == "success" for r in records)
+    assert len(server.received_prompts) == 3  # followed again, never sent again

@@ -57,6 +57,28 @@ def test_retry_runs_the_failed_job_again_with_the_same_seed(make_comfy_server, l
     assert outs[-1][3] == "There is no failed job to retry." and len(server.received_prompts) == 2
 
 
+def test_retry_after_a_failed_job_of_a_batch_runs_that_job_alone(make_comfy_server, launch_app):
+    """All jobs of a batch are sent up front; the first failing stops the rest, and Retry runs
+    the failed one again (not "no failed job" because the last of the batch was stopped)."""
+    server = make_comfy_server()
+    app = launch_app(server.url)
+    client = Client(app.url, verbose=False, download_files=False)
+    server.pause()  # both jobs are queued before the first one runs and fails
+    run = generate(client, browser="fay", **{"Random seed": False, "Seed": SEED, "Batch count": 2})
+    wait_for(lambda: len(server.received_prompts) == 2, what="both jobs sent")
+    server.fail_next(message="Injected failure")
+    server.resume()
+    assert "Injected failure" in outputs_of(run)[-1][3]
+    statuses = wait_for(lambda: (rs := {r.values["_batch"]["index"]: r.status for r in app.store.list()})
+                        and all(s != "queued" and s != "running" for s in rs.values()) and rs, what="both ended")
+    assert statuses == {0: "error", 1: "interrupted"}
+    outs = outputs_of(client.submit("fay", api_name="/retry"))
+    assert outs[-1][3] == "Done: 1 image(s) saved." and outs[-1][4] == SEED, outs[-1][:5]
+    again = app.store.list()[0]  # newest first
+    assert again.status == "success" and "_batch" not in again.values  # a job of its own
+    assert seeds(server) == [SEED, SEED + 1, SEED]
+
+
 def test_retry_after_the_server_stopped_mid_run_goes_to_another(make_comfy_server, launch_app_cluster):
     slow, spare = make_comfy_server(step_time=0.05, steps=400), make_comfy_server()
     app = launch_app_cluster([slow.url, spare.url], per_server=1)

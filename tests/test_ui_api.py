@@ -10,12 +10,15 @@ browser id and stops the job of the caller's own session (its ``gr.State`` of jo
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 
 import requests
 from gradio_client import Client
 from PIL import Image
+
+from comfy_ui_app.convert import ui_to_api
 
 CKPT = "tiny-sd15-random.safetensors"
 FIRST_FIELD = 2      # inputs before the fields: Random seed, Batch count
@@ -83,7 +86,8 @@ def test_generate_streams_progress_preview_and_png(make_comfy_server, launch_app
         text = dict(img.text)
     (record,) = app.store.list()  # recorded: owner, template, the values used, the stored PNG
     assert record.prompt_id == comfy_server.received_prompts[-1]["prompt_id"] and record.status == "success"
-    assert (record.owner, record.template, record.kind) == ("anonymous", "txt2img.json", "txt2img")
+    assert (record.template, record.kind) == ("txt2img.json", "txt2img")
+    assert record.owner.startswith("session:")  # no browser id: this API session's own, never a shared one
     assert record.values["seed"] == seed and record.values["prompt"] == "a red fox"
     assert [o.path.read_bytes() for o in record.outputs] == [open(image_path(gallery[0]), "rb").read()]
     assert not list(app.output_dir.glob("*/*.png"))  # no second copy
@@ -94,6 +98,11 @@ def test_generate_streams_progress_preview_and_png(make_comfy_server, launch_app
     assert '"KSampler"' in text["prompt"]
     assert text["parameters"] == (f"a red fox\nNegative prompt: blurry\nSteps: 4, Sampler: euler, Schedule type: "
                                   f"normal, CFG scale: 7, Seed: {int(seed)}, Size: 64x64, Model: {CKPT}")
+    # and the editor graph: dropped into ComfyUI's editor it is the very prompt that ran, seed included
+    workflow = json.loads(text["workflow"])
+    assert workflow["version"] == 0.4 and {n["type"] for n in workflow["nodes"]} >= {"KSampler", "SaveImage"}
+    object_info = requests.get(f"{comfy_server.url}/object_info", timeout=10).json()
+    assert ui_to_api(workflow, object_info) == sent
 
 
 def test_every_field_reaches_the_prompt(comfy_server, launch_app):
@@ -237,3 +246,33 @@ def test_a_dropped_stream_leaves_the_job_running_and_recorded(make_comfy_server,
     # ComfyUI writes its history just after execution_success (the recordings' timing pitfall)
     history = _wait_for(lambda: requests.get(f"{server.url}/history/{record.prompt_id}", timeout=5).json())
     assert history and history[record.prompt_id]["status"]["status_str"] == "success"
+
+
+def test_a_batch_runs_whole_when_its_page_goes_away(make_comfy_server, launch_app):
+    """Every job of a batch is sent up front: closing the stream after the first one started
+    (a reload) leaves all three to run to the end, each recorded."""
+    server = make_comfy_server(step_time=0.05)
+    app = launch_app(server.url)
+    client = Client(app.url, verbose=False, download_files=False)
+    job = generate(client, {"Batch count": 3, "Seed": 700, "Random seed": False, "Steps": 10}, browser="dora")
+    assert _wait_for(lambda: any("step" in (o[0] or "") for o in job.outputs())), "never started"
+    assert len(app.store.list()) == 3  # all three recorded before the first finished
+    job.cancel()  # the page was reloaded: nobody pressed Interrupt
+    records = _wait_for(lambda: (rs := app.store.list()) and all(r.done for r in rs) and rs, timeout=30)
+    assert records and sorted(r.status for r in records) == ["success"] * 3, records
+    assert sorted(p["prompt"]["3"]["inputs"]["seed"] for p in server.received_prompts) == [700, 701, 702]
+    assert all(r.owner == "browser:dora" and len(r.outputs) == 1 for r in records)
+    marks = sorted((r.values["_batch"]["index"], r.values["_batch"]["count"]) for r in records)
+    assert marks == [(0, 3), (1, 3), (2, 3)] and len({r.values["_batch"]["id"] for r in records}) == 1
+
+
+def test_interrupt_when_nothing_runs_says_so_and_keeps_the_result(comfy_server, launch_app):
+    app = launch_app(comfy_server.url)
+    client = Client(app.url, verbose=False, download_files=False)
+    done = outputs_of(generate(client, browser="erin"))[-1]
+    assert done[3] == "Done: 1 image(s) saved."
+    progress, message = client.predict("erin", api_name="/interrupt")
+    assert message == "Nothing is running."
+    assert "Interrupted" not in (progress or "")  # the line is left as it was
+    (record,) = app.store.list()
+    assert record.status == "success"

@@ -179,12 +179,15 @@ def test_random_seed_batch_draws_once_then_counts_up(tmp_path):
 
 
 def test_a_failed_job_ends_the_batch(tmp_path):
+    """Every job is sent up front; the first failure stops the ones after it."""
     failed = FakeJob([Started(), Finished("error", (), JobFailed("job-1", "8", "VAEDecode", "boom\nmore"))])
-    comfy = FakeComfy([failed, FakeJob(success_script())])
+    rest = FakeJob([Queued(0)], block=True, prompt_id="job-2")
+    comfy = FakeComfy([failed, rest])
     outs = collect(make_ctx(tmp_path, comfy), txt2img_request(count=2))
-    assert len(comfy.submitted) == 1
+    assert len(comfy.submitted) == 2
     assert outs[-1].message == "Failed in node 8 (VAEDecode): boom" and "Stopped" in outs[-1].progress
-    assert not outs[-1].ok
+    assert not outs[-1].ok and outs[-1].failed
+    assert rest.interrupted.wait(5), "the rest of the batch must be stopped"
 
 
 def test_interrupt_cancels_only_the_running_job(tmp_path):
@@ -418,3 +421,148 @@ def test_a_bare_context_still_interrupts_when_the_stream_is_dropped(tmp_path):
     ctx.jobs = None
     collect(ctx, txt2img_request(), stop_when=lambda out: "step 1/20" in (out.progress or ""))
     assert job.interrupted.wait(5)
+
+
+def test_a_bare_batch_is_sent_up_front_and_stopped_whole_with_its_page(tmp_path):
+    jobs = [FakeJob([Queued(i), Started(), Progress(1, 20, "3", None)] if i == 0 else [Queued(i)], block=True,
+                    prompt_id=f"job-{i}") for i in range(3)]
+    comfy = FakeComfy(jobs)
+    outs = collect(make_ctx(tmp_path, comfy), txt2img_request({"seed": 10}, count=3),
+                   stop_when=lambda out: "step 1/20" in (out.progress or ""))
+    assert len(comfy.submitted) == 3 and "Job 1 of 3" in outs[-1].progress
+    assert [p["3"]["inputs"]["seed"] for p in comfy.submitted] == [10, 11, 12]
+    assert all(job.interrupted.wait(5) for job in jobs), "a bare run's page going away stops every job of it"
+
+
+def test_interrupt_when_nothing_runs_leaves_the_result_alone(service_ctx):
+    import gradio as gr
+
+    _server, ctx = service_ctx()
+    outs = collect(ctx, owned_request(ALICE))
+    assert outs[-1].ok
+    (job_id,) = outs[-1].job_ids
+    page = SimpleNamespace(username=None, session_hash="s1")
+    progress, message = interrupt_handler(ctx)(page, "en", [job_id], "alice")
+    assert message == "Nothing is running." and progress == gr.skip()
+    assert interrupt_handler(ctx)(page, "zh-CN", [], "alice")[1] == "当前没有正在运行的任务。"
+    assert ctx.jobs.store.get(job_id).status == "success"
+
+
+def test_a_job_sent_before_the_browser_id_arrived_can_still_be_interrupted(service_ctx):
+    _server, ctx = service_ctx(step_time=0.05, steps=40)
+    page = SimpleNamespace(username=None, session_hash="early")
+    from comfy_ui_app.ui.context import current_user
+
+    owner = current_user(page, "")  # the page pressed Generate before its id was set
+    outs = asyncio.run(run_until(ctx, owned_request(owner), lambda o: "step" in (o.progress or "")))
+    (job_id,) = outs[-1].job_ids
+    assert owner == "session:early"
+    assert interrupt_handler(ctx)(page, "en", [job_id], "alice")[1] == "Interrupted. The job was cancelled."
+    assert ended(ctx, job_id, timeout=5).status == "interrupted"
+
+
+def test_reattach_follows_every_job_of_a_batch(service_ctx):
+    _server, ctx = service_ctx(step_time=0.02, steps=15)
+    first = asyncio.run(run_until(ctx, owned_request(ALICE, {"seed": 300}, count=3),
+                                  lambda o: "step" in (o.progress or "")))
+    ids = first[-1].job_ids
+    assert len(ids) == 3  # all sent up front, all known to the page (Interrupt stops them all)
+    outs = collect_reattach(ctx, ALICE)  # the reloaded page
+    lines = [u.progress or "" for u in outs]
+    assert any("Job 1 of 3" in t for t in lines) and any("Job 3 of 3" in t for t in lines), lines
+    assert [u for u in outs if u.final] == [outs[-1]]
+    last = outs[-1]
+    records = [ctx.jobs.store.get(i) for i in ids]
+    assert all(r.status == "success" for r in records)
+    assert last.ok and last.message == "Done: 3 image(s) saved." and last.job_ids == ids
+    assert last.gallery == [str(r.outputs[0].path) for r in records] and last.seeds == [300, 301, 302]
+    # once it has ended, a reload still shows the whole batch
+    wait_until(lambda: all(ctx.jobs.live(i) is None for i in ids), what="the followers to let go")
+    again = collect_reattach(ctx, ALICE)[-1]
+    assert again.final and again.message == "Done: 3 image(s) saved." and again.gallery == last.gallery
+
+
+class _ProxyOnPort:
+    """A FaultProxy started again on a port another one used (the server "comes back")."""
+
+    def __init__(self, upstream, port):
+        from fault_proxy import FaultProxy
+
+        self.proxy = FaultProxy(upstream)
+        self.proxy.port = port
+        self.proxy._thread.start()
+        asyncio.run_coroutine_threadsafe(self.proxy._start(), self.proxy._loop).result(10)
+
+
+def test_progress_says_when_contact_is_lost_and_goes_back_when_it_returns(make_comfy_server, tmp_path):
+    from fault_proxy import FaultProxy
+
+    server = make_comfy_server(step_time=0.1, steps=60)  # 6 s of sampling
+    proxy = FaultProxy(server.url).start()
+    store = JobStore(tmp_path / "data")
+    comfy = Comfy(proxy.url, timeout=2, poll_interval=0.2).start()  # gives up after its default 60 s
+    assert comfy.wait_connected(5)
+    ctx = SimpleNamespace(comfy=comfy, server=SimpleNamespace(object_info_or_none=lambda: OBJECT_INFO),
+                          output_dir=tmp_path / "out", jobs=JobService(comfy, store), browser_id=None)
+    back = []
+
+    async def go():
+        seen, cut_at = [], None
+        async for out in run(ctx, owned_request(ALICE), "en"):
+            now = time.monotonic()
+            seen.append((now, out.progress or ""))
+            if cut_at is None and "step" in (out.progress or ""):
+                cut_at = now
+                await asyncio.to_thread(proxy.stop)  # ComfyUI is gone, mid-job
+            elif cut_at is not None and not back and "Lost contact" in (out.progress or ""):
+                back.append(await asyncio.to_thread(_ProxyOnPort, server.url, proxy.port))
+            if out.final:
+                return seen, cut_at
+
+    try:
+        seen, cut_at = asyncio.run(go())
+    finally:
+        for again in back:
+            again.proxy.stop()
+        comfy.close()
+        store.close()
+    lost = [(t, p) for t, p in seen if "Lost contact" in p]
+    assert lost and lost[0][1] == "**Lost contact with ComfyUI; waiting for it (up to 60 s)…**", seen
+    assert lost[0][0] - cut_at < 3.0  # at once, not when ComfyUI is given up on a minute later
+    after = [p for t, p in seen if t > lost[-1][0]]
+    assert any(re.search(r"step \d+/60", p) for p in after), after  # the job's own progress again
+    assert "Done" in seen[-1][1]
+
+
+def test_a_job_in_the_apps_queue_says_when_no_server_can_be_reached(make_comfy_server, tmp_path):
+    from comfy_ui_app.cluster import Cluster
+
+    server = make_comfy_server()
+    port = server.port
+    comfy = Comfy(server.url, timeout=2, poll_interval=0.1, stall_after=0.5, give_up_after=5)
+    cluster = Cluster([comfy], per_server=1, health_interval=0.2, give_up_after=30)
+    store = JobStore(tmp_path / "data")
+    jobs = JobService(cluster, store)
+    cluster.start()
+    ctx = SimpleNamespace(comfy=comfy, cluster=cluster, server=SimpleNamespace(object_info_or_none=lambda: OBJECT_INFO),
+                          output_dir=tmp_path / "out", jobs=jobs, browser_id=None)
+    try:
+        wait_until(lambda: all(s.healthy for s in cluster.servers), what="a healthy server")
+        server.stop()
+        wait_until(lambda: not any(s.healthy for s in cluster.servers), what="no healthy server")
+
+        async def go():
+            seen, restarted = [], False
+            async for out in run(ctx, owned_request(ALICE), "en"):
+                seen.append(out.progress or "")
+                if not restarted and "No ComfyUI server" in (out.progress or ""):
+                    restarted = True
+                    await asyncio.to_thread(make_comfy_server, port=port)  # a server comes back
+                if out.final:
+                    return seen, out
+        seen, last = asyncio.run(go())
+    finally:
+        cluster.close()
+        store.close()
+    assert "**No ComfyUI server can be reached; the job waits for one (up to 30 s)…**" in seen, seen
+    assert last.ok and last.message == "Done: 1 image(s) saved.", (seen, last)

@@ -4,7 +4,8 @@
 a private thread per job (not a pool), so many waiting users never starve each other
 and a cancelled handler is never stuck in a blocking call. ``follow`` turns one job's
 updates into page updates (queue position, node, step, %, ETA, throttled previews,
-outputs with an A1111 ``parameters`` chunk). ``reattach`` finds a user's newest job of
+outputs with an A1111 ``parameters`` chunk, and a line saying so while the job's server cannot
+be reached: :mod:`.contact`). ``reattach`` finds a user's newest job of
 a tab and streams it again (``Job.updates()`` replays the whole story, so a reloaded
 page gets the outputs made so far), or shows how it ended if that was recent.
 """
@@ -28,6 +29,7 @@ from ..i18n import tr
 from ..messages import describe
 from ..pnginfo import PNG_SIGNATURE, add_text_chunk
 from ..service import NotAllowed
+from .contact import CONTACT_CHECK_S, contact_problem
 from .status import md_escape
 
 __all__ = ["RunUpdate", "progress_markdown", "follow", "store_outputs", "done_message", "cancel_jobs",
@@ -113,16 +115,6 @@ async def feed(job, timeout, wait_due):
             return
 
 
-def interrupt_quietly(job) -> None:
-    def run() -> None:
-        try:
-            job.interrupt()
-        except Exception:  # noqa: BLE001 - the user already moved on
-            pass
-
-    threading.Thread(target=run, daemon=True, name=f"interrupt-{job.prompt_id}").start()
-
-
 def _write_in_place(path: Path, data: bytes) -> None:
     """Replace ``path``'s bytes atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -166,18 +158,23 @@ def store_outputs(images, job_dir: Path, saved: set, gallery: list, parameters: 
 
 async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list, saved: set,
                  lang: str) -> AsyncIterator[RunUpdate]:
-    """Updates of one job; the last has ``final`` set (``message`` None on success but the last)."""
+    """Updates of one job; the last has ``final`` set (``message`` None on success but the last).
+
+    While the job's server cannot be reached the progress line says so at once
+    (:func:`~comfy_ui_app.ui.contact.contact_problem`, looked at every ``CONTACT_CHECK_S``),
+    and shows the job's own progress again when contact is back."""
     phase, node, step = tr("Queued", lang), "", ""
     held: Preview | None = None  # the newest preview not shown yet
     last_preview = 0.0
     changed, last_sent = False, time.monotonic()  # progress not shown yet; when the last update went
+    lost, lost_shown, last_check = None, None, time.monotonic()  # no contact: the words now / on the page
 
     def wait_due():
-        """Seconds until a held preview or unsent progress is due (None: nothing held)."""
+        """Seconds until a held preview, unsent progress or the next look at the server is due."""
         now = time.monotonic()
         waits = ([PREVIEW_INTERVAL_S - (now - last_preview)] if held is not None else []) + \
                 ([PROGRESS_INTERVAL_S - (now - last_sent)] if changed else [])
-        return max(0.0, min(waits)) if waits else None
+        return max(0.0, min([*waits, CONTACT_CHECK_S - (now - last_check)]))
 
     yield RunUpdate(progress_markdown(phase, label))
     async for batch in feed(job, JOB_SILENCE_TIMEOUT_S, wait_due):
@@ -223,11 +220,14 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
                 yield RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
                                 describe(error, retrying=False, lang=lang), final=True, failed=True)
             return
-        progress_due = changed and time.monotonic() - last_sent >= PROGRESS_INTERVAL_S
+        if not batch or time.monotonic() - last_check >= CONTACT_CHECK_S:
+            lost, last_check = contact_problem(job, lang), time.monotonic()
+        progress_due = (changed and time.monotonic() - last_sent >= PROGRESS_INTERVAL_S) or lost != lost_shown
         if preview is not None or len(gallery) != shown or progress_due:
             new_pictures = list(gallery) if len(gallery) != shown else None  # None: the page keeps its own
-            yield RunUpdate(progress_markdown(phase, label, node, step), preview, new_pictures)
-            changed, last_sent = False, time.monotonic()
+            line = progress_markdown(lost, label) if lost else progress_markdown(phase, label, node, step)
+            yield RunUpdate(line, preview, new_pictures)
+            changed, last_sent, lost_shown = False, time.monotonic(), lost
     yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
                     tr("ComfyUI stopped sending news about the job. Please try again.", lang), final=True,
                     failed=True)
@@ -239,12 +239,17 @@ def done_message(gallery: list, lang: str) -> str:
     return tr("Finished, but the workflow produced no images.", lang)
 
 
-def cancel_jobs(jobs, job_ids, user: str) -> int:
-    """Stop those of ``job_ids`` that still run and belong to ``user``; returns how many."""
+def cancel_jobs(jobs, job_ids, user: str | list[str]) -> int:
+    """Stop those of ``job_ids`` that still wait or run and belong to ``user`` (or to one of a
+    list of the caller's identities); returns how many."""
+    users = [user] if isinstance(user, str) else list(user)
     stopped = 0
     for job_id in job_ids or []:
-        try:
-            stopped += bool(jobs.cancel(job_id, user=user))
-        except NotAllowed:
-            pass  # never someone else's job, whatever the page sent
+        for who in users:
+            try:
+                if jobs.cancel(str(job_id), user=who):
+                    stopped += 1
+                break  # the caller's (stopped, or already over)
+            except NotAllowed:
+                continue  # not this identity's; never someone else's job, whatever the page sent
     return stopped

@@ -2,6 +2,10 @@
 again if it still runs (:func:`attach`, outputs so far included), or shows how it ended
 if that was less than ``RECENT_S`` ago. Retry (retry.py) streams its new job through
 :func:`attach` too.
+
+A job of a batch (its values carry ``batch.BATCH_KEY``) brings its whole batch back
+(:func:`reattach_batch`): the jobs that ended show their pictures, the unfinished ones are
+followed one after another ("Job 2 of 3"), into one gallery, as the page that started it did.
 """
 from __future__ import annotations
 
@@ -16,11 +20,14 @@ from ..fields import discover
 from ..i18n import tr
 from ..messages import describe
 from ..pnginfo import parameters_from_prompt, parameters_text
+from .batch import BATCH_KEY
 from .jobfeed import RunUpdate, done_message, follow, progress_markdown, store_outputs
 
-__all__ = ["RECENT_S", "attach", "finished_update", "latest", "parameters_of", "reattach"]
+__all__ = ["RECENT_S", "attach", "batch_of", "finished_update", "latest", "parameters_of", "reattach",
+           "reattach_batch"]
 
 RECENT_S = 600.0               # a reloaded page shows a job that ended less than this ago
+NEXT_JOB_WAIT_S = 5.0          # a batch's next job not recorded yet (held back by a cap): wait this long
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 
 
@@ -44,9 +51,10 @@ def _seeds(record) -> list[int] | None:
     return [seed] if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
-def finished_update(record, parameters: str, lang: str) -> RunUpdate:
-    """The final update of a job that ended while no page watched it (blocking: reads files)."""
-    gallery: list[str] = []
+def finished_update(record, parameters: str, lang: str, gallery: list[str] | None = None) -> RunUpdate:
+    """The final update of a job that ended while no page watched it (blocking: reads files);
+    its pictures are added to ``gallery`` (those of the batch's jobs before it)."""
+    gallery = [] if gallery is None else gallery
     images = [OutputImage(o.filename, "", o.kind, o.path.read_bytes(), o.path) for o in record.outputs
               if o.path.suffix.lower() in IMAGE_SUFFIXES and o.path.is_file()]
     store_outputs(images, Path(), set(), gallery, parameters)
@@ -83,6 +91,10 @@ async def reattach(ctx, user: str | None, kind: str, lang: str) -> AsyncIterator
     record = await anyio.to_thread.run_sync(latest, ctx.jobs, user, kind)
     if record is None:
         return
+    if batch_of(record) is not None:
+        async for update in reattach_batch(ctx, user, batch_of(record), lang):
+            yield update
+        return
     job = ctx.jobs.live(record.job_id)
     if job is not None:
         async for update in attach(ctx, job, record, lang):
@@ -97,3 +109,69 @@ async def reattach(ctx, user: str | None, kind: str, lang: str) -> AsyncIterator
     else:  # followed by another process of the app: say so, without a stream
         phase = tr("Running", lang) if record.status == "running" else tr("Queued", lang)
         yield RunUpdate(progress_markdown(phase), job_ids=[record.job_id])
+
+
+def batch_of(record) -> dict | None:
+    """The batch mark ``{"id", "index", "count"}`` of a batch's job, else None."""
+    mark = record.values.get(BATCH_KEY) if isinstance(record.values, dict) else None
+    ok = isinstance(mark, dict) and isinstance(mark.get("id"), str) and \
+        all(isinstance(mark.get(k), int) and not isinstance(mark.get(k), bool) for k in ("index", "count"))
+    return mark if ok and 0 <= mark["index"] < mark["count"] else None
+
+
+def _member(jobs, user: str, mark: dict, index: int):
+    """The newest record of job ``index`` of the batch ``mark``, or None."""
+    for record in jobs.list(user=user, limit=200):
+        other = batch_of(record)
+        if other is not None and other["id"] == mark["id"] and other["index"] == index:
+            return record
+    return None
+
+
+async def _wait_member(jobs, user: str, mark: dict, index: int):
+    deadline = time.monotonic() + (NEXT_JOB_WAIT_S if index else 0)
+    while True:
+        record = await anyio.to_thread.run_sync(_member, jobs, user, mark, index)
+        if record is not None or time.monotonic() >= deadline:
+            return record
+        await anyio.sleep(0.2)
+
+
+async def reattach_batch(ctx, user: str, mark: dict, lang: str) -> AsyncIterator[RunUpdate]:
+    """Every job of the batch ``mark`` in turn: shown if ended, followed if unfinished; one final update."""
+    count, gallery, saved, seeds, job_ids = mark["count"], [], set(), [], []
+    info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
+    for index in range(count):
+        record = await _wait_member(ctx.jobs, user, mark, index)
+        if record is None:  # never sent (the app stopped meanwhile): what there is, is all there is
+            break
+        last, label = index == count - 1, tr("Job {i} of {n}", lang, i=index + 1, n=count)
+        job_ids.append(record.job_id)
+        seeds.extend(_seeds(record) or [])
+        parameters = parameters_of(record.prompt, info)
+        job = ctx.jobs.live(record.job_id)
+        if job is not None:
+            async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, label, gallery,
+                                       saved, lang):
+                update.job_ids = list(job_ids)
+                if update.final:
+                    update.seeds = list(seeds) or None
+                    if not update.ok or last:
+                        yield update
+                        return
+                    update.final, update.ok, update.message = False, False, None
+                yield update
+            continue
+        record = ctx.jobs.get(record.job_id, user=user) or record  # it may have ended meanwhile
+        if not record.done:  # followed by another process of the app: say so, without a stream
+            phase = tr("Running", lang) if record.status == "running" else tr("Queued", lang)
+            yield RunUpdate(progress_markdown(phase, label), job_ids=list(job_ids))
+            return
+        update = await anyio.to_thread.run_sync(finished_update, record, parameters, lang, gallery)
+        update.job_ids, update.seeds = list(job_ids), list(seeds) or None
+        if not update.ok or last:
+            yield update
+            return
+        yield RunUpdate(progress_markdown(tr("Done", lang), label), gallery=list(gallery), job_ids=list(job_ids))
+    yield RunUpdate(progress_markdown(tr("Done", lang), "100%"), None, list(gallery), done_message(gallery, lang), {},
+                    list(seeds) or None, final=True, ok=True, job_ids=list(job_ids))

@@ -8,7 +8,8 @@ user, through the job service, exactly like the History tab's "Re-run": same for
 same seed, so the same picture. Over several servers the pictures it reads are uploaded
 again to wherever it goes (:class:`~comfy_ui_app.cluster.Cluster` remembers them). The new
 job streams into the tab's own outputs, and its id replaces the tab's job ids (so Interrupt
-stops it). Only a job of a batch that failed is run again, not the rest of its batch.
+stops it). Only the job of a batch that failed is run again, as a job of its own, not the rest
+of its batch (which that failure stopped).
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ import gradio as gr
 
 from ..i18n import tr
 from ..messages import describe
-from .context import current_user
+from .batch import BATCH_KEY
+from .context import caller_ids
 from .jobfeed import RunUpdate, progress_markdown
 from .reattach import attach
 from .runner import user_inputs
@@ -39,27 +41,34 @@ def retry_visibility(update: RunUpdate) -> gr.Button:
     return gr.Button(visible=bool(update.final and update.failed and update.job_ids))
 
 
-def _failed_record(jobs, job_ids, user: str):
-    """The record of the page's last job, if it is the user's and it failed; else None."""
+def _failed_record(jobs, job_ids, users: list[str]):
+    """The record of the page's job that failed (the last one that did, of a batch), if it is
+    the caller's; else None."""
     for job_id in reversed(list(job_ids or [])):
-        record = jobs.get(str(job_id), user=user)
-        if record is not None:
-            return record if record.status in RETRYABLE else None
+        record = next(filter(None, (jobs.get(str(job_id), user=user) for user in users)), None)
+        if record is not None and record.status in RETRYABLE:
+            return record
     return None
 
 
-async def retry_job(ctx, user: str, job_ids, lang: str) -> AsyncIterator[RunUpdate]:
-    """Submit the failed job of ``job_ids`` again and follow it (see the module docstring)."""
+async def retry_job(ctx, user: str | list[str], job_ids, lang: str) -> AsyncIterator[RunUpdate]:
+    """Submit the failed job of ``job_ids`` again and follow it (see the module docstring).
+
+    ``user``: the caller, or every identity the caller holds; the new job is the failed one's
+    owner's when that is one of them (else the first's, e.g. an admin's)."""
+    users = [user] if isinstance(user, str) else list(user)
     yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
     jobs = getattr(ctx, "jobs", None)
-    record = None if jobs is None else await anyio.to_thread.run_sync(_failed_record, jobs, job_ids, user)
+    record = None if jobs is None else await anyio.to_thread.run_sync(_failed_record, jobs, job_ids, users)
     if record is None:
         yield RunUpdate(progress_markdown(tr("Stopped", lang)), message=tr("There is no failed job to retry.", lang),
                         final=True)
         return
 
     def submit():
-        return jobs.submit(owner=user, template=record.template, values=record.values, prompt=record.prompt,
+        values = {k: v for k, v in record.values.items() if k != BATCH_KEY}  # a job of its own now
+        owner = record.owner if record.owner in users else users[0]
+        return jobs.submit(owner=owner, template=record.template, values=values, prompt=record.prompt,
                            kind=record.kind)
 
     try:
@@ -75,7 +84,7 @@ def retry_handler(ctx, to_outputs):
     """The button's handler: ``(request, lang, job ids[, browser id])`` -> the tab's outputs + job ids."""
 
     async def retry(request: gr.Request, lang, job_ids, browser_id=None):
-        async for update in retry_job(ctx, current_user(request, browser_id), job_ids, lang):
+        async for update in retry_job(ctx, caller_ids(request, browser_id), job_ids, lang):
             yield (*to_outputs(update), update.job_ids if update.job_ids is not None else gr.skip())
 
     return retry
