@@ -406,4 +406,43 @@ ZH_CN: dict[str, str] = {
     "No ComfyUI server can be reached; the job waits for one…": "无法连接到任何 ComfyUI 服务器；任务正在等待可用的服务器…",
     "No ComfyUI server can be reached; the job waits for one (up to {s} s)…":
         "无法连接到任何 ComfyUI 服务器；任务正在等待可用的服务器（最多 {s} 秒）…",
+    # --- tabs and forms (2026-12) ---
+    "Square 512×512": "方形 512×512",
+    "Portrait 512×768": "竖图 512×768",
+    "Landscape 768×512": "横图 768×512",
+    "Square 768×768": "方形 768×768",
+    "Portrait 768×1152": "竖图 768×1152",
+    "Landscape 1152×768": "横图 1152×768",
+    "Square 1024×1024": "方形 1024×1024",
+    "Portrait 832×1216": "竖图 832×1216",
+    "Landscape 1216×832": "横图 1216×832",
+    "Custom": "自定义",
+    "(none)": "（无）",
+    "Optional: a style or character add-on": "可选：风格或角色的附加模型",
+    "No LoRA was picked.": "未选择 LoRA。",
+    "This workflow has no checkpoint loader to put a LoRA after.": "此工作流没有可在其后接入 LoRA 的模型加载节点。",
+    "Nothing in this workflow uses the checkpoint's model, so a LoRA cannot apply.":
+        "此工作流没有用到模型加载节点的模型，因此无法应用 LoRA。",
+    "LoRA strength must be a number, not {value}": "LoRA 强度必须是数字，而不是 {value}",
+    "{problem}; it is now {value}.": "{problem}；已改为 {value}。",
+    "Seed used": "使用的种子",
+    "Soften seam in ComfyUI (grow_mask_by)": "在 ComfyUI 中柔化接缝（grow_mask_by）",
+    "ComfyUI widens the mask by this much before encoding, so the repainted area blends in":
+        "ComfyUI 在编码前将蒙版扩展这么多像素，让重绘区域与周围自然融合",
+    "How much of the painted area is redrawn": "涂抹区域被重绘的程度",
+    "Generate a picture first, then send it.": "请先生成一张图片，再发送。",
+    "The parameters of this job cannot be loaded: it was not made in one of this app's tabs.":
+        "无法载入此任务的参数：它不是在本应用的标签页中创建的。",
+    "This job has no parameters to load.": "此任务没有可载入的参数。",
+    "Parameters loaded into Text to image.": "参数已载入“文生图”。",
+    "The Inpainting tab has no workflow to load them into.": "“局部重绘”标签页没有可载入参数的工作流。",
+    "Parameters loaded into Inpainting, with the picture. Paint the mask again.":
+        "参数和图片已载入“局部重绘”。请重新涂抹蒙版。",
+    "Parameters loaded into Inpainting. The picture is no longer on the server: add it again, then paint the mask.":
+        "参数已载入“局部重绘”。服务器上已没有这张图片：请重新添加，再涂抹蒙版。",
+    "The parameters of this job cannot be loaded: {reason}": "无法载入此任务的参数：{reason}",
+    "the workflow of this job is not known any more.": "已无法得知此任务的工作流。",
+    "Parameters loaded into Custom workflow ({name}).": "参数已载入“自定义工作流”（{name}）。",
+    "Parameters loaded into Custom workflow: the workflow this job ran ({name}).":
+        "参数已载入“自定义工作流”：使用此任务运行时的工作流（{name}）。",
 }

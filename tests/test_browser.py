@@ -202,3 +202,41 @@ def test_phone_width_has_one_column_and_no_horizontal_scroll(comfy_server, launc
         assert gallery["x"] < 60 and gallery["width"] > 300
     finally:
         context.close()
+
+
+def test_send_to_inpainting_carries_the_picture_and_the_prompts(comfy_server, launch_app, page):
+    from playwright.sync_api import expect
+
+    app = launch_app(comfy_server.url)
+    page.goto(app.url)
+    expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI", timeout=TIMEOUT_MS)
+    page.get_by_label("Prompt", exact=True).fill("a red fox in the snow")
+    page.get_by_label("Negative prompt", exact=True).fill("blurry, text")
+    _set_slider(page, "Steps", "2")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#txt2img-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_label("Message").first).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Send to inpainting").click()
+    expect(page.get_by_role("tab", name="Inpainting")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#inpaint-mask img")).to_be_visible()  # the picture is in the editor
+    inpaint = page.locator("#inpaint-editor").locator("xpath=ancestor::div[@role='tabpanel']")
+    expect(inpaint.get_by_label("Prompt", exact=True)).to_have_value("a red fox in the snow")
+    expect(inpaint.get_by_label("Negative prompt", exact=True)).to_have_value("blurry, text")
+
+
+def test_a_width_typed_past_the_slider_is_put_back_with_the_reason(comfy_server, launch_app, page):
+    from playwright.sync_api import expect
+
+    app = launch_app(comfy_server.url)
+    page.goto(app.url)
+    expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI", timeout=TIMEOUT_MS)
+    _set_slider(page, "Width", "4000")
+    box = page.get_by_label("number input for Width", exact=True)
+    expect(box).to_have_value("2048")
+    expect(page.get_by_text("Width must be at most 2048 (got 4000); it is now 2048.")).to_be_visible()
+    expect(page.locator("#txt2img-size input")).to_have_value("Custom")
+    _set_slider(page, "Width", "768")  # a size that is a preset again: the message goes, the preset follows
+    _set_slider(page, "Height", "512")
+    expect(page.get_by_text("Width must be at most")).to_be_hidden()
+    expect(page.locator("#txt2img-size input")).to_have_value("Landscape 768×512")
+    expect(page.locator(".toast-body")).to_have_count(0)  # no pop-up from Gradio's own range check

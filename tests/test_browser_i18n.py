@@ -60,6 +60,7 @@ def test_a_chinese_browser_gets_chinese_labels(comfy_server, launch_app, open_pa
     expect_chinese(page)
     expect(page.locator("#language-picker input")).to_have_value("简体中文")
     expect(page.get_by_role("button", name="中断", exact=True)).to_be_visible()
+    expect(page.locator("#txt2img-size input")).to_have_value("方形 512×512")  # a preset's label, translated
 
 
 def test_switch_to_chinese_and_back(comfy_server, launch_app, open_page):
@@ -72,9 +73,11 @@ def test_switch_to_chinese_and_back(comfy_server, launch_app, open_page):
     expect_chinese(page)
     expect(page.get_by_label("提示词", exact=True)).to_have_value("a red fox")
     expect(page.get_by_text("就绪。")).to_be_visible()  # the untouched progress line follows
+    expect(page.locator("#txt2img-size input")).to_have_value("方形 512×512")
     choose_language(page, "English")
     expect_english(page)
     expect(page.get_by_label("Prompt", exact=True)).to_have_value("a red fox")
+    expect(page.locator("#txt2img-size input")).to_have_value("Square 512×512")
 
 
 def test_the_choice_survives_a_reload_and_beats_the_browser_language(comfy_server, launch_app, open_page):

@@ -136,6 +136,9 @@ def test_api_inpaint_without_mask_or_picture_says_so(comfy_server, tab_app, tmp_
     client = Client(url, verbose=False)
     result = client.predict(*_api_args(client, editor), api_name="/inpaint")
     assert words in result[3]
+    # ... and right under the editor, as the other fields show theirs
+    slot = result[5]
+    assert words in (slot if isinstance(slot, str) else (slot or {}).get("value") or ""), slot
     assert comfy_server.uploads == [] and comfy_server.received_prompts == []
 
 
@@ -214,3 +217,33 @@ def test_paint_a_stroke_generate_and_check_the_mask(make_comfy_server, tab_app, 
     page.get_by_role("button", name="Use as new input").click()
     expect(mask_preview).not_to_have_attribute("src", before or "")
 
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.browser
+@_browser.NEEDS_CHROMIUM
+@_browser.RETRY
+def test_phone_width_is_one_column_with_the_gallery_below_the_controls(comfy_server, tab_app, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    url, _ = tab_app(comfy_server.url)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        expect(page.locator("#inpaint-editor")).to_be_visible()
+        expect(page.locator("#inpaint-gallery")).to_be_attached()
+        page.screenshot(path=str(tmp_path / "inpaint-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        editor = page.locator("#inpaint-editor").bounding_box()
+        grow, blur = page.locator("#inpaint-grow").bounding_box(), page.locator("#inpaint-blur").bounding_box()
+        gallery = page.locator("#inpaint-gallery").bounding_box()
+        generate = page.get_by_role("button", name="Generate").bounding_box()
+        # Grow and blur stack, each the column's width (not one word per line side by side)
+        assert blur["y"] >= grow["y"] + grow["height"] - 1 and grow["width"] > 300 and blur["width"] > 300
+        # one column: the results (Generate, gallery) come below every control, full width
+        assert generate["y"] > blur["y"] + blur["height"] and generate["y"] > editor["y"] + editor["height"]
+        assert gallery["y"] > generate["y"] and gallery["x"] < 60 and gallery["width"] > 300
+    finally:
+        context.close()

@@ -148,6 +148,19 @@ def test_status_banner_in_both_languages():
     assert ok.text == "Connected to ComfyUI at http://h:8188"
 
 
+def test_labelled_choices_are_translated_only_where_marked():
+    with gr.Blocks() as demo:
+        sizes = gr.Dropdown([("Square 512×512", "512x512"), ("Custom", "custom")], value="512x512",
+                            label="Size", elem_classes=[ui_i18n.I18N_CHOICES_CLASS])
+        models = gr.Dropdown([("Square 512×512", "a.safetensors")], label="Checkpoint")  # not marked
+    found = {t.block: t for t in ui_i18n.collect(demo)}
+    assert found[sizes].choices == [("Square 512×512", "512x512"), ("Custom", "custom")]
+    assert found[models].choices is None and "Square 512×512" in found[sizes].strings()
+    zh = dict(zip(found, ui_i18n.relabel(list(found.values()), "zh-CN")))
+    assert zh[sizes] == gr.update(label="尺寸", choices=[("方形 512×512", "512x512"), ("自定义", "custom")])
+    assert "choices" not in zh[models]
+
+
 # ---- completeness: what the lead fills in when new tabs land ------------------------------
 
 @pytest.fixture
@@ -174,6 +187,39 @@ def test_every_visible_string_has_a_translation(real_app):
     missing = ui_i18n.missing_translations(ui_i18n.collect(real_app), "zh-CN")
     assert not missing, ("add these to comfy_ui_app/_zh_cn.py:\n"
                          + "\n".join(f"    {s!r}: \"\"," for s in missing))
+
+
+# Words that stay as they are in Chinese (names of things, not sentences).
+KEPT_WORDS = re.compile(r"LoRA|CFG|ComfyUI|VAE|grow_mask_by|PNG|JSON|API|UI")
+
+
+def _descendants(block):
+    for child in getattr(block, "children", None) or []:
+        yield child
+        yield from _descendants(child)
+
+
+def _english_left(block, update) -> list[str]:
+    """The texts of ``block`` as the Chinese page shows them that still hold English words."""
+    config = dict(block.get_config())
+    config.update({k: v for k, v in (update or {}).items() if k != "__type__"})
+    texts = [config.get(name) for name in ("label", "info", "placeholder")]
+    if isinstance(block, (gr.Button, gr.Markdown)):
+        texts.append(config.get("value"))
+    texts += [label for label, value in config.get("choices") or () if label != value]  # not server lists
+    return [t for t in texts if isinstance(t, str) and re.search(r"[A-Za-z]{2,}", KEPT_WORDS.sub("", t))]
+
+
+@pytest.mark.parametrize("tab_id", ["txt2img", "inpaint"])
+def test_the_chinese_page_leaves_no_english_in_the_creative_tabs(real_app, tab_id):
+    targets = ui_i18n.collect(real_app)
+    shown = {t.block: t.block.value for t in targets if t.dynamic}  # a fresh page: handlers wrote nothing yet
+    zh = {id(t.block): u for t, u in zip(targets, ui_i18n.relabel(targets, "zh-CN", shown))}
+    (tab,) = [b for b in real_app.blocks.values() if isinstance(b, gr.Tab) and b.id == tab_id]
+    blocks = [b for b in (tab, *_descendants(tab)) if ui_i18n.NO_I18N_CLASS not in (b.elem_classes or [])]
+    assert len(blocks) > 20
+    left = {text for b in blocks for text in _english_left(b, zh.get(id(b)))}
+    assert not left, f"still English on the Chinese page: {sorted(left)}"
 
 
 def _tr_calls(path: Path):

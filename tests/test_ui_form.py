@@ -116,11 +116,70 @@ def test_field_errors_drop_the_node_prefix_and_skip_unknown_fields():
     assert set(errors) == {"steps", "checkpoint"}
 
 
-def test_size_presets():
-    assert {(512, 512), (512, 768), (768, 512), (1024, 1024)} <= set(SIZE_PRESETS.values())
-    assert preset_for(512, 768) == "Portrait 512×768" and preset_for(600, 600) == CUSTOM_SIZE
-    assert apply_preset("Landscape 768×512") == (768, 512)
+def test_size_presets_are_label_value_pairs():
+    from comfy_ui_app.ui._sizes import size_choices
+
+    assert {(512, 512), (512, 768), (768, 512), (1024, 1024)} <= {wh for _, wh in SIZE_PRESETS.values()}
+    assert preset_for(512, 768) == "512x768" and preset_for(600, 600) == CUSTOM_SIZE
+    assert preset_for("768", 512.0) == "768x512" and preset_for(None, 512) == CUSTOM_SIZE
+    assert apply_preset("768x512") == (768, 512)
     assert all(isinstance(x, type(gr.skip())) for x in apply_preset(CUSTOM_SIZE))
+    choices = size_choices()
+    assert choices[0] == ("Square 512×512", "512x512") and choices[-1] == ("Custom", CUSTOM_SIZE)
+
+
+@pytest.mark.parametrize("raw, lang, value, words", [
+    (4000, "en", 2048, "Width must be at most 2048 (got 4000); it is now 2048."),
+    (8, "en", 64, "Width must be at least 64 (got 8); it is now 64."),
+    (4000.0, "zh-CN", 2048, "宽度不能大于 2048（当前为 4000）；已改为 2048。"),
+    (1024, "en", None, ""),       # in range: nothing to say, nothing changed
+    ("lots", "en", None, ""),     # not a number: the run's own checks word it
+])
+def test_a_number_past_the_slider_is_put_back_with_the_reason(raw, lang, value, words):
+    _, f = fields_of()
+    shown, problem = forms.range_check(f["width"], raw, 64, 2048, lang)
+    assert problem == words
+    assert shown == value if value is not None else isinstance(shown, type(gr.skip()))
+
+
+def test_size_boxes_typed_past_the_end_are_clamped_and_explained():
+    from comfy_ui_app.ui._sizes import _size_input_handler
+
+    template, f = fields_of()
+    ctx = SimpleNamespace(server=SimpleNamespace(models=lambda folder: []))
+    with gr.Blocks():
+        form = forms.build_form(ctx, template, [f["width"], f["height"]], OBJECT_INFO)
+    handler = _size_input_handler(form.get("width"), form.get("height"))
+    width, height, preset, w_err, h_err = handler(4000, 512, "en")
+    assert (width, preset) == (2048, "custom") and isinstance(height, type(gr.skip()))
+    assert w_err["visible"] and "at most 2048" in w_err["value"] and h_err == gr.update(value="", visible=False)
+    width, height, preset, w_err, _ = handler(768, 512, "en")
+    assert preset == "768x512" and w_err["visible"] is False
+
+
+def test_every_slider_of_a_form_gets_a_range_check_that_skips_preprocessing():
+    template, f = fields_of()
+    ctx = SimpleNamespace(server=SimpleNamespace(models=lambda folder: []))
+    with gr.Blocks() as demo:
+        form = forms.build_form(ctx, template, [f["steps"], f["cfg"], f["seed"], f["prompt"]], OBJECT_INFO)
+        form.wire_range_checks(gr.State("en"), skip=("cfg",))
+    checks = [fn for fn in demo.fns.values() if fn.name == "check_range"]
+    assert len(checks) == 1 and checks[0].preprocess is False  # steps only: cfg skipped, seed is no slider
+    value, slot = checks[0].fn(500, "en")
+    assert value == 150 and "Steps must be at most 150" in slot["value"]
+
+
+def test_build_form_starts_at_given_values_and_moves_named_fields_to_advanced():
+    template, f = fields_of("inpaint.json")
+    ctx = SimpleNamespace(server=SimpleNamespace(models=lambda folder: []))
+    with gr.Blocks() as demo:
+        form = forms.build_form(ctx, template, list(f.values()), OBJECT_INFO, advanced_too=("filename_prefix",),
+                                values={"prompt": "a cat", "steps": 7, "image": "inpaint-x.png", "cfg": None})
+    assert form.get("prompt").component.value == "a cat" and form.get("steps").component.value == 7
+    assert form.get("image").component.value is None  # a server file name is no picture to show
+    (accordion,) = [b for b in demo.blocks.values() if isinstance(b, gr.Accordion)]
+    assert id(form.get("filename_prefix").component) in {id(c) for c in _descendants(accordion)}
+    assert [i.field.name for i in form.items][-1] == "filename_prefix"
 
 
 def test_reuse_seed():

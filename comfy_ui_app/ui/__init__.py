@@ -2,9 +2,11 @@
 
 One builder per tab (``build_tab(ctx) -> TabHandles``, each in its own module); this
 module only puts them side by side and wires what crosses tabs: the server-status
-banner, "Send to inpainting", "Load parameters" from the history, the language
-switch. Importing it has no side effects; nothing per-user lives in module globals
-(only in handler locals and small ``gr.State`` / ``gr.BrowserState`` values).
+banner, "Send to inpainting" and "Load parameters" from the history (``_crosstab``),
+the language switch. A tab's ``refresh`` marked ``wants_lang`` gets the page's language
+(choices with words of their own, like the LoRA list's "(none)"). Importing it has no
+side effects; nothing per-user lives in module globals (only in handler locals and
+small ``gr.State`` / ``gr.BrowserState`` values).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from ..cluster import Cluster
 from ..i18n import DEFAULT_LANGUAGE
 from ..service import JobService
 from ..store import JobStore
-from . import custom, history_tab, inpaint, queue_tab, system_tab, txt2img
+from . import _crosstab, custom, history_tab, inpaint, queue_tab, system_tab, txt2img
 from .context import AppContext, ServerInfo
 from .i18n import install_language_switch, language_picker
 from .status import StatusChecker, banner_markdown
@@ -74,8 +76,7 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
         timer = gr.Timer(STATUS_POLL_S)
         handles = [t2i, inp, cw, queue, history, system]
         _wire_status(demo, ctx, checker, handles, banner, server_ok, timer)
-        _wire_send_to_inpaint(t2i, inp, tabs)
-        _wire_load_parameters(history, t2i, tabs)
+        _crosstab.wire(ctx, t2i, inp, cw, history, tabs)
         demo.load(_ensure_browser_id, inputs=[browser_id], outputs=[browser_id], api_visibility="private",
                   concurrency_limit=None, show_progress="hidden")
 
@@ -84,14 +85,23 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
 
         # Last: the switch relabels every block built above and leaves alone what
         # handlers write (so it must see every event; wire cross-tab events before it).
-        install_language_switch(demo, lang, picker).then(
-            banner_in_language, inputs=[lang], outputs=[banner], api_visibility="private",
-            concurrency_limit=None, show_progress="hidden")
+        switch = install_language_switch(demo, lang, picker)
+        switch.then(banner_in_language, inputs=[lang], outputs=[banner], api_visibility="private",
+                    concurrency_limit=None, show_progress="hidden")
+        lora_picker = t2i.parts.get("lora_picker")
+        if lora_picker is not None:  # "(none)" in the new language
+            switch.then(lora_picker.relabel, inputs=[lang], outputs=[lora_picker.dropdown], api_visibility="private",
+                        concurrency_limit=None, show_progress="hidden")
     return demo
 
 
 def _as_list(updates) -> list:
     return list(updates) if isinstance(updates, (list, tuple)) else [updates]
+
+
+def _refresh(handles, lang_code: str):
+    refresh = handles.refresh
+    return refresh(lang_code) if getattr(refresh, "wants_lang", False) else refresh()
 
 
 def _wire_status(demo, ctx, checker, handles, banner, server_ok, timer) -> None:
@@ -103,7 +113,7 @@ def _wire_status(demo, ctx, checker, handles, banner, server_ok, timer) -> None:
     def updates(status, refresh_lists: bool, lang_code: str):
         if status.ok and refresh_lists:
             ctx.server.forget()  # the server came back, maybe with other models
-            fresh = [u for h in handles if h.refresh for u in _as_list(h.refresh())]
+            fresh = [u for h in handles if h.refresh for u in _as_list(_refresh(h, lang_code))]
         else:
             fresh = [gr.skip() for _ in lists]
         return (banner_markdown(status, lang_code), status.ok,
@@ -120,35 +130,3 @@ def _wire_status(demo, ctx, checker, handles, banner, server_ok, timer) -> None:
               concurrency_limit=None, show_progress="hidden")
     timer.tick(on_tick, inputs=[server_ok, ctx.lang], outputs=outputs, api_visibility="private",
                concurrency_limit=None, show_progress="hidden")
-
-
-def _wire_send_to_inpaint(t2i, inp, tabs) -> None:
-    """Text to image's "Send to inpainting" puts the chosen picture into the mask editor."""
-
-    def send(path):
-        if not path:
-            return gr.skip(), gr.skip()
-        return inpaint.editor_value(path), gr.Tabs(selected="inpaint")
-
-    t2i.parts["send_to_inpaint"].click(
-        send, inputs=[t2i.parts["selected_image"]], outputs=[inp.parts["image"], tabs],
-        api_visibility="private", concurrency_limit=None, show_progress="hidden",
-    ).then(**inp.parts["after_set_image"])
-
-
-def _wire_load_parameters(history, t2i, tabs) -> None:
-    """History's "Load parameters" fills the text-to-image form and shows that tab."""
-    form = t2i.parts.get("form")
-    if form is None or "load_event" not in history.parts:
-        return
-
-    def load(parameters):
-        values = (parameters or {}).get("values") or {}
-        if not values or (parameters or {}).get("kind") not in ("txt2img", None):
-            return [gr.skip() for _ in form.items] + [gr.skip()]
-        fill = [gr.update(value=values[i.field.name]) if i.field.name in values else gr.skip() for i in form.items]
-        return fill + [gr.Tabs(selected="txt2img")]
-
-    history.parts["load_event"].then(load, inputs=[history.parts["parameters"]],
-                                     outputs=[*form.components, tabs], api_visibility="private",
-                                     concurrency_limit=None, show_progress="hidden")

@@ -6,8 +6,12 @@ the server's ``/object_info``. A file that cannot be used (bad JSON, subgraph, a
 the server lacks, server down while converting) gives one plain sentence and the
 previous form stays. The loaded workflow lives in a small per-user ``gr.State``; the
 form is rebuilt for it with ``@gr.render`` and runs through ``runner.run``. The results
-(progress, preview, gallery, message) stay outside the render, so a reloaded page can
-show the user's newest custom job there again before any workflow is picked.
+(progress, preview, gallery, message, the seed(s) used) stay outside the render, so a
+reloaded page can show the user's newest custom job there again before any workflow is
+picked. A form with a seed has "♻ Reuse last seed", as "Text to image" has.
+
+"Load parameters" in History sets the loaded workflow with ``"values"``: the form then
+starts at that job's values (:func:`load_job`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from .retry import retry_button, retry_visibility, wire_retry
 from .runner import RunRequest, interrupt_handler, run, user_inputs, wire_reattach
 from .txt2img import MAX_BATCH_COUNT
 
-__all__ = ["build_tab", "bundled_workflows", "read_workflow"]
+__all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text"]
 
 MAX_WORKFLOW_BYTES = 5_000_000
 
@@ -74,6 +78,34 @@ def read_workflow(path: Path, object_info: dict | None) -> dict:
             "This workflow uses node types that are not installed on this ComfyUI server: "
             + ", ".join(missing) + ". Install them (for example with ComfyUI-Manager) or pick another workflow.")
     return {"name": path.name, "prompt": prompt, "workflow": None}
+
+
+def load_job(workflows_dir: Path, template_name: str | None, prompt: dict | None, values: dict | None,
+             object_info: dict | None) -> tuple[dict, bool] | None:
+    """``(loaded workflow with "values", whether it is the bundled template)`` for a custom job.
+
+    The bundled template of that name if there is one, else the job's own prompt (an
+    uploaded workflow is not kept, but the prompt that ran is); None when neither is known.
+    A bundled file that cannot be read raises WorkflowError in plain words.
+    """
+    name = Path(template_name or "").name
+    if name and name in bundled_workflows(workflows_dir):
+        loaded, bundled = read_workflow(Path(workflows_dir) / name, object_info), True
+    elif isinstance(prompt, dict) and prompt:
+        loaded, bundled = {"name": name or "workflow.json", "prompt": prompt, "workflow": None}, False
+    else:
+        return None
+    return {**loaded, "values": dict(values or {})}, bundled
+
+
+def reuse_seed(last_seed):
+    """♻ of a custom form: the seed of this page's last run back in the seed box."""
+    return gr.skip() if last_seed is None else last_seed
+
+
+def seeds_text(seeds) -> str:
+    """The seed(s) a run used, as shown ("1234" or "1234, 1235, 1236")."""
+    return ", ".join(str(s) for s in seeds or ())
 
 
 def build_tab(ctx) -> TabHandles:
@@ -124,7 +156,8 @@ def build_tab(ctx) -> TabHandles:
 
     return TabHandles(refresh=refresh, refresh_outputs=[bundled],
                       parts={"workflow": loaded, "gallery": results.gallery, "job_ids": results.job_ids,
-                             "reattach_event": reattach})
+                             "reattach_event": reattach, "bundled": bundled, "load_message": load_message,
+                             "seed_used": results.seed_used, "last_seed": results.last_seed})
 
 
 class _Results:
@@ -137,15 +170,19 @@ class _Results:
         self.preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256)
         self.gallery = gr.Gallery(label="Images", format="png", type="filepath", columns=2, interactive=False,
                                   elem_id="custom-gallery", buttons=["download", "fullscreen"])
+        self.seed_used = gr.Textbox(label="Seed used", interactive=False, visible=False, elem_id="custom-seed-used")
         self.job_ids = gr.State([])  # the store's ids of this page's current run (for Interrupt)
-        self.outputs = [self.progress, self.preview, self.gallery, self.message, self.retry]
+        self.last_seed = gr.State(None)  # the first seed of this page's last run (for ♻)
+        self.outputs = [self.progress, self.preview, self.gallery, self.message, self.retry, self.seed_used,
+                        self.last_seed]
 
     @staticmethod
     def values(u) -> tuple:
         skip = gr.skip()
+        seeds = (gr.update(value=seeds_text(u.seeds), visible=True), u.seeds[0]) if u.seeds else (skip, skip)
         return (u.progress if u.progress is not None else skip, u.preview if u.preview is not None else skip,
                 u.gallery if u.gallery is not None else skip, u.message if u.message is not None else skip,
-                retry_visibility(u))
+                retry_visibility(u), *seeds)
 
 
 def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) -> None:
@@ -153,11 +190,17 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
     template = workflow["prompt"]
     info = ctx.server.object_info_or_none()
     fields = discover(template, info)
-    form = forms.build_form(ctx, template, fields, info, lang=lang)
+    form = forms.build_form(ctx, template, fields, info, lang=lang, values=workflow.get("values"))
+    seed = next((form.get(f.name) for f in fields if f.role == "seed" and form.get(f.name)), None)  # the runner's
+    if seed is not None:
+        reuse_btn = gr.Button(tr("♻ Reuse last seed", lang), size="sm", elem_id="custom-reuse-seed")
+        reuse_btn.click(reuse_seed, inputs=[results.last_seed], outputs=[seed.component],
+                        api_visibility="private", concurrency_limit=None)
     count = gr.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label=tr("Batch count", lang))
     with gr.Row():
         generate_btn = gr.Button(tr("Generate", lang), variant="primary", min_width=120, elem_id="custom-generate")
         interrupt_btn = gr.Button(tr("Interrupt", lang), variant="stop", min_width=120, elem_id="custom-interrupt")
+    form.wire_range_checks(ctx.lang)
 
     async def generate(request: gr.Request, lang, batch_count, *values):
         browser_id = None

@@ -5,7 +5,12 @@ context: named fields first, advanced ones (``"<node>.<input>"``) inside a close
 "Advanced" accordion. A tab wanting its own layout for some fields calls
 ``build_field`` for those itself, adds them with ``Form.add`` and passes ``skip=`` to
 ``build_form``. Each field gets a hidden ``gr.Markdown`` error slot right under it,
-so a problem appears next to the field it belongs to.
+so a problem appears next to the field it belongs to. ``build_form(values=...)``
+starts the fields at a job's values ("Load parameters" of a custom workflow).
+
+A number typed past a slider's ends is put back in range with the reason in the
+field's slot (:func:`range_check`, :meth:`Form.wire_range_checks`), instead of Gradio
+refusing the whole request later with a pop-up.
 
 Pure helpers (``ui_range``, ``choices_for``, ``collect``) are tested without a browser.
 """
@@ -22,8 +27,8 @@ from ..workflow import choose_checkpoint
 from ..fields import Field, input_spec
 from ..i18n import tr
 
-__all__ = ["FieldUI", "Form", "build_field", "build_form", "ui_range", "choices_for", "snap",
-           "SERVER_ROLES", "MODEL_FOLDERS"]  # fmt: skip
+__all__ = ["FieldUI", "Form", "build_field", "build_form", "ui_range", "choices_for", "snap", "range_check",
+           "error_md", "SERVER_ROLES", "MODEL_FOLDERS"]  # fmt: skip
 
 #: Roles whose choices come from the server (its node table and model folders).
 SERVER_ROLES = ("checkpoint", "lora", "sampler", "scheduler", "upscale_model", "controlnet", "unet", "vae")
@@ -128,8 +133,16 @@ class Form:
         """One update per error slot: the field's problem shown, others hidden; None skips."""
         if errors is None:
             return [gr.skip() for _ in self.items]
-        return [gr.update(value=_error_md(errors.get(i.field.name, "")), visible=bool(errors.get(i.field.name)))
+        return [gr.update(value=error_md(errors.get(i.field.name, "")), visible=bool(errors.get(i.field.name)))
                 for i in self.items]  # fmt: skip
+
+    def wire_range_checks(self, lang, skip: Iterable[str] = ()) -> None:
+        """Every slider (but ``skip``): a number typed past its ends is put back, with the reason."""
+        for item in self.items:
+            if isinstance(item.component, gr.Slider) and item.field.name not in set(skip):
+                item.component.input(_range_handler(item), inputs=[item.component, lang],
+                                     outputs=[item.component, item.error], preprocess=False,
+                                     api_visibility="private", show_progress="hidden", concurrency_limit=None)
 
     def choice_items(self) -> list[FieldUI]:
         return [i for i in self.items if i.field.role in SERVER_ROLES or i.field.kind == "choice"]
@@ -147,8 +160,50 @@ class Form:
         return updates
 
 
-def _error_md(text: str) -> str:
+def error_md(text: str) -> str:
+    """An error slot's text (empty: nothing to show)."""
     return f"⚠ {text}" if text else ""
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def range_check(f: Field, raw: Any, low: float | None, high: float | None, lang: str | None) -> tuple[Any, str]:
+    """``(value to show, problem)`` for a number typed into ``f``'s box.
+
+    Outside ``low..high`` the value becomes the nearest end and the problem says so in the
+    words of the server's checks; in range (or not a number: the run's checks word that)
+    it is ``(gr.skip(), "")``.
+    """
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return gr.skip(), ""
+    word = tr(f.label, lang)
+    if high is not None and value > high:
+        limit = high
+        text = tr("{word} must be at most {limit} (got {value})", lang, word=word, limit=_number(limit),
+                  value=_number(value))
+    elif low is not None and value < low:
+        limit = low
+        text = tr("{word} must be at least {limit} (got {value})", lang, word=word, limit=_number(limit),
+                  value=_number(value))
+    else:
+        return gr.skip(), ""
+    limit = _number(limit)
+    return limit, tr("{problem}; it is now {value}.", lang, problem=text, value=limit)
+
+
+def _range_handler(item: FieldUI):
+    low, high = getattr(item.component, "minimum", None), getattr(item.component, "maximum", None)
+
+    def check_range(raw, lang):
+        """A slider's raw number -> (value put back in range, its error slot)."""
+        value, problem = range_check(item.field, raw, low, high, lang)
+        return value, gr.update(value=error_md(problem), visible=bool(problem))
+
+    return check_range
 
 
 def collect(fields: list[Field], values: Iterable[Any]) -> dict[str, Any]:
@@ -214,18 +269,29 @@ def _component(ctx, template: dict, f: Field, object_info: dict | None, **kw: An
 
 def build_form(ctx, template: dict, fields: list[Field], object_info: dict | None = None, *,
                form: Form | None = None, skip: Iterable[str] = (), advanced_only: bool = False,
-               lang: str | None = None) -> Form:
-    """Lay out ``fields`` (all but ``skip``): named ones, then an "Advanced" accordion."""
+               lang: str | None = None, values: dict[str, Any] | None = None,
+               advanced_too: Iterable[str] = ()) -> Form:
+    """Lay out ``fields`` (all but ``skip``): named ones, then an "Advanced" accordion.
+
+    ``advanced_too``: named fields that go into the accordion anyway. ``values``: start
+    values by field name (pictures excepted: a job's value is a file on the server).
+    """
     form = form or Form(template, list(fields))
-    skip = set(skip)
-    named = [f for f in fields if not f.advanced and f.name not in skip]
-    advanced = [f for f in fields if f.advanced and f.name not in skip]
+    skip, later = set(skip), set(advanced_too)
+    named = [f for f in fields if not f.advanced and f.name not in skip | later]
+    advanced = [f for f in fields if (f.advanced or f.name in later) and f.name not in skip]
     if advanced_only:
         advanced, named = named + advanced, []
+    start = {k: v for k, v in (values or {}).items() if v is not None}
+
+    def add(f: Field) -> None:
+        extra = {"value": start[f.name]} if f.name in start and f.kind not in ("image", "mask") else {}
+        form.add(build_field(ctx, template, f, object_info, lang=lang, **extra))
+
     for f in named:
-        form.add(build_field(ctx, template, f, object_info, lang=lang))
+        add(f)
     if advanced:
         with gr.Accordion(tr("Advanced", lang) if lang else "Advanced", open=False):
             for f in advanced:
-                form.add(build_field(ctx, template, f, object_info, lang=lang))
+                add(f)
     return form

@@ -17,6 +17,11 @@ that every tab got as ``ctx.lang``: handlers translate the text they produce wit
 forms should list ``ctx.lang`` among their inputs, so they re-render in the new
 language (they are not walked: they are built per page, not at build time).
 
+Choices: a ``gr.Dropdown`` / ``gr.Radio`` with ``elem_classes=["i18n-choices"]`` has
+static ``(label, value)`` choices; the switch translates the labels and keeps the values
+(the size presets). Handlers must not replace those choices. Other dropdowns' choices
+(server lists, job pickers) are left alone.
+
 Markdown: a Markdown that no event writes to is static and always translated. One
 that some handler writes to (a progress line) is sent along with the switch and
 translated only while it still shows its build-time text (in any language), so a
@@ -37,11 +42,12 @@ import gradio as gr
 
 from ..i18n import CATALOGS, DEFAULT_LANGUAGE, LANGUAGES, pick_language, tr
 
-__all__ = ["I18N_CLASS", "NO_I18N_CLASS", "Target", "collect", "relabel", "language_picker",
+__all__ = ["I18N_CLASS", "NO_I18N_CLASS", "I18N_CHOICES_CLASS", "Target", "collect", "relabel", "language_picker",
            "install_language_switch", "initial_language", "missing_translations"]
 
 I18N_CLASS = "i18n"          # Markdown that is static text even if a handler writes to it
 NO_I18N_CLASS = "no-i18n"    # never translate this block (names, paths, user text)
+I18N_CHOICES_CLASS = "i18n-choices"  # a dropdown whose (label, value) choices are static text
 STORAGE_KEY = "comfy_ui_app.language"
 # Not a secret: the stored value is only a language code, checked on the way in. Fixed
 # so that the choice survives a server restart (a random one would not decrypt).
@@ -69,17 +75,21 @@ class Target:
     text: str | None = None     # Markdown source text
     dynamic: bool = False       # a handler writes this Markdown: translate only if unchanged
     required: bool = True       # the completeness test wants a translation for ``text``
+    choices: list | None = None  # (English label, value) pairs of an ``i18n-choices`` dropdown
 
     def strings(self) -> list[str]:
         """English strings that must be in every catalog."""
         out = list(self.props.values())
         if self.text is not None and self.required:
             out.append(self.text)
+        out.extend(label for label, _ in self.choices or () if _translatable(label))
         return out
 
     def update(self, lang: str, current=None):
         """``gr.update`` in ``lang``; ``current`` is a dynamic Markdown's shown value."""
         props = {name: tr(text, lang) for name, text in self.props.items()}
+        if self.choices is not None:
+            props["choices"] = [(tr(label, lang), value) for label, value in self.choices]
         if self.text is not None:
             if not self.dynamic or _norm(current) in {_norm(tr(self.text, code)) for code in LANGUAGES}:
                 props["value"] = tr(self.text, lang)
@@ -108,11 +118,13 @@ def collect(demo: gr.Blocks, *, exclude=()) -> list[Target]:
                 target.props[name] = getattr(block, name)
         if isinstance(block, gr.Button) and _translatable(block.value):
             target.props["value"] = block.value
+        if I18N_CHOICES_CLASS in classes and getattr(block, "choices", None):
+            target.choices = [(str(label), value) for label, value in block.choices]
         if isinstance(block, gr.Markdown) and _translatable(block.value):
             target.text = _norm(block.value)
             target.dynamic = id(block) in written
             target.required = I18N_CLASS in classes or not target.dynamic
-        if target.props or target.text is not None:
+        if target.props or target.text is not None or target.choices:
             targets.append(target)
     return targets
 

@@ -6,6 +6,10 @@ touches is the mask (:func:`comfy_ui_app.masks.mask_from_editor`). "Invert mask"
 rendered from the very bytes that are uploaded (:func:`masks.preview_from_files`).
 Generate uploads picture and mask the way the template reads them
 (:mod:`comfy_ui_app.inpaint`) and hands the filled template to the shared runner.
+A problem with the picture or the mask ("Please add a picture first") shows right
+under the editor as well as in the message box. ComfyUI's own ``grow_mask_by``
+("Soften seam in ComfyUI") and the file name prefix sit under "Advanced"; at phone
+width the columns stack, the gallery below the controls.
 
 ``InpaintTab`` holds only what every user shares (template, fields, context); one
 user's run lives in the locals of :meth:`InpaintTab.generate`.
@@ -25,8 +29,9 @@ from ..inpaint import inpaint_shape, make_files, stage_files
 from ..limits import check_run
 from ..messages import describe
 from .context import AppContext, TabHandles, current_user
-from .form import Form, build_field, build_form
-from .runner import MAX_UI_SEED, RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs
+from ._inpaint_controls import controls
+from .form import Form, error_md
+from .runner import RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs
 from .runner import wire_reattach
 from .retry import retry_button, retry_visibility, wire_retry
 
@@ -35,7 +40,6 @@ __all__ = ["InpaintTab", "build_tab", "editor_value", "TEMPLATE_NAME"]
 TEMPLATE_NAME = "inpaint.json"
 BRUSH_SIZE = 24
 BRUSH_COLOR = ("#ff0000", 0.6)  # see-through red; any touched pixel (alpha > 0) is masked
-OWN_FIELDS = ("image", "mask", "denoise", "grow_mask", "seed")  # laid out by this tab, not build_form
 
 
 def editor_value(image: Any) -> dict | None:
@@ -93,16 +97,29 @@ class InpaintTab:
                                      upload=getattr(self.ctx, "cluster", None) is None)
         return apply_values(self.template, values, fields=self.fields), inputs
 
-    @staticmethod
-    def outputs_for(update: RunUpdate, form: Form, mask_image=None) -> tuple:
-        """progress, preview, gallery, message, mask preview, every field's error slot, Retry."""
+    def picture_fields(self) -> tuple[str, ...]:
+        """Names of the fields the editor fills (its error slot shows their problems)."""
+        if self.shape is None:
+            return ("image", "mask")
+        return (self.shape.image.name,) + ((self.shape.mask.name,) if self.shape.mask else ())
+
+    def editor_error(self, errors: dict | None):
+        """The update of the slot under the editor: the picture's or the mask's problem."""
+        if errors is None:
+            return gr.skip()
+        text = " ".join(errors[name] for name in self.picture_fields() if errors.get(name))
+        return gr.update(value=error_md(text), visible=bool(text))
+
+    def outputs_for(self, update: RunUpdate, form: Form, mask_image=None) -> tuple:
+        """progress, preview, gallery, message, mask preview, the editor's error slot, every
+        field's error slot, Retry."""
         skip = gr.skip()
         return (skip if update.progress is None else update.progress,
                 skip if update.preview is None else update.preview,
                 skip if update.gallery is None else update.gallery,
                 skip if update.message is None else update.message,
-                skip if mask_image is None else mask_image, *form.error_updates(update.errors),
-                retry_visibility(update))  # fmt: skip
+                skip if mask_image is None else mask_image, self.editor_error(update.errors),
+                *form.error_updates(update.errors), retry_visibility(update))  # fmt: skip
 
     async def generate(self, form: Form, request, lang, value, inverted, grow_px, blur_px, *form_values):
         """Outputs: :meth:`outputs_for` plus this run's job ids (for Interrupt).
@@ -113,14 +130,15 @@ class InpaintTab:
         if user_inputs(self.ctx):
             *form_values, browser_id = form_values
         out = self.outputs_for
+        picture = self.picture_fields()[0]
         try:
             if self.shape is None:
                 raise WorkflowError(self.error or tr("No inpainting workflow.", lang))
             files = await anyio.to_thread.run_sync(self.files, value, inverted, grow_px, blur_px)
             if files is None:
-                raise WorkflowError(tr("Please add a picture first.", lang), "image")
+                raise WorkflowError(tr("Please add a picture first.", lang), picture)
             if not masks.decode_mask(files.mask_png, files.kind, files.channel).any():
-                raise WorkflowError(tr("Please paint over the part of the picture to change.", lang), "image")
+                raise WorkflowError(tr("Please paint over the part of the picture to change.", lang), picture)
             preview = await anyio.to_thread.run_sync(masks.preview_from_files, files)
             first = RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
             yield (*out(first, form, preview), gr.skip())
@@ -129,7 +147,10 @@ class InpaintTab:
                 form.collect(form_values), pictures={self.shape.image.name: files.image_png}))
             template, inputs = await anyio.to_thread.run_sync(self._upload, files)
         except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
-            stopped = RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang), errors={})
+            field = getattr(exc, "field", None)  # WorkflowError, UploadRefused, LimitExceeded name theirs
+            errors = {field: describe(exc, lang=lang)} if isinstance(field, str) and field else {}
+            stopped = RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang),
+                                errors=errors)
             yield (*out(stopped, form), gr.skip())
             return
         run_request = RunRequest(template, self.fields, form.collect(form_values), owner=current_user(request, browser_id),
@@ -143,39 +164,22 @@ def build_tab(ctx: AppContext) -> TabHandles:
     h = InpaintTab(ctx, Path(ctx.workflows_dir) / TEMPLATE_NAME)
     info = ctx.server.object_info_or_none()
     form = Form(h.template or {}, list(h.fields))
-    own = {f.name: f for f in h.fields if f.name in OWN_FIELDS}
     with gr.Tab("Inpainting", id="inpaint"):
-        with gr.Row():
-            with gr.Column(scale=3):
+        with gr.Row(equal_height=False, elem_classes=["app-columns"]):
+            with gr.Column(scale=3, min_width=320):
                 editor = gr.ImageEditor(
                     label="Image", image_mode="RGBA", type="numpy", format="png",
                     sources=["upload", "clipboard"], eraser=gr.Eraser(default_size=BRUSH_SIZE),
                     brush=gr.Brush(default_size=BRUSH_SIZE, colors=[BRUSH_COLOR], color_mode="fixed"),
                     layers=gr.LayerOptions(allow_additional_layers=False), transforms=(),
                     canvas_size=(512, 512), height=560, elem_id="inpaint-editor")  # fmt: skip
+                editor_error = gr.Markdown("", visible=False, elem_classes=["field-error"],
+                                           elem_id="inpaint-editor-error")  # fmt: skip
+                parts = controls(ctx, h, form, info)
+            with gr.Column(scale=2, min_width=320):
                 with gr.Row():
-                    clear_btn = gr.Button("Clear mask", size="sm")
-                    inverted = gr.Checkbox(label="Invert mask", value=False,
-                                           info="Repaint everything except what you painted")  # fmt: skip
-                with gr.Row():
-                    grow_px = gr.Slider(0, 64, value=0, step=1, label="Grow mask",
-                                        info="Widen the painted area (pixels)")  # fmt: skip
-                    blur_px = gr.Slider(0, 32, value=0, step=1, label="Mask blur",
-                                        info="Soften the mask's edge (pixels)")  # fmt: skip
-                with gr.Row():
-                    for name in ("denoise", "grow_mask"):
-                        if name in own:
-                            label = "Denoise" if name == "denoise" else "Grow mask in ComfyUI"
-                            form.add(build_field(ctx, h.template, own[name], info, label=label))
-                if "seed" in own:
-                    form.add(build_field(ctx, h.template, own["seed"], info, value=-1, minimum=-1, maximum=MAX_UI_SEED,
-                                         info="-1: a new random seed each time"))  # fmt: skip
-                if h.template is not None:
-                    build_form(ctx, h.template, h.fields, info, form=form, skip=OWN_FIELDS)
-            with gr.Column(scale=2):
-                with gr.Row():
-                    generate_btn = gr.Button("Generate", variant="primary")
-                    interrupt_btn = gr.Button("Interrupt", variant="stop")
+                    generate_btn = gr.Button("Generate", variant="primary", min_width=120)
+                    interrupt_btn = gr.Button("Interrupt", variant="stop", min_width=120)
                 progress = gr.Markdown("Ready.", elem_id="inpaint-progress")
                 message = gr.Textbox(label="Message", interactive=False, lines=2, value=h.error,
                                      elem_id="inpaint-message")  # fmt: skip
@@ -189,6 +193,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
                 selected = gr.State(None)
                 job_ids = gr.State([])  # the job store's ids of this page's current run (for Interrupt)
                 reuse_btn = gr.Button("Use as new input", size="sm")
+    clear_btn, inverted, grow_px, blur_px = (parts[k] for k in ("clear", "inverted", "grow_px", "blur_px"))
 
     mask_inputs = [editor, inverted, grow_px, blur_px]
 
@@ -208,7 +213,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
     clear_btn.click(clear_mask, editor, editor, api_visibility="private", show_progress="hidden").then(
         **after_set_image)
 
-    outputs = [progress, preview, gallery, message, mask_image, *form.errors, retry_btn]
+    outputs = [progress, preview, gallery, message, mask_image, editor_error, *form.errors, retry_btn]
 
     def to_outputs(update):
         return h.outputs_for(update, form)
@@ -229,26 +234,38 @@ def build_tab(ctx: AppContext) -> TabHandles:
                         cancels=[e for e in (event, reattach) if e], api_name="inpaint_interrupt",
                         concurrency_limit=None)  # fmt: skip
 
-    def remember(evt: gr.SelectData):
-        return evt.index
-
-    def reuse(items, index):
-        return editor_value(_first_image(items, index)) or gr.skip()
-
-    gallery.select(remember, None, selected, api_visibility="private", show_progress="hidden")
-    def forget_selection():
-        return None
-
-    gallery.change(forget_selection, None, selected, api_visibility="private", show_progress="hidden")
-    reuse_btn.click(reuse, [gallery, selected], editor, api_visibility="private", show_progress="hidden").then(
-        **after_set_image)
-
-    choice_items = form.choice_items()
+    form.wire_range_checks(ctx.lang)
+    _wire_gallery(gallery, selected, reuse_btn, editor, after_set_image)
 
     def refresh():
         return form.choice_updates(ctx)
 
     return TabHandles(needs_server=[generate_btn], refresh=refresh,
-                      refresh_outputs=[i.component for i in choice_items],
+                      refresh_outputs=[i.component for i in form.choice_items()],
                       parts={"image": editor, "after_set_image": after_set_image, "gallery": gallery,
-                             "generate": generate_btn})  # fmt: skip
+                             "generate": generate_btn, "form": form, "editor_error": editor_error,
+                             "message": message, "picture_field": h.shape.image if h.shape else None,
+                             **_named(form)})  # fmt: skip
+
+
+def _named(form: Form) -> dict:
+    """The prompt and negative prompt boxes (for "Send to inpainting")."""
+    return {name: form.get(name).component for name in ("prompt", "negative") if form.get(name)}
+
+
+def _wire_gallery(gallery, selected, reuse_btn, editor, after_set_image) -> None:
+    """ "Use as new input": the selected (else first) result goes into the editor."""
+
+    def remember(evt: gr.SelectData):
+        return evt.index
+
+    def forget_selection():
+        return None
+
+    def reuse(items, index):
+        return editor_value(_first_image(items, index)) or gr.skip()
+
+    gallery.select(remember, None, selected, api_visibility="private", show_progress="hidden")
+    gallery.change(forget_selection, None, selected, api_visibility="private", show_progress="hidden")
+    reuse_btn.click(reuse, [gallery, selected], editor, api_visibility="private", show_progress="hidden").then(
+        **after_set_image)

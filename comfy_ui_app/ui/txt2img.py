@@ -1,10 +1,13 @@
 """The "Text to image" tab: every field of ``workflows/txt2img.json``, run by ``runner``.
 
-Up front: prompt, negative prompt, checkpoint, LoRAs, seed (random / reuse last), size
-presets with free width and height, steps, CFG, sampler, scheduler, batch size and
-batch count; every other discovered field under "Advanced". ``Txt2Img`` holds only
-what all users share (template, fields, the built form); one user's run lives in the
-``generate`` generator's locals and two small ``gr.State`` (last seed, selected image).
+Up front: prompt, negative prompt, checkpoint, LoRA (the template's own LoRA fields, or
+else an optional picker that adds a ``LoraLoader``: ``_lora_picker``), seed (random /
+reuse last), size presets with free width and height (``_sizes``), steps, CFG, sampler,
+scheduler, batch size and batch count; every other discovered field under "Advanced".
+A number typed past a slider's end is put back with the reason under the field.
+``Txt2Img`` holds only what all users share (template, fields, the built form); one
+user's run lives in the ``generate`` generator's locals and two small ``gr.State``
+(last seed, selected image).
 """
 
 from __future__ import annotations
@@ -13,23 +16,21 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import load_workflow
+from .. import WorkflowError, load_workflow
 from ..fields import discover
-from ..i18n import tr
+from ..i18n import DEFAULT_LANGUAGE, tr
+from ..lora import has_lora
 from ..messages import describe
 from . import form as forms
+from ._lora_picker import LoraPicker
+from ._sizes import CUSTOM_SIZE, SIZE_PRESETS, apply_preset, preset_for, size_dropdown, wire_size
 from .context import TabHandles, current_user
 from .retry import retry_button, retry_visibility, wire_retry
-from .runner import MAX_UI_SEED, RunRequest, interrupt_handler, run, user_inputs, wire_reattach
+from .runner import MAX_UI_SEED, RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs
+from .runner import wire_reattach
 
-__all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "CSS"]
+__all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "apply_preset", "CSS"]
 
-CUSTOM_SIZE = "Custom"
-SIZE_PRESETS = {  # label -> (width, height); 1024 uses SDXL's ~1 MP portrait/landscape buckets
-    "Square 512×512": (512, 512), "Portrait 512×768": (512, 768), "Landscape 768×512": (768, 512),
-    "Square 768×768": (768, 768), "Portrait 768×1152": (768, 1152), "Landscape 1152×768": (1152, 768),
-    "Square 1024×1024": (1024, 1024), "Portrait 832×1216": (832, 1216), "Landscape 1216×832": (1216, 832),
-}  # fmt: skip
 UP_FRONT = ("prompt", "negative", "checkpoint", "seed", "width", "height", "steps", "cfg", "sampler",
             "scheduler", "batch_size")  # fmt: skip
 LORA_ROLES = ("lora", "lora_strength", "lora_clip_strength")
@@ -39,26 +40,6 @@ CSS = """
 .field-error p { color: var(--error-text-color, #b91c1c); margin: 0; font-size: 0.9em; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
 """
-
-
-def preset_for(width, height) -> str:
-    """The preset label for a size, or "Custom"."""
-    try:
-        size = (int(width), int(height))
-    except (TypeError, ValueError):
-        return CUSTOM_SIZE
-    return next((label for label, wh in SIZE_PRESETS.items() if wh == size), CUSTOM_SIZE)
-
-
-def apply_preset(label):
-    """Width and height for a preset; "Custom" leaves both as they are."""
-    if label not in SIZE_PRESETS:
-        return gr.skip(), gr.skip()
-    return SIZE_PRESETS[label]
-
-
-def size_changed(width, height):
-    return preset_for(width, height)
 
 
 def reuse_seed(last_seed):
@@ -92,35 +73,57 @@ class Txt2Img:
         self.object_info = ctx.server.object_info_or_none()
         self.fields = discover(self.template, self.object_info) if self.template else []
         self.form = forms.Form(self.template, self.fields)
+        # The template's own LoRA fields win; else the optional picker adds a LoraLoader.
+        self.picker = LoraPicker(ctx) if self.template and not has_lora(self.fields) else None
 
     def by_name(self, name: str):
         return next((f for f in self.fields if f.name == name), None)
 
     def outputs_for(self, update, form: forms.Form) -> tuple:
-        """progress, preview, gallery, message, seed, *errors, last seed, selected image, Retry (no job ids)."""
+        """progress, preview, gallery, message, seed, *errors, [LoRA errors,] last seed,
+        selected image, Retry (no job ids)."""
         skip = gr.skip()
         seed = update.seeds[0] if update.seeds else skip
         selected = update.gallery[0] if update.final and update.gallery else skip
+        lora_errors = self.picker.error_updates(update.errors) if self.picker else []
         return (update.progress if update.progress is not None else skip,
                 update.preview if update.preview is not None else skip,
                 update.gallery if update.gallery is not None else skip,
                 update.message if update.message is not None else skip,
-                seed, *form.error_updates(update.errors), seed, selected, retry_visibility(update))  # fmt: skip
+                seed, *form.error_updates(update.errors), *lora_errors, seed, selected,
+                retry_visibility(update))  # fmt: skip
+
+    def _stopped(self, message: str, errors: dict, lang) -> RunUpdate:
+        return RunUpdate(progress_markdown(tr("Stopped", lang)), gallery=[], message=message, errors=errors,
+                         final=True)
 
     async def generate(self, request: gr.Request, lang, random_seed, batch_count, *values):
-        """Inputs: lang, random seed, batch count, every field[, browser id]; outputs as
-        :meth:`outputs_for` plus this run's job ids (for Interrupt)."""
+        """Inputs: lang, random seed, batch count, every field[, LoRA, LoRA strength][, browser id];
+        outputs as :meth:`outputs_for` plus this run's job ids (for Interrupt)."""
+        lang = lang or DEFAULT_LANGUAGE
         browser_id = None
         if user_inputs(self.ctx):
             *values, browser_id = values
+        lora = strength = None
+        if self.picker:
+            *values, lora, strength = values
         if not self.template:
-            yield ("**" + tr("Stopped", lang) + "**", gr.skip(), [], tr(self.error, lang), gr.skip(),
-                   *self.form.error_updates({}), gr.skip(), gr.skip(), gr.skip(), gr.skip())  # fmt: skip
+            yield (*self.outputs_for(self._stopped(tr(self.error, lang), {}, lang), self.form), gr.skip())
             return
         wanted = self.form.collect(values)
         if random_seed and "seed" in wanted:
             wanted["seed"] = -1
-        run_request = RunRequest(self.template, self.fields, wanted, count=int(batch_count or 1),
+        template, fields = self.template, self.fields
+        if self.picker:
+            try:
+                template, fields, wanted = self.picker.apply(template, fields, wanted, lora, strength,
+                                                             self.ctx.server.object_info_or_none())
+            except WorkflowError as exc:
+                errors = {exc.field: describe(exc, lang=lang)} if exc.field else {}
+                yield (*self.outputs_for(self._stopped(describe(exc, lang=lang), errors, lang), self.form),
+                       gr.skip())
+                return
+        run_request = RunRequest(template, fields, wanted, count=int(batch_count or 1),
                                  owner=current_user(request, browser_id), template_name="txt2img.json", kind="txt2img")
         async for update in run(self.ctx, run_request, lang):
             yield (*self.outputs_for(update, self.form), update.job_ids if update.job_ids is not None else gr.skip())
@@ -142,6 +145,9 @@ def _lay_out(h: Txt2Img) -> dict:
         one("checkpoint", info="The model that paints the picture")
         for field in [x for x in h.fields if x.role in LORA_ROLES and not x.advanced]:
             add(forms.build_field(ctx, h.template, field, info))
+    if h.picker:
+        with gr.Row(equal_height=False):
+            h.picker.build()
     with gr.Row(equal_height=False):
         one("seed", value=-1, minimum=-1, maximum=MAX_UI_SEED,
             info="Same seed + same settings = same picture")
@@ -150,8 +156,7 @@ def _lay_out(h: Txt2Img) -> dict:
             parts["reuse_seed"] = gr.Button("♻ Reuse last seed", size="sm")
     w, hgt = f("width"), f("height")
     if w and hgt:
-        parts["size_preset"] = gr.Dropdown(list(SIZE_PRESETS) + [CUSTOM_SIZE], label="Size",
-                                           value=preset_for(w.default, hgt.default))
+        parts["size_preset"] = size_dropdown(w.default, hgt.default)
     with gr.Row(equal_height=False):
         one("width")
         one("height")
@@ -196,11 +201,14 @@ def build_tab(ctx) -> TabHandles:
         job_ids = gr.State([])  # the store's ids of this page's current run (for Interrupt)
     seed_item = h.form.get("seed")
     seed_box = seed_item.component if seed_item else gr.State(None)
-    outputs = [progress, preview, gallery, message, seed_box, *h.form.errors, last_seed, selected, retry_btn]
+    picker = h.picker.components if h.picker else []
+    outputs = [progress, preview, gallery, message, seed_box, *h.form.errors, *(h.picker.errors if h.picker else []),
+               last_seed, selected, retry_btn]  # fmt: skip
     reattach = wire_reattach(ctx, "txt2img", outputs, lambda u: h.outputs_for(u, h.form), job_ids)
     event = generate_btn.click(
         h.generate,
-        inputs=[ctx.lang, parts.get("random_seed"), parts["batch_count"], *h.form.components, *user_inputs(ctx)],
+        inputs=[ctx.lang, parts.get("random_seed"), parts["batch_count"], *h.form.components, *picker,
+                *user_inputs(ctx)],
         outputs=[*outputs, job_ids], api_name="generate", concurrency_limit=None, show_progress="hidden",
         cancels=[reattach] if reattach else None,
     )  # fmt: skip
@@ -213,24 +221,21 @@ def build_tab(ctx) -> TabHandles:
                               api_name="reuse_seed", concurrency_limit=None)
     gallery.select(select_image, inputs=[gallery], outputs=[selected], api_visibility="private",
                    concurrency_limit=None)
-    width, height = h.form.get("width"), h.form.get("height")
     if "size_preset" in parts:
-        parts["size_preset"].input(apply_preset, inputs=[parts["size_preset"]],
-                                   outputs=[width.component, height.component], api_visibility="private")
-        for item in (width, height):
-            item.component.input(size_changed, inputs=[width.component, height.component],
-                                 outputs=[parts["size_preset"]], api_visibility="private",
-                                 show_progress="hidden")
+        wire_size(h.form, parts["size_preset"], ctx.lang)
+    h.form.wire_range_checks(ctx.lang, skip=("width", "height"))
     choice_items = h.form.choice_items()
 
-    def refresh():
-        return h.form.choice_updates(ctx)
+    def refresh(lang=DEFAULT_LANGUAGE):
+        return [*h.form.choice_updates(ctx), *(h.picker.refresh(lang) if h.picker else [])]
 
+    refresh.wants_lang = True  # build_app passes the page's language ("(none)" of the LoRA list)
     parts.update(form=h.form, gallery=gallery, send_to_inpaint=send_btn, selected_image=selected, message=message,
                  progress=progress, generate=generate_btn, interrupt=interrupt_btn, generate_event=event,
-                 job_ids=job_ids, reattach_event=reattach, retry=retry_btn, retry_event=retry_event)
+                 job_ids=job_ids, reattach_event=reattach, retry=retry_btn, retry_event=retry_event,
+                 lora_picker=h.picker)
     for name in ("checkpoint", "prompt", "negative", "seed", "width", "height"):
         if h.form.get(name):
             parts[name] = h.form.get(name).component
     return TabHandles(needs_server=[generate_btn], refresh=refresh,
-                      refresh_outputs=[i.component for i in choice_items], parts=parts)
+                      refresh_outputs=[i.component for i in choice_items] + picker, parts=parts)

@@ -1,0 +1,56 @@
+"""The Inpainting tab's controls under the editor (see ``ui/inpaint.py``).
+
+Mask tools first (clear, invert, grow, blur: what the mask preview shows), then
+denoise and seed, the template's named fields, and "Advanced": ComfyUI's own
+``grow_mask_by`` (labelled "Soften seam in ComfyUI", not to be confused with "Grow
+mask", which widens the painted area itself), the file name prefix and every other
+field. Sliders side by side have a ``min_width``, so at phone width they stack
+instead of squeezing their labels to one word per line.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from .form import Form, build_field, build_form
+from .runner import MAX_UI_SEED
+
+__all__ = ["OWN_FIELDS", "LATER", "SEAM_LABEL", "controls"]
+
+OWN_FIELDS = ("image", "mask", "denoise", "grow_mask", "seed")  # laid out here, not by build_form
+LATER = ("grow_mask", "filename_prefix")  # named fields that still go under "Advanced"
+SEAM_LABEL = "Soften seam in ComfyUI (grow_mask_by)"
+SLIDER_MIN_WIDTH = 220  # two of these side by side need ~460 px; narrower, they stack
+
+
+def controls(ctx, h, form: Form, info) -> dict:
+    """The left column under the editor: mask tools, denoise, seed, the form, "Advanced"."""
+    own = {f.name: f for f in h.fields if f.name in OWN_FIELDS}
+    parts = {}
+    with gr.Row(equal_height=False):
+        parts["clear"] = gr.Button("Clear mask", size="sm", min_width=120)
+        parts["inverted"] = gr.Checkbox(label="Invert mask", value=False, min_width=200,
+                                        info="Repaint everything except what you painted")  # fmt: skip
+    with gr.Row(equal_height=False):
+        parts["grow_px"] = gr.Slider(0, 64, value=0, step=1, label="Grow mask", min_width=SLIDER_MIN_WIDTH,
+                                     info="Widen the painted area (pixels)", elem_id="inpaint-grow")  # fmt: skip
+        parts["blur_px"] = gr.Slider(0, 32, value=0, step=1, label="Mask blur", min_width=SLIDER_MIN_WIDTH,
+                                     info="Soften the mask's edge (pixels)", elem_id="inpaint-blur")  # fmt: skip
+    if "denoise" in own:
+        form.add(build_field(ctx, h.template, own["denoise"], info, label="Denoise",
+                             info="How much of the painted area is redrawn"))
+    if "seed" in own:
+        form.add(build_field(ctx, h.template, own["seed"], info, value=-1, minimum=-1, maximum=MAX_UI_SEED,
+                             info="-1: a new random seed each time"))  # fmt: skip
+    if h.template is None:
+        return parts
+    named = [f for f in h.fields if not f.advanced and f.name not in OWN_FIELDS + LATER]
+    build_form(ctx, h.template, named, info, form=form)
+    later = [f for f in h.fields if f.name in LATER or (f.advanced and f.name not in OWN_FIELDS)]
+    if later:
+        with gr.Accordion("Advanced", open=False):
+            for f in later:
+                extra = dict(label=SEAM_LABEL, info="ComfyUI widens the mask by this much before encoding, "
+                             "so the repainted area blends in") if f.name == "grow_mask" else {}
+                form.add(build_field(ctx, h.template, f, info, **extra))
+    return parts
