@@ -5,6 +5,9 @@
 * :class:`FairQueue` orders waiting jobs so that owners take turns;
 * :class:`Server` is the cluster's mutable view of one server; :func:`choose` picks one.
 
+How jobs are judged (never runnable, given up, over the run limit) is in
+:mod:`comfy_ui_app._verdicts`.
+
 Nothing here locks: :class:`~comfy_ui_app.cluster.Cluster` holds its lock around every
 use of a FairQueue or a Server.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -21,14 +25,13 @@ from typing import TYPE_CHECKING
 from ._inputs import InputFile
 from ._jobs import Job
 from ._updates import Finished, Output, Queued, Started, Update
-from .errors import ComfyError, JobLost, ServerUnreachable, WorkflowError
+from .errors import ComfyError, JobLost
 
 if TYPE_CHECKING:
     from ._comfy import Comfy
     from .cluster import Cluster
 
-__all__ = ["ClusterJob", "FairQueue", "Server", "ServerState", "assign", "choose", "hopeless", "missing_words",
-           "outcome", "requirements"]
+__all__ = ["ClusterJob", "FairQueue", "Server", "ServerState", "assign", "choose", "requirements"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,8 @@ class ClusterJob(Job):
         self.waiting = False
         self.attempts = 0  # how many times it was sent to a server
         self.stuck_since: float | None = None  # since when no healthy server can run it
+        self.run_started: float | None = None  # monotonic time it was last seen starting on a server
+        self.overran = False  # it ran past the cluster's run limit and is being stopped
         self.cancel_requested = False
 
     def __repr__(self) -> str:
@@ -93,6 +98,7 @@ class ClusterJob(Job):
         if isinstance(update, Queued):
             self._set_position(update.position)  # type: ignore[arg-type]
         elif isinstance(update, Started):
+            self.run_started = time.monotonic()  # the run limit counts from here
             self._mark_running()
         elif isinstance(update, Output):
             with self._cond:
@@ -108,29 +114,34 @@ class FairQueue:
     The owner served longest ago goes first (one never served before everyone): a user
     with ten jobs waiting does not make a user with one wait for all ten, and the next
     turn of a user whose line just emptied and filled again still counts as "served".
+    Jobs pushed with ``everyone=True`` (an admin's "move to front") go before every line.
     """
 
     MEMORY = 10_000  # owners whose last turn is remembered (those with no line are forgotten first)
 
     def __init__(self) -> None:
+        self._first: deque[ClusterJob] = deque()  # ahead of every owner's line
         self._lines: dict[str, deque[ClusterJob]] = {}
         self._turn: dict[str, tuple[int, int]] = {}  # owner -> (last served or 0, arrival)
         self._clock = itertools.count(1)
 
     def __len__(self) -> int:
-        return sum(len(line) for line in self._lines.values())
+        return len(self._first) + sum(len(line) for line in self._lines.values())
 
     def __contains__(self, job: ClusterJob) -> bool:
-        return job in self._lines.get(job.owner, ())
+        return job in self._first or job in self._lines.get(job.owner, ())
 
-    def push(self, job: ClusterJob, *, front: bool = False) -> None:
-        line = self._lines.get(job.owner)
-        if line is None:
-            line = self._lines[job.owner] = deque()
-            if job.owner not in self._turn:
-                if len(self._turn) >= self.MEMORY:
-                    self._turn = {owner: turn for owner, turn in self._turn.items() if owner in self._lines}
-                self._turn[job.owner] = (0, next(self._clock))
+    def push(self, job: ClusterJob, *, front: bool = False, everyone: bool = False) -> None:
+        """At the end of its owner's line, at its head (``front``), or ahead of everyone's."""
+        if job.owner not in self._turn:
+            if len(self._turn) >= self.MEMORY:
+                waiting = set(self._lines) | {j.owner for j in self._first}
+                self._turn = {owner: turn for owner, turn in self._turn.items() if owner in waiting}
+            self._turn[job.owner] = (0, next(self._clock))
+        if everyone:
+            self._first.appendleft(job)
+            return
+        line = self._lines.setdefault(job.owner, deque())
         if front:
             line.appendleft(job)
         else:
@@ -138,6 +149,9 @@ class FairQueue:
 
     def remove(self, job: ClusterJob) -> bool:
         """Take ``job`` out without counting a turn; False if it was not waiting."""
+        if job in self._first:
+            self._first.remove(job)
+            return True
         line = self._lines.get(job.owner)
         if line is None or job not in line:
             return False
@@ -155,7 +169,8 @@ class FairQueue:
         """Every waiting job, in the order they would be served."""
         owners = sorted(self._lines, key=self._turn.__getitem__)
         lines = [self._lines[owner] for owner in owners]
-        return [line[i] for i in range(max(map(len, lines), default=0)) for line in lines if i < len(line)]
+        return [*self._first, *(line[i] for i in range(max(map(len, lines), default=0))
+                                for line in lines if i < len(line))]
 
 
 @dataclass(frozen=True)
@@ -245,60 +260,3 @@ def assign(queue: FairQueue, servers: list[Server], per_server: int) -> list[tup
         server.last_checkpoint = job.checkpoints[0] if job.checkpoints else server.last_checkpoint
         sends.append((job, server, prompt_id))
     return sends
-
-
-def missing_words(job: ClusterJob, servers: list[Server]) -> str | None:
-    """Why no server can ever run ``job`` (as far as the known servers tell), or None."""
-    if not any(s.healthy for s in servers):
-        return None  # nothing to judge by: the job waits
-    known = [s for s in servers if s.known]
-    if any(s.can_run(job) for s in known):
-        return None
-    nodes = set().union(*(s.node_classes for s in known))
-    checkpoints = set().union(*(s.checkpoints for s in known))
-    lacking_nodes = sorted(job.classes - nodes)
-    lacking_checkpoints = [c for c in job.checkpoints if c not in checkpoints]
-    parts = []
-    if lacking_nodes:
-        parts.append("no ComfyUI server has the node type" + ("s " if len(lacking_nodes) > 1 else " ")
-                     + ", ".join(lacking_nodes))
-    if lacking_checkpoints:
-        parts.append("no ComfyUI server has the checkpoint" + ("s " if len(lacking_checkpoints) > 1 else " ")
-                     + ", ".join(lacking_checkpoints))
-    if not parts:
-        parts.append("no single ComfyUI server has every node type and checkpoint this workflow needs")
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:]
-
-
-def hopeless(job: ClusterJob, servers: list[Server], now: float, give_up_after: float | None) -> ComfyError | None:
-    """The error to end a waiting job with: no server can ever run it, or no healthy one
-    able to has been seen for ``give_up_after`` seconds. None: it may wait on."""
-    problem = missing_words(job, servers)
-    if problem is not None:
-        return WorkflowError(problem, field="checkpoint" if "checkpoint" in problem else None)
-    if any(s.healthy and s.can_run(job) for s in servers):
-        job.stuck_since = None
-    elif job.stuck_since is None:
-        job.stuck_since = now
-    elif give_up_after is not None and now - job.stuck_since > give_up_after:
-        named = [s for s in servers if s.can_run(job) or not s.known] or servers
-        return ServerUnreachable(", ".join(s.url for s in named), f"no server could take the job for "
-                                 f"{give_up_after:g} s", label=", ".join(s.label for s in named))
-    return None
-
-
-def outcome(finished: Finished, server_job: Job | None, url: str, *, started: bool = False,
-            label: str | None = None) -> tuple[str, ComfyError | None]:
-    """How a job sent to ``url`` (shown as ``label``) ends, its errors naming that server
-    (``started``: it had begun to run there); a success whose images could not be fetched is
-    an error (the user would get nothing)."""
-    status, error = finished.status, finished.error
-    fetch_failed = server_job is not None and server_job.fetch_errors
-    if fetch_failed and (status == "success" or error is server_job.fetch_errors[0]):
-        status, error = "error", server_job.fetch_errors[0]
-        if isinstance(error, ServerUnreachable):
-            error = ServerUnreachable(url, "the job finished there but its images could not be fetched", label=label)
-    if isinstance(error, JobLost) and getattr(error, "url", None) is None:
-        error = JobLost(error.prompt_id, error.reason, url=url, started=started, label=label)
-    return status, error

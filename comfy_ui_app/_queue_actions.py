@@ -1,5 +1,7 @@
 """The part of :class:`~comfy_ui_app.service.JobService` that acts on ComfyUI's queues:
-stop a prompt seen there, clear them (admins), move a waiting job to the front.
+stop a prompt seen there, clear them (admins), move a waiting job to the front (over a
+cluster, in the app's own queue: an admin's move puts it first of everyone's jobs, a user's
+first of their own).
 
 A mixin, so the service reads as one object (``jobs.clear_queue(user=...)``) while its
 file stays about recording and following jobs. It uses the service's ``store``,
@@ -14,7 +16,9 @@ from ._jobs import Job
 from .errors import NotAllowed
 from .store import current_server
 
-__all__ = ["QueueActions"]
+__all__ = ["QueueActions", "ON_SERVER", "APP_QUEUE", "OWN_LINE"]
+
+ON_SERVER, APP_QUEUE, OWN_LINE = "server", "app queue", "own line"  # where move_to_front put a job
 
 
 class QueueActions:
@@ -53,29 +57,29 @@ class QueueActions:
             cleared += len(pending)
         return cleared
 
-    def move_to_front(self, job_id: str, *, user: str) -> bool:
-        """Make a waiting job run next (its owner or an admin); False if it is not waiting.
+    def move_to_front(self, job_id: str, *, user: str) -> str:
+        """Move a waiting job forward (its owner or an admin); says where it went, "" if it is
+        not waiting: ``ON_SERVER`` (first in its ComfyUI server's queue: it runs next there),
+        ``APP_QUEUE`` (an admin's move in the app's own queue: first of everyone's jobs) or
+        ``OWN_LINE`` (a user's: first of their own jobs there; turns between users stay fair).
 
-        The prompt is queued again under a new prompt_id (ComfyUI cannot reorder): the
-        record keeps its job_id, gets the new prompt_id and a timeline entry."""
+        On a ComfyUI queue the prompt is queued again under a new prompt_id (ComfyUI cannot
+        reorder): the record keeps its job_id, gets the new prompt_id and a timeline entry."""
         if self._record_for(job_id, user) is None:
-            return False
+            return ""
         job = self.live(job_id)
         if job is None or job.done:
-            return False
-        if self.cluster is not None:
-            return self._cluster_move_to_front(job_id, job)
-        return self._move_to_front(job_id, job, self.comfy)
-
-    def _cluster_move_to_front(self, job_id: str, job: Job) -> bool:
-        """In the app's queue: first of its owner's jobs (turns between users stay fair);
-        on a server's queue: queued again there in front (the cluster job follows it)."""
-        if self.cluster.move_to_front(job):
-            return True
+            return ""
+        if self.cluster is None:
+            return ON_SERVER if self._move_to_front(job_id, job, self.comfy) else ""
+        everyone = self.is_admin(user)
+        if self.cluster.move_to_front(job, everyone=everyone):
+            return APP_QUEUE if everyone else OWN_LINE
         server_job = getattr(job, "server_job", None)
         if server_job is None or server_job.done or server_job.state != "queued":
-            return False
-        return self._move_to_front(job_id, server_job, self.comfy_for(getattr(job, "server", None)))
+            return ""
+        comfy = self.comfy_for(getattr(job, "server", None))
+        return ON_SERVER if self._move_to_front(job_id, server_job, comfy) else ""
 
     def _move_to_front(self, job_id: str, job: Job, comfy: Comfy) -> bool:
         def rekey(old_id: str, new_id: str) -> None:

@@ -1,12 +1,15 @@
 """What the job store holds, as Python values: :class:`JobRecord`, :class:`OutputFile`,
-the statuses, and :func:`current_server` (see store.py for the storage itself)."""
+the statuses, :func:`current_server` (see store.py for the storage itself), and
+:func:`history_times`, the run times ComfyUI's ``/history`` gives a job."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["JobRecord", "OutputFile", "STATUSES", "UNFINISHED", "TERMINAL", "current_server"]
+__all__ = ["JobRecord", "OutputFile", "STATUSES", "UNFINISHED", "TERMINAL", "current_server", "history_times"]
+
+_ENDS = ("execution_success", "execution_error", "execution_interrupted")
 
 UNFINISHED = ("queued", "running")
 TERMINAL = ("success", "error", "interrupted", "lost", "cancelled")
@@ -30,6 +33,20 @@ def current_server(record: JobRecord) -> str:
         if isinstance(detail, dict) and detail.get("server"):
             return detail["server"]
     return record.server
+
+
+def history_times(entry: dict) -> tuple[float | None, float | None]:
+    """(started, finished) of a ComfyUI ``/history`` entry, in ``time.time()`` seconds, from
+    its status messages' ``timestamp`` (ms since the epoch); None where a message is missing."""
+    status = entry.get("status") if isinstance(entry, dict) else None
+    messages = status.get("messages") if isinstance(status, dict) else None
+    stamps: dict[str, float] = {}
+    for message in messages if isinstance(messages, list) else []:
+        if isinstance(message, list) and len(message) == 2 and isinstance(message[1], dict):
+            stamp = message[1].get("timestamp")
+            if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and stamp > 0:
+                stamps[str(message[0])] = stamp / 1000
+    return stamps.get("execution_start"), next((stamps[name] for name in _ENDS if name in stamps), None)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,23 @@ of ours each); one with its checkpoint loaded goes first, then the least busy. A
 stops answering before our job started there gives the job back (it goes on elsewhere under a
 new prompt_id); one that dies while it runs ends it as an error naming the server (``Comfy``
 gives up after its own ``give_up_after``). A job no known server can run ends at once
-(WorkflowError); one no healthy server could take for ``give_up_after`` s, with ServerUnreachable.
+(WorkflowError), unless a server has never told us what it has (down since the start): then it
+waits for that one (:mod:`comfy_ui_app._verdicts`); one no healthy server could take for
+``give_up_after`` s ends with ServerUnreachable (or that WorkflowError, naming who could not be asked).
+
+**Run limit.** A job that has run on a server for ``run_limit`` s (default 30 min; None: no
+limit) without finishing is stopped there (``/interrupt`` with its prompt_id) and ends as an
+error (:class:`~comfy_ui_app._verdicts.RunLimitExceeded`, a plain message naming the server);
+its slot is freed. Any job that ends while it is on a server (that limit, a reader's silence
+timeout) is stopped there the same way and frees its slot (:mod:`comfy_ui_app._cluster_run`).
 
 A job carries the pictures its prompt reads (``inputs``, :mod:`comfy_ui_app._inputs`): they are
 uploaded to each server right before the job is sent there.
 
 Threads: a health thread per server (:mod:`comfy_ui_app._health`: ``GET /system_stats`` every
 ``health_interval``; model lists and node classes fetched when it comes back), a dispatcher (chooses under ``_lock``, no HTTP
-there) and a thread per job on a server (submits, relays its updates, frees the slot). Lock
+there; it also finds the jobs over the run limit) and a thread per job on a server (submits,
+relays its updates, frees the slot: :mod:`comfy_ui_app._cluster_run`). Lock
 order: ``_lock`` may be held while taking a job's condition, never the reverse.
 """
 
@@ -29,30 +38,35 @@ import time
 import uuid
 from collections.abc import Callable
 
+from ._cluster_run import JobThreads
 from ._comfy import Comfy
-from ._dispatch import ClusterJob, FairQueue, Server, ServerState, assign, hopeless, missing_words, outcome
+from ._dispatch import ClusterJob, FairQueue, Server, ServerState, assign
 from ._health import HealthChecks
-from ._inputs import InputCache, InputFile, upload_inputs
-from ._jobs import Job
-from ._updates import Finished
-from .errors import ComfyError, JobInterrupted, JobLost, PromptRejected, ServerUnreachable
+from ._inputs import InputCache, InputFile
+from ._verdicts import RunLimitExceeded, hopeless, missing_words, overdue
+from .errors import ComfyError, JobInterrupted
 
 __all__ = ["Cluster", "ClusterJob", "ServerState"]
 
 log = logging.getLogger(__name__)
 
 
-class Cluster(HealthChecks):
+RUN_LIMIT_S = 30 * 60.0  # the default run limit: generous, a hung job still ends
+
+
+class Cluster(HealthChecks, JobThreads):
     """Several ComfyUI servers; jobs wait in a fair queue of the app's own for a free one."""
 
     def __init__(self, comfies: list[Comfy], *, per_server: int = 2, health_interval: float = 5.0,
                  give_up_after: float | None = 600.0, max_attempts: int = 3,
+                 run_limit: float | None = RUN_LIMIT_S,
                  on_dispatch: Callable[[ClusterJob, str, str], None] | None = None) -> None:
-        """``on_dispatch``: a first dispatch listener (see :meth:`add_dispatch_listener`)."""
+        """``run_limit``: seconds a job may run on a server (see the module docstring);
+        ``on_dispatch``: a first dispatch listener (see :meth:`add_dispatch_listener`)."""
         if not comfies:
             raise ValueError("a cluster needs at least one server")
         self.per_server, self.health_interval, self.max_attempts = per_server, health_interval, max_attempts
-        self.give_up_after = give_up_after
+        self.give_up_after, self.run_limit = give_up_after, run_limit
         self._listeners: list[Callable[[ClusterJob, str, str], None]] = [on_dispatch] if on_dispatch else []
         self._inputs = InputCache()  # recent jobs' pictures: a prompt sent again finds its own
         self._servers = [Server(comfy) for comfy in comfies]
@@ -152,16 +166,36 @@ class Cluster(HealthChecks):
         self._wake.set()
         return job
 
-    def move_to_front(self, job: ClusterJob) -> bool:
+    def move_to_front(self, job: ClusterJob, *, everyone: bool = False) -> bool:
         """A job waiting in the app's queue goes first of its owner's jobs (turns between
-        owners stay fair); False if it is not waiting there (sent, done, unknown)."""
+        owners stay fair), or with ``everyone`` (an admin's move) first of the whole queue;
+        False if it is not waiting there (sent, done, unknown)."""
         with self._lock:
             if job not in self._queue:
                 return False
             self._queue.remove(job)
-            self._queue.push(job, front=True)
+            self._queue.push(job, front=True, everyone=everyone)
             self._reposition()
+        self._wake.set()
         return True
+
+    def adopt(self, prompt_id: str, prompt: dict, *, url: str, owner: str, running: bool = False,
+              extra_data: dict | None = None) -> ClusterJob:
+        """Follow a prompt an earlier run of the app sent to the server at ``url`` (a job store
+        resuming after a restart): it holds a slot there and the run limit applies. ``running``:
+        it had started there (if that server lost it, it ends as lost rather than going elsewhere).
+        Raises KeyError for a url that is none of the cluster's servers."""
+        server = next((s for s in self._servers if s.url == url), None)
+        if server is None:
+            raise KeyError(url)
+        job = ClusterJob(self, prompt_id, prompt, owner=owner, extra_data=extra_data)
+        job.attempts = 1
+        if running:
+            job._mark_running()
+        with self._lock:
+            server.attempts[prompt_id] = job
+        self._start_thread(job, server, prompt_id, server.comfy.adopt(prompt_id, prompt))
+        return job
 
     def _cancel(self, job: ClusterJob) -> None:
         """``job.interrupt()``: out of our queue if waiting, else interrupted on its server."""
@@ -177,9 +211,6 @@ class Cluster(HealthChecks):
             job._finish("interrupted", JobInterrupted(job.prompt_id))
         elif server_job is not None:
             server_job.interrupt()  # may raise ServerUnreachable, like Job.interrupt
-
-    def _forget(self, job: Job) -> None:
-        """A ClusterJob finished (Job's hook): the cluster keeps no list of them."""
 
     # -- dispatching (dispatcher thread) -----------------------------------------------
 
@@ -198,6 +229,7 @@ class Cluster(HealthChecks):
         failed: list[tuple[ClusterJob, ComfyError]] = []
         now = time.monotonic()
         with self._lock:
+            late = overdue(self._servers, now, self.run_limit)
             for job in [job for job in self._queue.order() if job.done]:  # e.g. a reader's timeout ended it
                 self._queue.remove(job)
             sends = assign(self._queue, self._servers, self.per_server)
@@ -208,72 +240,10 @@ class Cluster(HealthChecks):
                     job.waiting = False
                     failed.append((job, error))
             self._reposition()
+        for job, server in late:  # ending it stops it on its server and frees its slot (_forget)
+            log.warning("job %s ran for more than %g s on %s: stopping it", job.prompt_id, self.run_limit, server.url)
+            job._finish("error", RunLimitExceeded(job.prompt_id, self.run_limit, url=server.url, label=server.label))
         for job, error in failed:
             job._finish("error", error)
         for job, server, prompt_id in sends:
-            threading.Thread(target=self._send, args=(job, server, prompt_id),
-                             name=f"cluster-job {prompt_id}", daemon=True).start()
-
-    # -- one job on one server (its own thread) ----------------------------------------
-
-    def _send(self, job: ClusterJob, server: Server, prompt_id: str) -> None:
-        try:
-            self._run_on(job, server, prompt_id)
-        except Exception as e:  # noqa: BLE001 - a job must end even if a hook or a bug fails here
-            log.exception("cluster job %s failed on %s", prompt_id, server.url)
-            self._release(server, prompt_id)
-            job._finish("error", e if isinstance(e, ComfyError) else ComfyError(f"The app failed to run the job: {e}"))
-
-    def _run_on(self, job: ClusterJob, server: Server, prompt_id: str) -> None:
-        for listener in list(self._listeners):
-            listener(job, server.url, prompt_id)
-        try:
-            upload_inputs(server.comfy.client, job.inputs)  # the pictures first: the prompt names them
-            server_job = server.comfy.submit(job.prompt, extra_data=job.extra_data, prompt_id=prompt_id)
-        except PromptRejected as e:
-            self._release(server, prompt_id)
-            job._finish("error", e)
-            return
-        except ComfyError as e:  # unreachable, or a 500 (upload or submit): try elsewhere (it may have been queued)
-            self._release(server, prompt_id, broken=e)
-            self._retry(job, server, prompt_id, e)
-            return
-        with self._lock:
-            job.prompt_id, job.server, job.server_job = prompt_id, server.url, server_job
-            cancel = job.cancel_requested
-        if cancel:
-            try:
-                server_job.interrupt()
-            except ComfyError as e:
-                log.warning("could not interrupt %s on %s: %s", prompt_id, server.url, e)
-        finished = job._follow(server_job)
-        self._release(server, prompt_id)
-        status, error = outcome(finished, server_job, server.url, started=job.state == "running", label=server.label)
-        if isinstance(error, (JobLost, ServerUnreachable)) and job.state == "queued":
-            self._retry(job, server, prompt_id, error)  # it never started there: go elsewhere
-        else:
-            job._finish(status, error)
-
-    def _release(self, server: Server, prompt_id: str, *, broken: ComfyError | None = None) -> None:
-        with self._lock:
-            server.attempts.pop(prompt_id, None)
-            if isinstance(broken, ServerUnreachable):
-                server.healthy, server.reason, server.error = False, str(broken), broken
-        self._wake.set()
-
-    def _retry(self, job: ClusterJob, server: Server, prompt_id: str, error: ComfyError) -> None:
-        """Back to the head of its owner's line, unless cancelled or tried too often."""
-        with self._lock:
-            server.abandoned.append(prompt_id)  # if that server still has it, delete it there later
-            again = not (job.cancel_requested or job.attempts >= self.max_attempts or self._closed.is_set())
-            if again:
-                job.server, job.server_job, job.waiting = None, None, True
-                self._queue.push(job, front=True)
-                self._reposition()
-        if again:
-            log.info("job %s goes back to the queue after %s: %s", prompt_id, server.url, error)
-            self._wake.set()
-        elif job.cancel_requested:
-            job._finish("interrupted", JobInterrupted(prompt_id))
-        else:
-            job._finish("error", outcome(Finished("error", error=error), None, server.url, label=server.label)[1])
+            self._start_thread(job, server, prompt_id)

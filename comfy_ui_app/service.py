@@ -10,7 +10,7 @@ service puts a durable record (:mod:`comfy_ui_app.store`) beside every prompt:
   :class:`~comfy_ui_app.Comfy` (installed by :meth:`JobService.hooks_for`), so every
   reader of the job sees images that are already in the app's own folder;
 * ``resume`` (at start-up) follows again the jobs that were queued or running when
-  the app stopped, from ComfyUI's ``/queue`` and ``/history``;
+  the app stopped, from ComfyUI's ``/queue`` and ``/history`` (:mod:`comfy_ui_app._resume`);
 * ``cancel`` lets only the owner (or an admin) stop a job.
 
 Over a :class:`~comfy_ui_app.cluster.Cluster` (several servers) jobs first wait in the
@@ -37,6 +37,7 @@ from .limits import Limits, admitted, count_pending, limits_for
 from .joblog import log_job
 from .messages import describe
 from ._queue_actions import QueueActions
+from ._resume import Resuming
 from .store import JobRecord, JobStore, current_server
 
 __all__ = ["JobService", "NotAllowed", "current_server"]
@@ -54,7 +55,7 @@ def error_text(error: BaseException | None) -> str | None:
     return (describe(error, retrying=False) if shown_label(error) else str(error)) or None
 
 
-class JobService(QueueActions):
+class JobService(QueueActions, Resuming):
     """Submit, follow, record and cancel jobs on one ComfyUI server, or on a Cluster of them.
 
     ``comfy`` is a :class:`Comfy` or a :class:`~comfy_ui_app.cluster.Cluster`; ``self.comfy``
@@ -160,23 +161,31 @@ class JobService(QueueActions):
                                  server=url)
         self._log(job_id, "dispatched")
 
-    def _follow(self, job_id: str, job: Job) -> None:
+    def _follow(self, job_id: str, job: Job, *, resumed: bool = False) -> None:
         with self._lock:
             self._live[job_id] = job
             self._job_ids[job.prompt_id] = job_id
-        threading.Thread(target=self._record, args=(job_id, job), name=f"follow-{job_id}", daemon=True).start()
+        threading.Thread(target=self._record, args=(job_id, job, resumed), name=f"follow-{job_id}",
+                         daemon=True).start()
 
-    def _record(self, job_id: str, job: Job) -> None:
-        """Write the job's story to the store (runs on its own thread)."""
+    def _record(self, job_id: str, job: Job, resumed: bool = False) -> None:
+        """Write the job's story to the store (runs on its own thread). ``resumed``: adopted
+        after a restart; if it ends, its times come from ComfyUI's ``/history``."""
         try:
             for update in job.updates():
                 if isinstance(update, Started):
+                    if resumed and self.store.get(job_id).status == "running":
+                        continue  # it was running when the app stopped: already recorded
                     self.store.update_status(job_id, "running")
                     self._log(job_id, "running")
                 elif isinstance(update, Finished):
+                    started, finished = self._settled_times(job_id, job) if resumed else (None, None)
+                    if started is not None:  # it ran while the app was away
+                        self.store.update_status(job_id, "running", at=started)
                     status = "lost" if isinstance(update.error, JobLost) else _STATUS[update.status]
                     detail = {"node_id": getattr(update.error, "node_id", None)} if update.error else None
-                    self.store.update_status(job_id, status, error=error_text(update.error), detail=detail)
+                    self.store.update_status(job_id, status, error=error_text(update.error), detail=detail,
+                                             at=finished)
                     self._log(job_id, "finished")
         except Exception:  # the follower must never die silently with the job unrecorded
             log.exception("recording job %s failed", job_id)
@@ -190,31 +199,6 @@ class JobService(QueueActions):
     def _log(self, job_id: str, event: str) -> None:
         """One ``comfy_ui_app.jobs`` line for the job as now stored (see joblog.py)."""
         log_job(self.store, job_id, event, log_prompts=self.log_prompts)
-
-    def resume(self) -> list[JobRecord]:
-        """Follow again the jobs this server had when the app last stopped.
-
-        Over a cluster: a record sent to one of its servers is adopted there (it ends if that
-        server is gone); one still waiting in the app's queue is queued again."""
-        if self.cluster is None:
-            records = [(r, self.comfy) for r in self.store.unfinished(server=self.comfy.url)]
-        else:
-            by_url = {c.url: c for c in self.comfies}
-            records = [(r, by_url.get(current_server(r))) for r in self.store.unfinished()
-                       if not current_server(r) or current_server(r) in by_url]
-        resumed = []
-        for record, comfy in records:
-            if record.job_id in self._live:
-                continue
-            if comfy is not None:
-                job = comfy.adopt(record.prompt_id, record.prompt)
-            else:  # never sent anywhere: back into the app's queue under the same id
-                with self._lock:
-                    self._job_ids[record.prompt_id] = record.job_id
-                job = self.cluster.submit(record.prompt, owner=record.owner, prompt_id=record.prompt_id)
-            self._follow(record.job_id, job)
-            resumed.append(record)
-        return resumed
 
     def comfy_for(self, url: str | None) -> Comfy:
         """The server at ``url`` (the first one when unknown or not given)."""

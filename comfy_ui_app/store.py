@@ -118,15 +118,17 @@ class JobStore:
         return _record(row, {})
 
     def update_status(self, job_id: str, status: str, *, error: str | None = None,
-                      detail: dict | None = None) -> bool:
+                      detail: dict | None = None, at: float | None = None) -> bool:
         """Move a job to ``status`` and append it to the timeline; False if there is no such job.
 
         The first "running" sets ``started_at``; a terminal status sets ``finished_at`` and a later
         unfinished one (a lost job found again) clears it. ``error``, when given, replaces the stored one.
+        ``at``: when it happened (a ``time.time()``; e.g. ComfyUI's own time from ``/history`` for a
+        job settled after a restart), now by default.
         """
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
-        now = time.time()
+        now = time.time() if at is None else at
         with self._transaction() as db:
             row = db.execute("SELECT timeline_json FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
             if row is None:

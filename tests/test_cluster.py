@@ -5,9 +5,11 @@ import time
 
 import pytest
 
-from comfy_ui_app import Comfy, Finished, JobInterrupted, JobLost, Queued, ServerUnreachable, Started, WorkflowError
+from comfy_ui_app import (Comfy, ComfyClient, Finished, JobInterrupted, JobLost, Queued, ServerUnreachable, Started,
+                          WorkflowError)
 from comfy_ui_app.messages import describe
 from comfy_ui_app._dispatch import ClusterJob, FairQueue
+from comfy_ui_app._verdicts import RunLimitExceeded
 from comfy_ui_app.cluster import Cluster
 from test_client import CKPT, closed_port_url, small_prompt
 from _waiting import wait_for as eventually
@@ -323,3 +325,95 @@ def test_a_job_no_server_can_take_gives_up_after_a_while(make_cluster):
     finished = cluster.submit(prompt_for(), owner="u").wait(timeout=10)
     assert finished.status == "error" and isinstance(finished.error, ServerUnreachable)
     assert url in str(finished.error) and cluster.waiting() == []
+
+
+# -- a job that hangs on a server; a job that ends while it is there ---------------------
+
+def interrupted_there(server, prompt_id):
+    """The test server recorded ``prompt_id`` as interrupted (its /history says so)."""
+    entry = ComfyClient(server.url).get_history_item(prompt_id).get(prompt_id) or {}
+    return any(m[0] == "execution_interrupted" for m in (entry.get("status") or {}).get("messages") or [])
+
+
+def started(job):
+    for update in job.updates(timeout=20):
+        if isinstance(update, Started):
+            return
+    raise AssertionError(f"{job} never started")
+
+
+def test_a_job_hanging_past_the_run_limit_is_stopped_there_and_frees_its_slot(make_comfy_server, make_cluster):
+    server = make_comfy_server()
+    cluster = make_cluster([server.url], per_server=1, run_limit=0.5)
+    healthy(cluster)
+    server.hang_next()  # it stays in queue_running and sends nothing more
+    job = cluster.submit(prompt_for(), owner="u")
+    started(job)
+    hung_id = job.prompt_id
+    finished = job.wait()  # no reader timeout: the cluster alone must end it
+    assert finished.status == "error" and isinstance(finished.error, RunLimitExceeded)
+    assert str(finished.error) == (f"The job ran for more than 0.5 s on ComfyUI at {server.url} without finishing, "
+                                   "so the app stopped it. Please try again.")
+    assert describe(finished.error) == str(finished.error)
+    eventually(lambda: interrupted_there(server, hung_id), what="the hung prompt interrupted on its server")
+    eventually(lambda: cluster.servers[0].in_flight == 0, what="its slot freed")
+    assert cluster.submit(prompt_for(seed=2), owner="u").wait(timeout=20).ok  # the one slot serves again
+
+
+def test_a_job_a_reader_gave_up_on_is_stopped_on_its_server_and_frees_its_slot(make_comfy_server, make_cluster):
+    server = make_comfy_server()
+    cluster = make_cluster([server.url], per_server=1, run_limit=None)
+    healthy(cluster)
+    server.hang_next()
+    job = cluster.submit(prompt_for(), owner="u")
+    started(job)
+    finished = job.wait(timeout=0.5)  # the page's silence timeout, shortened
+    assert isinstance(finished.error, JobLost)
+    eventually(lambda: interrupted_there(server, job.prompt_id), what="the prompt interrupted on its server")
+    eventually(lambda: cluster.servers[0].in_flight == 0, what="its slot freed")
+    assert cluster.submit(prompt_for(seed=2), owner="u").wait(timeout=20).ok
+
+
+# -- a checkpoint only a server we could not ask yet may have ------------------------------
+
+def test_a_job_needing_a_checkpoint_only_an_unasked_server_may_have_waits_for_it(make_comfy_server, make_cluster):
+    known = make_comfy_server(checkpoints=[X])
+    later = closed_port_url()  # down since the start: its model list is unknown
+    cluster = make_cluster([known.url, later], give_up_after=30)
+    healthy(cluster, 1)
+    job = cluster.submit(prompt_for(Y), owner="u")
+    time.sleep(0.5)
+    assert not job.done and job.waiting and cluster.waiting() == [job]
+    make_comfy_server(port=int(later.rsplit(":", 1)[1]), checkpoints=[X, Y])
+    finished = job.wait(timeout=20)
+    assert finished.ok and job.server == later and known.received_prompts == []
+
+
+def test_waiting_for_an_unasked_server_gives_up_naming_it(make_comfy_server, make_cluster):
+    known = make_comfy_server(checkpoints=[X])
+    later = closed_port_url()
+    cluster = make_cluster([known.url, later], give_up_after=0.5)
+    healthy(cluster, 1)
+    finished = cluster.submit(prompt_for(Y), owner="u").wait(timeout=10)
+    assert finished.status == "error" and isinstance(finished.error, WorkflowError)
+    assert str(finished.error) == (f"No ComfyUI server that answered has the checkpoint {Y}; ComfyUI at {later} "
+                                   "could not be asked (it has not answered for 0.5 s)")
+    assert finished.error.field == "checkpoint" and cluster.waiting() == []
+
+
+def test_an_admins_move_goes_before_every_owners_turn():
+    def job(owner, n):
+        j = ClusterJob.__new__(ClusterJob)
+        j.owner, j.name = owner, f"{owner}{n}"
+        return j
+
+    queue = FairQueue()
+    a, b = [job("a", i) for i in range(3)], [job("b", i) for i in range(2)]
+    for j in a + b:
+        queue.push(j)
+    assert [j.name for j in queue.order()] == ["a0", "b0", "a1", "b1", "a2"]
+    queue.remove(a[2])
+    queue.push(a[2], everyone=True)
+    assert [j.name for j in queue.order()] == ["a2", "a0", "b0", "a1", "b1"] and a[2] in queue and len(queue) == 5
+    queue.take(a[2])  # a's turn is used: b goes next
+    assert [j.name for j in queue.order()] == ["b0", "a0", "b1", "a1"]

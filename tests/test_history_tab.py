@@ -129,3 +129,35 @@ def test_load_parameters_fills_the_state_the_app_wires_to_the_job_tab(hist):
     assert message == "Parameters loaded."
     params, message = load(hist.a1.job_id, "", "en", fake_request("bob"))
     assert params is None and message == "Open one of the app's jobs first."
+
+
+def test_an_admin_sees_jobs_from_elsewhere_on_every_server_of_a_cluster(make_comfy_server, tmp_path):
+    from comfy_ui_app import Comfy
+    from comfy_ui_app.cluster import Cluster
+    from comfy_ui_app.service import JobService
+    from comfy_ui_app.store import JobStore
+
+    one, two = make_comfy_server(), make_comfy_server()
+    store = JobStore(tmp_path / "data")
+    cluster = Cluster([Comfy(one.url, timeout=5), Comfy(two.url, timeout=5)], health_interval=0.1).start()
+    try:
+        ctx = SimpleNamespace(jobs=JobService(cluster, store, admins={ADMIN}), comfy=cluster.comfies[0],
+                              cluster=cluster, output_dir=tmp_path / "out")
+        view = HistoryView(ctx)
+        first, second = ComfyClient(one.url), ComfyClient(two.url)
+        on_one = first.queue_prompt(small_prompt(seed=1))["prompt_id"]
+        wait_for(lambda: first.get_history_item(on_one), what="the first outside job to finish")
+        on_two = second.queue_prompt(small_prompt(seed=2))["prompt_id"]
+        wait_for(lambda: second.get_history_item(on_two), what="the second outside job to finish")
+        rows, choices = view.external(ADMIN, "en")
+        assert [value for _, value in choices] == [EXTERNAL_PREFIX + on_two, EXTERNAL_PREFIX + on_one]  # newest first
+        assert [r[2] for r in rows] == ["Done", "Done"]
+        text, paths, params = view.open(EXTERNAL_PREFIX + on_two, ADMIN, "en")
+        assert "**Done**" in text and len(paths) == 1 and params["prompt"] == small_prompt(seed=2)
+        assert view.delete(EXTERNAL_PREFIX + on_two, ADMIN, "en") == "Deleted."
+        assert second.get_history_item(on_two) == {} and first.get_history_item(on_one)
+        one.stop()  # a server that does not answer is skipped
+        assert view.external(ADMIN, "en") == ([], [])
+    finally:
+        cluster.close()
+        store.close()

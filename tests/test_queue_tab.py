@@ -200,3 +200,75 @@ def test_the_timer_sends_nothing_while_the_queue_stands_still(busy):
     busy.ctx.comfy.wait_status_change(before, timeout=5)
     moved = tick(first[0], None, "", "en", fake_request("alice"))
     assert len(table_rows(moved[2])) == 5
+
+
+# -- over a Cluster: the app's own queue ---------------------------------------------------
+
+@pytest.fixture
+def app_queue(make_comfy_server, tmp_path):
+    """One server, one slot: alice's A1 hangs there, an outside prompt waits in ComfyUI's queue,
+    and bob's B1, alice's A2 and A3 wait in the app's own queue (in that order: fair turns)."""
+    from comfy_ui_app.cluster import Cluster
+
+    server = make_comfy_server()
+    store = JobStore(tmp_path / "cluster-data")
+    comfy = Comfy(server.url, timeout=5, poll_interval=0.2)
+    cluster = Cluster([comfy], per_server=1, health_interval=0.1)
+    jobs = JobService(cluster, store, admins={ADMIN})
+    cluster.start()
+    wait_for(lambda: cluster.servers[0].healthy, what="the server healthy")
+    ctx = SimpleNamespace(jobs=jobs, comfy=comfy, cluster=cluster)
+    server.hang_next()
+    a1 = submit(ctx, "user:alice", 1)
+    wait_status(ctx, a1.job_id, "running")
+    outside = ComfyClient(server.url).queue_prompt(small_prompt(seed=9))["prompt_id"]
+    b1, a2, a3 = submit(ctx, "user:bob", 2), submit(ctx, "user:alice", 3), submit(ctx, "user:alice", 4)
+    wait_for(lambda: len(cluster.waiting()) == 3 and comfy.queue_remaining == 2, what="the queues filled")
+    yield SimpleNamespace(ctx=ctx, view=QueueView(ctx), a1=a1, a2=a2, a3=a3, b1=b1, outside=outside)
+    for record in store.unfinished():
+        jobs.cancel(record.job_id, user=ADMIN)
+    comfy.client.clear_queue()
+    wait_for(lambda: store.count(statuses=UNFINISHED) == 0, what="the jobs to end")
+    cluster.close()
+    store.close()
+
+
+def app_queue_order(q):
+    return [job.prompt_id for job in q.ctx.cluster.waiting()]
+
+
+def test_jobs_in_the_apps_queue_are_numbered_after_comfyuis_own(app_queue):
+    _, table, picker = app_queue.view.view(ADMIN, "en", fresh=True)
+    rows = table_rows(table)
+    assert [(r[0], r[1]) for r in rows] == [(0, "Running"), (1, "Waiting"), (2, "Queued"), (3, "Queued"),
+                                            (4, "Queued")]
+    assert [r[2] for r in rows] == ["alice", "Outside the app", "bob", "alice", "alice"]
+    _, _, picker = app_queue.view.view("user:alice", "en")
+    assert [label.split(" · ")[0] for label, _ in picker.choices] == ["#0", "#3", "#4"]
+
+
+def test_a_users_move_to_front_puts_the_job_first_of_their_own_only(app_queue):
+    q = app_queue
+    assert q.view.move_to_front(q.a3.prompt_id, "user:alice", "en") == (
+        "The job is now first of your jobs in the app's queue; other people's jobs still take turns with yours.")
+    assert app_queue_order(q) == [q.b1.prompt_id, q.a3.prompt_id, q.a2.prompt_id]  # bob's turn comes first still
+    with pytest.raises(NotAllowed):
+        q.view.move_to_front(q.b1.prompt_id, "user:alice", "en")
+
+
+def test_an_admins_move_to_front_puts_the_job_first_of_the_whole_app_queue(app_queue):
+    q = app_queue
+    assert q.view.move_to_front(q.a3.prompt_id, ADMIN, "en") == (
+        "The job is now first in the app's queue: it goes to the next free ComfyUI server.")
+    assert app_queue_order(q) == [q.a3.prompt_id, q.b1.prompt_id, q.a2.prompt_id]
+    _, table, _ = q.view.view(ADMIN, "en", fresh=True)
+    assert [(r[0], r[2]) for r in table_rows(table) if r[1] == "Queued"] == [(2, "alice"), (3, "bob"), (4, "alice")]
+    q.ctx.comfy.client.delete_from_queue([q.outside])
+    q.ctx.comfy.client.interrupt()  # the hung job ends: the slot goes to the moved job
+    moved, bobs = wait_status(q.ctx, q.a3.job_id, "success"), wait_status(q.ctx, q.b1.job_id, "success")
+    assert sent_at(moved) < sent_at(bobs)  # the moved job went to the server first
+
+
+def sent_at(record):
+    """When the record was first sent to a server (its first timeline entry naming one)."""
+    return next(step["at"] for step in record.timeline if (step.get("detail") or {}).get("server"))

@@ -4,10 +4,14 @@ import time
 
 import pytest
 
-from comfy_ui_app import Comfy, Progress, PromptRejected, Started
+from comfy_ui_app import Comfy, ComfyClient, Progress, PromptRejected, Started
+from comfy_ui_app._records import history_times
+from comfy_ui_app._resume import SERVER_GONE
+from comfy_ui_app.cluster import Cluster
 from comfy_ui_app.service import JobService, NotAllowed
-from comfy_ui_app.store import JobStore
+from comfy_ui_app.store import JobStore, current_server
 from test_client import small_prompt
+from _waiting import wait_for
 
 
 def make_service(url, store, **kwargs):
@@ -132,3 +136,109 @@ def test_a_job_the_server_forgot_ends_as_lost_and_history_is_kept(make_comfy_ser
         assert store.get(done.job_id).status == "success" and store.get(done.job_id).outputs
     finally:
         comfy.close()
+
+
+# -- after an app restart: ComfyUI's own times, servers no longer configured, a Cluster ----
+
+def history_entry(url, prompt_id):
+    return ComfyClient(url).get_history_item(prompt_id).get(prompt_id)
+
+
+def test_jobs_that_finished_while_the_app_was_away_get_comfyuis_own_times(make_comfy_server, tmp_path):
+    server = make_comfy_server(step_time=0.05, steps=6)
+    store = JobStore(tmp_path / "data")
+    first = make_service(server.url, store)
+    running, job = submit(first, seed=1)
+    waiting, _ = submit(first, seed=2)  # still in ComfyUI's queue when the app stops
+    for update in job.updates(timeout=20):
+        if isinstance(update, Started):
+            break
+    first.comfy.close()
+    store.close()
+    wait_for(lambda: history_entry(server.url, waiting.prompt_id), what="both jobs to finish meanwhile")
+    time.sleep(1.0)  # the app comes back well after they finished
+
+    store = JobStore(tmp_path / "data")
+    second = make_service(server.url, store)
+    try:
+        back = time.time()
+        assert {r.job_id for r in second.resume()} == {running.job_id, waiting.job_id}
+        for record in (running, waiting):
+            done = wait_status(store, record.job_id)
+            started, finished = history_times(history_entry(server.url, record.prompt_id))
+            assert done.status == "success" and done.outputs
+            assert done.finished_at == finished < back - 0.5  # not when the app came back
+            assert 0 < done.duration < 1.5
+        assert wait_status(store, waiting.job_id).started_at == history_times(
+            history_entry(server.url, waiting.prompt_id))[0]  # it never ran while the app watched
+        assert [s["status"] for s in store.get(waiting.job_id).timeline] == ["queued", "running", "success"]
+    finally:
+        second.comfy.close()
+        store.close()
+
+
+def status_and_server(store, record):
+    record = store.get(record.job_id)
+    return record.status, current_server(record)
+
+
+def cluster_service(urls, store, **kwargs):
+    comfies = [Comfy(url, timeout=5, poll_interval=0.1, stall_after=0.5, give_up_after=2.0) for url in urls]
+    cluster = Cluster(comfies, health_interval=0.1, **kwargs)
+    service = JobService(cluster, store)
+    cluster.start()
+    wait_for(lambda: all(s.healthy for s in cluster.servers), what="every server healthy")
+    return service
+
+
+def test_jobs_on_a_server_no_longer_configured_end_as_lost_at_restart(make_comfy_server, tmp_path):
+    gone, kept = make_comfy_server(), make_comfy_server()
+    gone.pause()  # the job stays in its queue
+    store = JobStore(tmp_path / "data")
+    first = cluster_service([gone.url], store)
+    record, _ = submit(first)
+    wait_for(lambda: gone.received_prompts, what="the job sent to the first server")
+    first.cluster.close()
+    store.close()
+
+    store = JobStore(tmp_path / "data")
+    second = cluster_service([kept.url], store)  # the operator removed that server
+    try:
+        assert second.resume() == []
+        lost = store.get(record.job_id)
+        assert lost.status == "lost" and lost.error == SERVER_GONE and lost.finished_at is not None
+        assert SERVER_GONE == ("The ComfyUI server it was sent to is no longer configured; please run it again")
+        assert store.unfinished() == [] and kept.received_prompts == []
+    finally:
+        second.cluster.close()
+        store.close()
+
+
+def test_resume_over_a_cluster_finishes_running_pending_and_app_queued_jobs(make_comfy_server, tmp_path):
+    server = make_comfy_server(step_time=0.05, steps=40)  # 2 s a job: the three stay where they are
+    store = JobStore(tmp_path / "data")
+    first = cluster_service([server.url], store, per_server=2)
+    running, job = submit(first, seed=1)
+    pending, _ = submit(first, seed=2)  # the second slot: in ComfyUI's queue
+    queued, _ = submit(first, seed=3)  # no slot left: in the app's own queue
+    for update in job.updates(timeout=20):
+        if isinstance(update, Started):
+            break
+    wait_for(lambda: [status_and_server(store, r) for r in (running, pending, queued)] == [
+        ("running", server.url), ("queued", server.url), ("queued", "")],
+        what="one job running, one pending on ComfyUI, one in the app's queue")
+    first.cluster.close()  # the app stops (as app.py: the cluster, then the store)
+    store.close()
+
+    store = JobStore(tmp_path / "data")
+    second = cluster_service([server.url], store, per_server=2)
+    try:
+        assert {r.job_id for r in second.resume()} == {running.job_id, pending.job_id, queued.job_id}
+        for record in (running, pending, queued):
+            done = wait_status(store, record.job_id, timeout=30)
+            assert done.status == "success", (done.status, done.error)
+            assert done.outputs and all(o.path.is_file() for o in done.outputs)
+        assert [s.in_flight for s in second.cluster.servers] == [0]  # the adopted jobs freed their slots
+    finally:
+        second.cluster.close()
+        store.close()

@@ -455,3 +455,26 @@ def test_a_page_of_a_ten_thousand_job_store(store):
 def test_statuses_constant_lists_every_status():
     assert set(STATUSES) == {"queued", "running", "success", "error", "interrupted", "lost", "cancelled"}
     assert JobRecord.__dataclass_params__.frozen and OutputFile.__dataclass_params__.frozen
+
+
+def test_a_status_can_carry_the_time_it_happened(store, clock):
+    job = new_job(store)
+    clock.now = 5_000.0
+    store.update_status(job.job_id, "running", at=1_010.0)  # e.g. ComfyUI's own time, from /history
+    store.update_status(job.job_id, "success", at=1_025.5)
+    record = store.get(job.job_id)
+    assert (record.started_at, record.finished_at, record.duration, record.queue_wait) == (1_010.0, 1_025.5, 15.5, 10.0)
+    assert [step["at"] for step in record.timeline] == [1_000.0, 1_010.0, 1_025.5]
+
+
+def test_history_times_reads_comfyuis_recorded_timestamps():
+    from pathlib import Path
+
+    from comfy_ui_app._records import history_times
+
+    recording = json.loads((Path(__file__).parent / "fixtures" / "comfyui" / "history.json").read_text())
+    (entry,) = recording["get_history_success"]["response"]["json"].values()
+    assert history_times(entry) == (1795348336.303, 1795348336.779)  # execution_start, execution_success
+    assert history_times({}) == (None, None) and history_times({"status": {"messages": "odd"}}) == (None, None)
+    unfinished = {"status": {"messages": [["execution_start", {"timestamp": 1795348336303}]]}}
+    assert history_times(unfinished) == (1795348336.303, None)

@@ -14,7 +14,8 @@ thumbnail) shows its outputs, its form values and any error. From there:
   user's finished jobs.
 
 For an admin, prompts ComfyUI ran that the app has no record of (queued from ComfyUI's
-own page or another tool) are listed too, from ``/history``, under "From elsewhere";
+own page or another tool) are listed too, from ``/history`` of every server
+(:mod:`comfy_ui_app.ui._history_external`), under "From elsewhere";
 their images are fetched through ``/view`` only when one is opened.
 
 Thumbnails and outputs are files under ``store.outputs_dir`` (and, for jobs from
@@ -33,6 +34,7 @@ from ..i18n import tr
 from ..messages import describe
 from ..service import NotAllowed
 from ..store import safe_filename
+from . import _history_external as elsewhere
 from .context import TabHandles, current_user
 from .queue_tab import age_text, owner_name
 from .status import md_escape
@@ -49,18 +51,6 @@ STATUS_WORDS = {"queued": "Waiting", "running": "Running", "success": "Done", "e
 
 def _when(at: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at)) if at else "—"
-
-
-def _status_of(entry: dict) -> tuple[str, float | None, float | None, str | None]:
-    """(status, started, finished, error) of a ComfyUI ``/history`` entry."""
-    status = entry.get("status") or {}
-    messages = {m[0]: m[1] for m in status.get("messages") or [] if isinstance(m, list) and len(m) == 2}
-    stamp = lambda name: (messages.get(name) or {}).get("timestamp", 0) / 1000 or None  # noqa: E731
-    ended = next((n for n in ("execution_success", "execution_error", "execution_interrupted") if n in messages), "")
-    word = {"execution_success": "success", "execution_error": "error", "execution_interrupted": "interrupted"}
-    error = (messages.get("execution_error") or {}).get("exception_message")
-    return (word.get(ended) or ("success" if status.get("status_str") == "success" else "error"),
-            stamp("execution_start"), stamp(ended) if ended else None, error)
 
 
 class HistoryView:
@@ -95,15 +85,13 @@ class HistoryView:
         return page, label, rows, thumbs, choices, thumb_ids
 
     def external(self, user: str, lang: str) -> tuple[list, list]:
-        """Admins: (rows, choices) of ComfyUI ``/history`` entries the app has no record of."""
+        """Admins: (rows, choices) of ComfyUI ``/history`` entries the app has no record of,
+        from every server (the newest ``EXTERNAL_MAX`` of them all, newest first)."""
         if not self.jobs.is_admin(user):
             return [], []
-        history = self.ctx.comfy.client.get_history(max_items=EXTERNAL_MAX)
         rows, choices = [], []
-        for prompt_id, entry in reversed(list(history.items())):  # ComfyUI keeps them oldest first
-            if self.jobs.store.by_prompt_id(prompt_id) is not None:
-                continue
-            status, started, finished, _ = _status_of(entry)
+        for _comfy, prompt_id, entry in elsewhere.entries(self.jobs.comfies, self.jobs.store, EXTERNAL_MAX):
+            status, started, finished, _ = elsewhere.status_of(entry)
             images = sum(len((o or {}).get("images") or []) for o in (entry.get("outputs") or {}).values())
             duration = finished - started if started and finished else None
             word = tr(STATUS_WORDS[status], lang)
@@ -137,17 +125,17 @@ class HistoryView:
     def _open_external(self, prompt_id: str, user: str, lang: str) -> tuple[str, list, dict | None]:
         if not self.jobs.is_admin(user):
             return tr("This job is gone, or it is not yours.", lang), [], None
-        entry = self.ctx.comfy.client.get_history_item(prompt_id).get(prompt_id)
+        comfy, entry = elsewhere.find(self.jobs.comfies, prompt_id)
         if not entry:
             return tr("ComfyUI no longer has this job.", lang), [], None
-        status, started, finished, error = _status_of(entry)
+        status, started, finished, error = elsewhere.status_of(entry)
         folder = self.external_dir / safe_filename(prompt_id)
         paths = []
         for output in (entry.get("outputs") or {}).values():
             for ref in (output or {}).get("images") or []:
                 target = folder / safe_filename(f"{ref.get('type', 'output')}_{ref.get('filename', '')}")
                 if not target.is_file():
-                    data = self.ctx.comfy.client.view(str(ref.get("filename", "")), subfolder=str(
+                    data = comfy.client.view(str(ref.get("filename", "")), subfolder=str(
                         ref.get("subfolder", "")), type=str(ref.get("type", "output")))
                     folder.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(data)
@@ -181,7 +169,9 @@ class HistoryView:
         if choice.startswith(EXTERNAL_PREFIX):
             if not self.jobs.is_admin(user):
                 raise NotAllowed("Only an admin may delete ComfyUI's own history")
-            self.ctx.comfy.client.delete_history([choice[len(EXTERNAL_PREFIX):]])
+            prompt_id = choice[len(EXTERNAL_PREFIX):]
+            comfy, _ = elsewhere.find(self.jobs.comfies, prompt_id)
+            comfy.client.delete_history([prompt_id])
             return tr("Deleted.", lang)
         return tr("Deleted.", lang) if self.jobs.delete(choice, user=user) else tr("Nothing to delete.", lang)
 

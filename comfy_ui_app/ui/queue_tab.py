@@ -15,7 +15,7 @@ The ``/queue`` answer itself is cached per app per version, so a queue change co
 one ``/queue`` request however many pages are open. With several servers (a
 :class:`~comfy_ui_app.cluster.Cluster`) every reachable server's queue is listed, with a
 "Server" column, followed by the jobs still waiting in the app's own queue
-(``cluster.waiting()``, in the order they will be sent). (A generator waiting on
+(``cluster.waiting()``, in the order they will be sent, numbered on after the servers' jobs). (A generator waiting on
 ``Comfy.wait_status_change`` would push sooner, but it would hold a worker thread
 per open page for as long as the page stays open.)
 """
@@ -31,6 +31,7 @@ import gradio as gr
 from ..errors import ComfyError
 from ..i18n import tr
 from ..messages import describe
+from .._queue_actions import APP_QUEUE as MOVED_IN_APP_QUEUE, OWN_LINE as MOVED_IN_OWN_LINE
 from ..service import NotAllowed
 from ..store import JobRecord
 from .context import TabHandles, current_user
@@ -137,8 +138,9 @@ class QueueView:
                 extra = item[3] if len(item) > 3 and isinstance(item[3], dict) else {}
                 created = record.created_at if record else (extra.get("create_time") or 0) / 1000 or None
                 out.append(QueueEntry(position, item[1], record, created, url))
-        if self.cluster is not None:
-            for n, job in enumerate(self.cluster.waiting(), 1):
+        if self.cluster is not None:  # numbered on after every ComfyUI queue shown above
+            first = max((e.position for e in out), default=0) + 1
+            for n, job in enumerate(self.cluster.waiting(), first):
                 record = self.jobs.store.by_prompt_id(job.prompt_id)
                 out.append(QueueEntry(n, job.prompt_id, record, record.created_at if record else None, APP_QUEUE))
         return out
@@ -195,9 +197,13 @@ class QueueView:
         record = self.jobs.store.by_prompt_id(prompt_id)
         if record is None or self.jobs.live(record.job_id) is None:
             return tr("Only jobs submitted through this app can be moved.", lang)
-        if self.jobs.move_to_front(record.job_id, user=user):
-            return tr("The job will run next.", lang)
-        return tr("The job is no longer waiting.", lang)
+        where = self.jobs.move_to_front(record.job_id, user=user)
+        if where == MOVED_IN_APP_QUEUE:
+            return tr("The job is now first in the app's queue: it goes to the next free ComfyUI server.", lang)
+        if where == MOVED_IN_OWN_LINE:
+            return tr("The job is now first of your jobs in the app's queue; other people's jobs still take "
+                      "turns with yours.", lang)
+        return tr("The job will run next.", lang) if where else tr("The job is no longer waiting.", lang)
 
     def interrupt(self, user: str, lang: str) -> str:
         running = [e for e in self.entries(fresh=True) if e.running and e.server != APP_QUEUE]
