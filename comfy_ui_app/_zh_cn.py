@@ -445,4 +445,9 @@ ZH_CN: dict[str, str] = {
     "Parameters loaded into Custom workflow ({name}).": "参数已载入“自定义工作流”（{name}）。",
     "Parameters loaded into Custom workflow: the workflow this job ran ({name}).":
         "参数已载入“自定义工作流”：使用此任务运行时的工作流（{name}）。",
+    # --- queue tab: move to front in the app's own queue (cluster) ---
+    "The job is now first in the app's queue: it goes to the next free ComfyUI server.":
+        "该任务现在排在本应用队列的第一位：它将被发送到下一台空闲的 ComfyUI 服务器。",
+    "The job is now first of your jobs in the app's queue; other people's jobs still take turns with yours.":
+        "该任务现在是你在本应用队列中的第一个任务；其他人的任务仍与你的任务轮流执行。",
 }
