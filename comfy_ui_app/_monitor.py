@@ -28,28 +28,11 @@ from PIL import Image
 
 from ._jobs import Job, job_failed_from
 from ._updates import OutputImage
-from .errors import ComfyError, JobInterrupted, JobLost, ServerUnreachable
+from .errors import ComfyError, JobInterrupted, JobLost, NotAnImage, OutputsNotSaved, ServerUnreachable
 
-__all__ = ["NotAnImage", "OutputsNotSaved", "Watching", "check_output_image"]
+__all__ = ["Watching", "check_output_image"]
 
 log = logging.getLogger(__name__)
-
-
-class NotAnImage(ComfyError):
-    """``/view`` answered, but not with a picture."""
-
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        super().__init__(f"ComfyUI sent something that is not an image for {filename}")
-
-
-class OutputsNotSaved(ComfyError):
-    """The pictures arrived, but the app could not write them to its own folder (disk full…)."""
-
-    def __init__(self, prompt_id: str, reason: str) -> None:
-        self.prompt_id = prompt_id
-        self.reason = reason
-        super().__init__(f"could not save the pictures of {prompt_id}: {reason}")
 
 
 def check_output_image(data: bytes, filename: str) -> None:

@@ -5,7 +5,7 @@ gave up waiting, which ran too long, and how a job sent to a server ends.
   once, unless some configured server has never told us its model lists and node classes
   (down since the app started): then it waits for that server to answer, for at most
   ``give_up_after`` seconds, and the error then names the servers that could not be asked;
-* :func:`overdue` and :class:`RunLimitExceeded`: the cluster's run limit (a job that
+* :func:`overdue` (and ``errors.RunLimitExceeded``): the cluster's run limit (a job that
   runs on a server for longer than that is stopped there);
 * :func:`outcome`: the error of a job that ended on a server, naming that server.
 
@@ -24,29 +24,12 @@ if TYPE_CHECKING:
     from ._dispatch import ClusterJob, Server
     from ._jobs import Job
 
-__all__ = ["RunLimitExceeded", "hopeless", "missing_words", "outcome", "overdue", "server_name"]
+__all__ = ["hopeless", "missing_words", "outcome", "overdue", "server_name"]
 
 
 def server_name(url: str, label: str | None) -> str:
     """How a message names a server: "ComfyUI at <url>", or its label when the page hides the url."""
     return label if label and label != url else f"ComfyUI at {url}"
-
-
-def duration_words(seconds: float) -> str:
-    """``1800`` -> ``"30 min"``, ``90`` -> ``"90 s"``, ``0.5`` -> ``"0.5 s"``."""
-    return f"{seconds / 60:g} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:g} s"
-
-
-class RunLimitExceeded(ComfyError):
-    """A job ran on a server for longer than the cluster's ``run_limit`` and was stopped there.
-
-    ``str()`` names the server as a page may show it (its label when the address is hidden);
-    ``url`` keeps the address."""
-
-    def __init__(self, prompt_id: str, limit: float, *, url: str, label: str | None = None) -> None:
-        self.prompt_id, self.limit, self.url, self.label = prompt_id, limit, url, label
-        super().__init__(f"The job ran for more than {duration_words(limit)} on {server_name(url, label)} "
-                         f"without finishing, so the app stopped it. Please try again.")
 
 
 def overdue(servers: list[Server], now: float, run_limit: float | None) -> list[tuple[ClusterJob, Server]]:

@@ -16,7 +16,7 @@ waits for that one (:mod:`comfy_ui_app._verdicts`); one no healthy server could 
 
 **Run limit.** A job that has run on a server for ``run_limit`` s (default 30 min; None: no
 limit) without finishing is stopped there (``/interrupt`` with its prompt_id) and ends as an
-error (:class:`~comfy_ui_app._verdicts.RunLimitExceeded`, a plain message naming the server);
+error (:class:`~comfy_ui_app.errors.RunLimitExceeded`, a plain message naming the server);
 its slot is freed. Any job that ends while it is on a server (that limit, a reader's silence
 timeout) is stopped there the same way and frees its slot (:mod:`comfy_ui_app._cluster_run`).
 
@@ -43,8 +43,8 @@ from ._comfy import Comfy
 from ._dispatch import ClusterJob, FairQueue, Server, ServerState, assign
 from ._health import HealthChecks
 from ._inputs import InputCache, InputFile
-from ._verdicts import RunLimitExceeded, hopeless, missing_words, overdue
-from .errors import ComfyError, JobInterrupted
+from ._verdicts import hopeless, missing_words, overdue
+from .errors import ComfyError, JobInterrupted, RunLimitExceeded
 
 __all__ = ["Cluster", "ClusterJob", "ServerState"]
 

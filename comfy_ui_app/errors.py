@@ -9,6 +9,9 @@ The tree::
     ├── JobFailed                   the graph ran and a node raised (execution_error)
     ├── JobInterrupted              the job was interrupted or removed from the queue
     ├── JobLost                     the server no longer knows the job (restart, hang)
+    ├── RunLimitExceeded            a job ran on its server past the cluster's run limit and was stopped
+    ├── NotAnImage                  /view answered, but not with a picture
+    ├── OutputsNotSaved             the pictures came, but the app could not write them (disk full…)
     ├── WorkflowError               a template or a form value we cannot use (also a ValueError)
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
@@ -35,6 +38,9 @@ __all__ = [
     "JobFailed",
     "JobInterrupted",
     "JobLost",
+    "RunLimitExceeded",
+    "NotAnImage",
+    "OutputsNotSaved",
     "WorkflowError",
     "ComfyUIStartFailed",
     "LimitExceeded",
@@ -143,6 +149,36 @@ class JobLost(ComfyError):
         else:
             text = f"ComfyUI at {url} no longer knows this job"
         super().__init__(text + (f" ({reason})" if url and reason else f": {reason}" if reason else ""))
+
+
+class RunLimitExceeded(ComfyError):
+    """A job ran on a server for longer than the cluster's ``run_limit`` (seconds) and was
+    stopped there. ``str()`` names the server as a page may show it (``label`` when the
+    address is hidden); ``url`` keeps the address."""
+
+    def __init__(self, prompt_id: str, limit: float, *, url: str, label: str | None = None) -> None:
+        self.prompt_id, self.limit, self.url, self.label = prompt_id, limit, url, label
+        server = label if label and label != url else f"ComfyUI at {url}"
+        span = f"{limit / 60:g} min" if limit >= 60 and limit % 60 == 0 else f"{limit:g} s"
+        super().__init__(f"The job ran for more than {span} on {server} without finishing, "
+                         "so the app stopped it. Please try again.")
+
+
+class NotAnImage(ComfyError):
+    """``/view`` answered, but not with a picture (an error page from a proxy, a cut file)."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        super().__init__(f"ComfyUI sent something that is not an image for {filename}")
+
+
+class OutputsNotSaved(ComfyError):
+    """The pictures arrived, but the app could not write them to its own folder (disk full…)."""
+
+    def __init__(self, prompt_id: str, reason: str) -> None:
+        self.prompt_id = prompt_id
+        self.reason = reason
+        super().__init__(f"could not save the pictures of {prompt_id}: {reason}")
 
 
 class WorkflowError(ComfyError, ValueError):

@@ -11,9 +11,12 @@ No gradio import: the CLI and ``messages`` use this too.
 
 from __future__ import annotations
 
+import functools
+import re
+
 from ._zh_cn import ZH_CN
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "tr", "pick_language", "CATALOGS"]
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "tr", "tr_stored", "pick_language", "CATALOGS"]
 
 #: Language code -> the language's own name (what the switch shows).
 LANGUAGES = {"en": "English", "zh-CN": "简体中文"}
@@ -25,6 +28,39 @@ def tr(text: str, lang: str | None = DEFAULT_LANGUAGE, /, **values: object) -> s
     """``text`` in ``lang`` (English when unknown), formatted with ``values`` if any."""
     translated = CATALOGS.get(lang or DEFAULT_LANGUAGE, {}).get(text, text)
     return translated.format(**values) if values else translated
+
+
+@functools.lru_cache(maxsize=4)
+def _patterns(lang: str) -> list[tuple[re.Pattern, str]]:
+    """Each catalog template with ``{names}`` as a regular expression of its English text."""
+    patterns = []
+    for english, translated in CATALOGS.get(lang, {}).items():
+        if "{" not in english:
+            continue
+        parts = re.split(r"\{(\w+)\}", english)
+        regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+        try:
+            patterns.append((re.compile(regex + r"\Z", re.S), translated))
+        except re.error:  # a name used twice in one template: leave it to exact matching
+            continue
+    return patterns
+
+
+def tr_stored(text: str, lang: str | None = DEFAULT_LANGUAGE) -> str:
+    """An English sentence written earlier (a job's recorded error) in ``lang``: the catalog's
+    translation when ``text`` is one of its sentences, or one of its templates filled in (the
+    filled-in values stay as they were); ``text`` itself otherwise."""
+    lang = lang or DEFAULT_LANGUAGE
+    catalog = CATALOGS.get(lang, {})
+    if not text or not catalog:
+        return text
+    if text in catalog:
+        return catalog[text]
+    for pattern, translated in _patterns(lang):
+        match = pattern.match(text)
+        if match:
+            return translated.format(**match.groupdict())
+    return text
 
 
 def pick_language(preferred: str | None) -> str:

@@ -21,10 +21,9 @@ from . import (
     ServerUnreachable,
     WorkflowError,
 )
-from ._monitor import NotAnImage, OutputsNotSaved
-from .errors import ComfyUIStartFailed, LimitExceeded, shown_label
+from .errors import ComfyUIStartFailed, LimitExceeded, NotAnImage, OutputsNotSaved, shown_label
 from ._problem_words import TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text
-from .i18n import DEFAULT_LANGUAGE, tr
+from .i18n import DEFAULT_LANGUAGE, tr, tr_stored
 
 __all__ = ["describe", "describe_node_errors", "describe_problem"]
 
@@ -221,7 +220,7 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
         if problems:  # comfy_ui_app.check.PromptInvalid: found before sending
             text = join((problem_text(p, lang, False) for p in problems), lang)
             return one_line(tr("Please fix the form: {problems}.", lang, problems=text), 2000)
-        return one_line(str(exc)) or tr("The workflow is not valid.", lang)
+        return tr_stored(one_line(str(exc)), lang) or tr("The workflow is not valid.", lang)
     if isinstance(exc, ComfyUIStartFailed):
         return _describe_start_failed(exc, lang)
     if isinstance(exc, NotAnImage):
@@ -229,8 +228,8 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
     if isinstance(exc, OutputsNotSaved):
         return tr("The pictures were made but this app could not save them ({reason}). Please tell whoever runs it.",
                   lang, reason=one_line(exc.reason, 200))
-    if isinstance(exc, ComfyError):
-        return one_line(str(exc)) or type(exc).__name__
+    if isinstance(exc, ComfyError):  # its own English line; the catalog's words where it has them
+        return tr_stored(one_line(str(exc)), lang) or type(exc).__name__
     if isinstance(exc, OSError):
         text = _describe_os_error(exc, lang)
         if text:

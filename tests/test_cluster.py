@@ -9,7 +9,7 @@ from comfy_ui_app import (Comfy, ComfyClient, Finished, JobInterrupted, JobLost,
                           WorkflowError)
 from comfy_ui_app.messages import describe
 from comfy_ui_app._dispatch import ClusterJob, FairQueue
-from comfy_ui_app._verdicts import RunLimitExceeded
+from comfy_ui_app.errors import RunLimitExceeded
 from comfy_ui_app.cluster import Cluster
 from test_client import CKPT, closed_port_url, small_prompt
 from _waiting import wait_for as eventually

@@ -257,3 +257,29 @@ def test_catalog_has_no_key_twice():
     tree = ast.parse((PACKAGE / "_zh_cn.py").read_text(encoding="utf-8"))
     keys = [k.value for node in ast.walk(tree) if isinstance(node, ast.Dict) for k in node.keys]
     assert not {k for k in keys if keys.count(k) > 1}, "a later entry silently replaces an earlier one"
+
+
+@pytest.mark.parametrize("english, chinese", [
+    ("The ComfyUI server it was sent to is no longer configured; please run it again",
+     "此任务被发送到的 ComfyUI 服务器已不在配置中；请重新运行。"),
+    ("The job ran for more than 30 min on ComfyUI server 2 without finishing, so the app stopped it. "
+     "Please try again.", "任务在 ComfyUI server 2 上运行超过 30 min 仍未完成，本应用已将其停止。请重试。"),
+    ("Cannot reach ComfyUI at http://gpu:8188. Is it running?", "无法连接到 ComfyUI（http://gpu:8188）。它正在运行吗？"),
+    ("something no catalog knows", "something no catalog knows"),
+    ("", ""),
+])
+def test_recorded_english_errors_are_shown_in_chinese(english, chinese):
+    """A job's error is recorded in English; History and a reloaded page show it in the
+    page's language: a catalog sentence, or a catalog template filled with the same values."""
+    from comfy_ui_app.i18n import tr_stored
+
+    assert tr_stored(english, "zh-CN") == chinese
+    assert tr_stored(english, "en") == english
+
+
+def test_a_run_limit_error_is_described_in_chinese():
+    from comfy_ui_app import RunLimitExceeded, messages
+
+    error = RunLimitExceeded("p1", 1800, url="http://gpu:8188", label="ComfyUI server 1")
+    assert messages.describe(error, lang="zh-CN") == "任务在 ComfyUI server 1 上运行超过 30 min 仍未完成，本应用已将其停止。请重试。"
+    assert "http://gpu" not in messages.describe(error, lang="en")

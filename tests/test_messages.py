@@ -12,7 +12,7 @@ from comfy_ui_app import (
     WorkflowError,
 )
 from comfy_ui_app import _problem_words
-from comfy_ui_app._monitor import NotAnImage
+from comfy_ui_app.errors import NotAnImage
 from comfy_ui_app.check import Problem, PromptInvalid
 from comfy_ui_app.i18n import CATALOGS
 from comfy_ui_app.messages import describe, describe_node_errors, describe_problem

@@ -30,7 +30,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..errors import ComfyError
-from ..i18n import tr
+from ..i18n import tr, tr_stored
 from ..messages import describe
 from ..service import NotAllowed
 from ..store import safe_filename
@@ -117,7 +117,7 @@ class HistoryView:
         if record.duration is not None:
             lines.append(tr("Took {t}", lang, t=age_text(record.duration, lang)))
         if record.error:
-            lines.append(tr("Error: {error}", lang, error=md_escape(record.error)))
+            lines.append(tr("Error: {error}", lang, error=md_escape(tr_stored(record.error, lang))))
         paths = [str(o.path) for o in record.outputs if o.path.is_file()]
         params = {"template": record.template, "kind": record.kind, "values": record.values}
         return "  \n".join(lines), paths, params

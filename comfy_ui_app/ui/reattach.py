@@ -17,7 +17,7 @@ import anyio
 
 from .. import JobLost, OutputImage
 from ..fields import discover
-from ..i18n import tr
+from ..i18n import tr, tr_stored
 from ..messages import describe
 from ..pnginfo import parameters_from_prompt, parameters_text
 from .batch import BATCH_KEY
@@ -66,7 +66,7 @@ def finished_update(record, parameters: str, lang: str, gallery: list[str] | Non
         progress, message = progress_markdown(tr("Stopped", lang)), describe(JobLost(record.prompt_id), lang=lang)
     else:
         progress = progress_markdown(tr("Stopped", lang))
-        message = tr("Error: {error}", lang, error=record.error or tr("unknown error", lang))
+        message = tr("Error: {error}", lang, error=tr_stored(record.error, lang) or tr("unknown error", lang))
     return RunUpdate(progress, None, gallery, message, {}, _seeds(record), final=True,
                      ok=record.status == "success", failed=record.status in ("error", "lost"),
                      job_ids=[record.job_id])
