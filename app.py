@@ -41,6 +41,19 @@ def _env_int(env, name: str, default: int) -> int:
     return value
 
 
+def _env_minutes(env, name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        sys.exit(f"{name} must be a number of minutes (0 for none), got {raw!r}")
+    return value
+
+
 def _env_switch(env, name: str) -> bool | None:
     """``1``/``0`` (also true/false, yes/no, on/off) -> True/False; unset or empty -> None."""
     raw = (env.get(name) or "").strip().lower()
@@ -112,6 +125,10 @@ def build_parser(env=None) -> argparse.ArgumentParser:
                         default=_env_int(env, "COMFY_UI_PER_SERVER", 2),
                         help="at most this many jobs of the app at a time on each ComfyUI server; the rest "
                              "wait in the app's own queue, users taking turns (env COMFY_UI_PER_SERVER)")
+    parser.add_argument("--run-limit", metavar="MIN", type=float,
+                        default=_env_minutes(env, "COMFY_UI_RUN_LIMIT_MIN", 30.0),
+                        help="minutes a job may run on a ComfyUI server before the app interrupts it there and "
+                             "frees its place (a hung server or node); 0 for no limit (env COMFY_UI_RUN_LIMIT_MIN)")
     parser.add_argument("--host", default=env.get("GRADIO_SERVER_NAME") or "127.0.0.1",
                         help="interface the web page listens on; 0.0.0.0 for every interface "
                              "(env GRADIO_SERVER_NAME)")
@@ -316,6 +333,8 @@ def main(argv=None) -> None:
     from comfy_ui_app.ui import build_app, health
 
     urls = server_urls(args.server)
+    if not args.run_limit >= 0:
+        sys.exit("--run-limit must be a number of minutes, 0 for no limit")
     if args.per_server < 1:
         sys.exit("--per-server must be at least 1")
     auth = parse_auth(args.auth)
@@ -333,7 +352,8 @@ def main(argv=None) -> None:
     store = JobStore(data_dir)
     # One queue of the app's own over every server (one server too: users take turns there).
     labels = server_labels(urls, show_server_urls(args))   # a public page names servers, never shows them
-    cluster = Cluster([Comfy(url, label=label) for url, label in zip(urls, labels)], per_server=args.per_server)
+    cluster = Cluster([Comfy(url, label=label) for url, label in zip(urls, labels)], per_server=args.per_server,
+                      run_limit=args.run_limit * 60 if args.run_limit > 0 else None)
     try:
         log_jobs_to_stderr()   # one line per job state change (README: Operating it)
         jobs = JobService(cluster, store, admins=admins, log_prompts=args.log_prompts,

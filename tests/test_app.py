@@ -53,10 +53,19 @@ def test_several_servers_and_the_per_server_limit():
         app.server_urls(" , ")
 
 
+def test_the_run_limit_is_in_minutes_and_zero_turns_it_off():
+    assert app.build_parser(env={}).parse_args([]).run_limit == 30
+    assert app.build_parser(env={"COMFY_UI_RUN_LIMIT_MIN": "0"}).parse_args([]).run_limit == 0
+    assert app.build_parser(env={"COMFY_UI_RUN_LIMIT_MIN": "5"}).parse_args(["--run-limit", "2.5"]).run_limit == 2.5
+    for bad in ("-1", "soon"):
+        with pytest.raises(SystemExit, match="COMFY_UI_RUN_LIMIT_MIN"):
+            app.build_parser(env={"COMFY_UI_RUN_LIMIT_MIN": bad})
+
+
 def _options_and_env_names():
     parser = app.build_parser(env={})
     options = [a.option_strings[-1] for a in parser._actions if a.option_strings and a.dest != "help"]
-    env_names = sorted(set(re.findall(r'env(?:\.get)?\(\s*(?:env,\s*)?"([A-Z_]+)"', Path(app.__file__).read_text())))
+    env_names = sorted(set(re.findall(r'(?:\benv(?:\.get)?|_env_\w+)\(\s*(?:env,\s*)?"([A-Z_]+)"', Path(app.__file__).read_text())))
     return options, env_names
 
 
