@@ -105,23 +105,6 @@ def test_with_lora_none_leaves_everything_alone_and_a_pick_passes_the_local_chec
 
 # ---- the tab's handler against the test server ----------------------------------------------
 
-def give_loras(server, names=LORAS):
-    """Let the test server's LoraLoader list ``names`` (served and validated)."""
-    table = server.nodes
-    original = table.info
-
-    def info(class_type):
-        entry = original(class_type)
-        if class_type == "LoraLoader":
-            entry = copy.deepcopy(entry)
-            entry["input"]["required"]["lora_name"][0] = list(names)
-        return entry
-
-    table.info = info
-    table.all = lambda: {name: info(name) for name in table._base}
-    table.all_bytes = lambda: json.dumps(table.all()).encode()
-
-
 @pytest.fixture
 def tab(tmp_path):
     """tab(server) -> the Text to image handlers (``Txt2Img``) with their form built."""
@@ -160,8 +143,7 @@ def lora_slot(h, outputs) -> str:
 
 
 def test_a_picked_lora_runs_on_the_server(make_comfy_server, tab):
-    server = make_comfy_server()
-    give_loras(server)
+    server = make_comfy_server(loras=LORAS)
     h = tab(server)
     assert h.picker is not None and h.picker.dropdown.visible is True
     assert h.picker.dropdown.choices[0] == (NONE, NONE) and [c[1] for c in h.picker.dropdown.choices[1:]] == LORAS
@@ -177,8 +159,7 @@ def test_a_picked_lora_runs_on_the_server(make_comfy_server, tab):
 
 
 def test_a_lora_the_server_lacks_is_shown_under_the_picker(make_comfy_server, tab):
-    server = make_comfy_server()
-    give_loras(server)
+    server = make_comfy_server(loras=LORAS)
     h = tab(server)
     sent_before = len(server.received_prompts)
     last = run_generate(h, "gone.safetensors", lang="zh-CN")[-1]
@@ -190,7 +171,7 @@ def test_the_picker_is_hidden_without_loras_and_follows_the_server(make_comfy_se
     server = make_comfy_server()
     h = tab(server)
     assert h.picker.dropdown.visible is False and h.picker.strength.visible is False
-    give_loras(server)
+    server.nodes.loras = server.loras = list(LORAS)  # LoRA files added to the server's models/loras
     h.ctx.server.forget()
     dropdown, slider = h.picker.refresh("zh-CN")
     assert dropdown.visible is True and slider.visible is True

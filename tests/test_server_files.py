@@ -200,3 +200,18 @@ def test_execution_order_port_reproduces_the_capture():
         order.complete(ran[-1])
     recorded = [s[len("executing(node="):-1] for s in INPAINT["sequence_summary"] if s.startswith("executing(")]
     assert ran == recorded[:-1]
+
+
+def test_the_loras_knob_lists_them_where_comfyui_does(make_comfy_server):
+    """``loras=``: LoraLoader's choices and ``/models/loras``, as ComfyUI lists models/loras
+    (the recorded server had none: both empty by default)."""
+    import requests
+
+    server = make_comfy_server(loras=["a.safetensors", "b.safetensors"])
+    info = requests.get(server.url + "/object_info/LoraLoader", timeout=5).json()
+    assert info["LoraLoader"]["input"]["required"]["lora_name"][0] == ["a.safetensors", "b.safetensors"]
+    assert requests.get(server.url + "/models/loras", timeout=5).json() == ["a.safetensors", "b.safetensors"]
+    plain = make_comfy_server()
+    assert requests.get(plain.url + "/models/loras", timeout=5).json() == []
+    assert requests.get(plain.url + "/object_info", timeout=5).json()["LoraLoader"]["input"]["required"][
+        "lora_name"][0] == []

@@ -13,7 +13,8 @@ the event sequence plus real PNG files; nothing is diffused.
 Knobs: ``root`` (holds input/ output/ temp/; a temp dir if None), ``host``, ``port``
 (0 = free port), ``step_time`` (seconds per sampler step), ``steps`` (override the
 prompt's sampler steps), ``preview`` (``--preview-method auto`` vs none),
-``preview_size``, ``checkpoints``, ``newer_server`` (newer ComfyUI's
+``preview_size``, ``checkpoints``, ``loras`` (LoRA files LoraLoader lists; none by
+default, as recorded), ``newer_server`` (newer ComfyUI's
 ``missing_node_type`` and ``invalid_prompt_id`` errors).
 
 Controls: ``fail_next()``, ``hang_next()``, ``drop_websockets()``, ``pause()`` /

@@ -30,6 +30,8 @@ def main(argv=None) -> int:
     p.add_argument("--root", default=None, help="directory for input/ output/ temp/ (default: a temp dir)")
     p.add_argument("--checkpoint", action="append", dest="checkpoints", default=None,
                    help="checkpoint file name to advertise (repeatable)")
+    p.add_argument("--lora", action="append", dest="loras", default=None,
+                   help="LoRA file name to advertise (repeatable; the recorded server had none)")
     p.add_argument("--newer-server", action="store_true",
                    help="newer ComfyUI errors: missing_node_type, invalid_prompt_id")
     p.add_argument("--cpu", action="store_true", help="accepted and ignored (ComfyUI flag)")
@@ -37,6 +39,8 @@ def main(argv=None) -> int:
     kwargs = {}
     if args.checkpoints:
         kwargs["checkpoints"] = args.checkpoints
+    if args.loras:
+        kwargs["loras"] = args.loras
     server = ComfyTestServer(root=args.root, host=args.listen.split(",")[0], port=args.port,
                              step_time=args.step_time, steps=args.steps,
                              preview=args.preview_method != "none", preview_size=args.preview_size,

@@ -12,7 +12,9 @@ Dynamic parts, as recorded:
   ``/object_info/CheckpointLoaderSimple``);
 * ``LoadImage.image`` / ``LoadImageMask.image`` list the image files directly in
   ``input/``, sorted (``upload.json`` -> ``object_info_LoadImage_after_uploads``:
-  sub-folders and ``notes.txt`` are not listed).
+  sub-folders and ``notes.txt`` are not listed);
+* ``LoraLoader`` / ``LoraLoaderModelOnly`` list the configured ``loras`` (the recorded
+  server had none: an empty list), as ComfyUI lists the files of ``models/loras``.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "comfyui"
 
 RECORDED_CHECKPOINTS = ["tiny-sd15-random.safetensors"]
 INPUT_LISTING_NODES = ("LoadImage", "LoadImageMask")
+LORA_NODES = ("LoraLoader", "LoraLoaderModelOnly")
 
 # Classes whose step loop reports progress and latent previews (one per step).
 SAMPLER_CLASSES = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced")
@@ -57,8 +60,9 @@ def is_image_file(name: str) -> bool:
 class NodeTable:
     """Read access to node definitions with this server's dynamic combo choices."""
 
-    def __init__(self, checkpoints: list[str], input_dir: Path):
+    def __init__(self, checkpoints: list[str], input_dir: Path, loras: list[str] = ()):
         self.checkpoints = list(checkpoints)
+        self.loras = list(loras)
         self.input_dir = Path(input_dir)
         self._base = base_table()
 
@@ -73,7 +77,8 @@ class NodeTable:
         return sorted(n for n in names if is_image_file(n))
 
     def _is_dynamic(self, class_type: str) -> bool:
-        return class_type in INPUT_LISTING_NODES or class_type in _ckpt_classes()
+        return (class_type in INPUT_LISTING_NODES or class_type in _ckpt_classes()
+                or (bool(self.loras) and class_type in LORA_NODES))
 
     def info(self, class_type: str) -> dict:
         """One ``object_info`` entry (a private copy when it has dynamic parts)."""
@@ -85,6 +90,8 @@ class NodeTable:
         required = entry["input"].get("required", {})
         if class_type in INPUT_LISTING_NODES:
             required["image"][0] = self.input_files()
+        if class_type in LORA_NODES:
+            required["lora_name"][0] = list(self.loras)
         for section in ("required", "optional"):
             spec = entry["input"].get(section, {}).get("ckpt_name")
             if spec is not None:
@@ -92,7 +99,7 @@ class NodeTable:
         return entry
 
     def all(self) -> dict:
-        if self.checkpoints == RECORDED_CHECKPOINTS and self.input_files() == ["example.png"]:
+        if self.checkpoints == RECORDED_CHECKPOINTS and not self.loras and self.input_files() == ["example.png"]:
             return self._base
         return {name: self.info(name) for name in self._base}
 

@@ -66,7 +66,7 @@ class Routes:
         return _recorded("/models")
 
     def _files_in(self, folder: str) -> list[str]:
-        return list(self.srv.checkpoints) if folder == "checkpoints" else []
+        return {"checkpoints": list(self.srv.checkpoints), "loras": list(self.srv.loras)}.get(folder, [])
 
     async def models(self, request):
         return web.json_response(self._folders())
