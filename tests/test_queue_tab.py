@@ -272,3 +272,33 @@ def test_an_admins_move_to_front_puts_the_job_first_of_the_whole_app_queue(app_q
 def sent_at(record):
     """When the record was first sent to a server (its first timeline entry naming one)."""
     return next(step["at"] for step in record.timeline if (step.get("detail") or {}).get("server"))
+
+
+def test_the_queue_and_system_timers_tick_only_while_their_tab_is_shown(comfy_server, launch_app):
+    """An open page on another tab polls nothing: selecting a tab starts its own timers and
+    stops every other tab's."""
+    app = launch_app(comfy_server.url)
+    demo = app.demo
+    timers = [b for b in demo.blocks.values() if isinstance(b, gr.Timer)]
+    tabs = {b.id: b for b in demo.blocks.values() if isinstance(b, gr.Tab)}
+
+    def tab_of(block):
+        while block is not None and not isinstance(block, gr.Tab):
+            block = block.parent
+        return block
+
+    tab_timers = {t._id: tab_of(t).id for t in timers if tab_of(t) is not None}
+    assert sorted(tab_timers.values()) == ["queue", "system"]
+    config = {c["id"]: c for c in demo.get_config_file()["components"]}
+    assert all(config[t]["props"]["active"] is False for t in tab_timers)  # not before the tab opens
+
+    def select(tab_id):
+        (dep,) = [d for d in demo.fns.values()
+                  if d.name == "tab_timers" and any(target[0] == tabs[tab_id]._id for target in d.targets)]
+        updates = dep.fn()
+        return {block._id: update.get("active") if isinstance(update, dict) else update.active
+                for block, update in zip(dep.outputs, updates)}
+
+    for shown in ("txt2img", "queue", "system", "history"):
+        active = select(shown)
+        assert active == {t: tab_timers[t] == shown for t in tab_timers}, (shown, active)

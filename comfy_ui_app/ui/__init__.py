@@ -77,6 +77,7 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
         handles = [t2i, inp, cw, queue, history, system]
         _wire_status(demo, ctx, checker, handles, banner, server_ok, timer)
         _crosstab.wire(ctx, t2i, inp, cw, history, tabs)
+        _timers_follow_tabs(handles)
         demo.load(_ensure_browser_id, inputs=[browser_id], outputs=[browser_id], api_visibility="private",
                   concurrency_limit=None, show_progress="hidden")
 
@@ -93,6 +94,24 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
             switch.then(lora_picker.relabel, inputs=[lang], outputs=[lora_picker.dropdown], api_visibility="private",
                         concurrency_limit=None, show_progress="hidden")
     return demo
+
+
+def _timers_follow_tabs(handles: list) -> None:
+    """A tab's timers tick only while it is shown: selecting a tab starts its own and stops
+    every other tab's (an idle page polls nothing)."""
+    timers = [(h.tab, timer) for h in handles for timer in h.timers]
+    if not timers:
+        return
+    outputs = [timer for _, timer in timers]
+    for h in handles:
+        if h.tab is None:
+            continue
+
+        def on_select(shown=h.tab):
+            return [gr.Timer(active=owner is shown) for owner, _ in timers]
+
+        on_select.__name__ = "tab_timers"
+        h.tab.select(on_select, None, outputs, api_visibility="private", show_progress="hidden", queue=False)
 
 
 def _as_list(updates) -> list:

@@ -189,10 +189,13 @@ class TabHandles:
     ``needs_server``: buttons disabled while ComfyUI is unreachable. ``refresh`` and
     ``refresh_outputs``: a function returning updates for server-derived choices
     (checkpoints, samplers…), called on page load and when the server comes back.
-    ``parts``: named components other tabs may wire to ("gallery", "image", …).
+    ``parts``: named components other tabs may wire to ("gallery", "image", …). ``tab``:
+    the ``gr.Tab`` itself; ``timers``: its ``gr.Timer`` s, which tick only while it is shown.
     """
 
     needs_server: list = field(default_factory=list)
     refresh: Any = None
     refresh_outputs: list = field(default_factory=list)
     parts: dict = field(default_factory=dict)
+    tab: Any = None
+    timers: list = field(default_factory=list)

@@ -126,7 +126,7 @@ def build_tab(ctx) -> TabHandles:
     def refresh():
         return gr.Dropdown(choices=bundled_workflows(ctx.workflows_dir))
 
-    with gr.Tab("Custom workflow", id="custom", elem_id="custom-tab"):
+    with gr.Tab("Custom workflow", id="custom", elem_id="custom-tab") as tab:
         with gr.Row(equal_height=False):
             bundled = gr.Dropdown(bundled_workflows(ctx.workflows_dir), value=None, label="Bundled workflow",
                                   min_width=200, elem_id="custom-bundled")
@@ -154,7 +154,7 @@ def build_tab(ctx) -> TabHandles:
                     return
                 _workflow_form(ctx, workflow, lang, results, reattach)
 
-    return TabHandles(refresh=refresh, refresh_outputs=[bundled],
+    return TabHandles(tab=tab, refresh=refresh, refresh_outputs=[bundled],
                       parts={"workflow": loaded, "gallery": results.gallery, "job_ids": results.job_ids,
                              "reattach_event": reattach, "bundled": bundled, "load_message": load_message,
                              "seed_used": results.seed_used, "last_seed": results.last_seed})

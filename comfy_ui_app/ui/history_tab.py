@@ -277,6 +277,6 @@ def build_tab(ctx) -> TabHandles:
     for btn, action, name in ((rerun_btn, view.rerun, "history_rerun"), (delete_btn, view.delete, "history_delete"),
                               (clear_btn, clear, "history_clear")):
         btn.click(act(action), page_inputs, [message, *listing], api_name=name, **common)
-    return TabHandles(needs_server=[rerun_btn],
+    return TabHandles(tab=tab, needs_server=[rerun_btn],
                       parts={"parameters": parameters, "load_button": load_btn, "load_event": load_event,
                              "picker": picker, "outputs": outputs, "message": message, "view": view})

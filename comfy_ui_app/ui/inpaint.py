@@ -164,7 +164,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
     h = InpaintTab(ctx, Path(ctx.workflows_dir) / TEMPLATE_NAME)
     info = ctx.server.object_info_or_none()
     form = Form(h.template or {}, list(h.fields))
-    with gr.Tab("Inpainting", id="inpaint"):
+    with gr.Tab("Inpainting", id="inpaint") as tab:
         with gr.Row(equal_height=False, elem_classes=["app-columns"]):
             with gr.Column(scale=3, min_width=320):
                 editor = gr.ImageEditor(
@@ -240,7 +240,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
     def refresh():
         return form.choice_updates(ctx)
 
-    return TabHandles(needs_server=[generate_btn], refresh=refresh,
+    return TabHandles(tab=tab, needs_server=[generate_btn], refresh=refresh,
                       refresh_outputs=[i.component for i in form.choice_items()],
                       parts={"image": editor, "after_set_image": after_set_image, "gallery": gallery,
                              "generate": generate_btn, "form": form, "editor_error": editor_error,

@@ -238,7 +238,7 @@ def build_tab(ctx) -> TabHandles:
             refresh_btn = gr.Button("Refresh")
         message = gr.Markdown("", elem_id="queue-message", elem_classes=["no-i18n"])
         seen = gr.State(None)  # (status version, time) this page last showed
-        timer = gr.Timer(QUEUE_TICK_S)
+        timer = gr.Timer(QUEUE_TICK_S, active=False)  # ticks while the tab is shown (see build_app)
 
     listing = [summary, table, picker]
 
@@ -295,4 +295,5 @@ def build_tab(ctx) -> TabHandles:
     interrupt_btn.click(act(interrupt), inputs, [message, seen, *listing], api_name="queue_interrupt", **common)
     clear_btn.click(act(clear), inputs, [message, seen, *listing], api_name="queue_clear", **common)
     return TabHandles(needs_server=[cancel_btn, front_btn, interrupt_btn, clear_btn],
-                      parts={"table": table, "job": picker, "message": message, "view": view})
+                      parts={"table": table, "job": picker, "message": message, "view": view},
+                      tab=tab, timers=[timer])

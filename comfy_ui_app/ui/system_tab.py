@@ -266,4 +266,5 @@ def build_tab(ctx) -> TabHandles:
     unload_btn.click(act(True), who, [message], api_name="system_unload_models", **common)
     return TabHandles(needs_server=[free_btn, unload_btn, refresh_btn],
                       parts={"summary": summary, "chart": chart, "view": view, "message": message,
-                             "servers": servers, "numbers": numbers, "picker": picker})
+                             "servers": servers, "numbers": numbers, "picker": picker},
+                      tab=tab, timers=[timer])

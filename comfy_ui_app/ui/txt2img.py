@@ -179,7 +179,7 @@ def _lay_out(h: Txt2Img) -> dict:
 def build_tab(ctx) -> TabHandles:
     """Create the "Text to image" tab inside the current Blocks context."""
     h = Txt2Img(ctx, Path(ctx.workflows_dir) / "txt2img.json")
-    with gr.Tab("Text to image", id="txt2img"):
+    with gr.Tab("Text to image", id="txt2img") as tab:
         with gr.Row(equal_height=False, elem_classes=["app-columns"]):
             with gr.Column(scale=1, min_width=300):
                 parts = _lay_out(h)
@@ -237,5 +237,5 @@ def build_tab(ctx) -> TabHandles:
     for name in ("checkpoint", "prompt", "negative", "seed", "width", "height"):
         if h.form.get(name):
             parts[name] = h.form.get(name).component
-    return TabHandles(needs_server=[generate_btn], refresh=refresh,
+    return TabHandles(tab=tab, needs_server=[generate_btn], refresh=refresh,
                       refresh_outputs=[i.component for i in choice_items] + picker, parts=parts)
