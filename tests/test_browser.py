@@ -240,3 +240,25 @@ def test_a_width_typed_past_the_slider_is_put_back_with_the_reason(comfy_server,
     expect(page.get_by_text("Width must be at most")).to_be_hidden()
     expect(page.locator("#txt2img-size input")).to_have_value("Landscape 768×512")
     expect(page.locator(".toast-body")).to_have_count(0)  # no pop-up from Gradio's own range check
+
+
+def test_the_queue_tab_follows_the_queue_by_itself_once_opened(make_comfy_server, launch_app, page):
+    """The Queue tab's timer starts when the tab is opened: a job someone else submits
+    afterwards appears, and leaves when done, without a click."""
+    from playwright.sync_api import expect
+
+    from test_client import small_prompt
+
+    server = make_comfy_server(step_time=0.3, steps=10)
+    app = launch_app(server.url)
+    page.goto(app.url)
+    expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI", timeout=TIMEOUT_MS)
+    page.get_by_role("tab", name="Queue").click()
+    table = page.locator("#queue-table")
+    expect(table).to_be_visible()
+    expect(table).not_to_contain_text("Someone else")
+    _, job = app.jobs.submit(owner="user:someone", template="txt2img", values={"prompt": "x"},
+                             prompt=small_prompt(text="x"))
+    expect(table).to_contain_text("Someone else", timeout=TIMEOUT_MS)
+    assert job.wait(timeout=30).ok
+    expect(table).not_to_contain_text("Someone else", timeout=TIMEOUT_MS)
