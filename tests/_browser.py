@@ -3,6 +3,7 @@
 Never ``playwright install``: ``scripts/test.sh`` installs Debian's ``chromium``.
 The ``browser`` fixture (tests/conftest.py) launches it once per module.
 """
+import contextlib
 import os
 
 import pytest
@@ -20,3 +21,20 @@ RETRY = pytest.mark.flaky(reruns=2, reruns_delay=2)
 
 #: ``pytestmark = BROWSER_TESTS`` marks a module's tests as browser tests, skipped without Chromium.
 BROWSER_TESTS = [pytest.mark.browser, NEEDS_CHROMIUM, RETRY]
+
+
+@contextlib.contextmanager
+def opened_page(browser, url: str, *, width: int = 1280, height: int = 1000):
+    """A page of a new browser context at ``url`` once its banner says ComfyUI is connected;
+    the context is closed afterwards."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+        yield page
+    finally:
+        context.close()

@@ -226,15 +226,10 @@ def test_the_command_line_has_no_caps(comfy_server, tmp_path, monkeypatch, capsy
 def test_the_page_shows_the_refusal_and_keeps_the_form(comfy_server, launch_app, browser):
     from playwright.sync_api import expect
 
-    from _browser import TIMEOUT_MS
+    from _browser import opened_page
 
     app = launch_app(comfy_server.url, limits=Limits(max_steps=50))
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app.url)
-        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+    with opened_page(browser, app.url) as page:
         page.get_by_label("Prompt", exact=True).fill("a red fox")
         steps = page.get_by_label("number input for Steps", exact=True)
         steps.fill("80")
@@ -246,5 +241,3 @@ def test_the_page_shows_the_refusal_and_keeps_the_form(comfy_server, launch_app,
         expect(steps).to_have_value("80")  # nothing lost: fix it and press Generate again
         expect(page.get_by_label("Prompt", exact=True)).to_have_value("a red fox")
         assert comfy_server.received_prompts == []
-    finally:
-        context.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 
-from _browser import BROWSER_TESTS, TIMEOUT_MS
+from _browser import BROWSER_TESTS, TIMEOUT_MS, opened_page
 
 pytestmark = BROWSER_TESTS
 
@@ -19,12 +19,7 @@ def test_reload_reattaches_to_the_running_job(make_comfy_server, launch_app, bro
 
     server = make_comfy_server(step_time=0.1, steps=100)  # 10 s of sampling: room for a slow reload
     app = launch_app(server.url)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app.url)
-        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+    with opened_page(browser, app.url) as page:
         progress = page.locator("#txt2img-progress")
         expect(progress).to_have_text("Ready.")  # no job yet: nothing to reattach, nothing blanked
         page.get_by_label("Prompt", exact=True).fill("a fox that survives a reload")
@@ -38,8 +33,6 @@ def test_reload_reattaches_to_the_running_job(make_comfy_server, launch_app, bro
         expect(page.locator("#txt2img-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
         expect(page.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
         expect(progress).to_contain_text("Done")
-    finally:
-        context.close()
     assert len(server.received_prompts) == 1  # reattached, not submitted again
     (record,) = app.store.list()
     assert record.status == "success" and record.values["prompt"] == "a fox that survives a reload"
@@ -53,12 +46,7 @@ def test_custom_tab_reattaches_too(make_comfy_server, launch_app, browser):
 
     server = make_comfy_server(step_time=0.1, steps=100)
     app = launch_app(server.url)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app.url)
-        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+    with opened_page(browser, app.url) as page:
         page.get_by_role("tab", name="Custom workflow").click()
         tab = page.locator("#custom-tab")
         tab.locator("#custom-bundled input").click()
@@ -74,8 +62,6 @@ def test_custom_tab_reattaches_too(make_comfy_server, launch_app, browser):
         expect(tab.locator("#custom-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
         expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
         expect(page.locator("#txt2img-progress")).to_have_text("Ready.")  # not the other tab's job
-    finally:
-        context.close()
     (record,) = app.store.list()
     assert (record.kind, record.template, record.status) == ("custom", "txt2img.json", "success")
 
@@ -87,12 +73,7 @@ def test_reload_mid_batch_follows_every_job_of_it(make_comfy_server, launch_app,
 
     server = make_comfy_server(step_time=0.05, steps=40)  # 2 s a job
     app = launch_app(server.url)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app.url)
-        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+    with opened_page(browser, app.url) as page:
         page.get_by_label("Prompt", exact=True).fill("three foxes")
         box = page.get_by_label("number input for Batch count", exact=True)
         box.fill("3")
@@ -106,8 +87,6 @@ def test_reload_mid_batch_follows_every_job_of_it(make_comfy_server, launch_app,
         expect(progress).to_contain_text(re.compile(r"Job [23] of 3"), timeout=TIMEOUT_MS)
         expect(page.get_by_label("Message")).to_have_value("Done: 3 image(s) saved.", timeout=TIMEOUT_MS)
         expect(page.locator("#txt2img-gallery img")).to_have_count(3)
-    finally:
-        context.close()
     records = app.store.list()
     assert len(records) == 3 and all(r.status == "success" for r in records)
     assert len(server.received_prompts) == 3  # followed again, never sent again

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client
 
-from _browser import NEEDS_CHROMIUM, RETRY, TIMEOUT_MS
+from _browser import NEEDS_CHROMIUM, RETRY, opened_page
 from comfy_ui_app.ui.jobfeed import RunUpdate
 from comfy_ui_app.ui.retry import retry_visibility
 from test_ui_api import generate, outputs_of
@@ -106,12 +106,7 @@ def test_the_retry_button_appears_next_to_the_error_and_works(make_comfy_server,
 
     server = make_comfy_server()
     app = launch_app(server.url)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app.url)
-        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
+    with opened_page(browser, app.url) as page:
         retry = page.locator("#txt2img-retry")
         expect(retry).to_be_hidden()
         page.get_by_label("Prompt", exact=True).fill("a fox that fails once")
@@ -126,6 +121,4 @@ def test_the_retry_button_appears_next_to_the_error_and_works(make_comfy_server,
         expect(message).to_have_value("Done: 1 image(s) saved.")
         expect(page.locator("#txt2img-gallery img").first).to_be_visible()
         expect(retry).to_be_hidden()
-    finally:
-        context.close()
     assert len(server.received_prompts) == 2 and seeds(server)[0] == seeds(server)[1]
