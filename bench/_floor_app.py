@@ -5,7 +5,9 @@ endpoint ``/generate`` (``I`` Textbox inputs; ``M`` outputs: a Markdown progress
 Gallery, the rest Markdown) whose async generator handler yields ``K`` updates per job, every
 output but the progress line (and, in the last, the gallery) ``gr.skip()``: "Sending",
 "Queued", ``K - 3`` progress lines while it "works", then "Done" with one 64x64 PNG path in
-the gallery - the real app's updates for a job, without the app. Built and launched as
+the gallery - the real app's updates for a job, without the app. Each job's PNG is a new file
+with bytes of its own (a text chunk with the job's number), written when the job ends, as the
+real app writes each job's picture: Gradio hashes and copies it into its cache every time. Built and launched as
 ``app.py`` is: its own interpreter, ``demo.queue(default_concurrency_limit=None)``, the
 event's ``concurrency_limit=None``, on ``127.0.0.1:N``.
 
@@ -19,18 +21,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
+import struct
 import tempfile
+import zlib
 from pathlib import Path
 
 
-def build(inputs: int, outputs: int, updates: int, work: float, png: str):
+def build(inputs: int, outputs: int, updates: int, work: float, folder: Path):
     import gradio as gr
 
     if outputs < 2 or updates < 2:
         raise ValueError("need at least 2 outputs (progress, gallery) and 2 updates")
     lock = asyncio.Lock()   # one "GPU" for the whole process, created on first use's loop
     milestones = max(0, updates - 3)
+    base, numbers = png_bytes(), itertools.count()
 
     async def work_on_the_gpu(signals: asyncio.Queue) -> None:
         async with lock:
@@ -57,7 +63,7 @@ def build(inputs: int, outputs: int, updates: int, work: float, png: str):
             await worker
         finally:
             worker.cancel()
-        yield update("**Done** · 100%", [png])
+        yield update("**Done** · 100%", [write_png(folder, base, next(numbers))])
 
     with gr.Blocks() as demo:
         boxes = [gr.Textbox(label=f"in{i}") for i in range(inputs)]
@@ -69,11 +75,23 @@ def build(inputs: int, outputs: int, updates: int, work: float, png: str):
     return demo
 
 
-def write_png(folder: Path) -> str:
+def png_bytes() -> bytes:
+    import io
+
     from PIL import Image
 
-    path = folder / "floor.png"
-    Image.new("RGB", (64, 64), (200, 40, 40)).save(path)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def write_png(folder: Path, base: bytes, number: int) -> str:
+    """A new file ``floor-<number>.png``: ``base`` with a ``tEXt`` chunk naming the job after its
+    IHDR (so no two jobs' files hash alike in Gradio's cache)."""
+    body = b"job\0" + str(number).encode()
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    path = folder / f"floor-{number}.png"
+    path.write_bytes(base[:33] + chunk + base[33:])  # signature 8 + IHDR 25 bytes
     return str(path)
 
 
@@ -87,8 +105,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
-        png = write_png(Path(tmp))
-        demo = build(args.inputs, args.outputs, args.updates, args.work, png)
+        demo = build(args.inputs, args.outputs, args.updates, args.work, Path(tmp))
         demo.queue(default_concurrency_limit=None)
         demo.launch(server_name="127.0.0.1", server_port=args.port, allowed_paths=[tmp], quiet=True)
 

@@ -19,6 +19,10 @@ with one PNG in a gallery), while one process-wide lock stands in for the server
 work (0 s per job for zero work, 0.1 s for 10 ms x 10). Rounds go direct, app, floor; the
 floor is what Gradio and 50 gradio_client sessions cost with no app and no ComfyUI at all.
 
+CPU per job: the app's and the floor's own process CPU time (``/proc/<pid>/stat``, user +
+system) over each counted round, divided by the sessions: unlike wall time it hardly moves
+when something else shares the machine, so it shows what a change to the app buys.
+
 Two server settings: zero work (``step_time=0``, 2 steps: the app's own cost per job laid
 bare) and 10 ms x 10 steps (100 ms of "GPU" per job, still far shorter than a real one).
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import tempfile
 import threading
 import time
@@ -39,6 +44,14 @@ from . import Report, median
 from ._servers import ROOT, app_process, comfy_server, generate_args, launched_app, page_process, prompt
 
 SEEDS = itertools.count(5000)
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (nan without one: in-process)."""
+    if pid is None:
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def direct(url: str, sessions: int, steps: int) -> float:
@@ -107,11 +120,11 @@ def through_floor(clients, inputs: int, updates: int) -> tuple[float, int]:
 
 @contextlib.contextmanager
 def floor_process(*, inputs: int, outputs: int, updates: int, work: float, timeout: float = 60.0):
-    """``bench/_floor_app.py`` as a child process on a free port; yields its URL."""
+    """``bench/_floor_app.py`` as a child process on a free port; yields ``.url`` and ``.proc``."""
     argv = [str(ROOT / "bench" / "_floor_app.py"), "--port", "{port}", "--inputs", str(inputs),
             "--outputs", str(outputs), "--updates", str(updates), "--work", str(work)]
     with page_process(argv, "_floor_app.py", timeout=timeout) as page:
-        yield page.url
+        yield page
 
 
 def connect(url: str, count: int) -> list:
@@ -147,6 +160,8 @@ def measure(sessions: int, rounds: int, step_time: float, steps: int, profile: b
         _, _, (lone_updates,) = through_app(app, clients[:1], args_of, steps)  # one call on an idle server
         direct(server.url, 2, steps)
         walls = {"direct": [], "app": [], "floor": []}
+        cpu = {"app": [], "floor": []}  # CPU seconds of each process per counted round
+        app_pid = None if profile else app.proc.pid
         lost, floor_bad, app_updates = 0, 0, []
         floor_clients = None
         sampler_report = None
@@ -158,20 +173,25 @@ def measure(sessions: int, rounds: int, step_time: float, steps: int, profile: b
             sampler_report = sampler.report()
         for _ in range(rounds):
             walls["direct"].append(direct(server.url, sessions, steps))
+            before = cpu_seconds(app_pid)
             wall, missing, updates = through_app(app, clients, args_of, steps)
+            cpu["app"].append(cpu_seconds(app_pid) - before)
             walls["app"].append(wall)
             lost += missing
             app_updates += updates
             if floor_clients is None:  # shaped like the app as the first round found it
                 shape["updates"] = round(median(updates))
-                floor_url = stack.enter_context(floor_process(**shape, work=step_time * steps))
-                floor_clients = connect(floor_url, sessions)
+                floor = stack.enter_context(floor_process(**shape, work=step_time * steps))
+                floor_clients = connect(floor.url, sessions)
                 stack.callback(lambda: [c.close() for c in floor_clients])
                 through_floor(floor_clients[:2], shape["inputs"], shape["updates"])  # warm-up
+            before = cpu_seconds(floor.proc.pid)
             wall, bad = through_floor(floor_clients, shape["inputs"], shape["updates"])
+            cpu["floor"].append(cpu_seconds(floor.proc.pid) - before)
             walls["floor"].append(wall)
             floor_bad += bad
     return {"direct": median(walls["direct"]), "app": median(walls["app"]), "floor": median(walls["floor"]),
+            "cpu_app": median(cpu["app"]) / sessions, "cpu_floor": median(cpu["floor"]) / sessions,
             "lost": lost, "floor_bad": floor_bad, "walls": walls, "shape": shape, "lone_updates": lone_updates,
             "app_updates": app_updates, "profile": sampler_report}
 
@@ -197,6 +217,9 @@ def run(quick: bool = False, profile: bool = False) -> Report:
         report.say(f"{label}: gradio floor (no ComfyUI work, same updates): {m['floor']:.2f} s; "
                    f"app/floor = {m['app'] / m['floor']:.2f}; floor/direct = {m['floor'] / m['direct']:.2f}; "
                    f"floor jobs not ending as shaped {m['floor_bad']}")
+        report.say(f"{label}: CPU per job (median round / {sessions}): app process {m['cpu_app'] * 1000:.1f} ms, "
+                   f"floor process {m['cpu_floor'] * 1000:.1f} ms; app - floor "
+                   f"{(m['cpu_app'] - m['cpu_floor']) * 1000:.1f} ms")
         report.check(f"lost jobs ({label})", m["lost"], "jobs", "0", m["lost"] == 0)
         report.check(f"overhead vs direct ({label})", overhead * 100, "%", "<= 10 %", overhead <= 0.10)
     return report
