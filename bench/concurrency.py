@@ -16,12 +16,16 @@ Floor: the same rounds against ``bench/_floor_app.py`` (its own interpreter too)
 Gradio app whose ``/generate`` has the real one's inputs and outputs and yields as many
 updates per job as the real one did in the first app round (mostly ``gr.skip()``, the last
 with one PNG in a gallery), while one process-wide lock stands in for the server's serial
-work (0 s per job for zero work, 0.1 s for 10 ms x 10). Rounds go direct, app, floor; the
+work (0 s per job for zero work, 0.1 s for 10 ms x 10). Rounds go direct, app, floors; the
 floor is what Gradio and 50 gradio_client sessions cost with no app and no ComfyUI at all.
 
 CPU per job: the app's and the floor's own process CPU time (``/proc/<pid>/stat``, user +
 system) over each counted round, divided by the sessions: unlike wall time it hardly moves
 when something else shares the machine, so it shows what a change to the app buys.
+
+Two floors run each round: ``floor`` on a bare ``gr.Blocks`` (what any Gradio app pays: each
+output an update skips costs Gradio a component rebuild) and ``floor_fast`` on the app's own
+``Blocks`` (``comfy_ui_app/ui/_blocks.py``: skipped outputs cost nothing), the fair floor for the app.
 
 Two server settings: zero work (``step_time=0``, 2 steps: the app's own cost per job laid
 bare) and 10 ms x 10 steps (100 ms of "GPU" per job, still far shorter than a real one).
@@ -119,10 +123,12 @@ def through_floor(clients, inputs: int, updates: int) -> tuple[float, int]:
 
 
 @contextlib.contextmanager
-def floor_process(*, inputs: int, outputs: int, updates: int, work: float, timeout: float = 60.0):
+def floor_process(*, inputs: int, outputs: int, updates: int, work: float, fast_skips: bool = False,
+                  timeout: float = 60.0):
     """``bench/_floor_app.py`` as a child process on a free port; yields ``.url`` and ``.proc``."""
     argv = [str(ROOT / "bench" / "_floor_app.py"), "--port", "{port}", "--inputs", str(inputs),
             "--outputs", str(outputs), "--updates", str(updates), "--work", str(work)]
+    argv += ["--fast-skips"] if fast_skips else []
     with page_process(argv, "_floor_app.py", timeout=timeout) as page:
         yield page
 
@@ -159,11 +165,11 @@ def measure(sessions: int, rounds: int, step_time: float, steps: int, profile: b
         through_app(app, clients[:2], args_of, steps)  # warm-up (first run compiles, caches object_info)
         _, _, (lone_updates,) = through_app(app, clients[:1], args_of, steps)  # one call on an idle server
         direct(server.url, 2, steps)
-        walls = {"direct": [], "app": [], "floor": []}
-        cpu = {"app": [], "floor": []}  # CPU seconds of each process per counted round
+        walls = {"direct": [], "app": [], "floor": [], "floor_fast": []}
+        cpu = {"app": [], "floor": [], "floor_fast": []}  # CPU seconds of each process per counted round
         app_pid = None if profile else app.proc.pid
         lost, floor_bad, app_updates = 0, 0, []
-        floor_clients = None
+        floors = {}  # "floor" (gr.Blocks) and "floor_fast" (the app's Blocks): (page process, clients)
         sampler_report = None
         if profile:  # one extra app round under the sampler (not counted)
             from ._profile import Sampler
@@ -179,19 +185,22 @@ def measure(sessions: int, rounds: int, step_time: float, steps: int, profile: b
             walls["app"].append(wall)
             lost += missing
             app_updates += updates
-            if floor_clients is None:  # shaped like the app as the first round found it
+            if not floors:  # shaped like the app as the first round found it
                 shape["updates"] = round(median(updates))
-                floor = stack.enter_context(floor_process(**shape, work=step_time * steps))
-                floor_clients = connect(floor.url, sessions)
-                stack.callback(lambda: [c.close() for c in floor_clients])
-                through_floor(floor_clients[:2], shape["inputs"], shape["updates"])  # warm-up
-            before = cpu_seconds(floor.proc.pid)
-            wall, bad = through_floor(floor_clients, shape["inputs"], shape["updates"])
-            cpu["floor"].append(cpu_seconds(floor.proc.pid) - before)
-            walls["floor"].append(wall)
-            floor_bad += bad
-    return {"direct": median(walls["direct"]), "app": median(walls["app"]), "floor": median(walls["floor"]),
-            "cpu_app": median(cpu["app"]) / sessions, "cpu_floor": median(cpu["floor"]) / sessions,
+                for name, fast in (("floor", False), ("floor_fast", True)):
+                    page = stack.enter_context(floor_process(**shape, work=step_time * steps, fast_skips=fast))
+                    floor_clients = connect(page.url, sessions)
+                    stack.callback(lambda cs=floor_clients: [c.close() for c in cs])
+                    through_floor(floor_clients[:2], shape["inputs"], shape["updates"])  # warm-up
+                    floors[name] = (page, floor_clients)
+            for name, (page, floor_clients) in floors.items():
+                before = cpu_seconds(page.proc.pid)
+                wall, bad = through_floor(floor_clients, shape["inputs"], shape["updates"])
+                cpu[name].append(cpu_seconds(page.proc.pid) - before)
+                walls[name].append(wall)
+                floor_bad += bad
+    return {**{name: median(w) for name, w in walls.items()},
+            **{f"cpu_{name}": median(c) / sessions for name, c in cpu.items()},
             "lost": lost, "floor_bad": floor_bad, "walls": walls, "shape": shape, "lone_updates": lone_updates,
             "app_updates": app_updates, "profile": sampler_report}
 
@@ -217,9 +226,12 @@ def run(quick: bool = False, profile: bool = False) -> Report:
         report.say(f"{label}: gradio floor (no ComfyUI work, same updates): {m['floor']:.2f} s; "
                    f"app/floor = {m['app'] / m['floor']:.2f}; floor/direct = {m['floor'] / m['direct']:.2f}; "
                    f"floor jobs not ending as shaped {m['floor_bad']}")
+        report.say(f"{label}: floor on the app's Blocks (skipped outputs cost Gradio nothing): "
+                   f"{m['floor_fast']:.2f} s; app/floor_fast = {m['app'] / m['floor_fast']:.2f}; "
+                   f"floor_fast/direct = {m['floor_fast'] / m['direct']:.2f}")
         report.say(f"{label}: CPU per job (median round / {sessions}): app process {m['cpu_app'] * 1000:.1f} ms, "
-                   f"floor process {m['cpu_floor'] * 1000:.1f} ms; app - floor "
-                   f"{(m['cpu_app'] - m['cpu_floor']) * 1000:.1f} ms")
+                   f"floor {m['cpu_floor'] * 1000:.1f} ms, floor_fast {m['cpu_floor_fast'] * 1000:.1f} ms; "
+                   f"app - floor_fast {(m['cpu_app'] - m['cpu_floor_fast']) * 1000:.1f} ms")
         report.check(f"lost jobs ({label})", m["lost"], "jobs", "0", m["lost"] == 0)
         report.check(f"overhead vs direct ({label})", overhead * 100, "%", "<= 10 %", overhead <= 0.10)
     return report

@@ -20,6 +20,7 @@ from ..i18n import DEFAULT_LANGUAGE
 from ..service import JobService
 from ..store import JobStore
 from . import _crosstab, custom, history_tab, inpaint, queue_tab, system_tab, txt2img
+from ._blocks import Blocks
 from .context import AppContext, ServerInfo
 from .i18n import install_language_switch, language_picker
 from .status import StatusChecker, banner_markdown
@@ -55,7 +56,7 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
     cluster = comfy if isinstance(comfy, Cluster) else None
     target, comfy = comfy, (cluster.comfies[0] if cluster is not None else comfy)
 
-    with gr.Blocks(title="ComfyUI") as demo:
+    with Blocks(title="ComfyUI") as demo:  # gr.Blocks, skipped outputs cost nothing (_blocks.py)
         lang = gr.State(DEFAULT_LANGUAGE)  # this browser tab's language code (ctx.lang)
         browser_id = gr.BrowserState("", storage_key="comfy-ui-browser-id", secret=browser_secret)
         with gr.Row(equal_height=True, elem_id="page-header"):

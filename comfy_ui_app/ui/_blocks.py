@@ -1,0 +1,58 @@
+"""``Blocks``: the app's ``gr.Blocks``, whose updates cost Gradio nothing for the outputs they skip.
+
+Gradio 6 (``Blocks.postprocess_data``) treats an output left as it is (``gr.skip()``, i.e.
+``{"__type__": "update"}``) like a prop update: it builds the component anew from its
+arguments and rebuilds its config twice, JSON schema included (≈ 0.7 ms on the development
+machine), all on the one event loop every user shares, only to send the page
+``{"__type__": "update"}``, which changes nothing. Our tabs' events have up to 24 outputs
+(progress, preview, gallery, message, seed, an error slot per field, Retry, states) and a
+streamed update changes one to three of them, so these rebuilds were most of the app's own CPU
+per job (bench/RESULTS.md, c.).
+
+:class:`Blocks` hands Gradio's postprocessing only the outputs an update changes and puts
+``{"__type__": "update"}`` back in the places it skipped: what the page receives is the same
+(tests/test_blocks.py), and so is what the session's copy of each component says (Gradio's
+rebuild made an equal one). One difference nobody sees: Gradio's rebuild also resets the value
+in the session's deep-link config (``SessionState.config_values``, read only by
+``/gradio_api/deep_link``, which the app does not offer) to the component's first one; here it
+keeps the last value sent. Anything but a plain list or tuple of values for two or more
+outputs goes to Gradio as it came.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import gradio as gr
+
+__all__ = ["Blocks", "is_skip"]
+
+_SKIP = {"__type__": "update"}
+
+
+def is_skip(value: Any) -> bool:
+    """``gr.skip()``: an update of nothing at all."""
+    return isinstance(value, dict) and value == _SKIP
+
+
+class Blocks(gr.Blocks):
+    """``gr.Blocks`` that postprocesses only the outputs an update does not skip (see the module docstring)."""
+
+    async def postprocess_data(self, block_fn, predictions, state):
+        outputs = list(block_fn.outputs)
+        if (block_fn.batch or getattr(block_fn, "is_validator_function", False)
+                or not isinstance(predictions, (list, tuple)) or len(predictions) != len(outputs) or len(outputs) < 2):
+            return await super().postprocess_data(block_fn, predictions, state)
+        kept = [i for i, (value, block) in enumerate(zip(predictions, outputs))
+                if not (is_skip(value) and not block.stateful)]  # a state's skip costs nothing already
+        if len(kept) == len(outputs):
+            return await super().postprocess_data(block_fn, predictions, state)
+        data: list[Any] = [dict(_SKIP) for _ in outputs]
+        if kept:
+            some = copy.copy(block_fn)
+            some.outputs = [outputs[i] for i in kept]
+            values = [predictions[i] for i in kept]
+            done = await super().postprocess_data(some, values if len(kept) > 1 else values[0], state)
+            for i, value in zip(kept, done):
+                data[i] = value
+        return data
