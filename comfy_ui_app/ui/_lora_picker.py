@@ -15,6 +15,7 @@ import gradio as gr
 from ..errors import ComfyError
 from ..i18n import DEFAULT_LANGUAGE, tr
 from ..lora import DEFAULT_STRENGTH, NONE, lora_names, with_lora
+from ._page_view import shown
 from .form import error_md
 
 __all__ = ["LoraPicker", "STRENGTH_SLIDER"]
@@ -77,8 +78,8 @@ class LoraPicker:
     def error_updates(self, errors: dict | None) -> list:
         if errors is None:
             return [gr.skip(), gr.skip()]
-        return [gr.update(value=error_md(errors.get(name, "")), visible=bool(errors.get(name)))
-                for name in ("lora", "lora_strength")]
+        return [shown(slot, error_md(errors.get(name, "")), bool(errors.get(name)))
+                for slot, name in zip(self.errors, ("lora", "lora_strength"))]
 
     @staticmethod
     def fill(values: dict) -> list:

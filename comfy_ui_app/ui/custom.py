@@ -29,7 +29,7 @@ from ..messages import describe
 from . import form as forms
 from .context import TabHandles, current_user
 from .retry import retry_button, retry_visibility, wire_retry
-from .runner import RunRequest, interrupt_handler, run, user_inputs, wire_reattach
+from .runner import RunRequest, interrupt_handler, job_ids_output, run, user_inputs, wire_reattach
 from .txt2img import MAX_BATCH_COUNT
 
 __all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text"]
@@ -209,9 +209,9 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
         run_request = RunRequest(template, fields, form.collect(values), count=int(batch_count or 1),
                                  workflow=workflow.get("workflow"), owner=current_user(request, browser_id),
                                  template_name=workflow.get("name") or "", kind="custom")
+        ids = job_ids_output()
         async for u in run(ctx, run_request, lang):
-            yield (*results.values(u), *form.error_updates(u.errors),
-                   u.job_ids if u.job_ids is not None else gr.skip())
+            yield (*results.values(u), *form.error_updates(u.errors), ids(u))
 
     event = generate_btn.click(generate, inputs=[ctx.lang, count, *form.components, *user_inputs(ctx)],
                                outputs=[*results.outputs, *form.errors, results.job_ids],

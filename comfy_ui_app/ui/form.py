@@ -26,6 +26,7 @@ import gradio as gr
 from ..workflow import choose_checkpoint
 from ..fields import Field, input_spec
 from ..i18n import tr
+from ._page_view import shown
 
 __all__ = ["FieldUI", "Form", "build_field", "build_form", "ui_range", "choices_for", "snap", "range_check",
            "error_md", "SERVER_ROLES", "MODEL_FOLDERS"]  # fmt: skip
@@ -130,10 +131,11 @@ class Form:
         return collect([i.field for i in self.items], values)
 
     def error_updates(self, errors: dict[str, str] | None) -> list:
-        """One update per error slot: the field's problem shown, others hidden; None skips."""
+        """One update per error slot: the field's problem shown, others hidden (nothing sent for
+        a slot the page already hides: :func:`~._page_view.shown`); None skips."""
         if errors is None:
             return [gr.skip() for _ in self.items]
-        return [gr.update(value=error_md(errors.get(i.field.name, "")), visible=bool(errors.get(i.field.name)))
+        return [shown(i.error, error_md(errors.get(i.field.name, "")), bool(errors.get(i.field.name)))
                 for i in self.items]  # fmt: skip
 
     def wire_range_checks(self, lang, skip: Iterable[str] = ()) -> None:
@@ -201,7 +203,7 @@ def _range_handler(item: FieldUI):
     def check_range(raw, lang):
         """A slider's raw number -> (value put back in range, its error slot)."""
         value, problem = range_check(item.field, raw, low, high, lang)
-        return value, gr.update(value=error_md(problem), visible=bool(problem))
+        return value, shown(item.error, error_md(problem), bool(problem))
 
     return check_range
 

@@ -30,9 +30,10 @@ from ..limits import check_run
 from ..messages import describe
 from .context import AppContext, TabHandles, current_user
 from ._inpaint_controls import controls
+from ._page_view import shown
 from .form import Form, error_md
 from .runner import RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs
-from .runner import wire_reattach
+from .runner import job_ids_output, wire_reattach
 from .retry import retry_button, retry_visibility, wire_retry
 
 __all__ = ["InpaintTab", "build_tab", "editor_value", "TEMPLATE_NAME"]
@@ -71,6 +72,7 @@ class InpaintTab:
         self.fields: list = []
         self.shape = None
         self.error = ""
+        self.editor_slot = self.retry_btn = None  # set by build_tab: updates skip what would change nothing
         try:
             self.template = load_workflow(template_path)
             self.fields = discover(self.template, ctx.server.object_info_or_none())
@@ -108,7 +110,7 @@ class InpaintTab:
         if errors is None:
             return gr.skip()
         text = " ".join(errors[name] for name in self.picture_fields() if errors.get(name))
-        return gr.update(value=error_md(text), visible=bool(text))
+        return shown(self.editor_slot, error_md(text), bool(text))
 
     def outputs_for(self, update: RunUpdate, form: Form, mask_image=None) -> tuple:
         """progress, preview, gallery, message, mask preview, the editor's error slot, every
@@ -119,7 +121,7 @@ class InpaintTab:
                 skip if update.gallery is None else update.gallery,
                 skip if update.message is None else update.message,
                 skip if mask_image is None else mask_image, self.editor_error(update.errors),
-                *form.error_updates(update.errors), retry_visibility(update))  # fmt: skip
+                *form.error_updates(update.errors), retry_visibility(update, self.retry_btn))  # fmt: skip
 
     async def generate(self, form: Form, request, lang, value, inverted, grow_px, blur_px, *form_values):
         """Outputs: :meth:`outputs_for` plus this run's job ids (for Interrupt).
@@ -155,8 +157,9 @@ class InpaintTab:
             return
         run_request = RunRequest(template, self.fields, form.collect(form_values), owner=current_user(request, browser_id),
                                  template_name=TEMPLATE_NAME, kind="inpaint", inputs=inputs)  # fmt: skip
+        ids = job_ids_output()
         async for update in run(self.ctx, run_request, lang):
-            yield (*out(update, form), gr.skip() if update.job_ids is None else update.job_ids)
+            yield (*out(update, form), ids(update))
 
 
 def build_tab(ctx: AppContext) -> TabHandles:
@@ -214,6 +217,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
         **after_set_image)
 
     outputs = [progress, preview, gallery, message, mask_image, editor_error, *form.errors, retry_btn]
+    h.editor_slot, h.retry_btn = editor_error, retry_btn
 
     def to_outputs(update):
         return h.outputs_for(update, form)

@@ -22,9 +22,10 @@ from ..i18n import tr
 from ..messages import describe
 from .batch import BATCH_KEY
 from .context import caller_ids
+from ._page_view import visibility
 from .jobfeed import RunUpdate, progress_markdown
 from .reattach import attach
-from .runner import user_inputs
+from .runner import job_ids_output, user_inputs
 
 __all__ = ["retry_button", "retry_visibility", "retry_job", "wire_retry", "RETRYABLE"]
 
@@ -36,9 +37,10 @@ def retry_button(elem_id: str) -> gr.Button:
     return gr.Button("Retry", visible=False, size="sm", variant="secondary", elem_id=elem_id)
 
 
-def retry_visibility(update: RunUpdate) -> gr.Button:
-    """Shown after a failed or lost job of the job service (it has a record to run again)."""
-    return gr.Button(visible=bool(update.final and update.failed and update.job_ids))
+def retry_visibility(update: RunUpdate, button: gr.Button | None = None):
+    """Shown after a failed or lost job of the job service (it has a record to run again);
+    ``gr.skip()`` when the page already shows ``button`` so (:func:`~._page_view.visibility`)."""
+    return visibility(button, bool(update.final and update.failed and update.job_ids), gr.Button)
 
 
 def _failed_record(jobs, job_ids, users: list[str]):
@@ -84,8 +86,9 @@ def retry_handler(ctx, to_outputs):
     """The button's handler: ``(request, lang, job ids[, browser id])`` -> the tab's outputs + job ids."""
 
     async def retry(request: gr.Request, lang, job_ids, browser_id=None):
+        ids = job_ids_output()
         async for update in retry_job(ctx, caller_ids(request, browser_id), job_ids, lang):
-            yield (*to_outputs(update), update.job_ids if update.job_ids is not None else gr.skip())
+            yield (*to_outputs(update), ids(update))
 
     return retry
 

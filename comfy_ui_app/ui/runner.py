@@ -50,7 +50,7 @@ from .jobfeed import PREVIEW_INTERVAL_S, RunUpdate, cancel_jobs, progress_markdo
 from .reattach import reattach
 
 __all__ = ["RunRequest", "RunUpdate", "run", "field_errors", "progress_markdown", "interrupt_handler",
-           "user_inputs", "wire_reattach", "MAX_UI_SEED", "PREVIEW_INTERVAL_S"]
+           "job_ids_output", "user_inputs", "wire_reattach", "MAX_UI_SEED", "PREVIEW_INTERVAL_S"]
 
 
 
@@ -182,6 +182,22 @@ def _stopped(lang, gallery, message, errors) -> RunUpdate:
 # -- the page side: who asks, the Interrupt button, reattaching on load ---------------------
 
 
+def job_ids_output():
+    """For one stream: ``out(update)`` is the update's job ids when they differ from those this
+    stream sent last, else ``gr.skip()`` (as for None). Each value set on a ``gr.State`` makes
+    Gradio rebuild that state's config entry; a run's ids change once per job, not per update."""
+    last = None
+
+    def out(update: RunUpdate):
+        nonlocal last
+        if update.job_ids is None or update.job_ids == last:
+            return gr.skip()
+        last = list(update.job_ids)
+        return update.job_ids
+
+    return out
+
+
 def user_inputs(ctx) -> list:
     """The inputs a handler needs to know its user: this browser's id, when the app keeps one."""
     return [ctx.browser_id] if getattr(ctx, "browser_id", None) is not None else []
@@ -225,10 +241,10 @@ def wire_reattach(ctx, kind: str, outputs: list, to_outputs, job_ids_state):
         return None
 
     async def reattach_job(request: gr.Request, lang, browser_id=None):
-        shown = False
+        shown, ids = False, job_ids_output()
         async for update in reattach(ctx, known_user(request, browser_id), kind, lang):
             shown = True
-            yield (*to_outputs(update), update.job_ids if update.job_ids is not None else gr.skip())
+            yield (*to_outputs(update), ids(update))
         if not shown:  # a generator that yields nothing would blank every output
             yield tuple(gr.skip() for _ in range(len(outputs) + 1))
 

@@ -27,7 +27,7 @@ from ._sizes import CUSTOM_SIZE, SIZE_PRESETS, apply_preset, preset_for, size_dr
 from .context import TabHandles, current_user
 from .retry import retry_button, retry_visibility, wire_retry
 from .runner import MAX_UI_SEED, RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs
-from .runner import wire_reattach
+from .runner import job_ids_output, wire_reattach
 
 __all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "apply_preset", "CSS"]
 
@@ -75,6 +75,7 @@ class Txt2Img:
         self.form = forms.Form(self.template, self.fields)
         # The template's own LoRA fields win; else the optional picker adds a LoraLoader.
         self.picker = LoraPicker(ctx) if self.template and not has_lora(self.fields) else None
+        self.retry_btn = None  # set by build_tab (an update skips it when it would change nothing)
 
     def by_name(self, name: str):
         return next((f for f in self.fields if f.name == name), None)
@@ -91,7 +92,7 @@ class Txt2Img:
                 update.gallery if update.gallery is not None else skip,
                 update.message if update.message is not None else skip,
                 seed, *form.error_updates(update.errors), *lora_errors, seed, selected,
-                retry_visibility(update))  # fmt: skip
+                retry_visibility(update, self.retry_btn))  # fmt: skip
 
     def _stopped(self, message: str, errors: dict, lang) -> RunUpdate:
         return RunUpdate(progress_markdown(tr("Stopped", lang)), gallery=[], message=message, errors=errors,
@@ -125,8 +126,9 @@ class Txt2Img:
                 return
         run_request = RunRequest(template, fields, wanted, count=int(batch_count or 1),
                                  owner=current_user(request, browser_id), template_name="txt2img.json", kind="txt2img")
+        ids = job_ids_output()
         async for update in run(self.ctx, run_request, lang):
-            yield (*self.outputs_for(update, self.form), update.job_ids if update.job_ids is not None else gr.skip())
+            yield (*self.outputs_for(update, self.form), ids(update))
 
 
 def _lay_out(h: Txt2Img) -> dict:
@@ -190,7 +192,7 @@ def build_tab(ctx) -> TabHandles:
                 progress = gr.Markdown("Ready.", elem_id="txt2img-progress")
                 message = gr.Textbox(label="Message", interactive=False, lines=2, value=h.error,
                                      elem_id="txt2img-message")
-                retry_btn = retry_button("txt2img-retry")
+                retry_btn = h.retry_btn = retry_button("txt2img-retry")
                 preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256)
                 gallery = gr.Gallery(label="Images", format="png", type="filepath", columns=2,
                                      interactive=False, elem_id="txt2img-gallery",
