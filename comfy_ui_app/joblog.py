@@ -19,6 +19,9 @@ text is never written unless asked for (``log_prompts``: ``prompt="…"`` at the
 
 :func:`format_line` is pure; :func:`log_job` reads the record and logs, never raising (a
 log line must not change a job's story); :func:`configure` sends the lines to stderr.
+A :class:`JobFacts` holds what the lines of a job this process follows say, changed as the
+store is (:class:`~comfy_ui_app.service.JobService` keeps one per live job), so that
+:func:`log_facts` writes the same line without reading the record back from the store.
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from dataclasses import dataclass
 from typing import Any, TextIO
 
-__all__ = ["LOGGER_NAME", "ERROR_CHARS", "format_line", "line_for", "log_job", "configure"]
+from ._records import TERMINAL
+
+__all__ = ["LOGGER_NAME", "ERROR_CHARS", "JobFacts", "format_line", "line_for", "log_job", "log_facts", "configure"]
 
 LOGGER_NAME = "comfy_ui_app.jobs"
 ERROR_CHARS = 200
@@ -84,6 +90,52 @@ def log_job(store: Any, job_id: str, event: str, *, log_prompts: bool = False) -
             log.info(line_for(event, record, log_prompts=log_prompts))
     except Exception:  # noqa: BLE001 - a log line must never fail the job it describes (e.g. a closed store)
         log.warning("could not log %s of job %s", event, job_id, exc_info=True)
+
+
+@dataclass
+class JobFacts:
+    """A job's fields that its log lines show, by the names of a JobRecord's (so :func:`line_for`
+    takes either), kept in memory and moved on with each status change the store records."""
+
+    job_id: str
+    owner: str
+    server: str
+    created_at: float
+    values: dict
+    status: str = "queued"
+    error: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    @classmethod
+    def of(cls, record: Any) -> JobFacts:
+        return cls(record.job_id, record.owner, record.server, record.created_at, record.values, record.status,
+                   record.error, record.started_at, record.finished_at)
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def queue_wait(self) -> float | None:
+        return None if self.started_at is None else self.started_at - self.created_at
+
+    def moved(self, status: str, at: float, error: str | None = None) -> None:
+        """The job moved to ``status`` at ``at``: as ``JobStore.update_status`` records it."""
+        self.status, self.error = status, self.error if error is None else error
+        if status == "running" and self.started_at is None:
+            self.started_at = at
+        self.finished_at = at if status in TERMINAL else None
+
+
+def log_facts(facts: JobFacts, event: str, *, log_prompts: bool = False) -> None:
+    """Log ``event`` of the job ``facts`` describes (never raising, as :func:`log_job`)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    try:
+        log.info(line_for(event, facts, log_prompts=log_prompts))
+    except Exception:  # noqa: BLE001 - a log line must never fail the job it describes
+        log.warning("could not log %s of job %s", event, facts.job_id, exc_info=True)
 
 
 def configure(stream: TextIO | None = None) -> logging.Handler:

@@ -17,13 +17,16 @@ Over a :class:`~comfy_ui_app.cluster.Cluster` (several servers) jobs first wait 
 app's own queue: the record is made with ``server=""`` and each send to a server adds
 a timeline entry ``{"server": url, "previous_prompt_id": ...}``, re-keys the record and
 sets its ``server`` (``on_dispatch``), so :func:`current_server` tells where a record's prompt lives.
-Each state change is also one ``comfy_ui_app.jobs`` log line (:mod:`comfy_ui_app.joblog`).
+Each state change is also one ``comfy_ui_app.jobs`` log line (:mod:`comfy_ui_app.joblog`), written
+from the job's fields kept in memory while it is followed here (a job adopted after a restart:
+read back from the store).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -34,7 +37,7 @@ from ._updates import Finished, OutputImage, Started
 from .cluster import Cluster
 from .errors import ComfyError, JobLost, NotAllowed, WorkflowError, shown_label
 from .limits import Limits, admitted, count_pending, limits_for
-from .joblog import log_job
+from .joblog import JobFacts, log_facts, log_job
 from .messages import describe
 from ._queue_actions import QueueActions
 from ._resume import Resuming
@@ -79,6 +82,7 @@ class JobService(QueueActions, Resuming):
         self._lock = threading.Lock()
         self._live: dict[str, Job] = {}  # job_id -> Job while this process follows it
         self._job_ids: dict[str, str] = {}  # prompt_id -> job_id
+        self._facts: dict[str, JobFacts] = {}  # job_id -> what its log lines say, for jobs submitted here
 
     @staticmethod
     def hooks_for(store: JobStore):
@@ -126,6 +130,8 @@ class JobService(QueueActions, Resuming):
                 server="" if self.cluster is not None else self.comfy.url, prompt_id=prompt_id, kind=kind,
                 client=client,
             )  # fmt: skip
+        with self._lock:
+            self._facts[record.job_id] = JobFacts.of(record)
         self._log(record.job_id, "queued")
         try:
             if self.cluster is None:
@@ -138,10 +144,11 @@ class JobService(QueueActions, Resuming):
                 if job.done and isinstance(job.error, WorkflowError):
                     raise job.error
         except ComfyError as e:
-            self.store.update_status(record.job_id, "error", error=error_text(e))
+            self._set_status(record.job_id, "error", error=error_text(e))
             self._log(record.job_id, "finished")
             with self._lock:
                 self._job_ids.pop(prompt_id, None)
+                self._facts.pop(record.job_id, None)
             raise
         self._follow(record.job_id, job)
         return record, job
@@ -159,6 +166,9 @@ class JobService(QueueActions, Resuming):
             job_id = record.job_id
         self.store.set_prompt_id(job_id, prompt_id, detail={"server": url, "previous_prompt_id": job.prompt_id},
                                  server=url)
+        facts = self._facts.get(job_id)
+        if facts is not None:
+            facts.server = url
         self._log(job_id, "dispatched")
 
     def _follow(self, job_id: str, job: Job, *, resumed: bool = False) -> None:
@@ -176,29 +186,43 @@ class JobService(QueueActions, Resuming):
                 if isinstance(update, Started):
                     if resumed and self.store.get(job_id).status == "running":
                         continue  # it was running when the app stopped: already recorded
-                    self.store.update_status(job_id, "running")
+                    self._set_status(job_id, "running")
                     self._log(job_id, "running")
                 elif isinstance(update, Finished):
                     started, finished = self._settled_times(job_id, job) if resumed else (None, None)
                     if started is not None:  # it ran while the app was away
-                        self.store.update_status(job_id, "running", at=started)
+                        self._set_status(job_id, "running", at=started)
                     status = "lost" if isinstance(update.error, JobLost) else _STATUS[update.status]
                     detail = {"node_id": getattr(update.error, "node_id", None)} if update.error else None
-                    self.store.update_status(job_id, status, error=error_text(update.error), detail=detail,
-                                             at=finished)
+                    self._set_status(job_id, status, error=error_text(update.error), detail=detail, at=finished)
                     self._log(job_id, "finished")
         except Exception:  # the follower must never die silently with the job unrecorded
             log.exception("recording job %s failed", job_id)
-            self.store.update_status(job_id, "error", error="The app failed to record this job")
+            self._set_status(job_id, "error", error="The app failed to record this job")
             self._log(job_id, "finished")
         finally:
             with self._lock:
                 self._live.pop(job_id, None)
                 self._job_ids.pop(job.prompt_id, None)
+                self._facts.pop(job_id, None)
+
+    def _set_status(self, job_id: str, status: str, *, error: str | None = None, detail: dict | None = None,
+                    at: float | None = None) -> None:
+        """``store.update_status``, and the job's log facts moved on the same way."""
+        at = time.time() if at is None else at
+        self.store.update_status(job_id, status, error=error, detail=detail, at=at)
+        facts = self._facts.get(job_id)
+        if facts is not None:
+            facts.moved(status, at, error)
 
     def _log(self, job_id: str, event: str) -> None:
-        """One ``comfy_ui_app.jobs`` line for the job as now stored (see joblog.py)."""
-        log_job(self.store, job_id, event, log_prompts=self.log_prompts)
+        """One ``comfy_ui_app.jobs`` line for the job as now stored (see joblog.py): from its facts
+        kept here, else (a job adopted after a restart) read from the store."""
+        facts = self._facts.get(job_id)
+        if facts is not None:
+            log_facts(facts, event, log_prompts=self.log_prompts)
+        else:
+            log_job(self.store, job_id, event, log_prompts=self.log_prompts)
 
     def comfy_for(self, url: str | None) -> Comfy:
         """The server at ``url`` (the first one when unknown or not given)."""

@@ -160,3 +160,28 @@ def test_configure_writes_to_the_stream_once(store):
     finally:
         logging.getLogger(LOGGER_NAME).removeHandler(handler)
         logging.getLogger(LOGGER_NAME).setLevel(level)
+
+
+def test_lines_of_a_followed_job_come_from_memory_not_the_store(comfy_server, store, caplog, monkeypatch):
+    """Over a Cluster (so with ``dispatched``): the same lines, and the store is never read for them."""
+    from comfy_ui_app.cluster import Cluster
+
+    caplog.set_level(logging.INFO, logger=LOGGER_NAME)
+    reads, original = [], store.get
+    monkeypatch.setattr(store, "get", lambda job_id: reads.append(job_id) or original(job_id))
+    cluster = Cluster([Comfy(comfy_server.url, timeout=5)], per_server=1)
+    service = JobService(cluster, store)
+    cluster.start()
+    try:
+        record, job = submit(service)
+        assert job.wait(timeout=20).ok
+        lines = job_lines(caplog, record.job_id, until="success")
+        assert reads == []
+        assert [line["event"] for line in lines] == ["queued", "dispatched", "running", "finished"], lines
+        assert "server" not in lines[0] and all(line["server"] == comfy_server.url for line in lines[1:])
+        stored = original(record.job_id)
+        assert float(lines[2]["queue_wait"]) == pytest.approx(stored.queue_wait, abs=0.006)
+        assert float(lines[3]["run_time"]) == pytest.approx(stored.finished_at - stored.started_at, abs=0.006)
+        assert lines[3]["result"] == "success" and "error" not in lines[3]
+    finally:
+        cluster.close()

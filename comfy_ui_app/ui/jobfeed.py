@@ -209,7 +209,8 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             held, last_preview = None, time.monotonic()
         if done is not None:
             if done.status == "success":
-                await anyio.to_thread.run_sync(store_outputs, done.images, job_dir, saved, gallery, parameters)
+                if any((img.type, img.subfolder, img.filename) not in saved for img in done.images):  # else a no-op
+                    await anyio.to_thread.run_sync(store_outputs, done.images, job_dir, saved, gallery, parameters)
                 yield RunUpdate(progress_markdown(tr("Done", lang), label, "100%"), preview, list(gallery),
                                 done_message(gallery, lang), final=True, ok=True)
             elif done.status == "interrupted":  # the very words of the Interrupt button, which may come first
