@@ -126,12 +126,27 @@ def success_script(name="ComfyUI_00001_.png", steps=4):
             Executing("9", "SaveImage"), Output("9", (img,)), Finished("success", (img,), None)]
 
 
+@pytest.mark.parametrize("value, maximum, bar", [
+    (0, 20, "▱" * 10),
+    (1, 20, "▱" * 10),          # 5 %: not yet a whole cell
+    (2, 20, "▰" + "▱" * 9),
+    (19, 20, "▰" * 9 + "▱"),    # 95 %: never full before the last step
+    (20, 20, "▰" * 10),
+    (25, 20, "▰" * 10),         # a server that overshoots
+    (3, 0, "▱" * 10),           # no maximum known
+])
+def test_progress_bar_fills_whole_cells(value, maximum, bar):
+    from comfy_ui_app.ui.jobfeed import progress_bar
+    assert progress_bar(value, maximum) == bar
+
+
 def test_success_streams_progress_and_saves_pngs_with_parameters(tmp_path):
     comfy = FakeComfy([FakeJob(success_script(), delay=0.12)])  # slower than PROGRESS_INTERVAL_S: each step shows
     outs = collect(make_ctx(tmp_path, comfy), txt2img_request())
     texts = [o.progress for o in outs if o.progress]
     assert any("position 1 in line" in t for t in texts)
-    assert any("KSampler (node 3)" in t and "step 2/4 · 50% · ETA 1 s" in t for t in texts), texts
+    assert any("KSampler (node 3)" in t and "▰▰▰▰▰▱▱▱▱▱ step 2/4 · 50% · ETA 1 s" in t for t in texts), texts
+    assert "▰" * 10 + " 100%" in texts[-1]
     previews = [o.preview for o in outs if isinstance(o.preview, Image.Image)]
     assert 1 <= len(previews) <= 4  # the newest one always arrives (throttling: the test below)
     last = outs[-1]

@@ -67,9 +67,19 @@ def progress_markdown(phase: str, *details: str) -> str:
     return " · ".join([f"**{md_escape(phase)}**", *(md_escape(d) for d in details if d)])
 
 
+BAR_CELLS = 10
+
+
+def progress_bar(value: float, maximum: float, cells: int = BAR_CELLS) -> str:
+    """``▰▰▰▱▱▱▱▱▱▱``: the share done, in whole cells (never full before the last step)."""
+    share = min(1.0, max(0.0, value / maximum)) if maximum else 0.0
+    filled = cells if share >= 1.0 else min(cells - 1, int(share * cells))
+    return "▰" * filled + "▱" * (cells - filled)
+
+
 def step_text(update: Progress, lang: str) -> str:
     pct = int(round(100 * update.value / update.max)) if update.max else 0
-    text = tr("step {value}/{max} · {pct}%", lang, value=update.value, max=update.max, pct=pct)
+    text = progress_bar(update.value, update.max) + " " + tr("step {value}/{max} · {pct}%", lang, value=update.value, max=update.max, pct=pct)
     if update.eta_s is not None:
         text += " · " + tr("ETA {s} s", lang, s=max(0, round(update.eta_s)))
     return text
@@ -211,7 +221,7 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             if done.status == "success":
                 if any((img.type, img.subfolder, img.filename) not in saved for img in done.images):  # else a no-op
                     await anyio.to_thread.run_sync(store_outputs, done.images, job_dir, saved, gallery, parameters)
-                yield RunUpdate(progress_markdown(tr("Done", lang), label, "100%"), preview, list(gallery),
+                yield RunUpdate(progress_markdown(tr("Done", lang), label, progress_bar(1, 1) + " 100%"), preview, list(gallery),
                                 done_message(gallery, lang), final=True, ok=True)
             elif done.status == "interrupted":  # the very words of the Interrupt button, which may come first
                 yield RunUpdate(progress_markdown(tr("Interrupted", lang), label), preview, list(gallery),
