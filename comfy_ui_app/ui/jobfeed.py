@@ -30,14 +30,17 @@ from ..messages import describe
 from ..pnginfo import PNG_SIGNATURE, add_text_chunk
 from ..service import NotAllowed
 from .contact import CONTACT_CHECK_S, contact_problem
+from ._throttle import Throttle
 from .status import md_escape
 
 __all__ = ["RunUpdate", "progress_markdown", "follow", "store_outputs", "done_message", "cancel_jobs",
            "PREVIEW_INTERVAL_S"]
 
-PREVIEW_INTERVAL_S = 0.25      # at most 4 preview images per second per user
-PROGRESS_INTERVAL_S = 0.1      # at most 10 progress lines a second per job: each update re-sends the
-                               # tab's outputs through Gradio (bench/RESULTS.md, concurrency)
+# How often news goes to the page (_throttle.py): each update re-sends the tab's outputs through
+# Gradio (bench/RESULTS.md, c). News that comes sooner than the interval after the last update
+# is merged into the next, or goes by itself once it has waited the hold.
+PREVIEW_INTERVAL_S, PREVIEW_HOLD_S = 0.25, 0.5     # at most 4 preview images a second per job
+PROGRESS_INTERVAL_S, PROGRESS_HOLD_S = 0.1, 0.2    # at most 10 progress lines a second per job
 JOB_SILENCE_TIMEOUT_S = 900.0  # give up on a job after this long without any news
 END = object()   # marks the end of the stream in a batch
 
@@ -175,22 +178,27 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
     and shows the job's own progress again when contact is back."""
     phase, node, step = tr("Queued", lang), "", ""
     held: Preview | None = None  # the newest preview not shown yet
-    last_preview = 0.0
-    changed, last_sent = False, time.monotonic()  # progress not shown yet; when the last update went
+    previews = Throttle(PREVIEW_INTERVAL_S, PREVIEW_HOLD_S)
+    progress = Throttle(PROGRESS_INTERVAL_S, PROGRESS_HOLD_S, last_sent=time.monotonic())
     lost, lost_shown, last_check = None, None, time.monotonic()  # no contact: the words now / on the page
 
     def wait_due():
         """Seconds until a held preview, unsent progress or the next look at the server is due."""
         now = time.monotonic()
-        waits = ([PREVIEW_INTERVAL_S - (now - last_preview)] if held is not None else []) + \
-                ([PROGRESS_INTERVAL_S - (now - last_sent)] if changed else [])
+        waits = [w for w in (previews.wait(now), progress.wait(now)) if w is not None]
         return max(0.0, min([*waits, CONTACT_CHECK_S - (now - last_check)]))
 
     yield RunUpdate(progress_markdown(phase, label))
     async for batch in feed(job, JOB_SILENCE_TIMEOUT_S, wait_due):
         done: Finished | None = None
         shown = len(gallery)
-        changed = changed or any(isinstance(item, (Queued, Started, Executing, Progress)) for item in batch)
+        now = time.monotonic()
+        fresh_progress = any(isinstance(item, (Queued, Started, Executing, Progress)) for item in batch)
+        fresh_preview = any(isinstance(item, Preview) for item in batch)
+        if fresh_progress:
+            progress.note(now)
+        if fresh_preview:
+            previews.note(now)
         for item in batch:
             if item is END:
                 continue
@@ -214,9 +222,10 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             elif isinstance(item, Finished):
                 done = item
         preview = None
-        if held is not None and (done is not None or time.monotonic() - last_preview >= PREVIEW_INTERVAL_S):
+        if held is not None and (done is not None or previews.due(time.monotonic(), fresh=fresh_preview)):
             preview = await anyio.to_thread.run_sync(held.to_pil)
-            held, last_preview = None, time.monotonic()
+            held = None
+            previews.sent(time.monotonic())
         if done is not None:
             if done.status == "success":
                 if any((img.type, img.subfolder, img.filename) not in saved for img in done.images):  # else a no-op
@@ -233,12 +242,15 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             return
         if not batch or time.monotonic() - last_check >= CONTACT_CHECK_S:
             lost, last_check = contact_problem(job, lang), time.monotonic()
-        progress_due = (changed and time.monotonic() - last_sent >= PROGRESS_INTERVAL_S) or lost != lost_shown
+        progress_due = progress.due(time.monotonic(), fresh=fresh_progress) or lost != lost_shown
         if preview is not None or len(gallery) != shown or progress_due:
             new_pictures = list(gallery) if len(gallery) != shown else None  # None: the page keeps its own
-            line = progress_markdown(lost, label) if lost else progress_markdown(phase, label, node, step)
+            line = None  # a new preview alone leaves the line: held news goes with the next news, on time
+            if progress_due or new_pictures is not None:
+                line = progress_markdown(lost, label) if lost else progress_markdown(phase, label, node, step)
+                progress.sent(time.monotonic())
+                lost_shown = lost
             yield RunUpdate(line, preview, new_pictures)
-            changed, last_sent, lost_shown = False, time.monotonic(), lost
     yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
                     tr("ComfyUI stopped sending news about the job. Please try again.", lang), final=True,
                     failed=True)
