@@ -196,3 +196,15 @@ def test_load_job_without_any_workflow_is_none(tmp_path):
     assert custom.load_job(REPO / "workflows", "gone.json", None, {}, None) is None
     loaded, bundled = custom.load_job(REPO / "workflows", "../workflows/txt2img.json", None, {"steps": 3}, None)
     assert bundled and loaded["values"] == {"steps": 3}  # only the bare name is looked up
+
+
+def test_the_page_sends_no_usage_statistics(tmp_path, dead_url, monkeypatch):
+    from comfy_ui_app.ui import build_app
+
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "True")  # Gradio's default, which the suite turns off
+    comfy = Comfy(dead_url)
+    try:
+        demo = build_app(comfy, workflows_dir=REPO / "workflows", output_dir=tmp_path / "out")
+        assert demo.analytics_enabled is False  # Gradio's analytics would report to its own servers
+    finally:
+        comfy.close()

@@ -56,7 +56,8 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
     cluster = comfy if isinstance(comfy, Cluster) else None
     target, comfy = comfy, (cluster.comfies[0] if cluster is not None else comfy)
 
-    with Blocks(title="ComfyUI") as demo:  # gr.Blocks, skipped outputs cost nothing (_blocks.py)
+    # gr.Blocks whose skipped outputs cost nothing (_blocks.py); no usage statistics to Gradio's servers
+    with Blocks(title="ComfyUI", analytics_enabled=False) as demo:
         lang = gr.State(DEFAULT_LANGUAGE)  # this browser tab's language code (ctx.lang)
         browser_id = gr.BrowserState("", storage_key="comfy-ui-browser-id", secret=browser_secret)
         with gr.Row(equal_height=True, elem_id="page-header"):
