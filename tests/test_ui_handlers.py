@@ -172,6 +172,16 @@ def test_fast_progress_is_sent_at_most_ten_times_a_second_and_ends_on_the_latest
     assert outs[-1].final and outs[-1].ok
 
 
+def test_a_waiting_jobs_place_in_line_is_sent_about_once_a_second(tmp_path):
+    places = [Queued(n) for n in range(30, 0, -1)]           # 30 jobs ahead end, one every 0.05 s
+    job = FakeJob([*places, *success_script()[2:]], delay=0.05)
+    outs = collect(make_ctx(tmp_path, FakeComfy([job])), txt2img_request())
+    shown = [int(m.group(1)) for o in outs if (m := re.search(r"position (\d+) in line", o.progress or ""))]
+    assert shown[0] == 30  # the first place at once
+    assert 2 <= len(shown) <= 4 and shown == sorted(shown, reverse=True), shown  # ~1.5 s of waiting, not 30
+    assert any("KSampler (node 3)" in (o.progress or "") for o in outs) and outs[-1].ok
+
+
 def test_batch_count_runs_jobs_in_sequence_with_consecutive_seeds(tmp_path):
     jobs = [FakeJob(success_script(f"ComfyUI_0000{i}_.png"), prompt_id=f"job-{i}") for i in (1, 2, 3)]
     comfy = FakeComfy(jobs)

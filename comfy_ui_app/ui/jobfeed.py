@@ -41,6 +41,8 @@ __all__ = ["RunUpdate", "progress_markdown", "follow", "store_outputs", "done_me
 # is merged into the next, or goes by itself once it has waited the hold.
 PREVIEW_INTERVAL_S, PREVIEW_HOLD_S = 0.25, 0.5     # at most 4 preview images a second per job
 PROGRESS_INTERVAL_S, PROGRESS_HOLD_S = 0.1, 0.2    # at most 10 progress lines a second per job
+PLACE_INTERVAL_S = 1.0   # a waiting job's place in line: at most once a second (50 waiting jobs
+                         # would each be sent every job's end otherwise: bench/RESULTS.md, c)
 JOB_SILENCE_TIMEOUT_S = 900.0  # give up on a job after this long without any news
 END = object()   # marks the end of the stream in a batch
 
@@ -180,12 +182,13 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
     held: Preview | None = None  # the newest preview not shown yet
     previews = Throttle(PREVIEW_INTERVAL_S, PREVIEW_HOLD_S)
     progress = Throttle(PROGRESS_INTERVAL_S, PROGRESS_HOLD_S, last_sent=time.monotonic())
+    places = Throttle(PLACE_INTERVAL_S, PLACE_INTERVAL_S)  # the first place in line goes at once
     lost, lost_shown, last_check = None, None, time.monotonic()  # no contact: the words now / on the page
 
     def wait_due():
         """Seconds until a held preview, unsent progress or the next look at the server is due."""
         now = time.monotonic()
-        waits = [w for w in (previews.wait(now), progress.wait(now)) if w is not None]
+        waits = [w for w in (previews.wait(now), progress.wait(now), places.wait(now)) if w is not None]
         return max(0.0, min([*waits, CONTACT_CHECK_S - (now - last_check)]))
 
     yield RunUpdate(progress_markdown(phase, label))
@@ -193,10 +196,13 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
         done: Finished | None = None
         shown = len(gallery)
         now = time.monotonic()
-        fresh_progress = any(isinstance(item, (Queued, Started, Executing, Progress)) for item in batch)
+        fresh_progress = any(isinstance(item, (Started, Executing, Progress)) for item in batch)
+        fresh_place = any(isinstance(item, Queued) for item in batch)
         fresh_preview = any(isinstance(item, Preview) for item in batch)
         if fresh_progress:
             progress.note(now)
+        if fresh_place:
+            places.note(now)
         if fresh_preview:
             previews.note(now)
         for item in batch:
@@ -242,13 +248,16 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             return
         if not batch or time.monotonic() - last_check >= CONTACT_CHECK_S:
             lost, last_check = contact_problem(job, lang), time.monotonic()
-        progress_due = progress.due(time.monotonic(), fresh=fresh_progress) or lost != lost_shown
+        now = time.monotonic()
+        progress_due = (progress.due(now, fresh=fresh_progress) or places.due(now, fresh=fresh_place)
+                        or lost != lost_shown)
         if preview is not None or len(gallery) != shown or progress_due:
             new_pictures = list(gallery) if len(gallery) != shown else None  # None: the page keeps its own
             line = None  # a new preview alone leaves the line: held news goes with the next news, on time
             if progress_due or new_pictures is not None:
                 line = progress_markdown(lost, label) if lost else progress_markdown(phase, label, node, step)
                 progress.sent(time.monotonic())
+                places.sent(time.monotonic())
                 lost_shown = lost
             yield RunUpdate(line, preview, new_pictures)
     yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
