@@ -73,9 +73,12 @@ def test_two_hundred_recorded_jobs_survive_a_server_restart(make_comfy_server, t
     failed = [r for r in records if r.status != "success"]
     unfinished = sum(r.status not in FINAL for r in records)
     with capsys.disabled():  # the figures go to the terminal (CI's log) even when the test passes
-        print(f"\n[soak] {JOBS} recorded jobs in {elapsed:.1f} s ({JOBS / elapsed:.1f} jobs/s): {dict(by_status)}; "
-              f"the stopped server held {len(held)} of ours: resubmitted {resubmitted}, failed {len(failed)}; "
-              f"left without a final state {unfinished}; by server {dict(by_server)}")
+        missing = sum(r is None for r in records)
+        print(f"\n[soak] {JOBS} jobs over 3 servers, one stopped and restarted, in {elapsed:.1f} s "
+              f"({JOBS / elapsed:.1f} jobs/s): jobs lost (no record, or no final state) "
+              f"{missing + unfinished}; final states {dict(by_status)}; the stopped server held "
+              f"{len(held)} of ours: {resubmitted} waiting there went to another server, {len(failed)} "
+              f"running there ended with a message naming it (and Retry); by server {dict(by_server)}")
         for r in failed:
             print(f"  {r.job_id} on {servers_of(r)}: {r.status}: {r.error}")
     store.close()
