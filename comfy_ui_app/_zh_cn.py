@@ -455,4 +455,19 @@ ZH_CN: dict[str, str] = {
         "任务在 {server} 上运行超过 {span} 仍未完成，本应用已将其停止。请重试。",
     "The ComfyUI server it was sent to is no longer configured; please run it again":
         "此任务被发送到的 ComfyUI 服务器已不在配置中；请重新运行。",
+    # A job no server can run (_verdicts.missing_words / hopeless): clauses joined by "; ".
+    "No ComfyUI server has the node type {nodes}": "没有任何 ComfyUI 服务器具有节点类型 {nodes}",
+    "No ComfyUI server has the node types {nodes}": "没有任何 ComfyUI 服务器具有节点类型 {nodes}",
+    "No ComfyUI server has the checkpoint {names}": "没有任何 ComfyUI 服务器具有模型 {names}",
+    "No ComfyUI server has the checkpoints {names}": "没有任何 ComfyUI 服务器具有模型 {names}",
+    "No ComfyUI server that answered has the node type {nodes}": "已应答的 ComfyUI 服务器都没有节点类型 {nodes}",
+    "No ComfyUI server that answered has the node types {nodes}": "已应答的 ComfyUI 服务器都没有节点类型 {nodes}",
+    "No ComfyUI server that answered has the checkpoint {names}": "已应答的 ComfyUI 服务器都没有模型 {names}",
+    "No ComfyUI server that answered has the checkpoints {names}": "已应答的 ComfyUI 服务器都没有模型 {names}",
+    "No single ComfyUI server has every node type and checkpoint this workflow needs":
+        "没有一台 ComfyUI 服务器同时具有此工作流所需的全部节点类型和模型",
+    "No single ComfyUI server that answered has every node type and checkpoint this workflow needs":
+        "已应答的 ComfyUI 服务器中没有一台同时具有此工作流所需的全部节点类型和模型",
+    "{names} could not be asked (it has not answered for {s} s)": "无法询问 {names}（已 {s} 秒没有应答）",
+    "{names} could not be asked (they have not answered for {s} s)": "无法询问 {names}（已 {s} 秒没有应答）",
 }

@@ -46,21 +46,39 @@ def _patterns(lang: str) -> list[tuple[re.Pattern, str]]:
     return patterns
 
 
-def tr_stored(text: str, lang: str | None = DEFAULT_LANGUAGE) -> str:
-    """An English sentence written earlier (a job's recorded error) in ``lang``: the catalog's
-    translation when ``text`` is one of its sentences, or one of its templates filled in (the
-    filled-in values stay as they were); ``text`` itself otherwise."""
-    lang = lang or DEFAULT_LANGUAGE
+#: How a language joins the clauses of one message that English joins with "; ".
+_CLAUSE_JOINERS = {"zh-CN": "；"}
+
+
+def _stored_sentence(text: str, lang: str, *, exact: bool = False) -> str | None:
     catalog = CATALOGS.get(lang, {})
-    if not text or not catalog:
-        return text
-    if text in catalog:
-        return catalog[text]
+    if text in catalog or exact:
+        return catalog.get(text)
     for pattern, translated in _patterns(lang):
         match = pattern.match(text)
         if match:
             return translated.format(**match.groupdict())
-    return text
+    return None
+
+
+def tr_stored(text: str, lang: str | None = DEFAULT_LANGUAGE) -> str:
+    """An English sentence written earlier (a job's recorded error) in ``lang``: the catalog's
+    translation when ``text`` is one of its sentences, or one of its templates filled in (the
+    filled-in values stay as they were), or clauses joined by "; " each of which is (a clause
+    after the first is looked up capitalised, as the catalog writes it); ``text`` itself otherwise."""
+    lang = lang or DEFAULT_LANGUAGE
+    if not text or not CATALOGS.get(lang):
+        return text
+    exact = _stored_sentence(text, lang, exact=True)
+    if exact is not None:
+        return exact
+    if "; " in text:  # before whole templates: a template's {value} would swallow the later clauses
+        clauses = text.split("; ")
+        done = [_stored_sentence(c[:1].upper() + c[1:], lang) for c in clauses]
+        if all(d is not None for d in done):
+            return _CLAUSE_JOINERS.get(lang, "; ").join(done)
+    whole = _stored_sentence(text, lang)
+    return text if whole is None else whole
 
 
 def pick_language(preferred: str | None) -> str:

@@ -398,6 +398,8 @@ def test_waiting_for_an_unasked_server_gives_up_naming_it(make_comfy_server, mak
     assert finished.status == "error" and isinstance(finished.error, WorkflowError)
     assert str(finished.error) == (f"No ComfyUI server that answered has the checkpoint {Y}; ComfyUI at {later} "
                                    "could not be asked (it has not answered for 0.5 s)")
+    assert describe(finished.error, lang="zh-CN") == (f"已应答的 ComfyUI 服务器都没有模型 {Y}；"
+                                                      f"无法询问 ComfyUI at {later}（已 0.5 秒没有应答）")
     assert finished.error.field == "checkpoint" and cluster.waiting() == []
 
 

@@ -267,6 +267,12 @@ def test_catalog_has_no_key_twice():
     ("Cannot reach ComfyUI at http://gpu:8188. Is it running?", "无法连接到 ComfyUI（http://gpu:8188）。它正在运行吗？"),
     ("something no catalog knows", "something no catalog knows"),
     ("", ""),
+    # clauses joined by "; " (a job no server can run, _verdicts.py), each from the catalog
+    ("No ComfyUI server has the node types Foo, Bar; no ComfyUI server has the checkpoint x.safetensors",
+     "没有任何 ComfyUI 服务器具有节点类型 Foo, Bar；没有任何 ComfyUI 服务器具有模型 x.safetensors"),
+    ("No ComfyUI server that answered has the checkpoint y.ckpt; ComfyUI at http://gpu:8188 could not be "
+     "asked (it has not answered for 0.5 s)",
+     "已应答的 ComfyUI 服务器都没有模型 y.ckpt；无法询问 ComfyUI at http://gpu:8188（已 0.5 秒没有应答）"),
 ])
 def test_recorded_english_errors_are_shown_in_chinese(english, chinese):
     """A job's error is recorded in English; History and a reloaded page show it in the
