@@ -46,14 +46,11 @@ def _patterns(lang: str) -> list[tuple[re.Pattern, str]]:
     return patterns
 
 
-#: How a language joins the clauses of one message that English joins with "; ".
-_CLAUSE_JOINERS = {"zh-CN": "；"}
-
-
-def _stored_sentence(text: str, lang: str, *, exact: bool = False) -> str | None:
+def _from_catalog(text: str, lang: str) -> str | None:
+    """``text`` translated as one of the catalog's sentences or filled-in templates, or None."""
     catalog = CATALOGS.get(lang, {})
-    if text in catalog or exact:
-        return catalog.get(text)
+    if text in catalog:
+        return catalog[text]
     for pattern, translated in _patterns(lang):
         match = pattern.match(text)
         if match:
@@ -67,17 +64,16 @@ def tr_stored(text: str, lang: str | None = DEFAULT_LANGUAGE) -> str:
     filled-in values stay as they were), or clauses joined by "; " each of which is (a clause
     after the first is looked up capitalised, as the catalog writes it); ``text`` itself otherwise."""
     lang = lang or DEFAULT_LANGUAGE
-    if not text or not CATALOGS.get(lang):
+    catalog = CATALOGS.get(lang, {})
+    if not text or not catalog:
         return text
-    exact = _stored_sentence(text, lang, exact=True)
-    if exact is not None:
-        return exact
+    if text in catalog:
+        return catalog[text]
     if "; " in text:  # before whole templates: a template's {value} would swallow the later clauses
-        clauses = text.split("; ")
-        done = [_stored_sentence(c[:1].upper() + c[1:], lang) for c in clauses]
-        if all(d is not None for d in done):
-            return _CLAUSE_JOINERS.get(lang, "; ").join(done)
-    whole = _stored_sentence(text, lang)
+        clauses = [_from_catalog(c[:1].upper() + c[1:], lang) for c in text.split("; ")]
+        if all(c is not None for c in clauses):
+            return tr("; ", lang).join(clauses)
+    whole = _from_catalog(text, lang)
     return text if whole is None else whole
 
 

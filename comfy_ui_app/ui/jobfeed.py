@@ -84,7 +84,8 @@ def progress_bar(value: float, maximum: float, cells: int = BAR_CELLS) -> str:
 
 def step_text(update: Progress, lang: str) -> str:
     pct = int(round(100 * update.value / update.max)) if update.max else 0
-    text = progress_bar(update.value, update.max) + " " + tr("step {value}/{max} · {pct}%", lang, value=update.value, max=update.max, pct=pct)
+    text = progress_bar(update.value, update.max) + " " + tr("step {value}/{max} · {pct}%", lang,
+                                                            value=update.value, max=update.max, pct=pct)
     if update.eta_s is not None:
         text += " · " + tr("ETA {s} s", lang, s=max(0, round(update.eta_s)))
     return text
@@ -236,8 +237,8 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             if done.status == "success":
                 if any((img.type, img.subfolder, img.filename) not in saved for img in done.images):  # else a no-op
                     await anyio.to_thread.run_sync(store_outputs, done.images, job_dir, saved, gallery, parameters)
-                yield RunUpdate(progress_markdown(tr("Done", lang), label, progress_bar(1, 1) + " 100%"), preview, list(gallery),
-                                done_message(gallery, lang), final=True, ok=True)
+                yield RunUpdate(progress_markdown(tr("Done", lang), label, progress_bar(1, 1) + " 100%"), preview,
+                                list(gallery), done_message(gallery, lang), final=True, ok=True)
             elif done.status == "interrupted":  # the very words of the Interrupt button, which may come first
                 yield RunUpdate(progress_markdown(tr("Interrupted", lang), label), preview, list(gallery),
                                 tr("Interrupted. The job was cancelled.", lang), final=True)
@@ -256,8 +257,8 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             line = None  # a new preview alone leaves the line: held news goes with the next news, on time
             if progress_due or new_pictures is not None:
                 line = progress_markdown(lost, label) if lost else progress_markdown(phase, label, node, step)
-                progress.sent(time.monotonic())
-                places.sent(time.monotonic())
+                progress.sent(now)
+                places.sent(now)
                 lost_shown = lost
             yield RunUpdate(line, preview, new_pictures)
     yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
