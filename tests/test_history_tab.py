@@ -161,3 +161,13 @@ def test_an_admin_sees_jobs_from_elsewhere_on_every_server_of_a_cluster(make_com
     finally:
         cluster.close()
         store.close()
+
+
+def test_thumbnails_show_whole_pictures(hist):
+    """Gradio stretches few thumbnails over the row; "cover" would show a wide crop of each."""
+    with gr.Blocks() as demo:
+        ctx = hist.ctx
+        history_tab.build_tab(AppContext(ctx.comfy, ctx.workflows_dir, ctx.output_dir, ctx.server, gr.State("en"),
+                                         ctx.jobs, gr.BrowserState("")))
+    (thumbs,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "history-thumbs"]
+    assert thumbs.object_fit == "contain"

@@ -188,7 +188,8 @@ def build_tab(ctx) -> TabHandles:
             older_btn = gr.Button("Older", size="sm")
             refresh_btn = gr.Button("Refresh", size="sm")
         table = gr.Dataframe(headers=list(HEADERS), interactive=False, elem_id="history-table")
-        thumbs = gr.Gallery(label="Pictures", columns=6, height=220, format="png", elem_id="history-thumbs")
+        thumbs = gr.Gallery(label="Pictures", columns=6, height=220, object_fit="contain", format="png",
+                            elem_id="history-thumbs")  # contain: a whole picture, not a wide crop
         with gr.Accordion("From elsewhere", open=False, visible=False) as elsewhere:
             external_table = gr.Dataframe(headers=list(HEADERS), interactive=False)
         picker = gr.Dropdown(label="Job", choices=[], value=None, elem_id="history-job",
