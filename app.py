@@ -209,7 +209,7 @@ def _cap(kind):
         if text is None or not str(text).strip():
             return None
         if kind == "pixels":
-            from comfy_ui_app.limits import parse_pixels
+            from comfy_ui_app.jobs.limits import parse_pixels
             return parse_pixels(text)
         value = kind(text)
         if not value > 0:
@@ -221,7 +221,7 @@ def _cap(kind):
 
 def build_limits(args):
     """The caps of ``--max-*`` (None when none is set: a private app)."""
-    from comfy_ui_app.limits import Limits
+    from comfy_ui_app.jobs.limits import Limits
 
     limits = Limits(max_pending=args.max_pending_per_user, max_pixels=args.max_pixels, max_steps=args.max_steps,
                     max_images=args.max_images, max_upload_mb=args.max_user_upload_mb)
@@ -284,14 +284,14 @@ def _say(text: str) -> None:
 
 
 def local_comfyui(args, data_dir: Path):
-    """``--comfyui-dir``: that ComfyUI (``comfy_ui_app.managed``, not started yet), its log in
+    """``--comfyui-dir``: that ComfyUI (``comfy_ui_app.local.managed``, not started yet), its log in
     ``data_dir/comfyui.log``; None without the option. Exits with one plain line when the
     folder is not a ComfyUI checkout."""
     if not args.comfyui_dir:
         return None
     from comfy_ui_app.errors import ComfyUIStartFailed
-    from comfy_ui_app.managed import LocalComfyUI, resolve_checkout
-    from comfy_ui_app.messages import describe
+    from comfy_ui_app.local.managed import LocalComfyUI, resolve_checkout
+    from comfy_ui_app.texts.messages import describe
 
     try:
         checkout = resolve_checkout(args.comfyui_dir)
@@ -325,12 +325,8 @@ def stop_on_signals(local) -> None:
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
 
-    from comfy_ui_app import Comfy
-    from comfy_ui_app.cluster import Cluster
-    from comfy_ui_app.service import JobService
-    from comfy_ui_app.joblog import configure as log_jobs_to_stderr
-    from comfy_ui_app.store import JobStore
-    from comfy_ui_app.ui import build_app, health
+    from comfy_ui_app.assembly import assemble, launch
+    from comfy_ui_app.jobs.joblog import configure as log_jobs_to_stderr
 
     urls = server_urls(args.server)
     if not args.run_limit >= 0:
@@ -349,29 +345,25 @@ def main(argv=None) -> None:
     if local is not None:
         local.start()   # returns at once; the banner says "Starting ComfyUI…" until it answers
         urls = [local.url, *urls] if server_given(argv) else [local.url]
-    store = JobStore(data_dir)
-    # One queue of the app's own over every server (one server too: users take turns there).
     labels = server_labels(urls, show_server_urls(args))   # a public page names servers, never shows them
-    cluster = Cluster([Comfy(url, label=label) for url, label in zip(urls, labels)], per_server=args.per_server,
-                      run_limit=args.run_limit * 60 if args.run_limit > 0 else None)
+    log_jobs_to_stderr()   # one line per job state change (README: Operating it)
     try:
-        log_jobs_to_stderr()   # one line per job state change (README: Operating it)
-        jobs = JobService(cluster, store, admins=admins, log_prompts=args.log_prompts,
-                          limits=build_limits(args))   # before start: it installs the dispatch hook
-        cluster.start()   # never raises when ComfyUI is down; keeps retrying
-        jobs.resume()   # jobs that were queued or running when the app last stopped
-        demo = build_app(cluster, workflows_dir=Path(args.workflows), output_dir=output_dir, jobs=jobs,
-                         browser_secret=browser_secret(data_dir), hf_login=args.hf_login,
-                         local_comfyui=local)
-        print(f"ComfyUI server{'s' if len(urls) > 1 else ''}: {', '.join(c.url for c in cluster.comfies)}", flush=True)
-        demo.queue(default_concurrency_limit=None)
-        demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                    auth=auth or None, allowed_paths=[str(output_dir), str(store.outputs_dir)],
-                    max_file_size=int(args.max_upload_mb * 1_000_000),
-                    app_kwargs=health.app_kwargs(cluster, jobs, local))   # GET /healthz, no login needed
+        app = assemble(urls, labels=labels, per_server=args.per_server,
+                       run_limit=args.run_limit * 60 if args.run_limit > 0 else None,
+                       data_dir=data_dir, output_dir=output_dir, workflows_dir=Path(args.workflows),
+                       admins=admins, log_prompts=args.log_prompts, limits=build_limits(args),
+                       browser_secret=browser_secret(data_dir), hf_login=args.hf_login, local=local)
+    except BaseException:
+        if local is not None:
+            local.stop()
+        raise
+    try:
+        print(f"ComfyUI server{'s' if len(urls) > 1 else ''}: {', '.join(c.url for c in app.cluster.comfies)}",
+              flush=True)
+        launch(app, host=args.host, port=args.port, share=args.share, auth=auth,
+               max_file_size=int(args.max_upload_mb * 1_000_000))
     finally:
-        cluster.close()
-        store.close()
+        app.close()
         if local is not None:
             local.stop()   # ComfyUI and anything it started (an atexit hook does it otherwise)
 

@@ -4,7 +4,7 @@ This is the one place that puts the repository's ``tests/`` folder on ``sys.path
 ``comfy_test_server``, the protocol-faithful fake ComfyUI); nothing here edits ``tests/``.
 The app is built and launched as ``tests/conftest.py::launch_app`` does (``build_app`` +
 ``launch`` on a free port, ``queue(default_concurrency_limit=None)``), optionally over a
-:class:`~comfy_ui_app.cluster.Cluster` as ``app.py`` does.
+:class:`~comfy_ui_app.cluster.cluster.Cluster` as ``app.py`` does.
 """
 from __future__ import annotations
 
@@ -102,9 +102,9 @@ def launched_app(urls, *, cluster: bool = True, per_server: int = 2, data_dir: P
     """The real page over ``urls`` (a Cluster, as app.py builds it, or one Comfy), launched on
     a free port in this process. Yields ``.url``, ``.demo``, ``.jobs``, ``.store``, ``.target``."""
     from comfy_ui_app import Comfy
-    from comfy_ui_app.cluster import Cluster
-    from comfy_ui_app.service import JobService
-    from comfy_ui_app.store import JobStore
+    from comfy_ui_app.cluster.cluster import Cluster
+    from comfy_ui_app.jobs.service import JobService
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui import build_app
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

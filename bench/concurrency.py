@@ -42,7 +42,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from comfy_ui_app.store import JobStore
+from comfy_ui_app.jobs.store import JobStore
 
 from . import Report, median
 from ._servers import ROOT, app_process, comfy_server, generate_args, launched_app, page_process, prompt

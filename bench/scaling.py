@@ -22,7 +22,7 @@ STEP_TIME, STEPS = 0.02, 10
 def jobs_per_second(count: int, jobs_each: int) -> tuple[float, int]:
     """(jobs/s, jobs that did not succeed) with ``count`` servers."""
     from comfy_ui_app import Comfy
-    from comfy_ui_app.cluster import Cluster
+    from comfy_ui_app.cluster.cluster import Cluster
 
     with comfy_servers(count, step_time=STEP_TIME, steps=STEPS, preview=False) as servers:
         cluster = Cluster([Comfy(s.url) for s in servers], per_server=2).start()

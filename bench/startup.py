@@ -35,7 +35,7 @@ def fill_store(data_dir: Path, jobs: int) -> float:
     """``jobs`` finished jobs of OWNER; returns seconds it took."""
     from PIL import Image
 
-    from comfy_ui_app.store import JobStore
+    from comfy_ui_app.jobs.store import JobStore
 
     start = time.perf_counter()
     store = JobStore(data_dir)
@@ -94,7 +94,7 @@ def history_times(url: str, calls: int) -> tuple[list[float], list[float]]:
 
 
 def store_ms(data_dir: Path, calls: int) -> float:
-    from comfy_ui_app.store import JobStore
+    from comfy_ui_app.jobs.store import JobStore
 
     store = JobStore(data_dir)
     try:

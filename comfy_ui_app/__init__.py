@@ -10,28 +10,23 @@ The public surface is what ``__all__`` lists; modules starting with ``_`` are pr
             print(update)
 """
 
-from ._client import ComfyClient
-from ._comfy import Comfy
-from ._frames import BinaryEventType, Message, PreviewFrame, TextFrame, decode_binary, decode_text
-from ._jobs import Job
-from ._updates import Executing, Finished, Output, OutputImage, Preview, Progress, Queued, Started, Update
-from .errors import (
-    ComfyError,
-    ComfyUIStartFailed,
-    JobFailed,
-    JobInterrupted,
-    JobLost,
-    LimitExceeded,
-    NotAllowed,
-    NotAnImage,
-    OutputsNotSaved,
-    PromptRejected,
-    RunLimitExceeded,
-    ServerHTTPError,
-    ServerUnreachable,
-    WorkflowError,
+from comfy_ui_app.comfy.client import ComfyClient
+from comfy_ui_app.comfy.connection import Comfy
+from comfy_ui_app.comfy.frames import (
+    BinaryEventType, Message, PreviewFrame, TextFrame, decode_binary, decode_text,
 )
-from .workflow import FIELD_NAMES, SEED_MAX, apply_values, find_fields, load_workflow, workflow_defaults
+from comfy_ui_app.comfy.jobs import Job
+from comfy_ui_app.comfy.updates import (
+    Executing, Finished, Output, OutputImage, Preview, Progress, Queued, Started, Update,
+)
+from comfy_ui_app.errors import (
+    ComfyError, ComfyUIStartFailed, JobFailed, JobInterrupted, JobLost, LimitExceeded, NotAllowed,
+    NotAnImage, OutputsNotSaved, PromptRejected, RunLimitExceeded, ServerHTTPError,
+    ServerUnreachable, WorkflowError,
+)
+from comfy_ui_app.workflow.templates import (
+    FIELD_NAMES, SEED_MAX, apply_values, find_fields, load_workflow, workflow_defaults,
+)
 
 __all__ = [
     "Comfy",

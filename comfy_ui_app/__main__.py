@@ -1,6 +1,6 @@
 """``python -m comfy_ui_app ...`` -> the command line (see cli.py)."""
 import sys
 
-from .cli import main
+from comfy_ui_app.cli.main import main
 
 sys.exit(main())

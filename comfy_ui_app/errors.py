@@ -20,7 +20,7 @@ The tree::
 
 Errors carry the server's data (``node_errors``, the failing node) so that callers can
 point at the field at fault; ``str(error)`` is always one plain English line. The UI
-turns them into words in exactly one place (``comfy_ui_app.messages.describe``).
+turns them into words in exactly one place (``comfy_ui_app.texts.messages.describe``).
 
 An error that names a server keeps its real address in ``url`` (and in ``str(error)``: logs,
 the command line) and what a page may show of it in ``label`` (``Comfy(url, label=...)``:
@@ -190,7 +190,7 @@ class WorkflowError(ComfyError, ValueError):
 
 
 class LimitExceeded(ComfyError, ValueError):
-    """A request over a cap of a public app (``comfy_ui_app.limits.Limits``), refused before
+    """A request over a cap of a public app (``comfy_ui_app.jobs.limits.Limits``), refused before
     anything reaches ComfyUI. ``cap`` is one of ``limits.CAPS`` ("pending", "steps",
     "pixels", "images", "upload_mb"), ``asked`` what the request asks for (for "pending":
     the jobs the user already has), ``allowed`` the cap; ``field`` the form field at fault,

@@ -73,40 +73,32 @@ def dead_url():
 
 @pytest.fixture
 def launch_app(tmp_path):
-    """launch_app(comfy_url, *, auth=None, admins=()) -> app with .url, .output_dir, .comfy, .demo, .jobs, .store.
+    """launch_app(comfy_url, *, auth=None, admins=()) -> app with .url, .output_dir, .comfy, .cluster, .demo,
+    .jobs, .store.
 
-    Builds the real page with build_app() and a job service, and launches it like
-    app.py does, on a free port; everything is closed at the end of the test.
+    Builds and launches what app.py does (``comfy_ui_app.assembly``: a Cluster of that one server, a job
+    service, the page, /healthz) on a free port; everything is closed at the end of the test.
     """
     from pathlib import Path as _Path
 
-    from comfy_ui_app import Comfy
-    from comfy_ui_app.service import JobService
-    from comfy_ui_app.store import JobStore
-    from comfy_ui_app.ui import build_app, health
+    from comfy_ui_app.assembly import assemble, launch as serve
 
     started = []
 
     def launch(comfy_url, *, workflows_dir=None, auth=None, admins=(), limits=None):
-        out = tmp_path / f"outputs{len(started)}"
-        out.mkdir()
-        store = JobStore(tmp_path / f"data{len(started)}")
-        comfy = Comfy(comfy_url).start()
-        jobs = JobService(comfy, store, admins=admins, limits=limits)  # limits: comfy_ui_app.limits.Limits
-        workflows = workflows_dir or _Path(__file__).resolve().parents[1] / "workflows"
-        demo = build_app(comfy, workflows_dir=workflows, output_dir=out, jobs=jobs, browser_secret="test-secret")
-        demo.queue(default_concurrency_limit=None)
-        started.append((demo, comfy, store))
-        _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
-                                allowed_paths=[str(out), str(store.outputs_dir)], auth=auth, quiet=True,
-                                app_kwargs=health.app_kwargs(comfy, jobs))  # as app.py: GET /healthz
-        return _NS(url=url, output_dir=out, comfy=comfy, demo=demo, jobs=jobs, store=store)
+        n = len(started)
+        app = assemble([comfy_url], data_dir=tmp_path / f"data{n}", output_dir=tmp_path / f"outputs{n}",
+                       workflows_dir=workflows_dir or _Path(__file__).resolve().parents[1] / "workflows",
+                       admins=admins, limits=limits,  # limits: comfy_ui_app.jobs.limits.Limits
+                       browser_secret="test-secret")
+        started.append(app)
+        url = serve(app, port=_free_port(), auth=auth, block=False, quiet=True)
+        return _NS(url=url, output_dir=app.output_dir, comfy=app.comfy, cluster=app.cluster, demo=app.demo,
+                   jobs=app.jobs, store=app.store)
 
     yield launch
-    for demo, comfy, store in started:
-        demo.close()
-        comfy.close()
-        store.close()
+    for app in started:
+        app.close()
 
 
 @pytest.fixture(autouse=True)
@@ -141,34 +133,23 @@ def launch_app_cluster(tmp_path):
     """
     from pathlib import Path as _Path
 
-    from comfy_ui_app import Comfy
-    from comfy_ui_app.cluster import Cluster
-    from comfy_ui_app.service import JobService
-    from comfy_ui_app.store import JobStore
-    from comfy_ui_app.ui import build_app, health
+    from comfy_ui_app.assembly import assemble, launch as serve
 
     started = []
 
     def launch(urls, *, per_server=2, admins=(), auth=None, give_up_after=2.0, labels=None):
-        out = tmp_path / f"cluster-outputs{len(started)}"
-        out.mkdir()
-        store = JobStore(tmp_path / f"cluster-data{len(started)}")
-        comfies = [Comfy(url, timeout=2, poll_interval=0.1, stall_after=0.5, give_up_after=give_up_after,
-                         label=label) for url, label in zip(urls, labels or [None] * len(urls))]  # labels: app.py's
-        cluster = Cluster(comfies, per_server=per_server, health_interval=0.2, give_up_after=30)
-        jobs = JobService(cluster, store, admins=admins)
-        cluster.start()
-        workflows = _Path(__file__).resolve().parents[1] / "workflows"
-        demo = build_app(cluster, workflows_dir=workflows, output_dir=out, jobs=jobs, browser_secret="test-secret")
-        demo.queue(default_concurrency_limit=None)
-        started.append((demo, cluster, store))
-        _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
-                                allowed_paths=[str(out), str(store.outputs_dir)], auth=auth, quiet=True,
-                                app_kwargs=health.app_kwargs(cluster, jobs))  # as app.py: GET /healthz
-        return _NS(url=url, output_dir=out, comfy=comfies[0], cluster=cluster, demo=demo, jobs=jobs, store=store)
+        n = len(started)
+        app = assemble(list(urls), labels=labels, per_server=per_server, admins=admins,  # labels: app.py's
+                       data_dir=tmp_path / f"cluster-data{n}", output_dir=tmp_path / f"cluster-outputs{n}",
+                       workflows_dir=_Path(__file__).resolve().parents[1] / "workflows",
+                       browser_secret="test-secret",
+                       comfy_options=dict(timeout=2, poll_interval=0.1, stall_after=0.5, give_up_after=give_up_after),
+                       cluster_options=dict(health_interval=0.2, give_up_after=30))
+        started.append(app)
+        url = serve(app, port=_free_port(), auth=auth, block=False, quiet=True)
+        return _NS(url=url, output_dir=app.output_dir, comfy=app.comfy, cluster=app.cluster, demo=app.demo,
+                   jobs=app.jobs, store=app.store)
 
     yield launch
-    for demo, cluster, store in started:
-        demo.close()
-        cluster.close()
-        store.close()
+    for app in started:
+        app.close()

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from gradio_client import Client
 
-from comfy_ui_app.service import current_server
+from comfy_ui_app.jobs.service import current_server
 from comfy_ui_app.ui.queue_tab import QueueView
 from test_ui_api import CKPT, generate, outputs_of
 from _waiting import wait_for

@@ -19,8 +19,8 @@ from PIL import Image
 import app as app_module
 from comfy_ui_app import load_workflow
 from comfy_ui_app.errors import LimitExceeded
-from comfy_ui_app.fields import discover
-from comfy_ui_app.limits import Limits
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.jobs.limits import Limits
 from test_bad_input import editor_of, inpaint
 from test_ui_api import CKPT, error_slot, generate, outputs_of
 from _waiting import wait_for
@@ -209,7 +209,7 @@ def test_bad_caps_are_refused_at_start(argv, env, capsys):
 
 
 def test_the_command_line_has_no_caps(comfy_server, tmp_path, monkeypatch, capsys):
-    from comfy_ui_app.cli import main
+    from comfy_ui_app.cli.main import main
 
     for name, value in {**ENV, "COMFY_UI_MAX_STEPS": "1", "COMFY_UI_MAX_PIXELS": "16"}.items():
         monkeypatch.setenv(name, value)

@@ -22,9 +22,9 @@ from PIL import Image
 
 from comfy_test_server import ComfyTestServer
 from comfy_ui_app import Comfy, ComfyClient, ServerHTTPError, load_workflow
-from comfy_ui_app.fields import discover
-from comfy_ui_app.messages import describe
-from comfy_ui_app.ui import custom
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.ui import custom_tab as custom
 from fault_proxy import FaultProxy
 from test_ui_api import generate, outputs_of
 
@@ -40,8 +40,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """(proxy, app namespace, client): one app over a fault proxy over the test server."""
-    from comfy_ui_app.service import JobService
-    from comfy_ui_app.store import JobStore
+    from comfy_ui_app.jobs.service import JobService
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui import build_app
 
     server = ComfyTestServer(step_time=0.0, root=tmp_path_factory.mktemp("comfy")).start()
@@ -241,7 +241,7 @@ def test_upload_names_lose_their_directories(fresh, tmp_path):
     """A picked file is sent under its last name part only; a path that is not a picked file
     is never read: it goes to ComfyUI as a name, which refuses it."""
     proxy, app, client = fresh
-    from comfy_ui_app.uploads import upload_name
+    from comfy_ui_app.jobs.uploads import upload_name
 
     assert upload_name("../../evil.png") == "evil.png" and upload_name("/etc/passwd") == "passwd"
     assert upload_name("C:\\Windows\\x.png") == "x.png" and upload_name("..") == "output"
@@ -348,7 +348,7 @@ CLI_CASES = {
 
 @pytest.mark.parametrize("args, words", CLI_CASES.values(), ids=CLI_CASES.keys())
 def test_cli(fresh, tmp_path, capsys, args, words):
-    from comfy_ui_app.cli import main
+    from comfy_ui_app.cli.main import main
 
     proxy, app, client = fresh
     args = args if "--workflow" in args else ["--workflow", str(REPO / "workflows" / "txt2img.json"), *args]

@@ -87,7 +87,7 @@ def launch_custom(tmp_path):
     import gradio as gr
 
     from comfy_ui_app import Comfy
-    from comfy_ui_app.ui import custom
+    from comfy_ui_app.ui import custom_tab as custom
     from comfy_ui_app.ui.context import AppContext, ServerInfo
 
     started = []

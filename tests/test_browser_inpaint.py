@@ -37,7 +37,7 @@ def tab_app(tmp_path, monkeypatch):
     import gradio as gr
 
     from comfy_ui_app import Comfy
-    from comfy_ui_app.ui import inpaint
+    from comfy_ui_app.ui import inpaint_tab as inpaint
     from comfy_ui_app.ui.context import AppContext, ServerInfo
 
     sent: list = []

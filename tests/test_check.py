@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from comfy_ui_app import PromptRejected, WorkflowError, load_workflow
-from comfy_ui_app.check import Problem, PromptInvalid, check_prompt, field_index, problems_from_rejection
-from comfy_ui_app.fields import discover
+from comfy_ui_app.workflow.check import (
+    Problem, PromptInvalid, check_prompt, field_index, problems_from_rejection,
+)
+from comfy_ui_app.workflow.fields import discover
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -79,7 +79,7 @@ def test_generate_writes_pngs_and_prints_progress(comfy_server, tmp_path):
 
 def test_progress_lines():
     from comfy_ui_app import Executing, Finished, Preview, Progress, Queued, Started
-    from comfy_ui_app._cli_generate import _progress_line
+    from comfy_ui_app.cli.generate import _progress_line
 
     table = [
         (Queued(None), "Queued"), (Queued(0), "Queued: next to run"), (Queued(3), "Queued: position 3"),
@@ -199,8 +199,8 @@ def test_ctrl_c_interrupts_the_job_on_the_server(make_comfy_server, tmp_path):
 
 
 def test_cli_does_not_import_gradio():
-    code = ("import sys, comfy_ui_app.cli, comfy_ui_app._cli_generate, comfy_ui_app.messages; "
-            "from comfy_ui_app.cli import build_parser; build_parser(); "
+    code = ("import sys, comfy_ui_app.cli.main, comfy_ui_app.cli.generate, comfy_ui_app.texts.messages; "
+            "from comfy_ui_app.cli.main import build_parser; build_parser(); "
             "sys.exit(1 if 'gradio' in sys.modules else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=cli_env(), timeout=60)
     assert result.returncode == 0
@@ -238,7 +238,7 @@ def test_existing_files_are_never_overwritten(comfy_server, tmp_path):
 @pytest.fixture
 def cli(capsys, monkeypatch):
     """cli(*args) -> (exit status, stdout, stderr) of ``main(args)`` in this process."""
-    from comfy_ui_app.cli import main
+    from comfy_ui_app.cli.main import main
 
     monkeypatch.delenv("COMFYUI_URL", raising=False)
 
@@ -306,7 +306,7 @@ def test_fields_of_a_ui_workflow_needs_the_node_list(cli, dead_url):
 
 
 def test_convert_then_generate(comfy_server, tmp_path):
-    from comfy_ui_app.convert import ui_to_api
+    from comfy_ui_app.workflow.convert import ui_to_api
 
     converted = run_cli("convert", UI_TXT2IMG, "--server", comfy_server.url)
     assert converted.returncode == 0, converted.stderr
@@ -427,7 +427,8 @@ def test_set_value_of_the_wrong_type_names_the_field(cli, comfy_server, tmp_path
 
 
 def test_choose_checkpoint_still_importable_from_cli():
-    from comfy_ui_app import cli, workflow
+    from comfy_ui_app.cli import main as cli
+    from comfy_ui_app.workflow import templates as workflow
 
     assert cli.choose_checkpoint is workflow.choose_checkpoint
     assert workflow.choose_checkpoint("b", ["a", "b"]) == "b"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from comfy_ui_app.cli import main
-from comfy_ui_app.store import JobStore
+from comfy_ui_app.cli.main import main
+from comfy_ui_app.jobs.store import JobStore
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW = str(REPO / "workflows" / "txt2img.json")

@@ -11,7 +11,7 @@ import requests
 from PIL import Image
 
 from comfy_ui_app import ComfyClient, PromptRejected, ServerHTTPError, ServerUnreachable, load_workflow
-from comfy_ui_app._client import raise_for_status
+from comfy_ui_app.comfy.client import raise_for_status
 
 TXT2IMG = Path(__file__).parent.parent / "workflows" / "txt2img.json"
 CKPT = "tiny-sd15-random.safetensors"

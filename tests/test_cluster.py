@@ -7,10 +7,10 @@ import pytest
 
 from comfy_ui_app import (Comfy, ComfyClient, Finished, JobInterrupted, JobLost, Queued, ServerUnreachable, Started,
                           WorkflowError)
-from comfy_ui_app.messages import describe
-from comfy_ui_app._dispatch import ClusterJob, FairQueue
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.cluster.dispatch import ClusterJob, FairQueue
 from comfy_ui_app.errors import RunLimitExceeded
-from comfy_ui_app.cluster import Cluster
+from comfy_ui_app.cluster.cluster import Cluster
 from test_client import CKPT, closed_port_url, small_prompt
 from _waiting import wait_for as eventually
 

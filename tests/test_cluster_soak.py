@@ -19,9 +19,9 @@ import time
 import pytest
 
 from comfy_ui_app import Comfy
-from comfy_ui_app.cluster import Cluster
-from comfy_ui_app.service import JobService
-from comfy_ui_app.store import JobStore
+from comfy_ui_app.cluster.cluster import Cluster
+from comfy_ui_app.jobs.service import JobService
+from comfy_ui_app.jobs.store import JobStore
 from test_client import small_prompt
 
 JOBS = 200

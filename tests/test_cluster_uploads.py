@@ -15,13 +15,13 @@ import pytest
 from PIL import Image
 
 from comfy_ui_app import Comfy
-from comfy_ui_app._inputs import InputFile, content_name, upload_inputs
-from comfy_ui_app.cluster import Cluster
-from comfy_ui_app.fields import discover
-from comfy_ui_app.inpaint import inpaint_shape, make_files, stage_files
-from comfy_ui_app.service import JobService, current_server
-from comfy_ui_app.store import JobStore
-from comfy_ui_app.workflow import apply_values
+from comfy_ui_app.comfy.inputs import InputFile, content_name, upload_inputs
+from comfy_ui_app.cluster.cluster import Cluster
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.jobs.inpaint import inpaint_shape, make_files, stage_files
+from comfy_ui_app.jobs.service import JobService, current_server
+from comfy_ui_app.jobs.store import JobStore
+from comfy_ui_app.workflow.templates import apply_values
 from test_inpaint import CHECKPOINT, PAINTED, SOURCE, TEMPLATE_A, TEMPLATE_B
 from _waiting import wait_for as eventually
 

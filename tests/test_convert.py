@@ -1,4 +1,4 @@
-"""comfy_ui_app.convert: UI-format workflows (editor saves) -> API-format prompts.
+"""comfy_ui_app.workflow.convert: UI-format workflows (editor saves) -> API-format prompts.
 
 The fixtures in tests/fixtures/ui_workflows/ were written by hand in the shape that
 ComfyUI's frontend 1.2x saves. The node table is a real ComfyUI 0.3.64 /object_info.
@@ -15,10 +15,10 @@ import pytest
 import requests
 
 from comfy_ui_app import apply_values
-from comfy_ui_app.check import check_prompt
-from comfy_ui_app.convert import ConversionError, is_ui_workflow, ui_to_api
+from comfy_ui_app.workflow.check import check_prompt
+from comfy_ui_app.workflow.convert import ConversionError, is_ui_workflow, ui_to_api
 from comfy_ui_app.errors import WorkflowError
-from comfy_ui_app.fields import discover
+from comfy_ui_app.workflow.fields import discover
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UI_WORKFLOWS = FIXTURES / "ui_workflows"

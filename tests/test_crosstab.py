@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from comfy_ui_app import Comfy, load_workflow
-from comfy_ui_app.ui import custom
+from comfy_ui_app.ui import custom_tab as custom
 from comfy_ui_app.ui._crosstab import ParameterLoader, send_to_inpaint
 from comfy_ui_app.ui.jobfeed import RunUpdate
 
@@ -60,8 +60,8 @@ def test_the_page_wires_send_to_inpainting_into_the_inpaint_prompts(page):
 @pytest.fixture
 def page(comfy_server, tmp_path):
     """(demo, loader, comfy): the real page over the test server with a job service."""
-    from comfy_ui_app.service import JobService
-    from comfy_ui_app.store import JobStore
+    from comfy_ui_app.jobs.service import JobService
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui import build_app
 
     comfy = Comfy(comfy_server.url).start()

@@ -1,4 +1,4 @@
-"""Field discovery over real-world-shaped API-format workflows (comfy_ui_app.fields)."""
+"""Field discovery over real-world-shaped API-format workflows (comfy_ui_app.workflow.fields)."""
 
 import copy
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from comfy_ui_app import apply_values, load_workflow
-from comfy_ui_app.fields import PLACEHOLDER, Field, discover, is_link
+from comfy_ui_app.workflow.fields import PLACEHOLDER, Field, discover, is_link
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -23,7 +23,7 @@ import requests
 from itsdangerous import TimestampSigner
 
 import app
-from comfy_ui_app.store import JobStore
+from comfy_ui_app.jobs.store import JobStore
 from comfy_ui_app.ui.context import current_user, hf_username
 
 REPO = Path(__file__).resolve().parents[1]

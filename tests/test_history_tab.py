@@ -9,7 +9,7 @@ import gradio as gr
 import pytest
 
 from comfy_ui_app import ComfyClient
-from comfy_ui_app.service import NotAllowed
+from comfy_ui_app.jobs.service import NotAllowed
 from comfy_ui_app.ui import history_tab
 from comfy_ui_app.ui.context import AppContext
 from comfy_ui_app.ui.history_tab import EXTERNAL_PREFIX, HistoryView
@@ -133,9 +133,9 @@ def test_load_parameters_fills_the_state_the_app_wires_to_the_job_tab(hist):
 
 def test_an_admin_sees_jobs_from_elsewhere_on_every_server_of_a_cluster(make_comfy_server, tmp_path):
     from comfy_ui_app import Comfy
-    from comfy_ui_app.cluster import Cluster
-    from comfy_ui_app.service import JobService
-    from comfy_ui_app.store import JobStore
+    from comfy_ui_app.cluster.cluster import Cluster
+    from comfy_ui_app.jobs.service import JobService
+    from comfy_ui_app.jobs.store import JobStore
 
     one, two = make_comfy_server(), make_comfy_server()
     store = JobStore(tmp_path / "data")

@@ -1,7 +1,7 @@
 """Languages: ``tr``, ``pick_language``, the catalog, and the page's language switch.
 
 ``test_every_visible_string_has_a_translation`` and ``test_tr_literals_have_translations``
-list every English string that the Chinese catalog (``comfy_ui_app/_zh_cn.py``) lacks.
+list every English string that the Chinese catalog (``comfy_ui_app/texts/zh_cn.py``) lacks.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from comfy_ui_app.i18n import CATALOGS, LANGUAGES, pick_language, tr
-from comfy_ui_app.ui import i18n as ui_i18n
+from comfy_ui_app.texts.i18n import CATALOGS, LANGUAGES, pick_language, tr
+from comfy_ui_app.ui import language_switch as ui_i18n
 from comfy_ui_app.ui.status import ServerStatus, banner_markdown
 
 PACKAGE = Path(__file__).resolve().parents[1] / "comfy_ui_app"
@@ -185,7 +185,7 @@ def test_the_switch_relabels_exactly_what_collect_finds(real_app):
 
 def test_every_visible_string_has_a_translation(real_app):
     missing = ui_i18n.missing_translations(ui_i18n.collect(real_app), "zh-CN")
-    assert not missing, ("add these to comfy_ui_app/_zh_cn.py:\n"
+    assert not missing, ("add these to comfy_ui_app/texts/zh_cn.py:\n"
                          + "\n".join(f"    {s!r}: \"\"," for s in missing))
 
 
@@ -243,7 +243,7 @@ def test_tr_literals_have_translations():
                     and arg.value not in ZH and re.search(r"[A-Za-z]", arg.value):
                 missing.append(f"{arg.value!r}  ({where})")
     assert not formatted, "tr() of an f-string; use tr('... {name}', lang, name=...): " + ", ".join(formatted)
-    assert not missing, "add these to comfy_ui_app/_zh_cn.py:\n" + "\n".join(missing)
+    assert not missing, "add these to comfy_ui_app/texts/zh_cn.py:\n" + "\n".join(missing)
 
 
 def test_the_source_scan_can_see_a_missing_literal(tmp_path):
@@ -277,14 +277,15 @@ def test_catalog_has_no_key_twice():
 def test_recorded_english_errors_are_shown_in_chinese(english, chinese):
     """A job's error is recorded in English; History and a reloaded page show it in the
     page's language: a catalog sentence, or a catalog template filled with the same values."""
-    from comfy_ui_app.i18n import tr_stored
+    from comfy_ui_app.texts.i18n import tr_stored
 
     assert tr_stored(english, "zh-CN") == chinese
     assert tr_stored(english, "en") == english
 
 
 def test_a_run_limit_error_is_described_in_chinese():
-    from comfy_ui_app import RunLimitExceeded, messages
+    from comfy_ui_app import RunLimitExceeded
+    from comfy_ui_app.texts import messages
 
     error = RunLimitExceeded("p1", 1800, url="http://gpu:8188", label="ComfyUI server 1")
     assert messages.describe(error, lang="zh-CN") == "任务在 ComfyUI server 1 上运行超过 30 min 仍未完成，本应用已将其停止。请重试。"

@@ -1,4 +1,4 @@
-"""comfy_ui_app.inpaint against the test server: what lands in ComfyUI's input folder."""
+"""comfy_ui_app.jobs.inpaint against the test server: what lands in ComfyUI's input folder."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from comfy_ui_app import Comfy, ComfyClient, Finished, WorkflowError, load_workflow, masks
-from comfy_ui_app.fields import discover
-from comfy_ui_app.inpaint import MaskNotSaved, inpaint_shape, prepare_inpaint
+from comfy_ui_app import Comfy, ComfyClient, Finished, WorkflowError, load_workflow
+from comfy_ui_app.workflow import masks
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.jobs.inpaint import MaskNotSaved, inpaint_shape, prepare_inpaint
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_A = load_workflow(ROOT / "workflows" / "inpaint.json")  # LoadImage's MASK -> VAEEncodeForInpaint

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from comfy_ui_app import Comfy, PromptRejected
-from comfy_ui_app.joblog import LOGGER_NAME, configure, format_line, log_job, short_error
-from comfy_ui_app.service import JobService
-from comfy_ui_app.store import JobStore
+from comfy_ui_app.jobs.joblog import LOGGER_NAME, configure, format_line, log_job, short_error
+from comfy_ui_app.jobs.service import JobService
+from comfy_ui_app.jobs.store import JobStore
 from test_client import small_prompt
 
 BASE = {"job_id": "j1", "user": "user:alice"}
@@ -164,7 +164,7 @@ def test_configure_writes_to_the_stream_once(store):
 
 def test_lines_of_a_followed_job_come_from_memory_not_the_store(comfy_server, store, caplog, monkeypatch):
     """Over a Cluster (so with ``dispatched``): the same lines, and the store is never read for them."""
-    from comfy_ui_app.cluster import Cluster
+    from comfy_ui_app.cluster.cluster import Cluster
 
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)
     reads, original = [], store.get

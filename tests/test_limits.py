@@ -1,4 +1,4 @@
-"""The caps of a public demo (``comfy_ui_app.limits``), pure: each cap refused with its words.
+"""The caps of a public demo (``comfy_ui_app.jobs.limits``), pure: each cap refused with its words.
 
 Every case fills a real workflow (the bundled templates, or a small graph written here),
 checks it against :class:`Limits` and compares the exact message ``messages.describe``
@@ -18,11 +18,11 @@ from PIL import Image
 
 from comfy_ui_app import Comfy, apply_values, load_workflow
 from comfy_ui_app.errors import ComfyError, LimitExceeded
-from comfy_ui_app.limits import Limits, admitted, count_pending, limits_for, parse_pixels, prompt_sizes
-from comfy_ui_app.messages import describe
-from comfy_ui_app.service import JobService
-from comfy_ui_app.store import JobStore
-from comfy_ui_app.uploads import check_image
+from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for, parse_pixels, prompt_sizes
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.jobs.service import JobService
+from comfy_ui_app.jobs.store import JobStore
+from comfy_ui_app.jobs.uploads import check_image
 
 REPO = Path(__file__).resolve().parents[1]
 TXT2IMG = load_workflow(REPO / "workflows" / "txt2img.json")

@@ -1,4 +1,4 @@
-"""The optional LoRA of "Text to image": comfy_ui_app/lora.py and ui/_lora_picker.py.
+"""The optional LoRA of "Text to image": comfy_ui_app/workflow/lora.py and ui/_lora_picker.py.
 
 Pure graph surgery first, then the tab's own Generate handler against the bundled test
 server, whose LoraLoader is given a list of LoRA files (the recorded node table has none).
@@ -14,10 +14,12 @@ import gradio as gr
 import pytest
 
 from comfy_ui_app import Comfy, apply_values, load_workflow
-from comfy_ui_app.check import check_prompt
-from comfy_ui_app.fields import discover
-from comfy_ui_app.lora import NONE, LoraProblem, find_checkpoint_loader, insert_lora, lora_names, with_lora
-from comfy_ui_app.messages import describe
+from comfy_ui_app.workflow.check import check_prompt
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.workflow.lora import (
+    NONE, LoraProblem, find_checkpoint_loader, insert_lora, lora_names, with_lora,
+)
+from comfy_ui_app.texts.messages import describe
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -109,7 +111,7 @@ def test_with_lora_none_leaves_everything_alone_and_a_pick_passes_the_local_chec
 def tab(tmp_path):
     """tab(server) -> the Text to image handlers (``Txt2Img``) with their form built."""
     from comfy_ui_app.ui.context import AppContext, ServerInfo
-    from comfy_ui_app.ui.txt2img import Txt2Img, _lay_out
+    from comfy_ui_app.ui.txt2img_tab import Txt2Img, _lay_out
 
     opened = []
 
@@ -181,7 +183,7 @@ def test_the_picker_is_hidden_without_loras_and_follows_the_server(make_comfy_se
 
 def test_a_template_with_its_own_lora_gets_no_picker(tmp_path, comfy_server):
     from comfy_ui_app.ui.context import AppContext, ServerInfo
-    from comfy_ui_app.ui.txt2img import Txt2Img
+    from comfy_ui_app.ui.txt2img_tab import Txt2Img
 
     chain = FIXTURES / "api_workflows" / "lora_chain.json"
     if not chain.exists():

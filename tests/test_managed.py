@@ -1,4 +1,4 @@
-"""comfy_ui_app.managed: start, mind and stop a local ComfyUI checkout.
+"""comfy_ui_app.local.managed: start, mind and stop a local ComfyUI checkout.
 
 Runs ``tests/stand_in_comfyui/main.py`` (the test server, started exactly the way ComfyUI
 is) as the checkout; its knobs are environment variables (see that file).
@@ -15,13 +15,13 @@ import pytest
 import requests
 
 from comfy_ui_app import Comfy
-from comfy_ui_app.cluster import Cluster
+from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.errors import ComfyUIStartFailed
-from comfy_ui_app.managed import (
+from comfy_ui_app.local.managed import (
     FAILED, RESTARTING, RUNNING, STOPPED, LocalComfyUI, default_candidates, find_checkout, is_checkout,
     resolve_checkout,
 )
-from comfy_ui_app.messages import describe
+from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.status import StatusChecker, banner_markdown
 from _waiting import wait_for
 

@@ -1,4 +1,4 @@
-"""comfy_ui_app.masks: editor value -> mask -> the PNG bytes ComfyUI receives."""
+"""comfy_ui_app.workflow.masks: editor value -> mask -> the PNG bytes ComfyUI receives."""
 from __future__ import annotations
 
 import io
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from comfy_ui_app import masks
+from comfy_ui_app.workflow import masks
 
 
 def rgba(h, w, points=(), alpha=255):

@@ -11,11 +11,11 @@ from comfy_ui_app import (
     ServerUnreachable,
     WorkflowError,
 )
-from comfy_ui_app import _problem_words
+from comfy_ui_app.texts import problem_words as _problem_words
 from comfy_ui_app.errors import NotAnImage
-from comfy_ui_app.check import Problem, PromptInvalid
-from comfy_ui_app.i18n import CATALOGS
-from comfy_ui_app.messages import describe, describe_node_errors, describe_problem
+from comfy_ui_app.workflow.check import Problem, PromptInvalid
+from comfy_ui_app.texts.i18n import CATALOGS
+from comfy_ui_app.texts.messages import describe, describe_node_errors, describe_problem
 
 URL = "http://127.0.0.1:8188"
 FAILED_VALIDATION = {"type": "prompt_outputs_failed_validation",
@@ -322,7 +322,7 @@ def test_unknown_language_is_english():
 def test_words_looked_up_by_name_have_translations(table):
     """These reach ``tr`` through a variable, so the source scan in test_i18n cannot see them."""
     words = set(getattr(_problem_words, table).values()) | {"a different kind of value"}
-    assert not words - set(CATALOGS[ZH]), f"add to comfy_ui_app/_zh_cn.py: {sorted(words - set(CATALOGS[ZH]))}"
+    assert not words - set(CATALOGS[ZH]), f"add to comfy_ui_app/texts/zh_cn.py: {sorted(words - set(CATALOGS[ZH]))}"
 
 
 def test_status_banner_describes_the_failure_in_the_page_language():

@@ -10,9 +10,9 @@ import pytest
 import requests
 from gradio_client import Client
 
-from comfy_ui_app.joblog import LOGGER_NAME
-from comfy_ui_app.service import current_server
-from comfy_ui_app.ui.health import health, server_address
+from comfy_ui_app.jobs.joblog import LOGGER_NAME
+from comfy_ui_app.jobs.service import current_server
+from comfy_ui_app.ui.healthz import health, server_address
 from test_client import small_prompt
 from test_joblog import job_lines
 from _waiting import wait_for
@@ -123,7 +123,7 @@ def test_healthz_hides_addresses_the_page_hides(make_comfy_server, launch_app_cl
 def test_healthz_says_when_the_local_comfyui_is_starting(dead_url):
     from types import SimpleNamespace
 
-    from comfy_ui_app.managed import STARTING, LocalState
+    from comfy_ui_app.local.managed import STARTING, LocalState
 
     local = SimpleNamespace(state=lambda: LocalState(STARTING, dead_url))
     server = SimpleNamespace(url=dead_url, label=dead_url, healthy=False, reason="Cannot reach ComfyUI at "

@@ -1,4 +1,4 @@
-"""A1111-style ``parameters`` text and PNG text chunks (comfy_ui_app.pnginfo)."""
+"""A1111-style ``parameters`` text and PNG text chunks (comfy_ui_app.workflow.pnginfo)."""
 from __future__ import annotations
 
 import io
@@ -10,8 +10,8 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from comfy_ui_app import load_workflow
-from comfy_ui_app.fields import discover
-from comfy_ui_app.pnginfo import add_text_chunk, parameters_from_prompt, parameters_text, text_chunks
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.workflow.pnginfo import add_text_chunk, parameters_from_prompt, parameters_text, text_chunks
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,8 +14,8 @@ import gradio as gr
 import pytest
 
 from comfy_ui_app import Comfy, ComfyClient
-from comfy_ui_app.service import JobService, NotAllowed
-from comfy_ui_app.store import UNFINISHED, JobStore
+from comfy_ui_app.jobs.service import JobService, NotAllowed
+from comfy_ui_app.jobs.store import UNFINISHED, JobStore
 from comfy_ui_app.ui import queue_tab
 from comfy_ui_app.ui.context import AppContext, ServerInfo
 from comfy_ui_app.ui.queue_tab import QueueView, age_text, owner_name
@@ -208,7 +208,7 @@ def test_the_timer_sends_nothing_while_the_queue_stands_still(busy):
 def app_queue(make_comfy_server, tmp_path):
     """One server, one slot: alice's A1 hangs there, an outside prompt waits in ComfyUI's queue,
     and bob's B1, alice's A2 and A3 wait in the app's own queue (in that order: fair turns)."""
-    from comfy_ui_app.cluster import Cluster
+    from comfy_ui_app.cluster.cluster import Cluster
 
     server = make_comfy_server()
     store = JobStore(tmp_path / "cluster-data")

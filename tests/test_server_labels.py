@@ -22,10 +22,10 @@ from gradio_client import Client
 
 import app
 from comfy_ui_app import Comfy
-from comfy_ui_app._dispatch import ServerState
+from comfy_ui_app.cluster.dispatch import ServerState
 from comfy_ui_app.errors import JobLost, PromptRejected, ServerHTTPError, ServerUnreachable
-from comfy_ui_app.messages import describe
-from comfy_ui_app.service import error_text
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.jobs.service import error_text
 from comfy_ui_app.ui.status import ServerStatus
 from comfy_ui_app.ui.system_numbers import Summary, number_rows
 from test_app_cluster import banner, healthy, server_rows

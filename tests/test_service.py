@@ -5,11 +5,11 @@ import time
 import pytest
 
 from comfy_ui_app import Comfy, ComfyClient, Progress, PromptRejected, Started
-from comfy_ui_app._records import history_times
-from comfy_ui_app._resume import SERVER_GONE
-from comfy_ui_app.cluster import Cluster
-from comfy_ui_app.service import JobService, NotAllowed
-from comfy_ui_app.store import JobStore, current_server
+from comfy_ui_app.jobs.records import history_times
+from comfy_ui_app.jobs.resume import SERVER_GONE
+from comfy_ui_app.cluster.cluster import Cluster
+from comfy_ui_app.jobs.service import JobService, NotAllowed
+from comfy_ui_app.jobs.store import JobStore, current_server
 from test_client import small_prompt
 from _waiting import wait_for
 

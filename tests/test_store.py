@@ -1,4 +1,4 @@
-"""The durable job store (comfy_ui_app.store): SQLite records and output files under tmp_path."""
+"""The durable job store (comfy_ui_app.jobs.store): SQLite records and output files under tmp_path."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
-import comfy_ui_app.store as store_module
-from comfy_ui_app.store import STATUSES, TERMINAL, JobRecord, JobStore, OutputFile
+import comfy_ui_app.jobs.store as store_module
+from comfy_ui_app.jobs.store import STATUSES, TERMINAL, JobRecord, JobStore, OutputFile
 
 PROMPT = {"3": {"class_type": "KSampler", "inputs": {"seed": 42, "steps": 20, "model": ["4", 0]}}}
 
@@ -470,7 +470,7 @@ def test_a_status_can_carry_the_time_it_happened(store, clock):
 def test_history_times_reads_comfyuis_recorded_timestamps():
     from pathlib import Path
 
-    from comfy_ui_app._records import history_times
+    from comfy_ui_app.jobs.records import history_times
 
     recording = json.loads((Path(__file__).parent / "fixtures" / "comfyui" / "history.json").read_text())
     (entry,) = recording["get_history_success"]["response"]["json"].values()

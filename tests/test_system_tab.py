@@ -10,9 +10,9 @@ import gradio as gr
 import pytest
 
 from comfy_ui_app import Comfy
-from comfy_ui_app.cluster import Cluster
-from comfy_ui_app.service import JobService
-from comfy_ui_app.store import _STATS_SQL, JobStore
+from comfy_ui_app.cluster.cluster import Cluster
+from comfy_ui_app.jobs.service import JobService
+from comfy_ui_app.jobs.store import _STATS_SQL, JobStore
 from comfy_ui_app.ui import system_tab
 from comfy_ui_app.ui.context import AppContext, ServerInfo
 from comfy_ui_app.ui.system_numbers import number_rows, percentile, seconds, summarize

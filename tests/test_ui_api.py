@@ -18,7 +18,7 @@ import requests
 from gradio_client import Client
 from PIL import Image
 
-from comfy_ui_app.convert import ui_to_api
+from comfy_ui_app.workflow.convert import ui_to_api
 
 CKPT = "tiny-sd15-random.safetensors"
 FIRST_FIELD = 2      # inputs before the fields: Random seed, Batch count

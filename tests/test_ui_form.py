@@ -9,12 +9,12 @@ import gradio as gr
 import pytest
 
 from comfy_ui_app import WorkflowError, load_workflow
-from comfy_ui_app.check import Problem
-from comfy_ui_app.fields import Field, discover
+from comfy_ui_app.workflow.check import Problem
+from comfy_ui_app.workflow.fields import Field, discover
 from comfy_ui_app.ui import form as forms
-from comfy_ui_app.ui.custom import bundled_workflows, read_workflow
+from comfy_ui_app.ui.custom_tab import bundled_workflows, read_workflow
 from comfy_ui_app.ui.runner import field_errors
-from comfy_ui_app.ui.txt2img import CUSTOM_SIZE, SIZE_PRESETS, apply_preset, preset_for, reuse_seed
+from comfy_ui_app.ui.txt2img_tab import CUSTOM_SIZE, SIZE_PRESETS, apply_preset, preset_for, reuse_seed
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"

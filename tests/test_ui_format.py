@@ -1,4 +1,4 @@
-"""comfy_ui_app._ui_format.api_to_ui: the editor graph of an API prompt, for the PNG's ``workflow``.
+"""comfy_ui_app.workflow.editor_format.api_to_ui: the editor graph of an API prompt, for the PNG's ``workflow``.
 
 Checked by the round trip: ``ui_to_api(api_to_ui(prompt, info), info)`` gives back the very
 prompt, for the bundled templates, the API fixtures and prompts converted from editor saves
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from comfy_ui_app import load_workflow
-from comfy_ui_app._ui_format import api_to_ui
-from comfy_ui_app.convert import is_ui_workflow, ui_to_api
+from comfy_ui_app.workflow.editor_format import api_to_ui
+from comfy_ui_app.workflow.convert import is_ui_workflow, ui_to_api
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"

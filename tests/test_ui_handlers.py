@@ -32,8 +32,8 @@ from comfy_ui_app import (
     Started,
     load_workflow,
 )
-from comfy_ui_app.fields import discover
-from comfy_ui_app.pnginfo import text_chunks
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.workflow.pnginfo import text_chunks
 from comfy_ui_app.ui.runner import RunRequest, run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -304,8 +304,8 @@ def test_a_seed_that_is_not_a_number_names_the_field(tmp_path):
 # ---- with the job service (the real test server; what the page runs with) -------------------
 
 from comfy_ui_app import Comfy  # noqa: E402
-from comfy_ui_app.service import JobService  # noqa: E402
-from comfy_ui_app.store import JobStore  # noqa: E402
+from comfy_ui_app.jobs.service import JobService  # noqa: E402
+from comfy_ui_app.jobs.store import JobStore  # noqa: E402
 from comfy_ui_app.ui import reattach as jobfeed_reattach  # noqa: E402
 from comfy_ui_app.ui.runner import interrupt_handler  # noqa: E402
 from _waiting import wait_for as wait_until
@@ -560,7 +560,7 @@ def test_progress_says_when_contact_is_lost_and_goes_back_when_it_returns(make_c
 
 
 def test_a_job_in_the_apps_queue_says_when_no_server_can_be_reached(make_comfy_server, tmp_path):
-    from comfy_ui_app.cluster import Cluster
+    from comfy_ui_app.cluster.cluster import Cluster
 
     server = make_comfy_server()
     port = server.port

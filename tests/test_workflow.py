@@ -112,8 +112,8 @@ def test_a_saved_post_body_and_a_path_both_load(tmp_path, txt2img):
 def test_a_random_seed_stays_within_the_seed_nodes_own_range():
     """A PrimitiveInt seed stops at 2**63-1, below ComfyUI's 2**64-1: -1 must draw within
     the node's range, so the filled prompt always passes the check."""
-    from comfy_ui_app.check import check_prompt
-    from comfy_ui_app.fields import discover
+    from comfy_ui_app.workflow.check import check_prompt
+    from comfy_ui_app.workflow.fields import discover
 
     fixtures = Path(__file__).parent / "fixtures"
     object_info = json.loads((fixtures / "comfyui" / "object_info.json").read_text(encoding="utf-8"))

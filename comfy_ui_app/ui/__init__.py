@@ -15,15 +15,21 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..cluster import Cluster
-from ..i18n import DEFAULT_LANGUAGE
-from ..service import JobService
-from ..store import JobStore
-from . import _crosstab, custom, history_tab, inpaint, queue_tab, system_tab, txt2img
-from ._blocks import Blocks
-from .context import AppContext, ServerInfo
-from .i18n import install_language_switch, language_picker
-from .status import StatusChecker, banner_markdown
+from comfy_ui_app.cluster.cluster import Cluster
+from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE
+from comfy_ui_app.jobs.service import JobService
+from comfy_ui_app.jobs.store import JobStore
+from comfy_ui_app.ui import _crosstab
+from comfy_ui_app.ui import custom_tab as custom
+from comfy_ui_app.ui import history_tab
+from comfy_ui_app.ui import inpaint_tab as inpaint
+from comfy_ui_app.ui import queue_tab
+from comfy_ui_app.ui import system_tab
+from comfy_ui_app.ui import txt2img_tab as txt2img
+from comfy_ui_app.ui._blocks import Blocks
+from comfy_ui_app.ui.context import AppContext, ServerInfo
+from comfy_ui_app.ui.language_switch import install_language_switch, language_picker
+from comfy_ui_app.ui.status import StatusChecker, banner_markdown
 
 __all__ = ["build_app", "STATUS_POLL_S"]
 
@@ -39,7 +45,7 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
               browser_secret: str | None = None, hf_login: bool = False, local_comfyui=None) -> gr.Blocks:
     """Build the Blocks for one ComfyUI server, or for several.
 
-    ``comfy`` is a started ``comfy_ui_app.Comfy`` or ``comfy_ui_app.cluster.Cluster``
+    ``comfy`` is a started ``comfy_ui_app.Comfy`` or ``comfy_ui_app.cluster.cluster.Cluster``
     (then ``ctx.cluster`` is it and ``ctx.comfy`` its first server); ``workflows_dir`` holds the workflow
     templates; ``jobs`` records every job (a store under ``output_dir/.jobs`` when not
     given); ``browser_secret`` encrypts the browser id so it survives app restarts;

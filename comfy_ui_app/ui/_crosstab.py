@@ -22,12 +22,13 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from .._records import current_server
-from ..i18n import tr
-from ..messages import describe
-from . import custom, inpaint
-from .context import current_user
-from .runner import user_inputs
+from comfy_ui_app.jobs.records import current_server
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.ui import custom_tab as custom
+from comfy_ui_app.ui import inpaint_tab as inpaint
+from comfy_ui_app.ui.context import current_user
+from comfy_ui_app.ui.runner import user_inputs
 
 __all__ = ["send_to_inpaint", "ParameterLoader", "job_picture"]
 

@@ -7,8 +7,8 @@ UUIDs, so a job from elsewhere is found again by asking each server in turn.
 
 from __future__ import annotations
 
-from .._records import history_times
-from ..errors import ComfyError
+from comfy_ui_app.jobs.records import history_times
+from comfy_ui_app.errors import ComfyError
 
 __all__ = ["entries", "find", "status_of"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .form import Form, build_field, build_form
-from .runner import MAX_UI_SEED
+from comfy_ui_app.ui.form import Form, build_field, build_form
+from comfy_ui_app.ui.runner import MAX_UI_SEED
 
 __all__ = ["OWN_FIELDS", "LATER", "SEAM_LABEL", "controls"]
 

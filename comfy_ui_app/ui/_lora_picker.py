@@ -3,7 +3,7 @@
 A "LoRA" dropdown filled from the server's list with "(none)" first, and a "LoRA
 strength" slider; both hidden while the server has no LoRA (re-checked on page load
 and when the server comes back). Picking one makes the run use
-:func:`comfy_ui_app.lora.with_lora`: a ``LoraLoader`` after the checkpoint, whose
+:func:`comfy_ui_app.workflow.lora.with_lora`: a ``LoraLoader`` after the checkpoint, whose
 problems (a LoRA the server lacks…) show in the picker's own error slots.
 Shared by all users: nothing per user is kept here.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..errors import ComfyError
-from ..i18n import DEFAULT_LANGUAGE, tr
-from ..lora import DEFAULT_STRENGTH, NONE, lora_names, with_lora
-from ._page_view import shown
-from .form import error_md
+from comfy_ui_app.errors import ComfyError
+from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
+from comfy_ui_app.workflow.lora import DEFAULT_STRENGTH, NONE, lora_names, with_lora
+from comfy_ui_app.ui._page_view import shown
+from comfy_ui_app.ui.form import error_md
 
 __all__ = ["LoraPicker", "STRENGTH_SLIDER"]
 

@@ -7,11 +7,11 @@ import secrets
 
 import gradio as gr
 
-from ..fields import Field, input_spec
-from ..limits import limits_for
-from .._inputs import InputFile, content_name
-from ..uploads import is_picked_file, read_upload
-from ..workflow import choose_checkpoint
+from comfy_ui_app.workflow.fields import Field, input_spec
+from comfy_ui_app.jobs.limits import limits_for
+from comfy_ui_app.comfy.inputs import InputFile, content_name
+from comfy_ui_app.jobs.uploads import is_picked_file, read_upload
+from comfy_ui_app.workflow.templates import choose_checkpoint
 
 __all__ = ["MAX_UI_SEED", "MODEL_ROLES", "complete_models", "seed_bases", "upload_images", "json_safe"]
 
@@ -60,7 +60,7 @@ def upload_images(ctx, fields: list[Field], values: dict, owner: str | None = No
                    staged: list | None = None) -> dict:
     """Send each picked image through ``/upload/image``; the value becomes its server name.
 
-    Only a file the browser uploaded is read (:func:`comfy_ui_app.uploads.is_picked_file`);
+    Only a file the browser uploaded is read (:func:`comfy_ui_app.jobs.uploads.is_picked_file`);
     any other text goes to ComfyUI as a file name there, which the check refuses if unknown.
     Every picture is checked (with ``owner``'s caps) before the first one is sent. Over a
     cluster nothing is sent here: each picture goes into ``staged`` under a content-hash name,

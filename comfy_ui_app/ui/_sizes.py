@@ -17,8 +17,8 @@ from typing import Any
 
 import gradio as gr
 
-from .form import error_md, range_check
-from .i18n import I18N_CHOICES_CLASS
+from comfy_ui_app.ui.form import error_md, range_check
+from comfy_ui_app.ui.language_switch import I18N_CHOICES_CLASS
 
 __all__ = ["SIZE_PRESETS", "CUSTOM_SIZE", "CUSTOM_LABEL", "size_choices", "preset_for", "apply_preset",
            "size_dropdown", "wire_size"]

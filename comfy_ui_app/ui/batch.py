@@ -23,12 +23,12 @@ from typing import Any
 
 import anyio
 
-from .._updates import Finished
-from ..errors import LimitExceeded
-from ..i18n import tr
-from ..messages import describe
-from ..pnginfo import parameters_from_prompt, parameters_text
-from .jobfeed import RunUpdate, follow, progress_markdown
+from comfy_ui_app.comfy.updates import Finished
+from comfy_ui_app.errors import LimitExceeded
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.workflow.pnginfo import parameters_from_prompt, parameters_text
+from comfy_ui_app.ui.jobfeed import RunUpdate, follow, progress_markdown
 
 __all__ = ["BATCH_KEY", "Batch", "Planned", "batch_mark", "follow_batch"]
 

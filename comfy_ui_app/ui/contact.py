@@ -6,7 +6,7 @@ looks at where the job lives each time :func:`~comfy_ui_app.ui.jobfeed.follow` w
 
 * a job of one :class:`~comfy_ui_app.Comfy` (waiting in its queue or running): that
   server's event stream (``comfy.connected``);
-* a :class:`~comfy_ui_app.cluster.ClusterJob` waiting in the app's own queue: whether any
+* a :class:`~comfy_ui_app.cluster.cluster.ClusterJob` waiting in the app's own queue: whether any
   of the cluster's servers is healthy;
 * a ClusterJob sent to a server: the event stream of that server.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..i18n import tr
+from comfy_ui_app.texts.i18n import tr
 
 __all__ = ["CONTACT_CHECK_S", "contact_problem"]
 

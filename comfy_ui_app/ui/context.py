@@ -3,7 +3,7 @@
 ``AppContext`` is handed to each tab's ``build_tab(ctx)``; ``ServerInfo`` caches the
 server's node table and model lists for all users, refreshed at most every ``ttl``
 seconds, so opening the page or rendering a form does not refetch 500 KB each time.
-Over a :class:`~comfy_ui_app.cluster.Cluster` it offers the union of what the healthy
+Over a :class:`~comfy_ui_app.cluster.cluster.Cluster` it offers the union of what the healthy
 servers have (a job needing one server's checkpoint is sent to that server).
 """
 
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import Comfy, ComfyError
+from comfy_ui_app.comfy.connection import Comfy
+from comfy_ui_app.errors import ComfyError
 
 __all__ = ["AppContext", "ServerInfo", "TabHandles", "ANONYMOUS", "caller_ids", "current_user", "hf_username"]
 

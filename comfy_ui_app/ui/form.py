@@ -23,10 +23,10 @@ from typing import Any
 
 import gradio as gr
 
-from ..workflow import choose_checkpoint
-from ..fields import Field, input_spec
-from ..i18n import tr
-from ._page_view import shown
+from comfy_ui_app.workflow.templates import choose_checkpoint
+from comfy_ui_app.workflow.fields import Field, input_spec
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.ui._page_view import shown
 
 __all__ = ["FieldUI", "Form", "build_field", "build_form", "ui_range", "choices_for", "snap", "range_check",
            "error_md", "SERVER_ROLES", "MODEL_FOLDERS"]  # fmt: skip

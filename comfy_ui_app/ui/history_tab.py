@@ -29,15 +29,15 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..errors import ComfyError
-from ..i18n import tr, tr_stored
-from ..messages import describe
-from ..service import NotAllowed
-from ..store import safe_filename
-from . import _history_external as elsewhere
-from .context import TabHandles, current_user
-from .queue_tab import age_text, owner_name
-from .status import md_escape
+from comfy_ui_app.errors import ComfyError
+from comfy_ui_app.texts.i18n import tr, tr_stored
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.jobs.service import NotAllowed
+from comfy_ui_app.jobs.store import safe_filename
+from comfy_ui_app.ui import _history_external as elsewhere
+from comfy_ui_app.ui.context import TabHandles, current_user
+from comfy_ui_app.ui.queue_tab import age_text, owner_name
+from comfy_ui_app.ui.status import md_escape
 
 __all__ = ["build_tab", "HistoryView", "PAGE_SIZE", "EXTERNAL_PREFIX"]
 

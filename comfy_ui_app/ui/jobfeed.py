@@ -24,14 +24,15 @@ from typing import Any
 
 import anyio
 
-from .. import Executing, Finished, JobInterrupted, Output, Preview, Progress, Queued, Started
-from ..i18n import tr
-from ..messages import describe
-from ..pnginfo import PNG_SIGNATURE, add_text_chunk
-from ..service import NotAllowed
-from .contact import CONTACT_CHECK_S, contact_problem
-from ._throttle import Throttle
-from .status import md_escape
+from comfy_ui_app.comfy.updates import Executing, Finished, Output, Preview, Progress, Queued, Started
+from comfy_ui_app.errors import JobInterrupted
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.workflow.pnginfo import PNG_SIGNATURE, add_text_chunk
+from comfy_ui_app.jobs.service import NotAllowed
+from comfy_ui_app.ui.contact import CONTACT_CHECK_S, contact_problem
+from comfy_ui_app.ui._throttle import Throttle
+from comfy_ui_app.ui.status import md_escape
 
 __all__ = ["RunUpdate", "progress_markdown", "follow", "store_outputs", "done_message", "cancel_jobs",
            "PREVIEW_INTERVAL_S"]

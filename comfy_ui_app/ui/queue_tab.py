@@ -4,7 +4,7 @@ ComfyUI's ``/queue`` lists every prompt, ours and others'. Each is matched to it
 record in the job store (``store.by_prompt_id``) to learn its owner: a user sees
 their own jobs as "You", other people's as "Someone else" (an admin sees names),
 and prompts with no record (queued from ComfyUI's own page or another tool) as
-"Outside the app". Acting on a job goes through :class:`~comfy_ui_app.service.JobService`,
+"Outside the app". Acting on a job goes through :class:`~comfy_ui_app.jobs.service.JobService`,
 which refuses other people's jobs unless the user is an admin.
 
 Refreshing: ComfyUI sends a ``status`` event whenever its queue changes, and
@@ -13,7 +13,7 @@ Refreshing: ComfyUI sends a ``status`` event whenever its queue changes, and
 of ComfyUI) unless the version moved or the shown ages are ``QUEUE_STALE_S`` old.
 The ``/queue`` answer itself is cached per app per version, so a queue change costs
 one ``/queue`` request however many pages are open. With several servers (a
-:class:`~comfy_ui_app.cluster.Cluster`) every reachable server's queue is listed, with a
+:class:`~comfy_ui_app.cluster.cluster.Cluster`) every reachable server's queue is listed, with a
 "Server" column, followed by the jobs still waiting in the app's own queue
 (``cluster.waiting()``, in the order they will be sent, numbered on after the servers' jobs). (A generator waiting on
 ``Comfy.wait_status_change`` would push sooner, but it would hold a worker thread
@@ -28,13 +28,13 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from ..errors import ComfyError
-from ..i18n import tr
-from ..messages import describe
-from .._queue_actions import APP_QUEUE as MOVED_IN_APP_QUEUE, OWN_LINE as MOVED_IN_OWN_LINE
-from ..service import NotAllowed
-from ..store import JobRecord
-from .context import TabHandles, current_user
+from comfy_ui_app.errors import ComfyError
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.jobs.queue_actions import APP_QUEUE as MOVED_IN_APP_QUEUE, OWN_LINE as MOVED_IN_OWN_LINE
+from comfy_ui_app.jobs.service import NotAllowed
+from comfy_ui_app.jobs.store import JobRecord
+from comfy_ui_app.ui.context import TabHandles, current_user
 
 __all__ = ["build_tab", "QueueView", "QueueEntry", "owner_name", "age_text", "QUEUE_TICK_S", "QUEUE_STALE_S"]
 

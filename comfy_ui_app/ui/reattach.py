@@ -15,13 +15,14 @@ from pathlib import Path
 
 import anyio
 
-from .. import JobLost, OutputImage
-from ..fields import discover
-from ..i18n import tr, tr_stored
-from ..messages import describe
-from ..pnginfo import parameters_from_prompt, parameters_text
-from .batch import BATCH_KEY
-from .jobfeed import RunUpdate, done_message, follow, progress_markdown, store_outputs
+from comfy_ui_app.errors import JobLost
+from comfy_ui_app.comfy.updates import OutputImage
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.texts.i18n import tr, tr_stored
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.workflow.pnginfo import parameters_from_prompt, parameters_text
+from comfy_ui_app.ui.batch import BATCH_KEY
+from comfy_ui_app.ui.jobfeed import RunUpdate, done_message, follow, progress_markdown, store_outputs
 
 __all__ = ["RECENT_S", "attach", "batch_of", "finished_update", "latest", "parameters_of", "reattach",
            "reattach_batch"]

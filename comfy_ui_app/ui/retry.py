@@ -6,7 +6,7 @@ last job ended in an error or was lost (its server stopped while it ran, say); t
 update. Pressing it submits the failed job's recorded prompt again as a new job of the same
 user, through the job service, exactly like the History tab's "Re-run": same form values,
 same seed, so the same picture. Over several servers the pictures it reads are uploaded
-again to wherever it goes (:class:`~comfy_ui_app.cluster.Cluster` remembers them). The new
+again to wherever it goes (:class:`~comfy_ui_app.cluster.cluster.Cluster` remembers them). The new
 job streams into the tab's own outputs, and its id replaces the tab's job ids (so Interrupt
 stops it). Only the job of a batch that failed is run again, as a job of its own, not the rest
 of its batch (which that failure stopped).
@@ -18,14 +18,14 @@ from collections.abc import AsyncIterator
 import anyio
 import gradio as gr
 
-from ..i18n import tr
-from ..messages import describe
-from .batch import BATCH_KEY
-from .context import caller_ids
-from ._page_view import visibility
-from .jobfeed import RunUpdate, progress_markdown
-from .reattach import attach
-from .runner import job_ids_output, user_inputs
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.ui.batch import BATCH_KEY
+from comfy_ui_app.ui.context import caller_ids
+from comfy_ui_app.ui._page_view import visibility
+from comfy_ui_app.ui.jobfeed import RunUpdate, progress_markdown
+from comfy_ui_app.ui.reattach import attach
+from comfy_ui_app.ui.runner import job_ids_output, user_inputs
 
 __all__ = ["retry_button", "retry_visibility", "retry_job", "wire_retry", "RETRYABLE"]
 

@@ -11,9 +11,9 @@ then followed one after another (``jobfeed.follow``: queue position, node, step,
 throttled previews, a line saying so while the server cannot be reached); their PNGs get
 an A1111-style ``parameters`` text chunk next to ComfyUI's ``prompt``/``workflow`` chunks
 (a template in API format gets a ``workflow`` built from the filled prompt:
-:func:`comfy_ui_app._ui_format.api_to_ui`). A random seed (-1) is drawn once; job ``i``
+:func:`comfy_ui_app.workflow.editor_format.api_to_ui`). A random seed (-1) is drawn once; job ``i``
 uses ``seed + i`` (as AUTOMATIC1111 does), so "reuse last seed" makes the same pictures
-again. A run over a cap of a public app (:func:`comfy_ui_app.limits.check_run`) is refused
+again. A run over a cap of a public app (:func:`comfy_ui_app.jobs.limits.check_run`) is refused
 whole, before any upload; a failed or interrupted job ends the batch.
 
 With a job service (``ctx.jobs``) every job is recorded with its owner, template, the
@@ -35,19 +35,20 @@ from typing import Any
 import anyio
 import gradio as gr
 
-from .. import PromptRejected, WorkflowError, apply_values
-from ..check import Problem, PromptInvalid, check_prompt, problems_from_rejection
-from ..errors import LimitExceeded
-from ..fields import Field
-from ..i18n import DEFAULT_LANGUAGE, tr
-from ..limits import check_run
-from ..messages import describe, describe_problem
-from .._ui_format import api_to_ui
-from ._prepare import MAX_UI_SEED, complete_models, json_safe, seed_bases, upload_images
-from .batch import BATCH_KEY, Batch, Planned, batch_mark, follow_batch
-from .context import caller_ids, current_user
-from .jobfeed import PREVIEW_INTERVAL_S, RunUpdate, cancel_jobs, progress_markdown
-from .reattach import reattach
+from comfy_ui_app.errors import PromptRejected, WorkflowError
+from comfy_ui_app.workflow.templates import apply_values
+from comfy_ui_app.workflow.check import Problem, PromptInvalid, check_prompt, problems_from_rejection
+from comfy_ui_app.errors import LimitExceeded
+from comfy_ui_app.workflow.fields import Field
+from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
+from comfy_ui_app.jobs.limits import check_run
+from comfy_ui_app.texts.messages import describe, describe_problem
+from comfy_ui_app.workflow.editor_format import api_to_ui
+from comfy_ui_app.ui._prepare import MAX_UI_SEED, complete_models, json_safe, seed_bases, upload_images
+from comfy_ui_app.ui.batch import BATCH_KEY, Batch, Planned, batch_mark, follow_batch
+from comfy_ui_app.ui.context import caller_ids, current_user
+from comfy_ui_app.ui.jobfeed import PREVIEW_INTERVAL_S, RunUpdate, cancel_jobs, progress_markdown
+from comfy_ui_app.ui.reattach import reattach
 
 __all__ = ["RunRequest", "RunUpdate", "run", "field_errors", "progress_markdown", "interrupt_handler",
            "job_ids_output", "user_inputs", "wire_reattach", "MAX_UI_SEED", "PREVIEW_INTERVAL_S"]

@@ -18,10 +18,10 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from ..errors import shown_label
-from ..i18n import DEFAULT_LANGUAGE, tr
-from ..managed import FAILED, RESTARTING, RESTARTING_TEXT, STARTING, STARTING_TEXT
-from ..messages import describe
+from comfy_ui_app.errors import shown_label
+from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
+from comfy_ui_app.local.managed import FAILED, RESTARTING, RESTARTING_TEXT, STARTING, STARTING_TEXT
+from comfy_ui_app.texts.messages import describe
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..i18n import tr
+from comfy_ui_app.texts.i18n import tr
 
 __all__ = ["WINDOW_S", "NUMBER_HEADERS", "Summary", "percentile", "summarize", "number_rows", "seconds"]
 

@@ -7,7 +7,7 @@
 * a node browser: pick a node class, see ``/object_info/{class}``;
 * "Free memory" and "Unload models" (``POST /free``), for admins only: hidden for
   others, and refused by the handler should someone call it anyway;
-* with several servers (a :class:`~comfy_ui_app.cluster.Cluster`), a table of every
+* with several servers (a :class:`~comfy_ui_app.cluster.cluster.Cluster`), a table of every
   server: healthy or why not, our jobs in flight, its own queue, its checkpoints and
   the last one we used there; and a server picker (the first by default): the
   stats, chart, models, embeddings, extensions, node definitions and the admin buttons
@@ -34,12 +34,12 @@ from collections import deque
 import gradio as gr
 import pandas as pd
 
-from ..errors import ComfyError
-from ..i18n import tr
-from ..messages import describe
-from .context import TabHandles, current_user
-from .status import md_escape, server_reason
-from .system_numbers import NUMBER_HEADERS, WINDOW_S, number_rows, summarize
+from comfy_ui_app.errors import ComfyError
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.ui.context import TabHandles, current_user
+from comfy_ui_app.ui.status import md_escape, server_reason
+from comfy_ui_app.ui.system_numbers import NUMBER_HEADERS, WINDOW_S, number_rows, summarize
 
 __all__ = ["build_tab", "StatsSampler", "stats_markdown", "server_rows", "SAMPLE_EVERY_S", "SAMPLES_KEPT"]
 

@@ -1,6 +1,6 @@
 """A stand-in ComfyUI checkout: ``python main.py --listen H --port N --preview-method M [...]``.
 
-Started exactly the way ``comfy_ui_app.managed.LocalComfyUI`` starts ComfyUI; serves the
+Started exactly the way ``comfy_ui_app.local.managed.LocalComfyUI`` starts ComfyUI; serves the
 protocol-faithful ``tests/comfy_test_server`` on that port. Unknown options are accepted
 and printed. Its first line is ``stand-in ComfyUI pid <pid> argv <json list>``; SIGTERM or
 SIGINT stops it (exit 0). Knobs (environment variables), for the tests:

@@ -1,0 +1,117 @@
+"""How a :class:`~comfy_ui_app.cluster.cluster.Cluster` judges its jobs: which can never run, which
+gave up waiting, which ran too long, and how a job sent to a server ends.
+
+* :func:`missing_words` and :func:`hopeless`: a job that no known server can run ends at
+  once, unless some configured server has never told us its model lists and node classes
+  (down since the app started): then it waits for that server to answer, for at most
+  ``give_up_after`` seconds, and the error then names the servers that could not be asked;
+* :func:`overdue` (and ``errors.RunLimitExceeded``): the cluster's run limit (a job that
+  runs on a server for longer than that is stopped there);
+* :func:`outcome`: the error of a job that ended on a server, naming that server.
+
+Pure functions over the cluster's :class:`~comfy_ui_app.cluster.dispatch.Server` views; the caller
+holds the cluster's lock.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from comfy_ui_app.comfy.updates import Finished
+from comfy_ui_app.errors import ComfyError, JobLost, ServerUnreachable, WorkflowError
+
+if TYPE_CHECKING:
+    from comfy_ui_app.cluster.dispatch import ClusterJob, Server
+    from comfy_ui_app.comfy.jobs import Job
+
+__all__ = ["hopeless", "missing_words", "outcome", "overdue", "server_name"]
+
+
+def server_name(url: str, label: str | None) -> str:
+    """How a message names a server: "ComfyUI at <url>", or its label when the page hides the url."""
+    return label if label and label != url else f"ComfyUI at {url}"
+
+
+def overdue(servers: list[Server], now: float, run_limit: float | None) -> list[tuple[ClusterJob, Server]]:
+    """The jobs that have run on their server for more than ``run_limit`` seconds and are not
+    finished (each job once: it is marked)."""
+    if run_limit is None:
+        return []
+    late = []
+    for server in servers:
+        for prompt_id, job in server.attempts.items():
+            if (job.prompt_id == prompt_id and not job.done and not job.overran
+                    and job.run_started is not None and now - job.run_started > run_limit):
+                job.overran = True
+                late.append((job, server))
+    return late
+
+
+def missing_words(job: ClusterJob, servers: list[Server], *, answered: bool = False) -> str | None:
+    """Why no server can ever run ``job`` (as far as the known servers tell), or None.
+    ``answered``: say "no ComfyUI server that answered" (some could not be asked)."""
+    if not any(s.healthy for s in servers):
+        return None  # nothing to judge by: the job waits
+    known = [s for s in servers if s.known]
+    if any(s.can_run(job) for s in known):
+        return None
+    nodes = set().union(*(s.node_classes for s in known))
+    checkpoints = set().union(*(s.checkpoints for s in known))
+    lacking_nodes = sorted(job.classes - nodes)
+    lacking_checkpoints = [c for c in job.checkpoints if c not in checkpoints]
+    who = "no ComfyUI server that answered has" if answered else "no ComfyUI server has"
+    parts = []
+    if lacking_nodes:
+        parts.append(f"{who} the node type" + ("s " if len(lacking_nodes) > 1 else " ")
+                     + ", ".join(lacking_nodes))
+    if lacking_checkpoints:
+        parts.append(f"{who} the checkpoint" + ("s " if len(lacking_checkpoints) > 1 else " ")
+                     + ", ".join(lacking_checkpoints))
+    if not parts:
+        parts.append(f"no single ComfyUI server{' that answered' if answered else ''} has every node type and "
+                     "checkpoint this workflow needs")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def hopeless(job: ClusterJob, servers: list[Server], now: float, give_up_after: float | None) -> ComfyError | None:
+    """The error to end a waiting job with, or None: it may wait on.
+
+    No known server can run it: at once, unless a server has never been asked what it has
+    (then only after ``give_up_after`` s, naming those servers); no healthy server able to
+    run it for ``give_up_after`` s: ServerUnreachable."""
+    problem = missing_words(job, servers)
+    unasked = [s for s in servers if not s.known]
+    if problem is not None and not unasked:
+        return WorkflowError(problem, field="checkpoint" if "checkpoint" in problem else None)
+    if problem is None and any(s.healthy and s.can_run(job) for s in servers):
+        job.stuck_since = None
+    elif job.stuck_since is None:
+        job.stuck_since = now
+    elif give_up_after is not None and now - job.stuck_since > give_up_after:
+        if problem is not None:
+            names = ", ".join(server_name(s.url, s.label) for s in unasked)
+            verb = "it has" if len(unasked) == 1 else "they have"
+            return WorkflowError(f"{missing_words(job, servers, answered=True)}; {names} could not be asked "
+                                 f"({verb} not answered for {give_up_after:g} s)",
+                                 field="checkpoint" if "checkpoint" in problem else None)
+        named = [s for s in servers if s.can_run(job) or not s.known] or servers
+        return ServerUnreachable(", ".join(s.url for s in named), f"no server could take the job for "
+                                 f"{give_up_after:g} s", label=", ".join(s.label for s in named))
+    return None
+
+
+def outcome(finished: Finished, server_job: Job | None, url: str, *, started: bool = False,
+            label: str | None = None) -> tuple[str, ComfyError | None]:
+    """How a job sent to ``url`` (shown as ``label``) ends, its errors naming that server
+    (``started``: it had begun to run there); a success whose images could not be fetched is
+    an error (the user would get nothing)."""
+    status, error = finished.status, finished.error
+    fetch_failed = server_job is not None and server_job.fetch_errors
+    if fetch_failed and (status == "success" or error is server_job.fetch_errors[0]):
+        status, error = "error", server_job.fetch_errors[0]
+        if isinstance(error, ServerUnreachable):
+            error = ServerUnreachable(url, "the job finished there but its images could not be fetched", label=label)
+    if isinstance(error, JobLost) and getattr(error, "url", None) is None:
+        error = JobLost(error.prompt_id, error.reason, url=url, started=started, label=label)
+    return status, error

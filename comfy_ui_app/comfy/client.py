@@ -1,0 +1,298 @@
+"""HTTP client for ComfyUI: one method per route, a timeout on every call.
+
+Routes and answers follow the recordings in ``comfyui-reference`` (copied into
+``tests/fixtures``); where they differ from the older write-ups the recordings win
+(``GET /queue`` is heap-ordered, ``/interrupt`` is POST only, POSTs answer empty bodies).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import requests
+
+from comfy_ui_app.errors import PromptRejected, ServerHTTPError, ServerUnreachable
+
+__all__ = ["ComfyClient", "raise_for_status", "json_of", "split_credentials"]
+
+
+def raise_for_status(response: requests.Response, *, label: str | None = None) -> None:
+    """Turn a failed ComfyUI response into a typed error: the only place that does so.
+    ``label``: what a page may show of the server (None: its address)."""
+    try:
+        response.raise_for_status()
+    except requests.HTTPError as e:
+        body = response.text if response.content else ""
+        if response.status_code == 400:
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and "error" in data:
+                raise PromptRejected(
+                    response.url, data.get("error") or {}, data.get("node_errors") or {}, body, label=label
+                ) from e
+        raise ServerHTTPError(response.status_code, response.url, body, label=label) from e
+
+
+def json_of(response: requests.Response, expect: type | tuple[type, ...] | None = None, *,
+            label: str | None = None) -> Any:
+    """The JSON of a 2xx answer; ServerHTTPError when it is not JSON or not of type ``expect``."""
+    try:
+        data = response.json()
+    except ValueError as e:
+        raise ServerHTTPError(response.status_code, response.url,
+                              "not a JSON answer: " + (response.text or "(empty)"), label=label) from e
+    if expect is not None and not isinstance(data, expect):
+        raise ServerHTTPError(response.status_code, response.url,
+                              f"unexpected answer: {response.text[:200]}", label=label)
+    return data
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``https://user:pw@host/x`` -> (``https://host/x``, ("user", "pw")): a ComfyUI behind a
+    reverse proxy with a login. The address without them is what logs and errors show; the
+    pair goes into every request (HTTP Basic) and the WebSocket handshake."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.netloc.rsplit("@", 1)[1]
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def _image_bytes(data: Any) -> bytes:
+    """Accept bytes, a path or a PIL image and return the bytes to upload."""
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, (str, Path)):
+        return Path(data).read_bytes()
+    if hasattr(data, "save"):  # a PIL image
+        buffer = io.BytesIO()
+        data.save(buffer, format="PNG")
+        return buffer.getvalue()
+    raise TypeError(f"cannot upload a {type(data).__name__}")
+
+
+class ComfyClient:
+    """Blocking client for one ComfyUI server.
+
+    ``session`` may be passed in (tests, connection pooling); ``client_id`` is the id
+    our WebSocket registers with, sent with every prompt so its events reach us. ``label``:
+    what a page may show of the server (its errors carry it; see ``errors``); the address
+    when not given.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+        client_id: str | None = None,
+        label: str | None = None,
+    ) -> None:
+        self.base_url, self.credentials = split_credentials(base_url.rstrip("/"))
+        self.label = label or self.base_url
+        self._error_label = None if self.label == self.base_url else self.label  # errors: None = the address
+        self.session = session or requests.Session()
+        if self.credentials is not None:
+            self.session.auth = self.credentials
+        self.timeout = timeout
+        self.client_id = client_id or uuid.uuid4().hex
+
+    def __repr__(self) -> str:
+        return f"ComfyClient({self.base_url!r})"
+
+    # -- plumbing ------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        url = self.base_url + path
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except requests.Timeout as e:
+            raise ServerUnreachable(self.base_url, "timed out", label=self._error_label) from e
+        except requests.ConnectionError as e:
+            raise ServerUnreachable(self.base_url, "connection refused or lost", label=self._error_label) from e
+        except requests.RequestException as e:  # e.g. ChunkedEncodingError: the answer was cut off
+            raise ServerUnreachable(self.base_url, "the answer was cut off", label=self._error_label) from e
+        raise_for_status(response, label=self._error_label)
+        return response
+
+    def _get_json(self, path: str, params: dict | None = None, expect: type | None = None) -> Any:
+        return json_of(self._request("GET", path, params=params), expect, label=self._error_label)
+
+    def _post_json(self, path: str, payload: dict | None = None) -> requests.Response:
+        return self._request("POST", path, json=payload if payload is not None else {})
+
+    # -- prompts and queue ---------------------------------------------------------
+
+    def get_prompt(self) -> dict:
+        """``GET /prompt``: ``{"exec_info": {"queue_remaining": N}}``."""
+        return self._get_json("/prompt", expect=dict)
+
+    def queue_prompt(
+        self,
+        prompt: dict,
+        *,
+        prompt_id: str | None = None,
+        client_id: str | None = None,
+        extra_data: dict | None = None,
+        number: float | None = None,
+        front: bool = False,
+    ) -> dict:
+        """``POST /prompt``; returns ``{"prompt_id", "number", "node_errors"}``.
+
+        We choose the prompt_id (a lowercase UUID, which newer servers require) so that
+        events arriving before this call returns can already be routed to the job.
+        """
+        payload: dict[str, Any] = {
+            "prompt": prompt,
+            "client_id": client_id or self.client_id,
+            "prompt_id": prompt_id or str(uuid.uuid4()),
+        }
+        if extra_data:
+            payload["extra_data"] = extra_data
+        if number is not None:
+            payload["number"] = number
+        if front:
+            payload["front"] = True
+        return json_of(self._post_json("/prompt", payload), dict, label=self._error_label)
+
+    def get_queue(self) -> dict:
+        """``GET /queue`` with ``queue_pending`` sorted by number (the server sends heap order)."""
+        queue = self._get_json("/queue", expect=dict)
+        running, pending = queue.get("queue_running", []), queue.get("queue_pending", [])
+        items = [*running, *pending] if isinstance(running, list) and isinstance(pending, list) else None
+        if items is None or not all(isinstance(i, list) and len(i) >= 2 and isinstance(i[0], (int, float))
+                                    for i in items):
+            raise ServerHTTPError(200, self.base_url + "/queue", "unexpected answer: " + json.dumps(queue)[:200],
+                                  label=self._error_label)
+        queue["queue_pending"] = sorted(pending, key=lambda item: float(item[0]))
+        queue["queue_running"] = running
+        return queue
+
+    def delete_from_queue(self, prompt_ids: list[str]) -> None:
+        """Remove pending prompts; the running one and unknown ids are ignored by the server."""
+        self._post_json("/queue", {"delete": list(prompt_ids)})
+
+    def clear_queue(self) -> None:
+        self._post_json("/queue", {"clear": True})
+
+    def interrupt(self, prompt_id: str | None = None) -> None:
+        """``POST /interrupt``: only that prompt if given (ignored unless it runs), else global."""
+        self._post_json("/interrupt", {"prompt_id": prompt_id} if prompt_id else {})
+
+    def free(self, *, unload_models: bool = False, free_memory: bool = False) -> None:
+        self._post_json("/free", {"unload_models": unload_models, "free_memory": free_memory})
+
+    # -- history -------------------------------------------------------------------
+
+    def get_history(self, max_items: int | None = None, offset: int | None = None) -> dict:
+        params = {k: v for k, v in (("max_items", max_items), ("offset", offset)) if v is not None}
+        return self._get_json("/history", params or None, expect=dict)
+
+    def get_history_item(self, prompt_id: str) -> dict:
+        """``GET /history/{id}``: ``{}`` while unknown or not finished yet."""
+        return self._get_json(f"/history/{requests.utils.quote(prompt_id, safe='')}", expect=dict)
+
+    def delete_history(self, prompt_ids: list[str]) -> None:
+        self._post_json("/history", {"delete": list(prompt_ids)})
+
+    def clear_history(self) -> None:
+        self._post_json("/history", {"clear": True})
+
+    # -- server information --------------------------------------------------------
+
+    def object_info(self, node_class: str | None = None) -> dict:
+        """All node definitions, or one class's (``{}`` for an unknown class)."""
+        path = "/object_info" + (f"/{requests.utils.quote(node_class, safe='')}" if node_class else "")
+        return self._get_json(path, expect=dict)
+
+    def models(self, folder: str | None = None) -> list[str]:
+        """Model folder names, or the files in one folder (404 for an unknown folder)."""
+        return self._get_json("/models" + (f"/{requests.utils.quote(folder, safe='')}" if folder else ""),
+                              expect=list)
+
+    def embeddings(self) -> list[str]:
+        return self._get_json("/embeddings", expect=list)
+
+    def extensions(self) -> list[str]:
+        return self._get_json("/extensions", expect=list)
+
+    def system_stats(self) -> dict:
+        return self._get_json("/system_stats", expect=dict)
+
+    def features(self) -> dict:
+        return self._get_json("/features", expect=dict)
+
+    # -- files ---------------------------------------------------------------------
+
+    def _upload(self, route: str, data: Any, filename: str, fields: dict[str, str]) -> dict:
+        files = {"image": (filename, _image_bytes(data), "application/octet-stream")}
+        answer = json_of(self._request("POST", route, files=files, data=fields), dict, label=self._error_label)
+        if not isinstance(answer.get("name"), str) or not answer["name"]:
+            raise ServerHTTPError(200, self.base_url + route, "unexpected answer: " + json.dumps(answer)[:200],
+                                  label=self._error_label)
+        return answer
+
+    def upload_image(
+        self, data: Any, filename: str, *, type: str = "input", subfolder: str = "", overwrite: bool = False
+    ) -> dict:
+        """``POST /upload/image``; the returned ``name`` may differ from ``filename``."""
+        fields = {"type": type, "subfolder": subfolder, "overwrite": "true" if overwrite else "false"}
+        return self._upload("/upload/image", data, filename, fields)
+
+    def upload_mask(
+        self,
+        data: Any,
+        filename: str,
+        original_ref: dict,
+        *,
+        type: str = "input",
+        subfolder: str = "",
+        overwrite: bool = False,
+    ) -> dict:
+        """``POST /upload/mask``: the mask's alpha is copied into ``original_ref``'s image."""
+        fields = {
+            "type": type,
+            "subfolder": subfolder,
+            "overwrite": "true" if overwrite else "false",
+            "original_ref": json.dumps(original_ref),
+        }
+        return self._upload("/upload/mask", data, filename, fields)
+
+    def view(
+        self,
+        filename: str,
+        *,
+        subfolder: str = "",
+        type: str = "output",
+        preview: str | None = None,
+        channel: str | None = None,
+    ) -> bytes:
+        """``GET /view``: the file's bytes (PNG metadata kept unless preview/channel is set)."""
+        params = {"filename": filename, "subfolder": subfolder, "type": type}
+        if preview:
+            params["preview"] = preview
+        if channel:
+            params["channel"] = channel
+        return self._request("GET", "/view", params=params).content
+
+    def view_image(self, filename: str, **kwargs: Any):
+        """Like :meth:`view`, opened as a PIL image."""
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(self.view(filename, **kwargs)))
+        image.load()
+        return image
+
+    def view_metadata(self, folder: str, filename: str) -> dict:
+        """A safetensors file's ``__metadata__`` (404 when missing or not .safetensors)."""
+        return self._get_json(f"/view_metadata/{requests.utils.quote(folder, safe='')}", {"filename": filename})

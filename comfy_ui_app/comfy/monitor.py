@@ -1,0 +1,171 @@
+"""The part of :class:`~comfy_ui_app.Comfy` that makes sure every job ends with its images.
+
+:class:`Watching` is mixed into ``Comfy``; it runs on two kinds of threads:
+
+* a small pool fetches output images through ``/view`` so the event reader never
+  blocks; each must be a picture PIL can read (a server or proxy answering 200 with an
+  error page is no output), then the ``save_outputs`` hook stores them;
+* the monitor asks ``/queue`` for queue positions when a ``status`` event says the queue
+  moved, and ``/history`` and ``/queue`` about jobs that went quiet or after a reconnect,
+  so that no job waits forever: one the server no longer knows ends as :class:`JobLost`
+  naming the server, and after ``give_up_after`` s without an answer every job ends
+  (a running one as lost, a waiting one as unreachable); a socket that has carried
+  nothing for ``3 x stall_after`` s while one of our jobs runs is reconnected (the
+  clientId pitfall of ``_stream`` leaves it open but deaf).
+
+It uses the ``Comfy`` attributes set in its ``__init__`` (``client``, ``url``, ``label``, ``_pool``,
+``_save_outputs``, the events and timings); nothing here is public.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+import warnings
+
+from PIL import Image
+
+from comfy_ui_app.comfy.jobs import Job, job_failed_from
+from comfy_ui_app.comfy.updates import OutputImage
+from comfy_ui_app.errors import (
+    ComfyError, JobInterrupted, JobLost, NotAnImage, OutputsNotSaved, ServerUnreachable,
+)
+
+__all__ = ["Watching", "check_output_image"]
+
+log = logging.getLogger(__name__)
+
+
+def check_output_image(data: bytes, filename: str) -> None:
+    """Raise NotAnImage unless ``data`` is a picture PIL can read (header and structure
+    only, no pixels decoded: cheap)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+    except Image.DecompressionBombError:
+        return  # a (very) large picture is still a picture
+    except Exception as exc:  # noqa: BLE001 - PIL raises many kinds for bad data (OSError, SyntaxError, struct.error…)
+        raise NotAnImage(filename) from exc
+
+
+class Watching:
+    """Output fetching and the monitor thread of a :class:`~comfy_ui_app.Comfy`."""
+
+    # -- outputs (fetch pool) ----------------------------------------------------------
+
+    def _fetch_outputs(self, job: Job, node: str, refs: list[dict], *, from_history: bool = False) -> None:
+        fresh = job._claim_outputs(refs, node, missing_node_only=from_history)
+        if fresh:
+            self._pool.submit(self._fetch_task, job, node, fresh)
+
+    def _fetch_task(self, job: Job, node: str, refs: list[dict]) -> None:
+        images = []
+        try:
+            for ref in refs:
+                filename, subfolder = str(ref.get("filename", "")), str(ref.get("subfolder", ""))
+                kind = str(ref.get("type", "output"))
+                try:
+                    data = self.client.view(filename, subfolder=subfolder, type=kind)
+                    check_output_image(data, filename)
+                except NotAnImage as e:  # the others of the node may still be fine
+                    log.warning("output %s of %s is not an image", filename, job.prompt_id)
+                    job.fetch_errors.append(e)
+                    continue
+                images.append(OutputImage(filename, subfolder, kind, data))
+            if self._save_outputs is not None:
+                images = self._save_outputs(job, node, images)
+        except ComfyError as e:
+            log.warning("could not fetch outputs of %s: %s", job.prompt_id, e)
+            job.fetch_errors.append(e)
+        except OSError as e:
+            log.error("could not store outputs of %s: %s", job.prompt_id, e)
+            job.fetch_errors.append(OutputsNotSaved(job.prompt_id, e.strerror or str(e)))
+        finally:
+            job._add_output(node, images)
+
+    # -- monitor thread ----------------------------------------------------------------
+
+    def _monitor_loop(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait(self._poll_interval)
+            self._wake.clear()
+            if self._closed.is_set():
+                return
+            try:
+                self._monitor_once()
+            except ServerUnreachable as e:
+                self._server_down(e)
+            except ComfyError as e:
+                log.warning("monitor check of %s failed: %s", self.url, e)
+            except Exception:  # noqa: BLE001 - a bug here must not stop the watch over every job
+                log.exception("monitor check of %s failed unexpectedly", self.url)
+
+    def _monitor_once(self) -> None:
+        jobs = [job for job in self.jobs() if not job.done]
+        if not jobs:
+            self._queue_moved.clear()
+            return
+        now = time.monotonic()
+        recheck = self._recheck_all.is_set() or not self.connected
+        stalled = [job for job in jobs if recheck or now - job.last_event > self._stall_after]
+        if not (self._queue_moved.is_set() or stalled):
+            return
+        self._queue_moved.clear()
+        self._recheck_all.clear()
+        queue = self.client.get_queue()
+        self._unreachable_since = None
+        running = {item[1] for item in queue["queue_running"]}
+        pending = [item[1] for item in queue["queue_pending"]]
+        if self._running is None and running:
+            self._running = next(iter(running))  # reconnected mid-run: no execution_start seen
+        for job in jobs:
+            if job.prompt_id in running:
+                job._mark_running()
+            elif job.prompt_id in pending:
+                job._set_position(len(running) + pending.index(job.prompt_id))
+        deaf = False
+        for job in stalled:
+            if job.prompt_id not in running and job.prompt_id not in pending:
+                self._settle_from_history(job)
+            else:
+                deaf = deaf or (job.prompt_id in running and self._stream.quiet_for() > self._deaf_after)
+                job.missing_checks = 0
+                job.last_event = time.monotonic()
+        if deaf and self.connected:  # ours runs, yet not even a status message: see _stream's docstring
+            self._stream.reconnect(f"no message for {self._deaf_after:g} s while a job of ours runs")
+
+    def _lost(self, job: Job, reason: str) -> JobLost:
+        return JobLost(job.prompt_id, reason, url=self.url, started=job.state == "running", label=self.label)
+
+    def _settle_from_history(self, job: Job) -> None:
+        """The job is in neither queue: finish it from ``/history`` or call it lost."""
+        entry = self.client.get_history_item(job.prompt_id).get(job.prompt_id)
+        if not entry:
+            job.missing_checks += 1  # twice in a row: not just the gap before history is written
+            if job.missing_checks >= 2:
+                job._finish("error", self._lost(job, "it is in neither its queue nor its history"))
+            return
+        for node, output in (entry.get("outputs") or {}).items():
+            self._fetch_outputs(job, str(node), list((output or {}).get("images") or []), from_history=True)
+        status = entry.get("status") or {}
+        messages = dict((m[0], m[1]) for m in status.get("messages") or [] if isinstance(m, list) and len(m) == 2)
+        if status.get("status_str") == "success":
+            job._finish("success")
+        elif "execution_interrupted" in messages:
+            job._finish("interrupted", JobInterrupted(job.prompt_id))
+        elif "execution_error" in messages:
+            job._finish("error", job_failed_from(job.prompt_id, messages["execution_error"]))
+        else:
+            job._finish("error", self._lost(job, "its history records it as unfinished"))
+
+    def _server_down(self, error: ServerUnreachable) -> None:
+        """No answer for ``give_up_after`` s: a running job is lost, a waiting one unreachable."""
+        now = time.monotonic()
+        if self._unreachable_since is None:
+            self._unreachable_since = now
+        elif now - self._unreachable_since > self._give_up_after:
+            for job in self.jobs():
+                job._finish("error", self._lost(job, "it stopped answering") if job.state == "running" else error)

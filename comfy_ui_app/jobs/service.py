@@ -1,0 +1,275 @@
+"""JobService: jobs as the app sees them — owned by a user, recorded, never dropped.
+
+ComfyUI forgets everything on restart and does not know who asked for what. The
+service puts a durable record (:mod:`comfy_ui_app.jobs.store`) beside every prompt:
+
+* ``submit`` records the job *before* sending it (we choose the prompt_id), so a
+  crash between the two leaves a record that ``resume`` settles;
+* a follower thread per job writes each status change to the store, whether or
+  not a page is watching; outputs are stored by the ``save_outputs`` hook of
+  :class:`~comfy_ui_app.Comfy` (installed by :meth:`JobService.hooks_for`), so every
+  reader of the job sees images that are already in the app's own folder;
+* ``resume`` (at start-up) follows again the jobs that were queued or running when
+  the app stopped, from ComfyUI's ``/queue`` and ``/history`` (:mod:`comfy_ui_app.jobs.resume`);
+* ``cancel`` lets only the owner (or an admin) stop a job.
+
+Over a :class:`~comfy_ui_app.cluster.cluster.Cluster` (several servers) jobs first wait in the
+app's own queue: the record is made with ``server=""`` and each send to a server adds
+a timeline entry ``{"server": url, "previous_prompt_id": ...}``, re-keys the record and
+sets its ``server`` (``on_dispatch``), so :func:`current_server` tells where a record's prompt lives.
+Each state change is also one ``comfy_ui_app.jobs`` log line (:mod:`comfy_ui_app.jobs.joblog`), written
+from the job's fields kept in memory while it is followed here (a job adopted after a restart:
+read back from the store).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from comfy_ui_app.comfy.connection import Comfy
+from comfy_ui_app.comfy.jobs import Job
+from comfy_ui_app.comfy.updates import Finished, OutputImage, Started
+from comfy_ui_app.cluster.cluster import Cluster
+from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, WorkflowError, shown_label
+from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
+from comfy_ui_app.jobs.joblog import JobFacts, log_facts, log_job
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.jobs.queue_actions import QueueActions
+from comfy_ui_app.jobs.resume import Resuming
+from comfy_ui_app.jobs.store import JobRecord, JobStore, current_server
+
+__all__ = ["JobService", "NotAllowed", "current_server"]
+
+log = logging.getLogger(__name__)
+
+_STATUS = {"success": "success", "error": "error", "interrupted": "interrupted"}
+
+
+def error_text(error: BaseException | None) -> str | None:
+    """What a record keeps of ``error`` (History and a reloaded page show it): its own line, or
+    ``describe``'s (English) when it names a server whose address the page must not show."""
+    if error is None:
+        return None
+    return (describe(error, retrying=False) if shown_label(error) else str(error)) or None
+
+
+class JobService(QueueActions, Resuming):
+    """Submit, follow, record and cancel jobs on one ComfyUI server, or on a Cluster of them.
+
+    ``comfy`` is a :class:`Comfy` or a :class:`~comfy_ui_app.cluster.cluster.Cluster`; ``self.comfy``
+    is then the cluster's first server and ``self.comfies`` every server.
+    """
+
+    def __init__(self, comfy: Comfy | Cluster, store: JobStore, *, admins: Iterable[str] = (),
+                 log_prompts: bool = False, limits: Limits | None = None) -> None:
+        self.limits = limits  # caps for users who are not admins (a public demo); None: none
+        self.cluster = comfy if isinstance(comfy, Cluster) else None
+        self.comfies: list[Comfy] = self.cluster.comfies if self.cluster is not None else [comfy]
+        self.comfy = self.comfies[0]
+        self.store = store
+        self.admins = frozenset(admins)
+        self.log_prompts = log_prompts  # job log lines (joblog.py) carry the prompt text
+        for server in self.comfies:
+            if server._save_outputs is None:  # outputs of recorded jobs go into the store
+                server.set_save_outputs(self.hooks_for(store))
+        if self.cluster is not None:
+            self.cluster.add_dispatch_listener(self._dispatched)
+        self._lock = threading.Lock()
+        self._live: dict[str, Job] = {}  # job_id -> Job while this process follows it
+        self._job_ids: dict[str, str] = {}  # prompt_id -> job_id
+        self._facts: dict[str, JobFacts] = {}  # job_id -> what its log lines say, for jobs submitted here
+
+    @staticmethod
+    def hooks_for(store: JobStore):
+        """The ``save_outputs`` hook to pass to ``Comfy(...)`` so outputs land in ``store``."""
+
+        def save_outputs(job: Job, node: str, images: list[OutputImage]) -> list[OutputImage]:
+            record = store.by_prompt_id(job.prompt_id)
+            if record is None:  # a job of no record (a plain Comfy user): leave as is
+                return images
+            saved = []
+            for image in images:
+                stored = store.add_output(record.job_id, image.data, image.filename, node=node, kind=image.type)
+                saved.append(OutputImage(image.filename, image.subfolder, image.type, image.data, stored.path))
+            return saved
+
+        return save_outputs
+
+    def is_admin(self, user: str | None) -> bool:
+        return bool(user) and user in self.admins
+
+    # -- submitting and following ------------------------------------------------------
+
+    def submit(
+        self,
+        *,
+        owner: str,
+        template: str,
+        values: dict,
+        prompt: dict,
+        kind: str = "txt2img",
+        client: str = "web",
+        extra_data: dict | None = None,
+        front: bool = False,
+        inputs: list | tuple = (),
+    ) -> tuple[JobRecord, Job]:
+        """Record, then queue; raises what ``Comfy.submit`` raises (the record says why).
+
+        Over a cluster the job waits in the app's queue (``front`` is ignored); one that no
+        server can run raises its WorkflowError here, like a rejected prompt. Over a cap of
+        ``limits`` (not for admins) it raises LimitExceeded, and nothing is recorded or sent."""
+        prompt_id = str(uuid.uuid4())
+        with admitted(limits_for(self, owner), prompt, pending=lambda: count_pending(self.store, owner, self.live)):
+            record = self.store.create(
+                owner=owner, template=template, values=values, prompt=prompt,
+                server="" if self.cluster is not None else self.comfy.url, prompt_id=prompt_id, kind=kind,
+                client=client,
+            )  # fmt: skip
+        with self._lock:
+            self._facts[record.job_id] = JobFacts.of(record)
+        self._log(record.job_id, "queued")
+        try:
+            if self.cluster is None:
+                job = self.comfy.submit(prompt, extra_data=extra_data, front=front, prompt_id=prompt_id)
+            else:
+                with self._lock:  # known before on_dispatch can run
+                    self._job_ids[prompt_id] = record.job_id
+                job = self.cluster.submit(prompt, owner=owner, extra_data=extra_data, prompt_id=prompt_id,
+                                          inputs=inputs)  # pictures the prompt reads, for the chosen server
+                if job.done and isinstance(job.error, WorkflowError):
+                    raise job.error
+        except ComfyError as e:
+            self._set_status(record.job_id, "error", error=error_text(e))
+            self._log(record.job_id, "finished")
+            with self._lock:
+                self._job_ids.pop(prompt_id, None)
+                self._facts.pop(record.job_id, None)
+            raise
+        self._follow(record.job_id, job)
+        return record, job
+
+    def _dispatched(self, job: Job, url: str, prompt_id: str) -> None:
+        """The cluster sends ``job`` to ``url`` as ``prompt_id``: the record follows it there."""
+        with self._lock:
+            job_id = self._job_ids.pop(job.prompt_id, None)
+            if job_id is not None:
+                self._job_ids[prompt_id] = job_id
+        if job_id is None:
+            record = self.store.by_prompt_id(job.prompt_id)
+            if record is None:
+                return
+            job_id = record.job_id
+        self.store.set_prompt_id(job_id, prompt_id, detail={"server": url, "previous_prompt_id": job.prompt_id},
+                                 server=url)
+        facts = self._facts.get(job_id)
+        if facts is not None:
+            facts.server = url
+        self._log(job_id, "dispatched")
+
+    def _follow(self, job_id: str, job: Job, *, resumed: bool = False) -> None:
+        with self._lock:
+            self._live[job_id] = job
+            self._job_ids[job.prompt_id] = job_id
+        threading.Thread(target=self._record, args=(job_id, job, resumed), name=f"follow-{job_id}",
+                         daemon=True).start()
+
+    def _record(self, job_id: str, job: Job, resumed: bool = False) -> None:
+        """Write the job's story to the store (runs on its own thread). ``resumed``: adopted
+        after a restart; if it ends, its times come from ComfyUI's ``/history``."""
+        try:
+            for update in job.updates():
+                if isinstance(update, Started):
+                    if resumed and self.store.get(job_id).status == "running":
+                        continue  # it was running when the app stopped: already recorded
+                    self._set_status(job_id, "running")
+                    self._log(job_id, "running")
+                elif isinstance(update, Finished):
+                    started, finished = self._settled_times(job_id, job) if resumed else (None, None)
+                    if started is not None:  # it ran while the app was away
+                        self._set_status(job_id, "running", at=started)
+                    status = "lost" if isinstance(update.error, JobLost) else _STATUS[update.status]
+                    detail = {"node_id": getattr(update.error, "node_id", None)} if update.error else None
+                    self._set_status(job_id, status, error=error_text(update.error), detail=detail, at=finished)
+                    self._log(job_id, "finished")
+        except Exception:  # the follower must never die silently with the job unrecorded
+            log.exception("recording job %s failed", job_id)
+            self._set_status(job_id, "error", error="The app failed to record this job")
+            self._log(job_id, "finished")
+        finally:
+            with self._lock:
+                self._live.pop(job_id, None)
+                self._job_ids.pop(job.prompt_id, None)
+                self._facts.pop(job_id, None)
+
+    def _set_status(self, job_id: str, status: str, *, error: str | None = None, detail: dict | None = None,
+                    at: float | None = None) -> None:
+        """``store.update_status``, and the job's log facts moved on the same way."""
+        at = time.time() if at is None else at
+        self.store.update_status(job_id, status, error=error, detail=detail, at=at)
+        facts = self._facts.get(job_id)
+        if facts is not None:
+            facts.moved(status, at, error)
+
+    def _log(self, job_id: str, event: str) -> None:
+        """One ``comfy_ui_app.jobs`` line for the job as now stored (see joblog.py): from its facts
+        kept here, else (a job adopted after a restart) read from the store."""
+        facts = self._facts.get(job_id)
+        if facts is not None:
+            log_facts(facts, event, log_prompts=self.log_prompts)
+        else:
+            log_job(self.store, job_id, event, log_prompts=self.log_prompts)
+
+    def comfy_for(self, url: str | None) -> Comfy:
+        """The server at ``url`` (the first one when unknown or not given)."""
+        return next((c for c in self.comfies if c.url == url), self.comfy)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def live(self, job_id: str) -> Job | None:
+        """The running Job behind a record, to reattach a page to it."""
+        with self._lock:
+            return self._live.get(job_id)
+
+    def visible(self, record: JobRecord | None, user: str) -> bool:
+        return record is not None and (record.owner == user or self.is_admin(user))
+
+    def get(self, job_id: str, *, user: str) -> JobRecord | None:
+        record = self.store.get(job_id)
+        return record if self.visible(record, user) else None
+
+    def list(self, *, user: str, everyone: bool = False, **kwargs: Any) -> list[JobRecord]:
+        """The user's jobs; an admin may ask for everyone's."""
+        owner = None if everyone and self.is_admin(user) else user
+        return self.store.list(owner=owner, **kwargs)
+
+    # -- acting ----------------------------------------------------------------------
+
+    def _record_for(self, job_id: str, user: str) -> JobRecord | None:
+        """The job's record if it exists; NotAllowed unless ``user`` owns it or is an admin."""
+        record = self.store.get(job_id)
+        if record is not None and not self.visible(record, user):
+            raise NotAllowed("This job belongs to someone else")
+        return record
+
+    def cancel(self, job_id: str, *, user: str) -> bool:
+        """Interrupt (running) or dequeue (waiting) a job; only its owner or an admin may."""
+        if self._record_for(job_id, user) is None:
+            return False
+        job = self.live(job_id)
+        if job is None or job.done:
+            return False
+        job.interrupt()
+        return True
+
+    def delete(self, job_id: str, *, user: str) -> bool:
+        record = self._record_for(job_id, user)
+        if record is None:
+            return False
+        if not record.done:
+            self.cancel(job_id, user=user)
+        return self.store.delete(job_id)

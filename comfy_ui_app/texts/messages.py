@@ -1,0 +1,239 @@
+"""Turn exceptions into one plain line for people (web page and CLI), in their language.
+
+This is the ONLY place that translates errors into user-facing words. Every
+function takes ``lang`` (a code from ``i18n.LANGUAGES``; English by default, which
+is what the command line uses); each sentence is one ``tr`` template, its Chinese
+in ``_zh_cn.py``. The server's own words (exception messages, details) stay as
+they came. An error naming a server whose address the page must not show (its ``label``,
+``errors.shown_label``) is said with that label ("Cannot reach ComfyUI server 2"), never
+with the address. Validation problems are phrased in ``_problem_words``. It must not
+import gradio: the CLI imports it at start-up.
+"""
+from __future__ import annotations
+
+from comfy_ui_app.errors import (
+    ComfyError, JobFailed, JobInterrupted, JobLost, PromptRejected, ServerHTTPError,
+    ServerUnreachable, WorkflowError,
+)
+from comfy_ui_app.errors import ComfyUIStartFailed, LimitExceeded, NotAnImage, OutputsNotSaved, shown_label
+from comfy_ui_app.texts.problem_words import (
+    TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text,
+)
+from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr, tr_stored
+
+__all__ = ["describe", "describe_node_errors", "describe_problem"]
+
+
+def describe_problem(problem, *, name_first: bool = False, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A ``comfy_ui_app.workflow.check.Problem`` (local check or mapped rejection) in words.
+
+    ``name_first`` (the command line): a problem with a field starts with the field's
+    exact name, the one ``--set`` takes: ``"steps: must be at least 1, not 0"``.
+    """
+    return problem_text(problem, lang, name_first)
+
+
+def describe_node_errors(node_errors: dict | None, *, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """``node_errors`` from a /prompt answer -> one phrase per problem."""
+    return node_error_texts(node_errors, lang)
+
+
+def _describe_rejected(exc: PromptRejected, lang: str) -> str:
+    error = getattr(exc, "error", None) or {}
+    node_parts = node_error_texts(getattr(exc, "node_errors", None), lang)
+    if node_parts:
+        return tr("ComfyUI rejected the request. {problems}.", lang, problems=join(node_parts, lang))
+    etype = error.get("type") or ""
+    if etype in TOP_LEVEL:
+        return tr("ComfyUI rejected the request: {reason}.", lang, reason=tr(TOP_LEVEL[etype], lang))
+    message = one_line(error.get("message"), 300).rstrip(".")
+    details = one_line(error.get("details"), 200)
+    if message:
+        text = message if not details or details in message else f"{message} ({details})"
+        return tr("ComfyUI rejected the request: {reason}.", lang, reason=text.rstrip("."))
+    return tr("ComfyUI rejected the request: {reason}", lang,
+              reason=one_line(str(exc)) or tr("no reason given", lang))
+
+
+def _describe_unreachable(exc: ServerUnreachable, retrying: bool, lang: str) -> str:
+    server = shown_label(exc)
+    if server and retrying:
+        return tr("Cannot reach {server}. Is it running? Retrying automatically.", lang, server=server)
+    if server:
+        return tr("Cannot reach {server}. Is it running?", lang, server=server)
+    url = getattr(exc, "url", None) or tr("the configured address", lang)
+    if retrying:
+        return tr("Cannot reach ComfyUI at {url}. Is it running? Retrying automatically.", lang, url=url)
+    return tr("Cannot reach ComfyUI at {url}. Is it running?", lang, url=url)
+
+
+def _describe_http(exc: ServerHTTPError, lang: str) -> str:
+    status = getattr(exc, "status", None)
+    url = getattr(exc, "url", None)
+    body = one_line(getattr(exc, "body", "") or "", 200)
+    server = shown_label(exc)
+    if server and status:
+        return (tr("{server} answered with an error (HTTP {status}): {body}", lang, server=server, status=status,
+                   body=body) if body
+                else tr("{server} answered with an error (HTTP {status}).", lang, server=server, status=status))
+    if server:
+        url = None  # the address is not to be shown: say what happened without it
+    if status and url:
+        return (tr("ComfyUI answered with an error (HTTP {status}) at {url}: {body}", lang,
+                   status=status, url=url, body=body) if body
+                else tr("ComfyUI answered with an error (HTTP {status}) at {url}.", lang, status=status, url=url))
+    if status:
+        return (tr("ComfyUI answered with an error (HTTP {status}): {body}", lang, status=status, body=body)
+                if body else tr("ComfyUI answered with an error (HTTP {status}).", lang, status=status))
+    if url:
+        return (tr("ComfyUI answered with an error at {url}: {body}", lang, url=url, body=body) if body
+                else tr("ComfyUI answered with an error at {url}.", lang, url=url))
+    return (tr("ComfyUI answered with an error: {body}", lang, body=body) if body
+            else tr("ComfyUI answered with an error.", lang))
+
+
+def _describe_job_failed(exc: JobFailed, lang: str) -> str:
+    node = getattr(exc, "node_id", None)
+    node_type = getattr(exc, "node_type", None)
+    msg = first_line(getattr(exc, "exception_message", "")) \
+        or one_line(getattr(exc, "exception_type", "")) or tr("unknown error", lang)
+    if node is not None:
+        where = (tr("node {node} ({node_type})", lang, node=node, node_type=node_type) if node_type
+                 else tr("node {node}", lang, node=node))
+    else:
+        where = tr("a node ({node_type})", lang, node_type=node_type) if node_type else tr("a node", lang)
+    return one_line(tr("Failed in {where}: {message}", lang, where=where, message=msg))
+
+
+def _describe_start_failed(exc: ComfyUIStartFailed, lang: str) -> str:
+    """The local ComfyUI (--comfyui-dir) did not start or kept stopping; the log's last lines
+    follow on lines of their own."""
+    kind, path = exc.kind, exc.path or ""
+    if kind == "not_found":
+        return tr("No ComfyUI folder found. Looked in: {places}. Name the folder that holds ComfyUI's "
+                  "main.py with --comfyui-dir.", lang, places=", ".join(exc.searched))
+    if kind == "not_a_checkout":
+        return tr("{path} is not a ComfyUI folder: expected a folder with ComfyUI's main.py in it.", lang, path=path)
+    if kind == "not_started":
+        return tr("Could not start ComfyUI in {path}: {reason}", lang, path=path, reason=one_line(exc.reason))
+    if kind == "timeout":
+        text = tr("ComfyUI in {path} did not answer within {seconds} seconds.", lang, path=path,
+                  seconds=f"{exc.timeout:g}")
+    elif kind == "gave_up" and exc.attempts:
+        text = tr("ComfyUI stopped and was not restarted after {attempts} attempts.", lang, attempts=exc.attempts)
+    elif kind == "gave_up":
+        text = tr("ComfyUI stopped unexpectedly and restarting it is turned off.", lang)
+    else:
+        text = tr("ComfyUI in {path} stopped before it was ready (exit code {code}).", lang, path=path,
+                  code=exc.returncode)
+    if not exc.log_tail:
+        return tr("{message} Its log ({log}) is empty.", lang, message=text, log=exc.log_path)
+    return tr("{message} Last lines of its log ({log}):", lang, message=text, log=exc.log_path) + "\n" + exc.log_tail
+
+
+def _describe_os_error(exc: OSError, lang: str) -> str | None:
+    if isinstance(exc, FileNotFoundError):
+        return tr("File not found: {name}", lang, name=exc.filename or one_line(exc))
+    if isinstance(exc, PermissionError):
+        return tr("Permission denied: {name}", lang, name=exc.filename or one_line(exc))
+    if exc.filename:
+        return tr("Could not access {name}: {reason}", lang, name=exc.filename, reason=exc.strerror or one_line(exc))
+    return None
+
+
+def _number(value) -> str:
+    """``1048576`` -> ``"1,048,576"``; ``2.0`` -> ``"2"``; ``0.25`` -> ``"0.25"``."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0")
+    return f"{int(value):,}" if isinstance(value, (int, float)) else str(value)
+
+
+def _describe_limit(exc: LimitExceeded, lang: str) -> str:
+    """A cap of a public app (``limits.Limits``): which one, what was asked, what is allowed."""
+    detail = exc.detail or {}
+    words = {"asked": _number(exc.asked), "allowed": _number(exc.allowed), **detail}
+    if exc.cap == "pending":
+        if exc.asked == 1:
+            return tr("You already have 1 job waiting or running; the limit is {allowed}. Wait for it to finish.",
+                      lang, **words)
+        return tr("You already have {asked} jobs waiting or running; the limit is {allowed}. Wait for one to "
+                  "finish.", lang, **words)
+    if exc.cap == "steps":
+        return tr("Too many steps: {asked} asked, at most {allowed} allowed on this server.", lang, **words)
+    if exc.cap == "pixels" and detail.get("name"):
+        return tr("The picture {name} is too large: {size} is {asked} pixels, at most {allowed} allowed on this "
+                  "server.", lang, **words)
+    if exc.cap == "pixels":
+        return tr("Picture too large: {size} is {asked} pixels, at most {allowed} allowed on this server.", lang,
+                  **words)
+    if exc.cap == "images" and int(detail.get("count") or 1) > 1:
+        return tr("Too many pictures at once: {asked} asked (batch size {batch_size} × batch count {count}), at "
+                  "most {allowed} allowed on this server.", lang, **words)
+    if exc.cap == "images":
+        return tr("Too many pictures at once: {asked} asked, at most {allowed} allowed on this server.", lang,
+                  **words)
+    if exc.cap == "upload_mb":
+        return tr("The picture {name} is too large: {asked} MB, at most {allowed} MB per picture allowed on this "
+                  "server.", lang, **words)
+    return one_line(str(exc))
+
+
+def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Return one plain line describing ``exc`` for a non-technical user, in ``lang``.
+
+    ``retrying`` says whether the caller keeps re-checking an unreachable server
+    (the web page does, the CLI does not).
+    """
+    if isinstance(exc, ServerUnreachable):
+        return _describe_unreachable(exc, retrying, lang)
+    if isinstance(exc, PromptRejected):
+        return one_line(_describe_rejected(exc, lang), 2000)
+    if isinstance(exc, ServerHTTPError):
+        return _describe_http(exc, lang)
+    if isinstance(exc, JobFailed):
+        return _describe_job_failed(exc, lang)
+    if isinstance(exc, JobInterrupted):
+        return tr("The job was interrupted before it finished.", lang)
+    if isinstance(exc, JobLost) and shown_label(exc):
+        if exc.started:
+            return tr("{server} stopped while this job ran. Please try again.", lang, server=exc.label)
+        return tr("{server} no longer knows this job (it may have restarted). Please try again.", lang,
+                  server=exc.label)
+    if isinstance(exc, JobLost) and getattr(exc, "url", None):
+        if exc.started:
+            return tr("ComfyUI at {url} stopped while this job ran. Please try again.", lang, url=exc.url)
+        return tr("ComfyUI at {url} no longer knows this job (it may have restarted). Please try again.", lang,
+                  url=exc.url)
+    if isinstance(exc, JobLost):
+        return tr("ComfyUI lost track of the job (it may have restarted or stopped answering). Please try again.",
+                  lang)
+    if isinstance(exc, LimitExceeded):
+        return one_line(_describe_limit(exc, lang), 2000)
+    if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
+        return one_line(tr(exc.template, lang, **getattr(exc, "params", {})), 2000)  # uploads.UploadRefused
+    if isinstance(exc, WorkflowError):
+        problems = getattr(exc, "problems", None)
+        if problems:  # comfy_ui_app.workflow.check.PromptInvalid: found before sending
+            text = join((problem_text(p, lang, False) for p in problems), lang)
+            return one_line(tr("Please fix the form: {problems}.", lang, problems=text), 2000)
+        return tr_stored(one_line(str(exc)), lang) or tr("The workflow is not valid.", lang)
+    if isinstance(exc, ComfyUIStartFailed):
+        return _describe_start_failed(exc, lang)
+    if isinstance(exc, NotAnImage):
+        return tr("ComfyUI sent something that is not an image for {file}.", lang, file=exc.filename)
+    if isinstance(exc, OutputsNotSaved):
+        return tr("The pictures were made but this app could not save them ({reason}). Please tell whoever runs it.",
+                  lang, reason=one_line(exc.reason, 200))
+    if isinstance(exc, ComfyError):  # its own English line; the catalog's words where it has them
+        return tr_stored(one_line(str(exc)), lang) or type(exc).__name__
+    if isinstance(exc, OSError):
+        text = _describe_os_error(exc, lang)
+        if text:
+            return text
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return tr("Network problem while talking to ComfyUI: {reason}", lang,
+                  reason=one_line(exc) or type(exc).__name__)
+    text = one_line(exc)
+    if text:
+        return tr("Unexpected error ({kind}): {text}", lang, kind=type(exc).__name__, text=text)
+    return tr("Unexpected error ({kind}).", lang, kind=type(exc).__name__)

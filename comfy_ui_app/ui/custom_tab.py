@@ -1,0 +1,225 @@
+"""The "Custom workflow" tab: any workflow, bundled or uploaded, as a form.
+
+Pick a bundled template from ``ctx.workflows_dir`` or upload a ``.json``: API format is
+used as it is; a UI-format save (top-level ``nodes`` and ``links``) is converted with
+the server's ``/object_info``. A file that cannot be used (bad JSON, subgraph, a node
+the server lacks, server down while converting) gives one plain sentence and the
+previous form stays. The loaded workflow lives in a small per-user ``gr.State``; the
+form is rebuilt for it with ``@gr.render`` and runs through ``runner.run``. The results
+(progress, preview, gallery, message, the seed(s) used) stay outside the render, so a
+reloaded page can show the user's newest custom job there again before any workflow is
+picked. A form with a seed has "♻ Reuse last seed", as "Text to image" has.
+
+"Load parameters" in History sets the loaded workflow with ``"values"``: the form then
+starts at that job's values (:func:`load_job`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gradio as gr
+
+from comfy_ui_app.errors import WorkflowError
+from comfy_ui_app.workflow.templates import load_workflow
+from comfy_ui_app.workflow.convert import is_ui_workflow, ui_to_api
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.ui import form as forms
+from comfy_ui_app.ui.context import TabHandles, current_user
+from comfy_ui_app.ui.retry import retry_button, retry_visibility, wire_retry
+from comfy_ui_app.ui.runner import (
+    RunRequest, interrupt_handler, job_ids_output, run, user_inputs, wire_reattach,
+)
+from comfy_ui_app.ui.txt2img_tab import MAX_BATCH_COUNT
+
+__all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text"]
+
+MAX_WORKFLOW_BYTES = 5_000_000
+
+
+def bundled_workflows(workflows_dir: Path) -> list[str]:
+    """File names of the bundled templates (``*.json``), sorted."""
+    try:
+        return sorted(p.name for p in Path(workflows_dir).glob("*.json") if p.is_file())
+    except OSError:
+        return []
+
+
+def read_workflow(path: Path, object_info: dict | None) -> dict:
+    """``{"name", "prompt", "workflow"}`` for a file; raises WorkflowError in plain words.
+
+    ``workflow`` is the editor graph of a UI-format file (kept for the PNG's
+    ``workflow`` chunk), else None.
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_WORKFLOW_BYTES:
+            raise WorkflowError(f"{path.name} is too large to be a workflow (over 5 MB).")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkflowError(f"{path.name} is not a text (JSON) file.") from exc
+    except OSError as exc:
+        raise WorkflowError(f"Cannot read the workflow file {path.name}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None  # load_workflow words the JSON error
+    if is_ui_workflow(data):
+        if not object_info:
+            raise WorkflowError(
+                "This is a UI-format workflow; converting it needs ComfyUI's node list, but ComfyUI "
+                "cannot be reached right now. Load it again once ComfyUI is connected, or export it "
+                "in ComfyUI with Workflow > Export (API) and upload that file.")
+        return {"name": path.name, "prompt": ui_to_api(data, object_info), "workflow": data}
+    prompt = load_workflow(text if text.lstrip().startswith(("{", "[")) else path)
+    missing = sorted({n["class_type"] for n in prompt.values() if object_info and n["class_type"] not in object_info})
+    if missing:
+        raise WorkflowError(
+            "This workflow uses node types that are not installed on this ComfyUI server: "
+            + ", ".join(missing) + ". Install them (for example with ComfyUI-Manager) or pick another workflow.")
+    return {"name": path.name, "prompt": prompt, "workflow": None}
+
+
+def load_job(workflows_dir: Path, template_name: str | None, prompt: dict | None, values: dict | None,
+             object_info: dict | None) -> tuple[dict, bool] | None:
+    """``(loaded workflow with "values", whether it is the bundled template)`` for a custom job.
+
+    The bundled template of that name if there is one, else the job's own prompt (an
+    uploaded workflow is not kept, but the prompt that ran is); None when neither is known.
+    A bundled file that cannot be read raises WorkflowError in plain words.
+    """
+    name = Path(template_name or "").name
+    if name and name in bundled_workflows(workflows_dir):
+        loaded, bundled = read_workflow(Path(workflows_dir) / name, object_info), True
+    elif isinstance(prompt, dict) and prompt:
+        loaded, bundled = {"name": name or "workflow.json", "prompt": prompt, "workflow": None}, False
+    else:
+        return None
+    return {**loaded, "values": dict(values or {})}, bundled
+
+
+def reuse_seed(last_seed):
+    """♻ of a custom form: the seed of this page's last run back in the seed box."""
+    return gr.skip() if last_seed is None else last_seed
+
+
+def seeds_text(seeds) -> str:
+    """The seed(s) a run used, as shown ("1234" or "1234, 1235, 1236")."""
+    return ", ".join(str(s) for s in seeds or ())
+
+
+def build_tab(ctx) -> TabHandles:
+    """Create the "Custom workflow" tab inside the current Blocks context."""
+
+    def load(path, lang):
+        if not path:
+            return gr.skip(), ""
+        try:
+            loaded = read_workflow(Path(path), ctx.server.object_info_or_none())
+        except Exception as exc:  # noqa: BLE001 - any unusable file: a plain sentence, old form kept
+            return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=describe(exc, lang=lang))
+        return loaded, tr("Loaded {name}.", lang, name=loaded["name"])
+
+    def load_bundled(name, lang):
+        return load(Path(ctx.workflows_dir) / name if name else None, lang)
+
+    def refresh():
+        return gr.Dropdown(choices=bundled_workflows(ctx.workflows_dir))
+
+    with gr.Tab("Custom workflow", id="custom", elem_id="custom-tab") as tab:
+        with gr.Row(equal_height=False):
+            bundled = gr.Dropdown(bundled_workflows(ctx.workflows_dir), value=None, label="Bundled workflow",
+                                  min_width=200, elem_id="custom-bundled")
+            upload = gr.UploadButton("Upload a workflow (.json, API or UI format)", file_types=[".json"],
+                                     type="filepath", min_width=200, elem_id="custom-upload")
+        load_message = gr.Markdown("", elem_id="custom-load-message")
+        loaded = gr.State(None)
+        with gr.Row(equal_height=False):
+            form_column = gr.Column(scale=1, min_width=300)
+            with gr.Column(scale=1, min_width=300):
+                results = _Results()
+        bundled.input(load_bundled, inputs=[bundled, ctx.lang], outputs=[loaded, load_message],
+                      api_visibility="private", concurrency_limit=None)
+        upload.upload(load, inputs=[upload, ctx.lang], outputs=[loaded, load_message],
+                      api_visibility="private", concurrency_limit=None)
+
+        reattach = wire_reattach(ctx, "custom", results.outputs, results.values, results.job_ids)
+        wire_retry(ctx, results.retry, results.outputs, results.values, results.job_ids, cancels=[reattach])
+
+        with form_column:
+            @gr.render(inputs=[loaded, ctx.lang])
+            def show_form(workflow, lang):
+                if not workflow:
+                    gr.Markdown(tr("Pick a bundled workflow or upload one to see its form.", lang))
+                    return
+                _workflow_form(ctx, workflow, lang, results, reattach)
+
+    return TabHandles(tab=tab, refresh=refresh, refresh_outputs=[bundled],
+                      parts={"workflow": loaded, "gallery": results.gallery, "job_ids": results.job_ids,
+                             "reattach_event": reattach, "bundled": bundled, "load_message": load_message,
+                             "seed_used": results.seed_used, "last_seed": results.last_seed})
+
+
+class _Results:
+    """The results column (shared by every form the render builds) and this page's job ids."""
+
+    def __init__(self) -> None:
+        self.progress = gr.Markdown("Ready.", elem_id="custom-progress")
+        self.message = gr.Textbox(label="Message", interactive=False, lines=2, elem_id="custom-message")
+        self.retry = retry_button("custom-retry")
+        self.preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256)
+        self.gallery = gr.Gallery(label="Images", format="png", type="filepath", columns=2, interactive=False,
+                                  elem_id="custom-gallery", buttons=["download", "fullscreen"])
+        self.seed_used = gr.Textbox(label="Seed used", interactive=False, visible=False, elem_id="custom-seed-used")
+        self.job_ids = gr.State([])  # the store's ids of this page's current run (for Interrupt)
+        self.last_seed = gr.State(None)  # the first seed of this page's last run (for ♻)
+        self.outputs = [self.progress, self.preview, self.gallery, self.message, self.retry, self.seed_used,
+                        self.last_seed]
+
+    @staticmethod
+    def values(u) -> tuple:
+        skip = gr.skip()
+        seeds = (gr.update(value=seeds_text(u.seeds), visible=True), u.seeds[0]) if u.seeds else (skip, skip)
+        return (u.progress if u.progress is not None else skip, u.preview if u.preview is not None else skip,
+                u.gallery if u.gallery is not None else skip, u.message if u.message is not None else skip,
+                retry_visibility(u), *seeds)
+
+
+def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) -> None:
+    """The form and buttons for one loaded workflow (inside ``@gr.render``)."""
+    template = workflow["prompt"]
+    info = ctx.server.object_info_or_none()
+    fields = discover(template, info)
+    form = forms.build_form(ctx, template, fields, info, lang=lang, values=workflow.get("values"))
+    seed = next((form.get(f.name) for f in fields if f.role == "seed" and form.get(f.name)), None)  # the runner's
+    if seed is not None:
+        reuse_btn = gr.Button(tr("♻ Reuse last seed", lang), size="sm", elem_id="custom-reuse-seed")
+        reuse_btn.click(reuse_seed, inputs=[results.last_seed], outputs=[seed.component],
+                        api_visibility="private", concurrency_limit=None)
+    count = gr.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label=tr("Batch count", lang))
+    with gr.Row():
+        generate_btn = gr.Button(tr("Generate", lang), variant="primary", min_width=120, elem_id="custom-generate")
+        interrupt_btn = gr.Button(tr("Interrupt", lang), variant="stop", min_width=120, elem_id="custom-interrupt")
+    form.wire_range_checks(ctx.lang)
+
+    async def generate(request: gr.Request, lang, batch_count, *values):
+        browser_id = None
+        if user_inputs(ctx):
+            *values, browser_id = values
+        run_request = RunRequest(template, fields, form.collect(values), count=int(batch_count or 1),
+                                 workflow=workflow.get("workflow"), owner=current_user(request, browser_id),
+                                 template_name=workflow.get("name") or "", kind="custom")
+        ids = job_ids_output()
+        async for u in run(ctx, run_request, lang):
+            yield (*results.values(u), *form.error_updates(u.errors), ids(u))
+
+    event = generate_btn.click(generate, inputs=[ctx.lang, count, *form.components, *user_inputs(ctx)],
+                               outputs=[*results.outputs, *form.errors, results.job_ids],
+                               api_visibility="private", concurrency_limit=None, show_progress="hidden",
+                               cancels=[reattach] if reattach else None)
+    interrupt_btn.click(interrupt_handler(ctx), inputs=[ctx.lang, results.job_ids, *user_inputs(ctx)],
+                        outputs=[results.progress, results.message], cancels=[e for e in (event, reattach) if e],
+                        api_visibility="private", concurrency_limit=None)

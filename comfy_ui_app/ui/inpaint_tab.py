@@ -1,0 +1,279 @@
+"""The "Inpainting" tab: paint over part of a picture and let ComfyUI redraw it.
+
+The picture goes into a ``gr.ImageEditor`` (labelled ``Image``); whatever the brush
+touches is the mask (:func:`comfy_ui_app.workflow.masks.mask_from_editor`). "Invert mask",
+"Grow mask" and "Mask blur" change it, and the "Mask sent to ComfyUI" image shows it
+rendered from the very bytes that are uploaded (:func:`masks.preview_from_files`).
+Generate uploads picture and mask the way the template reads them
+(:mod:`comfy_ui_app.jobs.inpaint`) and hands the filled template to the shared runner.
+A problem with the picture or the mask ("Please add a picture first") shows right
+under the editor as well as in the message box. ComfyUI's own ``grow_mask_by``
+("Soften seam in ComfyUI") and the file name prefix sit under "Advanced"; at phone
+width the columns stack, the gallery below the controls.
+
+``InpaintTab`` holds only what every user shares (template, fields, context); one
+user's run lives in the locals of :meth:`InpaintTab.generate`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import gradio as gr
+
+from comfy_ui_app.errors import ComfyError, WorkflowError
+from comfy_ui_app.workflow.templates import apply_values, load_workflow
+from comfy_ui_app.workflow import masks
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.jobs.inpaint import inpaint_shape, make_files, stage_files
+from comfy_ui_app.jobs.limits import check_run
+from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
+from comfy_ui_app.ui._inpaint_controls import controls
+from comfy_ui_app.ui._page_view import shown
+from comfy_ui_app.ui.form import Form, error_md
+from comfy_ui_app.ui.runner import (
+    RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs,
+)
+from comfy_ui_app.ui.runner import job_ids_output, wire_reattach
+from comfy_ui_app.ui.retry import retry_button, retry_visibility, wire_retry
+
+__all__ = ["InpaintTab", "build_tab", "editor_value", "TEMPLATE_NAME"]
+
+TEMPLATE_NAME = "inpaint.json"
+BRUSH_SIZE = 24
+BRUSH_COLOR = ("#ff0000", 0.6)  # see-through red; any touched pixel (alpha > 0) is masked
+
+
+def editor_value(image: Any) -> dict | None:
+    """An ImageEditor value with ``image`` (a path, PIL or array) and nothing painted.
+
+    For "Use as new input" and for other tabs' "Send to inpainting" buttons.
+    """
+    if image is None:
+        return None
+    return {"background": image, "layers": [], "composite": image}
+
+
+def _first_image(gallery, selected) -> Any:
+    """The selected gallery picture, else the first one (gallery values are (path, caption))."""
+    items = list(gallery or [])
+    if not items:
+        return None
+    index = selected if isinstance(selected, int) and 0 <= selected < len(items) else 0
+    item = items[index]
+    return item[0] if isinstance(item, (list, tuple)) else item
+
+
+class InpaintTab:
+    """Handlers of the tab; shared by all users, no per-user state."""
+
+    def __init__(self, ctx: AppContext, template_path: Path) -> None:
+        self.ctx = ctx
+        self.template: dict | None = None
+        self.fields: list = []
+        self.shape = None
+        self.error = ""
+        self.editor_slot = self.retry_btn = None  # set by build_tab: updates skip what would change nothing
+        try:
+            self.template = load_workflow(template_path)
+            self.fields = discover(self.template, ctx.server.object_info_or_none())
+            self.shape = inpaint_shape(self.fields)
+        except (ComfyError, OSError) as exc:
+            self.error = describe(exc)
+
+    def files(self, value, inverted, grow_px, blur_px) -> masks.MaskFiles | None:
+        """The picture and mask exactly as they would be uploaded now (None: no picture)."""
+        if self.shape is None or not value or value.get("background") is None:
+            return None
+        mask = masks.mask_from_editor(value)
+        mask = masks.process(mask, inverted=bool(inverted), grow_px=int(grow_px or 0), blur_px=float(blur_px or 0))
+        return make_files(self.shape, self.template, value["background"], mask)
+
+    def mask_preview(self, value, inverted, grow_px, blur_px):
+        """The picture with the mask that would be sent tinted red."""
+        files = self.files(value, inverted, grow_px, blur_px)
+        return None if files is None else masks.preview_from_files(files)
+
+    def _upload(self, files: masks.MaskFiles) -> tuple[dict, list]:
+        """The filled template and the files still to upload (over a cluster: where the job runs)."""
+        values, inputs = stage_files(self.ctx.comfy.client, self.shape, files,
+                                     upload=getattr(self.ctx, "cluster", None) is None)
+        return apply_values(self.template, values, fields=self.fields), inputs
+
+    def picture_fields(self) -> tuple[str, ...]:
+        """Names of the fields the editor fills (its error slot shows their problems)."""
+        if self.shape is None:
+            return ("image", "mask")
+        return (self.shape.image.name,) + ((self.shape.mask.name,) if self.shape.mask else ())
+
+    def editor_error(self, errors: dict | None):
+        """The update of the slot under the editor: the picture's or the mask's problem."""
+        if errors is None:
+            return gr.skip()
+        text = " ".join(errors[name] for name in self.picture_fields() if errors.get(name))
+        return shown(self.editor_slot, error_md(text), bool(text))
+
+    def outputs_for(self, update: RunUpdate, form: Form, mask_image=None) -> tuple:
+        """progress, preview, gallery, message, mask preview, the editor's error slot, every
+        field's error slot, Retry."""
+        skip = gr.skip()
+        return (skip if update.progress is None else update.progress,
+                skip if update.preview is None else update.preview,
+                skip if update.gallery is None else update.gallery,
+                skip if update.message is None else update.message,
+                skip if mask_image is None else mask_image, self.editor_error(update.errors),
+                *form.error_updates(update.errors), retry_visibility(update, self.retry_btn))  # fmt: skip
+
+    async def generate(self, form: Form, request, lang, value, inverted, grow_px, blur_px, *form_values):
+        """Outputs: :meth:`outputs_for` plus this run's job ids (for Interrupt).
+
+        ``form_values`` ends with the browser id when the app keeps one (``user_inputs``).
+        """
+        browser_id = None
+        if user_inputs(self.ctx):
+            *form_values, browser_id = form_values
+        out = self.outputs_for
+        picture = self.picture_fields()[0]
+        try:
+            if self.shape is None:
+                raise WorkflowError(self.error or tr("No inpainting workflow.", lang))
+            files = await anyio.to_thread.run_sync(self.files, value, inverted, grow_px, blur_px)
+            if files is None:
+                raise WorkflowError(tr("Please add a picture first.", lang), picture)
+            if not masks.decode_mask(files.mask_png, files.kind, files.channel).any():
+                raise WorkflowError(tr("Please paint over the part of the picture to change.", lang), picture)
+            preview = await anyio.to_thread.run_sync(masks.preview_from_files, files)
+            first = RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
+            yield (*out(first, form, preview), gr.skip())
+            await anyio.to_thread.run_sync(lambda: check_run(  # a public app's caps, before any upload
+                self.ctx.jobs, current_user(request, browser_id), self.template, self.fields,
+                form.collect(form_values), pictures={self.shape.image.name: files.image_png}))
+            template, inputs = await anyio.to_thread.run_sync(self._upload, files)
+        except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
+            field = getattr(exc, "field", None)  # WorkflowError, UploadRefused, LimitExceeded name theirs
+            errors = {field: describe(exc, lang=lang)} if isinstance(field, str) and field else {}
+            stopped = RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang),
+                                errors=errors)
+            yield (*out(stopped, form), gr.skip())
+            return
+        run_request = RunRequest(template, self.fields, form.collect(form_values), owner=current_user(request, browser_id),
+                                 template_name=TEMPLATE_NAME, kind="inpaint", inputs=inputs)  # fmt: skip
+        ids = job_ids_output()
+        async for update in run(self.ctx, run_request, lang):
+            yield (*out(update, form), ids(update))
+
+
+def build_tab(ctx: AppContext) -> TabHandles:
+    """Create the "Inpainting" tab inside the current Blocks (inside ``gr.Tabs``)."""
+    h = InpaintTab(ctx, Path(ctx.workflows_dir) / TEMPLATE_NAME)
+    info = ctx.server.object_info_or_none()
+    form = Form(h.template or {}, list(h.fields))
+    with gr.Tab("Inpainting", id="inpaint") as tab:
+        with gr.Row(equal_height=False, elem_classes=["app-columns"]):
+            with gr.Column(scale=3, min_width=320):
+                editor = gr.ImageEditor(
+                    label="Image", image_mode="RGBA", type="numpy", format="png",
+                    sources=["upload", "clipboard"], eraser=gr.Eraser(default_size=BRUSH_SIZE),
+                    brush=gr.Brush(default_size=BRUSH_SIZE, colors=[BRUSH_COLOR], color_mode="fixed"),
+                    layers=gr.LayerOptions(allow_additional_layers=False), transforms=(),
+                    canvas_size=(512, 512), height=560, elem_id="inpaint-editor")  # fmt: skip
+                editor_error = gr.Markdown("", visible=False, elem_classes=["field-error"],
+                                           elem_id="inpaint-editor-error")  # fmt: skip
+                parts = controls(ctx, h, form, info)
+            with gr.Column(scale=2, min_width=320):
+                with gr.Row():
+                    generate_btn = gr.Button("Generate", variant="primary", min_width=120)
+                    interrupt_btn = gr.Button("Interrupt", variant="stop", min_width=120)
+                progress = gr.Markdown("Ready.", elem_id="inpaint-progress")
+                message = gr.Textbox(label="Message", interactive=False, lines=2, value=h.error,
+                                     elem_id="inpaint-message")  # fmt: skip
+                retry_btn = retry_button("inpaint-retry")
+                mask_image = gr.Image(label="Mask sent to ComfyUI", type="pil", format="png",
+                                      interactive=False, height=256, elem_id="inpaint-mask")  # fmt: skip
+                preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256,
+                                   elem_id="inpaint-preview")  # fmt: skip
+                gallery = gr.Gallery(label="Images", format="png", columns=2, interactive=False,
+                                     elem_id="inpaint-gallery")  # fmt: skip
+                selected = gr.State(None)
+                job_ids = gr.State([])  # the job store's ids of this page's current run (for Interrupt)
+                reuse_btn = gr.Button("Use as new input", size="sm")
+    clear_btn, inverted, grow_px, blur_px = (parts[k] for k in ("clear", "inverted", "grow_px", "blur_px"))
+
+    mask_inputs = [editor, inverted, grow_px, blur_px]
+
+    def show_mask(value, inv, grow, blur):
+        return h.mask_preview(value, inv, grow, blur)
+
+    for event in (editor.upload, editor.change, inverted.change, grow_px.change, blur_px.change):
+        event(show_mask, mask_inputs, mask_image, trigger_mode="always_last", show_progress="hidden",
+                       api_visibility="private", concurrency_limit=4)  # fmt: skip
+
+    def clear_mask(value):
+        return editor_value(value.get("background") if value else None)
+
+    # Setting the editor from code fires no change event: refresh the mask preview after.
+    after_set_image = dict(fn=show_mask, inputs=mask_inputs, outputs=mask_image, show_progress="hidden",
+                           api_visibility="private", concurrency_limit=4)  # fmt: skip
+    clear_btn.click(clear_mask, editor, editor, api_visibility="private", show_progress="hidden").then(
+        **after_set_image)
+
+    outputs = [progress, preview, gallery, message, mask_image, editor_error, *form.errors, retry_btn]
+    h.editor_slot, h.retry_btn = editor_error, retry_btn
+
+    def to_outputs(update):
+        return h.outputs_for(update, form)
+
+    reattach = wire_reattach(ctx, "inpaint", outputs, to_outputs, job_ids)
+
+    async def generate(request: gr.Request, lang, value, inv, grow, blur, *values):
+        async for update in h.generate(form, request, lang, value, inv, grow, blur, *values):
+            yield update
+
+    event = generate_btn.click(
+        generate, [ctx.lang, *mask_inputs, *form.components, *user_inputs(ctx)], [*outputs, job_ids],
+        api_name="inpaint", concurrency_limit=None, show_progress="hidden",
+        cancels=[reattach] if reattach else None)  # fmt: skip
+    wire_retry(ctx, retry_btn, outputs, to_outputs, job_ids, api_name="inpaint_retry", cancels=[reattach],
+               stopped_by=[generate_btn])
+    interrupt_btn.click(interrupt_handler(ctx), [ctx.lang, job_ids, *user_inputs(ctx)], [progress, message],
+                        cancels=[e for e in (event, reattach) if e], api_name="inpaint_interrupt",
+                        concurrency_limit=None)  # fmt: skip
+
+    form.wire_range_checks(ctx.lang)
+    _wire_gallery(gallery, selected, reuse_btn, editor, after_set_image)
+
+    def refresh():
+        return form.choice_updates(ctx)
+
+    return TabHandles(tab=tab, needs_server=[generate_btn], refresh=refresh,
+                      refresh_outputs=[i.component for i in form.choice_items()],
+                      parts={"image": editor, "after_set_image": after_set_image, "gallery": gallery,
+                             "generate": generate_btn, "form": form, "editor_error": editor_error,
+                             "message": message, "picture_field": h.shape.image if h.shape else None,
+                             **_named(form)})  # fmt: skip
+
+
+def _named(form: Form) -> dict:
+    """The prompt and negative prompt boxes (for "Send to inpainting")."""
+    return {name: form.get(name).component for name in ("prompt", "negative") if form.get(name)}
+
+
+def _wire_gallery(gallery, selected, reuse_btn, editor, after_set_image) -> None:
+    """ "Use as new input": the selected (else first) result goes into the editor."""
+
+    def remember(evt: gr.SelectData):
+        return evt.index
+
+    def forget_selection():
+        return None
+
+    def reuse(items, index):
+        return editor_value(_first_image(items, index)) or gr.skip()
+
+    gallery.select(remember, None, selected, api_visibility="private", show_progress="hidden")
+    gallery.change(forget_selection, None, selected, api_visibility="private", show_progress="hidden")
+    reuse_btn.click(reuse, [gallery, selected], editor, api_visibility="private", show_progress="hidden").then(
+        **after_set_image)
