@@ -110,6 +110,7 @@ def test_app_py_limits_uploads(monkeypatch, tmp_path, dead_url):
 
     def fake_launch(self, **kwargs):
         seen.update(kwargs)
+        return None, "http://127.0.0.1:7860/", None   # what Gradio returns
 
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setenv("COMFY_UI_MAX_UPLOAD_MB", "3")
