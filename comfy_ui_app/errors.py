@@ -216,10 +216,14 @@ class RunLimitExceeded(ComfyError):
 
     def __init__(self, prompt_id: str, limit: float, *, url: str, label: str | None = None) -> None:
         self.prompt_id, self.limit, self.url, self.label = prompt_id, limit, url, label
-        server = label if label and label != url else f"ComfyUI at {url}"
-        span = f"{limit / 60:g} min" if limit >= 60 and limit % 60 == 0 else f"{limit:g} s"
-        super().__init__(f"The job ran for more than {span} on {server} without finishing, "
+        super().__init__(f"The job ran for more than {self.span} on {server_name(url, label)} without finishing, "
                          "so the app stopped it. Please try again.")
+
+    @property
+    def span(self) -> str:
+        """The limit as a message says it: "30 min", "90 s"."""
+        limit = self.limit
+        return f"{limit / 60:g} min" if limit >= 60 and limit % 60 == 0 else f"{limit:g} s"
 
 
 class NotAnImage(ComfyError):

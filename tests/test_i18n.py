@@ -254,7 +254,7 @@ def test_the_source_scan_can_see_a_missing_literal(tmp_path):
 
 
 def test_catalog_has_no_key_twice():
-    tree = ast.parse((PACKAGE / "_zh_cn.py").read_text(encoding="utf-8"))
+    tree = ast.parse((PACKAGE / "texts" / "zh_cn.py").read_text(encoding="utf-8"))
     keys = [k.value for node in ast.walk(tree) if isinstance(node, ast.Dict) for k in node.keys]
     assert not {k for k in keys if keys.count(k) > 1}, "a later entry silently replaces an earlier one"
 

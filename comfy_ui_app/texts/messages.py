@@ -3,11 +3,16 @@
 This is the ONLY place that translates errors into user-facing words. Every
 function takes ``lang`` (a code from ``i18n.LANGUAGES``; English by default, which
 is what the command line uses); each sentence is one ``tr`` template, its Chinese
-in ``_zh_cn.py``. The server's own words (exception messages, details) stay as
+in ``texts/zh_cn.py``. The server's own words (exception messages, details) stay as
 they came. An error naming a server whose address the page must not show (its ``label``,
 ``errors.shown_label``) is said with that label ("Cannot reach ComfyUI server 2"), never
-with the address. Validation problems are phrased in ``_problem_words``. It must not
+with the address. Validation problems are phrased in ``problem_words``. It must not
 import gradio: the CLI imports it at start-up.
+
+A job's recorded error is worded by the same :func:`describe`: :func:`describe_recorded`
+rebuilds it from the record's ``error_code`` and ``error_data`` (``errors.error_from_record``).
+Only rows recorded before codes were kept (and errors raised elsewhere with nothing but an
+English line) go through ``i18n.tr_stored``, the catalog lookup of an English sentence.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from comfy_ui_app.errors import (
     ServerUnreachable, WorkflowError,
 )
 from comfy_ui_app.errors import (
-    ComfyUIStartFailed, LimitExceeded, NoServerCanRun, NotAnImage, OutputsNotSaved, error_from_record, server_name,
+    ComfyUIStartFailed, LimitExceeded, RunLimitExceeded, NoServerCanRun, NotAnImage, OutputsNotSaved, error_from_record, server_name,
     shown_label,
 )
 from comfy_ui_app.texts.problem_words import (
@@ -253,6 +258,9 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
                   lang)
     if isinstance(exc, LimitExceeded):
         return one_line(_describe_limit(exc, lang), 2000)
+    if isinstance(exc, RunLimitExceeded):
+        return tr("The job ran for more than {span} on {server} without finishing, so the app stopped it. Please "
+                  "try again.", lang, span=exc.span, server=server_name(exc.url, exc.label))
     if isinstance(exc, NoServerCanRun):
         return one_line(_describe_no_server(exc, lang), 2000)
     if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
@@ -270,7 +278,7 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
     if isinstance(exc, OutputsNotSaved):
         return tr("The pictures were made but this app could not save them ({reason}). Please tell whoever runs it.",
                   lang, reason=one_line(exc.reason, 200))
-    if isinstance(exc, ComfyError):  # its own English line; the catalog's words where it has them
+    if isinstance(exc, ComfyError):  # raised elsewhere with only an English line: the catalog's words if any
         return tr_stored(one_line(str(exc)), lang) or type(exc).__name__
     if isinstance(exc, OSError):
         text = _describe_os_error(exc, lang)
