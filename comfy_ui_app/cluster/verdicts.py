@@ -2,9 +2,10 @@
 gave up waiting, which ran too long, and how a job sent to a server ends.
 
 * :func:`missing_words` and :func:`hopeless`: a job that no known server can run ends at
-  once (``errors.NoServerCanRun``, with what is missing as data), unless some configured server has never told us its model lists and node classes
-  (down since the app started): then it waits for that server to answer, for at most
-  ``give_up_after`` seconds, and the error then names the servers that could not be asked;
+  once with ``errors.NoServerCanRun`` (what is missing, as data), unless some configured
+  server has never told us its model lists and node classes (down since the app started):
+  then it waits for that server to answer, for at most ``give_up_after`` seconds, and the
+  error then names the servers that could not be asked;
 * :func:`overdue` (and ``errors.RunLimitExceeded``): the cluster's run limit (a job that
   runs on a server for longer than that is stopped there);
 * :func:`outcome`: the error of a job that ended on a server, naming that server.
