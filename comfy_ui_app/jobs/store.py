@@ -142,6 +142,7 @@ class JobStore:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
         now = time.time() if at is None else at
+        data = None if error_data is None else json.dumps(error_data)
         with self._transaction() as db:
             row = db.execute("SELECT timeline_json FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
             if row is None:
@@ -154,8 +155,7 @@ class JobStore:
                 " error_code = CASE WHEN ? THEN ? ELSE error_code END,"
                 " error_data = CASE WHEN ? THEN ? ELSE error_data END WHERE job_id = ?",
                 (status, error, json.dumps(timeline), status == "running", now, status in TERMINAL, now,
-                 error is not None, error_code, error is not None, None if error_data is None else json.dumps(error_data),
-                 job_id))
+                 error is not None, error_code, error is not None, data, job_id))
         return True
 
     def set_prompt_id(self, job_id: str, prompt_id: str, *, detail: dict | None = None,

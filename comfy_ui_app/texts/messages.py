@@ -21,8 +21,8 @@ from comfy_ui_app.errors import (
     ServerUnreachable, WorkflowError,
 )
 from comfy_ui_app.errors import (
-    ComfyUIStartFailed, LimitExceeded, RunLimitExceeded, NoServerCanRun, NotAnImage, OutputsNotSaved, error_from_record, server_name,
-    shown_label,
+    ComfyUIStartFailed, LimitExceeded, NoServerCanRun, NotAnImage, OutputsNotSaved, RunLimitExceeded,
+    error_from_record, server_name, shown_label,
 )
 from comfy_ui_app.texts.problem_words import (
     TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text,
