@@ -279,8 +279,13 @@ def server_given(argv=None, env=None) -> bool:
     return bool(env.get("COMFYUI_URL")) or parser.parse_args(argv).server is not None
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+def _say(message) -> None:
+    """A line of the local ComfyUI's for the terminal; its failure (an error) worded here."""
+    if isinstance(message, BaseException):
+        from comfy_ui_app.texts.messages import describe
+
+        message = describe(message, retrying=False)
+    print(message, file=sys.stderr, flush=True)
 
 
 def local_comfyui(args, data_dir: Path):

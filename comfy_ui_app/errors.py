@@ -13,14 +13,20 @@ The tree::
     ├── NotAnImage                  /view answered, but not with a picture
     ├── OutputsNotSaved             the pictures came, but the app could not write them (disk full…)
     ├── WorkflowError               a template or a form value we cannot use (also a ValueError)
+    │   └── NoServerCanRun          no server of a cluster has every node type and checkpoint a job needs
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
 
     NotAllowed                      a user acted on someone else's job (a PermissionError, not a ComfyError)
 
 Errors carry the server's data (``node_errors``, the failing node) so that callers can
-point at the field at fault; ``str(error)`` is always one plain English line. The UI
-turns them into words in exactly one place (``comfy_ui_app.texts.messages.describe``).
+point at the field at fault; ``str(error)`` is always one plain English line (for logs and
+operators). Every ``ComfyError`` has a stable ``code`` (its class's name in snake_case unless
+the class sets one: ``"job_lost"``, ``"no_server_can_run"``) and ``data``, its attributes as
+JSON-safe values; :func:`error_record` gives ``(line, code, data)`` to store and
+:func:`error_from_record` rebuilds the error from them. The page and the command line turn
+an error (live or rebuilt) into words, in the reader's language, in exactly one place
+(``comfy_ui_app.texts.messages.describe``).
 
 An error that names a server keeps its real address in ``url`` (and in ``str(error)``: logs,
 the command line) and what a page may show of it in ``label`` (``Comfy(url, label=...)``:
@@ -29,6 +35,10 @@ may show the address.
 """
 
 from __future__ import annotations
+
+import json
+import re
+from typing import ClassVar
 
 __all__ = [
     "ComfyError",
@@ -44,17 +54,53 @@ __all__ = [
     "WorkflowError",
     "ComfyUIStartFailed",
     "LimitExceeded",
+    "NoServerCanRun",
     "NotAllowed",
+    "error_from_record",
+    "error_record",
+    "server_name",
     "shown_label",
 ]
 
+_CODES: dict[str, type] = {}  # code -> its error class, for error_from_record
+
+
+def _snake(name: str) -> str:
+    """``"JobLost"`` -> ``"job_lost"``, ``"ComfyUIStartFailed"`` -> ``"comfyui_start_failed"``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name.replace("ComfyUI", "Comfyui")).lower()
+
+
+def _json_safe(value: object) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
 
 class ComfyError(Exception):
-    """Base class of every error raised by comfy_ui_app."""
+    """Base class of every error raised by comfy_ui_app.
+
+    ``code``: stable, one per class (set by the class, else its name in snake_case);
+    ``data``: the error's public attributes that JSON can hold (what a wording needs)."""
+
+    code: ClassVar[str] = "comfy_error"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = _snake(cls.__name__)
+        _CODES.setdefault(cls.code, cls)
+
+    @property
+    def data(self) -> dict:
+        return {key: value for key, value in vars(self).items() if not key.startswith("_") and _json_safe(value)}
 
 
 class ServerUnreachable(ComfyError, ConnectionError):
     """ComfyUI did not answer at all (refused, timed out, name not found)."""
+
+    code = "server_unreachable"
 
     def __init__(self, url: str, reason: str = "", *, label: str | None = None) -> None:
         self.url = url
@@ -65,6 +111,8 @@ class ServerUnreachable(ComfyError, ConnectionError):
 
 class ServerHTTPError(ComfyError):
     """ComfyUI answered with an error status (including its plain-text 500)."""
+
+    code = "server_http_error"
 
     def __init__(self, status: int, url: str, body: str = "", *, label: str | None = None) -> None:
         self.status = status
@@ -84,6 +132,8 @@ class PromptRejected(ServerHTTPError, ValueError):
     maps node id -> ``{errors: [...], dependent_outputs, class_type}``, both verbatim.
     """
 
+    code = "prompt_rejected"
+
     def __init__(self, url: str, error: dict, node_errors: dict, body: str = "", *,
                  label: str | None = None) -> None:
         self.error = error if isinstance(error, dict) else {"message": str(error)}
@@ -100,6 +150,8 @@ class PromptRejected(ServerHTTPError, ValueError):
 
 class JobFailed(ComfyError):
     """A node raised while the graph ran (the ``execution_error`` event)."""
+
+    code = "job_failed"
 
     def __init__(
         self,
@@ -123,6 +175,8 @@ class JobFailed(ComfyError):
 class JobInterrupted(ComfyError):
     """The job was interrupted while running, or deleted while waiting."""
 
+    code = "job_interrupted"
+
     def __init__(self, prompt_id: str) -> None:
         self.prompt_id = prompt_id
         super().__init__("The job was interrupted")
@@ -134,6 +188,8 @@ class JobLost(ComfyError):
     ``url`` names the server when known (``label``: what a page may show of it); ``started``
     says the job had begun to run there (the server stopped or restarted while it ran) rather
     than only waited in its queue."""
+
+    code = "job_lost"
 
     def __init__(self, prompt_id: str, reason: str = "", *, url: str | None = None, started: bool = False,
                  label: str | None = None) -> None:
@@ -156,16 +212,24 @@ class RunLimitExceeded(ComfyError):
     stopped there. ``str()`` names the server as a page may show it (``label`` when the
     address is hidden); ``url`` keeps the address."""
 
+    code = "run_limit_exceeded"
+
     def __init__(self, prompt_id: str, limit: float, *, url: str, label: str | None = None) -> None:
         self.prompt_id, self.limit, self.url, self.label = prompt_id, limit, url, label
-        server = label if label and label != url else f"ComfyUI at {url}"
-        span = f"{limit / 60:g} min" if limit >= 60 and limit % 60 == 0 else f"{limit:g} s"
-        super().__init__(f"The job ran for more than {span} on {server} without finishing, "
+        super().__init__(f"The job ran for more than {self.span} on {server_name(url, label)} without finishing, "
                          "so the app stopped it. Please try again.")
+
+    @property
+    def span(self) -> str:
+        """The limit as a message says it: "30 min", "90 s"."""
+        limit = self.limit
+        return f"{limit / 60:g} min" if limit >= 60 and limit % 60 == 0 else f"{limit:g} s"
 
 
 class NotAnImage(ComfyError):
     """``/view`` answered, but not with a picture (an error page from a proxy, a cut file)."""
+
+    code = "not_an_image"
 
     def __init__(self, filename: str) -> None:
         self.filename = filename
@@ -175,6 +239,8 @@ class NotAnImage(ComfyError):
 class OutputsNotSaved(ComfyError):
     """The pictures arrived, but the app could not write them to its own folder (disk full…)."""
 
+    code = "outputs_not_saved"
+
     def __init__(self, prompt_id: str, reason: str) -> None:
         self.prompt_id = prompt_id
         self.reason = reason
@@ -183,6 +249,8 @@ class OutputsNotSaved(ComfyError):
 
 class WorkflowError(ComfyError, ValueError):
     """A workflow template or a form value that cannot be used; ``field`` names the culprit."""
+
+    code = "workflow_error"
 
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
@@ -196,6 +264,8 @@ class LimitExceeded(ComfyError, ValueError):
     the jobs the user already has), ``allowed`` the cap; ``field`` the form field at fault,
     if one is; ``detail`` more for the message (``{"size": "1536×1536"}``, the picture's name…).
     """
+
+    code = "limit_exceeded"
 
     def __init__(self, cap: str, asked: int | float, allowed: int | float, *, field: str | None = None,
                  **detail) -> None:
@@ -217,6 +287,8 @@ class ComfyUIStartFailed(ComfyError):
     restarts). ``log_tail`` holds the last lines of its log, kept in ``log_path``.
     """
 
+    code = "comfyui_start_failed"
+
     def __init__(self, kind: str, *, path: str | None = None, log_tail: str = "", log_path: str | None = None,
                  searched: tuple[str, ...] | list[str] = (), returncode: int | None = None,
                  timeout: float | None = None, attempts: int = 0, reason: str = "") -> None:
@@ -233,6 +305,68 @@ class ComfyUIStartFailed(ComfyError):
                          + (f" ({reason or returncode})" if reason or returncode is not None else ""))
 
 
+class NoServerCanRun(WorkflowError):
+    """No server of a cluster can run a job: none has every node type and checkpoint it needs.
+
+    ``missing_nodes`` / ``missing_checkpoints``: what no server (``answered``: no server that
+    answered) has, both empty when each exists somewhere but on no single server; ``unasked``:
+    ``[url, label]`` of each server that could not be asked (it had not answered for ``waited``
+    seconds). ``field`` is "checkpoint" unless only node types are missing."""
+
+    code = "no_server_can_run"
+
+    def __init__(self, missing_nodes: list[str] = (), missing_checkpoints: list[str] = (), *,
+                 answered: bool = False, unasked: list[list] = (), waited: float | None = None) -> None:
+        self.missing_nodes = list(missing_nodes)
+        self.missing_checkpoints = list(missing_checkpoints)
+        self.answered = answered
+        self.unasked = [list(pair) for pair in unasked]
+        self.waited = waited
+        field = None if self.missing_nodes and not self.missing_checkpoints else "checkpoint"
+        who = "no ComfyUI server that answered has" if answered else "no ComfyUI server has"
+        parts = []
+        if self.missing_nodes:
+            kind = "node types" if len(self.missing_nodes) > 1 else "node type"
+            parts.append(f"{who} the {kind} {', '.join(self.missing_nodes)}")
+        if self.missing_checkpoints:
+            kind = "checkpoints" if len(self.missing_checkpoints) > 1 else "checkpoint"
+            parts.append(f"{who} the {kind} {', '.join(self.missing_checkpoints)}")
+        if not parts:
+            parts.append(f"no single ComfyUI server{' that answered' if answered else ''} has every node type and "
+                         "checkpoint this workflow needs")
+        if self.unasked:
+            names = ", ".join(server_name(url, label) for url, label in self.unasked)
+            verb = "it has" if len(self.unasked) == 1 else "they have"
+            parts.append(f"{names} could not be asked ({verb} not answered for {waited:g} s)")
+        text = "; ".join(parts)
+        super().__init__(text[0].upper() + text[1:], field)
+
+
+def server_name(url: str, label: str | None) -> str:
+    """How a message names a server: "ComfyUI at <url>", or its label when the page hides the url."""
+    return label if label and label != url else f"ComfyUI at {url}"
+
+
+def error_record(error: BaseException) -> tuple[str, str | None, dict | None]:
+    """What a job record keeps of ``error``: ``(str(error), code, data)``; code and data are
+    None for an exception that is not a ComfyError (only its line is kept)."""
+    if isinstance(error, ComfyError):
+        return str(error), error.code, error.data
+    return str(error), None, None
+
+
+def error_from_record(line: str, code: str, data: dict | None) -> ComfyError:
+    """The error :func:`error_record` gave ``(line, code, data)`` for, rebuilt with the same
+    class, attributes and ``str()`` (a ComfyError with ``code`` set when the code is unknown)."""
+    cls = _CODES.get(code, ComfyError)
+    error = cls.__new__(cls)
+    Exception.__init__(error, line)
+    vars(error).update(data or {})
+    if cls is ComfyError:
+        error.code = code
+    return error
+
+
 def shown_label(error: BaseException) -> str | None:
     """The label ``error`` names its server by when the page must not show that server's
     address (a label other than the address); None when it names none or may show it."""
@@ -242,3 +376,5 @@ def shown_label(error: BaseException) -> str | None:
 
 class NotAllowed(PermissionError):
     """A user tried to act on someone else's job, or on what only an admin may do."""
+
+    code = "not_allowed"

@@ -63,13 +63,18 @@ def logged_pid(log: Path, prefix: str) -> int:
 @pytest.fixture
 def make_local(tmp_path):
     """``make_local(env={...}, **LocalComfyUI options)`` -> an unstarted manager of the stand-in;
-    what it says for the terminal goes to ``.said``; every one is stopped at teardown."""
+    what it says for the terminal goes to ``.said`` (its failure, an error, worded as app.py's
+    ``_say`` words it); every one is stopped at teardown."""
     made: list[LocalComfyUI] = []
 
     def make(env=None, **options) -> LocalComfyUI:
         said: list[str] = []
+
+        def say(message) -> None:
+            said.append(describe(message, retrying=False) if isinstance(message, BaseException) else message)
+
         options = {"restart_delay": 0.05, "poll_interval": 0.05, "grace": 2.0, "start_timeout": 20.0, **options}
-        local = LocalComfyUI(STAND_IN, log_path=tmp_path / "data" / "comfyui.log", on_message=said.append,
+        local = LocalComfyUI(STAND_IN, log_path=tmp_path / "data" / "comfyui.log", on_message=say,
                              env={**os.environ, "STAND_IN_ROOT": str(tmp_path / "root"), **(env or {})}, **options)
         local.said = said
         made.append(local)

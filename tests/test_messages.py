@@ -332,3 +332,79 @@ def test_status_banner_describes_the_failure_in_the_page_language():
     assert banner_markdown(down) == f"⚠ Cannot reach ComfyUI at {URL}. Is it running? Retrying automatically."
     assert banner_markdown(down, ZH) == f"⚠ 无法连接到 ComfyUI（{URL}）。它正在运行吗？正在自动重试。"
     assert down.text == f"Cannot reach ComfyUI at {URL}. Is it running? Retrying automatically."
+
+
+# ---- errors as codes with data: recorded, rebuilt, worded once -----------------------------------
+
+from comfy_ui_app import errors as errors_module  # noqa: E402
+from comfy_ui_app.errors import (  # noqa: E402
+    ComfyUIStartFailed, LimitExceeded, NoServerCanRun, OutputsNotSaved, RunLimitExceeded, error_from_record,
+    error_record,
+)
+from comfy_ui_app.texts.messages import describe_recorded  # noqa: E402
+
+EVERY_ERROR = [
+    ServerUnreachable(URL, "timed out", label="ComfyUI server 2"),
+    ServerHTTPError(500, URL + "/prompt", "Internal Server Error"),
+    rejected({"3": node("KSampler", {"type": "value_smaller_than_min", "message": "Value 0 smaller than min of 1",
+                                     "details": "steps", "extra_info": {"input_name": "steps"}})}),
+    JobFailed("pid", node_id="8", node_type="VAEDecode", exception_message="boom", traceback=["a", "b"]),
+    JobInterrupted("pid"),
+    JobLost("pid", url=URL, started=True, label="ComfyUI server 1"),
+    RunLimitExceeded("pid", 1800, url=URL, label="ComfyUI server 1"),
+    NotAnImage("ComfyUI_00001_.png"),
+    OutputsNotSaved("pid", "No space left on device"),
+    WorkflowError("Workflow template not found: x.json", field="template"),
+    LimitExceeded("pixels", 4_000_000, 1_000_000, field="width", size="2000×2000"),
+    ComfyUIStartFailed("gave_up", path="/opt/ComfyUI", log_tail="last", log_path="/tmp/l", attempts=2),
+    NoServerCanRun(["FancySampler"], ["a.safetensors", "b.safetensors"], answered=True,
+                   unasked=[[URL, "ComfyUI server 2"]], waited=30),
+]
+
+
+def test_every_error_class_has_its_own_stable_code():
+    classes = [c for c in vars(errors_module).values() if isinstance(c, type) and issubclass(c, Exception)]
+    codes = [c.code for c in classes]
+    assert len(codes) == len(set(codes))
+    assert all(c.__dict__.get("code") for c in classes), "each class in errors.py names its code itself"
+    assert JobLost.code == "job_lost" and NoServerCanRun.code == "no_server_can_run"
+
+
+@pytest.mark.parametrize("error", EVERY_ERROR, ids=lambda e: type(e).__name__)
+def test_a_recorded_error_is_worded_as_the_live_one_in_both_languages(error):
+    import json
+
+    line, code, data = error_record(error)
+    assert line == str(error) and code == type(error).code
+    data = json.loads(json.dumps(data))  # as the store keeps it
+    record = type("Record", (), {"error": line, "error_code": code, "error_data": data})()
+    for lang in ("en", "zh-CN"):
+        assert describe_recorded(record, lang=lang) == describe(error, retrying=False, lang=lang)
+    rebuilt = error_from_record(line, code, data)
+    assert type(rebuilt) is type(error) and str(rebuilt) == str(error)
+
+
+def test_an_unknown_code_is_still_worded_from_its_line():
+    record = type("Record", (), {"error": "The job was interrupted", "error_code": "from_the_future",
+                                 "error_data": {"x": 1}})()
+    assert describe_recorded(record) == "The job was interrupted"
+
+
+@pytest.mark.parametrize("missing_nodes, missing_checkpoints, field", [
+    (["A"], [], None), ([], ["c.safetensors"], "checkpoint"), (["A"], ["c"], "checkpoint"), ([], [], "checkpoint"),
+])
+def test_no_server_can_run_sets_its_field_from_its_data(missing_nodes, missing_checkpoints, field):
+    assert NoServerCanRun(missing_nodes, missing_checkpoints).field == field
+
+
+def test_no_server_can_run_counts_for_its_plurals_in_both_languages():
+    one, two = NoServerCanRun(["A"], ["c"]), NoServerCanRun(["A", "B"], ["c", "d"])
+    assert describe(one) == "No ComfyUI server has the node type A; no ComfyUI server has the checkpoint c"
+    assert describe(two) == "No ComfyUI server has the node types A, B; no ComfyUI server has the checkpoints c, d"
+    assert describe(two, lang="zh-CN") == "没有任何 ComfyUI 服务器具有节点类型 A, B；没有任何 ComfyUI 服务器具有模型 c, d"
+    waited = NoServerCanRun([], ["c"], answered=True, unasked=[[URL, "ComfyUI server 2"], [URL + "1", None]],
+                            waited=2.5)
+    assert describe(waited) == (f"No ComfyUI server that answered has the checkpoint c; ComfyUI server 2, ComfyUI "
+                                f"at {URL}1 could not be asked (they have not answered for 2.5 s)")
+    assert describe(waited, lang="zh-CN") == (f"已应答的 ComfyUI 服务器都没有模型 c；无法询问 ComfyUI server 2, ComfyUI at "
+                                              f"{URL}1（已 2.5 秒没有应答）")

@@ -23,9 +23,10 @@ from gradio_client import Client
 import app
 from comfy_ui_app import Comfy
 from comfy_ui_app.cluster.dispatch import ServerState
-from comfy_ui_app.errors import JobLost, PromptRejected, ServerHTTPError, ServerUnreachable
-from comfy_ui_app.texts.messages import describe
-from comfy_ui_app.jobs.service import error_text
+from comfy_ui_app.errors import (
+    JobLost, PromptRejected, ServerHTTPError, ServerUnreachable, error_from_record, error_record,
+)
+from comfy_ui_app.texts.messages import describe, describe_recorded
 from comfy_ui_app.ui.status import ServerStatus
 from comfy_ui_app.ui.system_numbers import Summary, number_rows
 from test_app_cluster import banner, healthy, server_rows
@@ -79,9 +80,11 @@ def test_describe_says_the_label_and_keeps_the_address_in_the_error(exc, retryin
     assert exc.url.startswith(URL) and (URL in str(exc) or isinstance(exc, PromptRejected))  # logs keep it
     if getattr(exc, "label", None) not in (None, URL):
         assert host_port(URL) not in describe(exc) + describe(exc, lang="zh-CN")
-        assert error_text(exc) == describe(exc, retrying=False)  # what a job record keeps
-    else:
-        assert error_text(exc) == str(exc)
+    line, code, data = error_record(exc)  # what a job record keeps: the line (logs) and code + data
+    assert line == str(exc)
+    recorded = error_from_record(line, code, data)  # what History and a reloaded page word
+    for lang in ("en", "zh-CN"):
+        assert describe(recorded, retrying=False, lang=lang) == describe(exc, retrying=False, lang=lang)
 
 
 def test_a_labelled_comfy_labels_the_errors_of_its_client(comfy_server, dead_url):
@@ -190,8 +193,9 @@ def test_the_page_never_shows_a_labelled_servers_address(make_comfy_server, dead
     message = shown(outputs_of(run, timeout=60)[-1][3])
     assert message.startswith("ComfyUI server 1 stopped while this job ran"), message
     failed = wait_for(lambda: app_.store.get(record.job_id).done and app_.store.get(record.job_id), what="the record")
-    assert failed.status == "lost" and shown(failed.error).startswith("ComfyUI server 1 stopped while this job ran")
-    assert failed.server == slow.url  # the record itself keeps the address (operators, resuming)
+    assert failed.status == "lost" and shown(describe_recorded(failed)).startswith(
+        "ComfyUI server 1 stopped while this job ran")
+    assert failed.server == slow.url and slow.url in failed.error  # the record keeps the address (operators, logs)
     opened = shown(client.predict(record.job_id, "alice", api_name="/history_open"))
     assert "ComfyUI server 1 stopped while this job ran" in opened
     shown(client.predict(api_name="/system_numbers"))

@@ -127,6 +127,67 @@ def test_every_terminal_status_finishes_the_job(store, clock, status):
     assert job.queue_wait is None
 
 
+def test_an_error_is_kept_as_its_line_code_and_data(store):
+    job = store.create(owner="a", template="t", values={}, prompt={}, server="s", prompt_id="p")
+    store.update_status(job.job_id, "lost", error="ComfyUI at http://gpu:8188 stopped while this job ran",
+                        error_code="job_lost", error_data={"url": "http://gpu:8188", "started": True})
+    got = store.get(job.job_id)
+    assert (got.error_code, got.error_data) == ("job_lost", {"url": "http://gpu:8188", "started": True})
+    store.update_status(job.job_id, "running")  # no error given: the recorded one stays
+    assert store.get(job.job_id).error_code == "job_lost"
+    store.update_status(job.job_id, "error", error="boom")  # a new error replaces line, code and data
+    got = store.get(job.job_id)
+    assert (got.error, got.error_code, got.error_data) == ("boom", None, None)
+
+
+# The jobs table as the store created it before errors were kept as codes (error: English text only).
+_OLD_SCHEMA = """
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY, job_id TEXT NOT NULL UNIQUE, owner TEXT NOT NULL, template TEXT NOT NULL,
+    kind TEXT NOT NULL, client TEXT NOT NULL, values_json TEXT NOT NULL, prompt_json TEXT NOT NULL,
+    server TEXT NOT NULL, prompt_id TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
+    created_at REAL NOT NULL, started_at REAL, finished_at REAL, timeline_json TEXT NOT NULL);
+CREATE TABLE outputs (
+    id INTEGER PRIMARY KEY, job_id TEXT NOT NULL,
+    path TEXT NOT NULL, filename TEXT NOT NULL, node TEXT NOT NULL, kind TEXT NOT NULL);
+"""
+
+
+def test_a_data_folder_of_the_previous_schema_opens_with_its_jobs_and_errors(tmp_path):
+    from comfy_ui_app.texts.messages import describe_recorded
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    timeline = json.dumps([{"status": "queued", "at": 1000.0, "detail": None}])
+    english = "No ComfyUI server has the checkpoint x.safetensors"
+    with sqlite3.connect(folder / "jobs.sqlite3") as db:
+        db.executescript(_OLD_SCHEMA)
+        db.executemany(
+            "INSERT INTO jobs (job_id, owner, template, kind, client, values_json, prompt_json, server, prompt_id,"
+            " status, error, created_at, started_at, finished_at, timeline_json)"
+            " VALUES (?, ?, ?, ?, ?, '{}', '{}', 's', ?, ?, ?, ?, NULL, ?, ?)",
+            [("a" * 32, "alice", "txt2img", "txt2img", "web", "p1", "error", english, 1000.0, 1001.0, timeline),
+             ("b" * 32, "bob", "txt2img", "txt2img", "web", "p2", "success", None, 1002.0, 1003.0, timeline)])
+        db.execute("INSERT INTO outputs (job_id, path, filename, node, kind) VALUES (?, ?, 'o.png', '9', 'output')",
+                   ("b" * 32, f"{'b' * 32}/o.png"))
+    db.close()
+    for _ in range(2):  # the second opening finds the columns already there
+        store = JobStore(folder)
+        try:
+            old, ok = store.get("a" * 32), store.get("b" * 32)
+            assert [j.job_id for j in store.list()] == ["b" * 32, "a" * 32]
+            assert (old.status, old.error, old.error_code, old.error_data) == ("error", english, None, None)
+            assert (ok.status, ok.error, [o.filename for o in ok.outputs]) == ("success", None, ["o.png"])
+            assert describe_recorded(old) == english  # worded as before: the catalog's lookup of its English
+            assert describe_recorded(old, lang="zh-CN") == "没有任何 ComfyUI 服务器具有模型 x.safetensors"
+        finally:
+            store.close()
+    store = JobStore(folder)  # and a new error is kept with its code and data
+    store.update_status("a" * 32, "error", error="boom", error_code="job_interrupted", error_data={})
+    assert (store.get("a" * 32).error_code, store.get("a" * 32).error_data) == ("job_interrupted", {})
+    store.close()
+
+
 def test_error_is_kept_and_a_lost_job_found_again_is_unfinished(store, clock):
     job = new_job(store)
     store.update_status(job.job_id, "running")

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from comfy_ui_app.texts.messages import describe_recorded
+
 __all__ = ["DATA_ENV", "DEFAULT_DATA", "data_dir", "cli_owner", "Recording", "history_command", "add_parser"]
 
 DATA_ENV = "COMFY_UI_DATA"
@@ -87,6 +89,7 @@ class Recording:
 def _job_json(record) -> dict:
     return {"job_id": record.job_id, "owner": record.owner, "template": record.template, "kind": record.kind,
             "client": record.client, "status": record.status, "error": record.error,
+            "error_code": record.error_code, "error_data": record.error_data,
             "created_at": record.created_at, "started_at": record.started_at, "finished_at": record.finished_at,
             "duration": record.duration, "server": record.server, "prompt_id": record.prompt_id,
             "values": record.values, "outputs": [str(o.path) for o in record.outputs]}
@@ -97,7 +100,7 @@ def _job_line(record) -> str:
     took = "-" if record.duration is None else f"{record.duration:.1f} s"
     line = (f"{when}  {record.status:<11}  {record.template:<12}  {record.owner:<16}  {took:>8}  "
             f"{len(record.outputs)} image(s)  {record.job_id}")
-    return line + (f"\n    {' '.join(str(record.error).split())}" if record.error else "")
+    return line + (f"\n    {' '.join(describe_recorded(record).split())}" if record.error else "")
 
 
 def history_command(args, out=None) -> int:

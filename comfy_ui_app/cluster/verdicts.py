@@ -2,9 +2,10 @@
 gave up waiting, which ran too long, and how a job sent to a server ends.
 
 * :func:`missing_words` and :func:`hopeless`: a job that no known server can run ends at
-  once, unless some configured server has never told us its model lists and node classes
-  (down since the app started): then it waits for that server to answer, for at most
-  ``give_up_after`` seconds, and the error then names the servers that could not be asked;
+  once with ``errors.NoServerCanRun`` (what is missing, as data), unless some configured
+  server has never told us its model lists and node classes (down since the app started):
+  then it waits for that server to answer, for at most ``give_up_after`` seconds, and the
+  error then names the servers that could not be asked;
 * :func:`overdue` (and ``errors.RunLimitExceeded``): the cluster's run limit (a job that
   runs on a server for longer than that is stopped there);
 * :func:`outcome`: the error of a job that ended on a server, naming that server.
@@ -18,18 +19,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from comfy_ui_app.comfy.updates import Finished
-from comfy_ui_app.errors import ComfyError, JobLost, ServerUnreachable, WorkflowError
+from comfy_ui_app.errors import ComfyError, JobLost, NoServerCanRun, ServerUnreachable
 
 if TYPE_CHECKING:
     from comfy_ui_app.cluster.dispatch import ClusterJob, Server
     from comfy_ui_app.comfy.jobs import Job
 
-__all__ = ["hopeless", "missing_words", "outcome", "overdue", "server_name"]
-
-
-def server_name(url: str, label: str | None) -> str:
-    """How a message names a server: "ComfyUI at <url>", or its label when the page hides the url."""
-    return label if label and label != url else f"ComfyUI at {url}"
+__all__ = ["hopeless", "missing_words", "outcome", "overdue"]
 
 
 def overdue(servers: list[Server], now: float, run_limit: float | None) -> list[tuple[ClusterJob, Server]]:
@@ -47,9 +43,10 @@ def overdue(servers: list[Server], now: float, run_limit: float | None) -> list[
     return late
 
 
-def missing_words(job: ClusterJob, servers: list[Server], *, answered: bool = False) -> str | None:
-    """Why no server can ever run ``job`` (as far as the known servers tell), or None.
-    ``answered``: say "no ComfyUI server that answered" (some could not be asked)."""
+def missing_words(job: ClusterJob, servers: list[Server], *, answered: bool = False) -> NoServerCanRun | None:
+    """Why no server can ever run ``job`` (as far as the known servers tell), or None: the
+    node types and checkpoints no known server has. ``answered``: the error says "no ComfyUI
+    server that answered" (some could not be asked)."""
     if not any(s.healthy for s in servers):
         return None  # nothing to judge by: the job waits
     known = [s for s in servers if s.known]
@@ -57,21 +54,8 @@ def missing_words(job: ClusterJob, servers: list[Server], *, answered: bool = Fa
         return None
     nodes = set().union(*(s.node_classes for s in known))
     checkpoints = set().union(*(s.checkpoints for s in known))
-    lacking_nodes = sorted(job.classes - nodes)
-    lacking_checkpoints = [c for c in job.checkpoints if c not in checkpoints]
-    who = "no ComfyUI server that answered has" if answered else "no ComfyUI server has"
-    parts = []
-    if lacking_nodes:
-        parts.append(f"{who} the node type" + ("s " if len(lacking_nodes) > 1 else " ")
-                     + ", ".join(lacking_nodes))
-    if lacking_checkpoints:
-        parts.append(f"{who} the checkpoint" + ("s " if len(lacking_checkpoints) > 1 else " ")
-                     + ", ".join(lacking_checkpoints))
-    if not parts:
-        parts.append(f"no single ComfyUI server{' that answered' if answered else ''} has every node type and "
-                     "checkpoint this workflow needs")
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:]
+    return NoServerCanRun(sorted(job.classes - nodes), [c for c in job.checkpoints if c not in checkpoints],
+                          answered=answered)
 
 
 def hopeless(job: ClusterJob, servers: list[Server], now: float, give_up_after: float | None) -> ComfyError | None:
@@ -83,18 +67,15 @@ def hopeless(job: ClusterJob, servers: list[Server], now: float, give_up_after: 
     problem = missing_words(job, servers)
     unasked = [s for s in servers if not s.known]
     if problem is not None and not unasked:
-        return WorkflowError(problem, field="checkpoint" if "checkpoint" in problem else None)
+        return problem
     if problem is None and any(s.healthy and s.can_run(job) for s in servers):
         job.stuck_since = None
     elif job.stuck_since is None:
         job.stuck_since = now
     elif give_up_after is not None and now - job.stuck_since > give_up_after:
         if problem is not None:
-            names = ", ".join(server_name(s.url, s.label) for s in unasked)
-            verb = "it has" if len(unasked) == 1 else "they have"
-            return WorkflowError(f"{missing_words(job, servers, answered=True)}; {names} could not be asked "
-                                 f"({verb} not answered for {give_up_after:g} s)",
-                                 field="checkpoint" if "checkpoint" in problem else None)
+            return NoServerCanRun(problem.missing_nodes, problem.missing_checkpoints, answered=True,
+                                  unasked=[[s.url, s.label] for s in unasked], waited=give_up_after)
         named = [s for s in servers if s.can_run(job) or not s.known] or servers
         return ServerUnreachable(", ".join(s.url for s in named), f"no server could take the job for "
                                  f"{give_up_after:g} s", label=", ".join(s.label for s in named))

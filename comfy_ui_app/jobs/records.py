@@ -51,7 +51,12 @@ def history_times(entry: dict) -> tuple[float | None, float | None]:
 
 @dataclass(frozen=True)
 class JobRecord:
-    """A job as stored. ``timeline`` is oldest first; ``outputs`` in the order added."""
+    """A job as stored. ``timeline`` is oldest first; ``outputs`` in the order added.
+
+    A failed job's ``error`` is its error's English line (logs, operators); ``error_code`` and
+    ``error_data`` (``errors.error_record``) are what the page and the CLI word it from, in the
+    reader's language (``texts.messages.describe_recorded``); both None for a job recorded
+    before they were kept, or for an error that is not one of errors.py's."""
 
     job_id: str
     owner: str
@@ -69,6 +74,8 @@ class JobRecord:
     finished_at: float | None
     timeline: list
     outputs: list
+    error_code: str | None = None
+    error_data: dict | None = None
 
     @property
     def done(self) -> bool:

@@ -35,10 +35,9 @@ from comfy_ui_app.comfy.connection import Comfy
 from comfy_ui_app.comfy.jobs import Job
 from comfy_ui_app.comfy.updates import Finished, OutputImage, Started
 from comfy_ui_app.cluster.cluster import Cluster
-from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, WorkflowError, shown_label
+from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, WorkflowError, error_record
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
 from comfy_ui_app.jobs.joblog import JobFacts, log_facts, log_job
-from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.jobs.queue_actions import QueueActions
 from comfy_ui_app.jobs.resume import Resuming
 from comfy_ui_app.jobs.store import JobRecord, JobStore, current_server
@@ -48,14 +47,6 @@ __all__ = ["JobService", "NotAllowed", "current_server"]
 log = logging.getLogger(__name__)
 
 _STATUS = {"success": "success", "error": "error", "interrupted": "interrupted"}
-
-
-def error_text(error: BaseException | None) -> str | None:
-    """What a record keeps of ``error`` (History and a reloaded page show it): its own line, or
-    ``describe``'s (English) when it names a server whose address the page must not show."""
-    if error is None:
-        return None
-    return (describe(error, retrying=False) if shown_label(error) else str(error)) or None
 
 
 class JobService(QueueActions, Resuming):
@@ -144,7 +135,7 @@ class JobService(QueueActions, Resuming):
                 if job.done and isinstance(job.error, WorkflowError):
                     raise job.error
         except ComfyError as e:
-            self._set_status(record.job_id, "error", error=error_text(e))
+            self._set_status(record.job_id, "error", error=e)
             self._log(record.job_id, "finished")
             with self._lock:
                 self._job_ids.pop(prompt_id, None)
@@ -194,7 +185,7 @@ class JobService(QueueActions, Resuming):
                         self._set_status(job_id, "running", at=started)
                     status = "lost" if isinstance(update.error, JobLost) else _STATUS[update.status]
                     detail = {"node_id": getattr(update.error, "node_id", None)} if update.error else None
-                    self._set_status(job_id, status, error=error_text(update.error), detail=detail, at=finished)
+                    self._set_status(job_id, status, error=update.error, detail=detail, at=finished)
                     self._log(job_id, "finished")
         except Exception:  # the follower must never die silently with the job unrecorded
             log.exception("recording job %s failed", job_id)
@@ -206,14 +197,18 @@ class JobService(QueueActions, Resuming):
                 self._job_ids.pop(job.prompt_id, None)
                 self._facts.pop(job_id, None)
 
-    def _set_status(self, job_id: str, status: str, *, error: str | None = None, detail: dict | None = None,
-                    at: float | None = None) -> None:
-        """``store.update_status``, and the job's log facts moved on the same way."""
+    def _set_status(self, job_id: str, status: str, *, error: BaseException | str | None = None,
+                    detail: dict | None = None, at: float | None = None) -> None:
+        """``store.update_status``, and the job's log facts moved on the same way. An exception
+        ``error`` is recorded as its line, code and data (``errors.error_record``): the page
+        words it in the reader's language."""
         at = time.time() if at is None else at
-        self.store.update_status(job_id, status, error=error, detail=detail, at=at)
+        line, code, data = error_record(error) if isinstance(error, BaseException) else (error, None, None)
+        self.store.update_status(job_id, status, error=line or None, error_code=code, error_data=data,
+                                 detail=detail, at=at)
         facts = self._facts.get(job_id)
         if facts is not None:
-            facts.moved(status, at, error)
+            facts.moved(status, at, line or None)
 
     def _log(self, job_id: str, event: str) -> None:
         """One ``comfy_ui_app.jobs`` line for the job as now stored (see joblog.py): from its facts

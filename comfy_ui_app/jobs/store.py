@@ -16,17 +16,21 @@ Times are ``time.time()`` seconds; ``*_json`` columns are JSON text. The schema:
          job_id TEXT UNIQUE,            -- uuid4 hex, the public id
          owner, template, kind, client, server, prompt_id TEXT,
          values_json, prompt_json TEXT, -- the form values and the API-format graph
-         status TEXT, error TEXT NULL,  -- status is one of STATUSES
+         status TEXT, error TEXT NULL,  -- status is one of STATUSES; error: the error's English line
          created_at REAL, started_at REAL NULL, finished_at REAL NULL,
-         timeline_json TEXT)            -- [{"status", "at", "detail"}, ...], oldest first
+         timeline_json TEXT,            -- [{"status", "at", "detail"}, ...], oldest first
+         error_code TEXT NULL,          -- the error's ``code`` (errors.py), NULL for a row written
+         error_data TEXT NULL)          --   before codes were kept; error_data: its ``data``, JSON
     outputs(id INTEGER PRIMARY KEY,     -- the order files were added
             job_id TEXT, path TEXT,     -- path is relative to outputs/: "<job_id>/<name>"
             filename, node, kind TEXT)
     indexes: jobs(owner, created_at), jobs(created_at), jobs(prompt_id), jobs(status, created_at),
              jobs(finished_at) (the System tab's last hour, :meth:`JobStore.stats`), outputs(job_id)
 
-All threads share one connection behind a lock; each write is one ``BEGIN IMMEDIATE``
-transaction, and ``busy_timeout`` makes other processes wait their turn.
+A data folder written before ``error_code``/``error_data`` existed gets them on opening
+(``ALTER TABLE``; its rows keep their English ``error``). All threads share one connection
+behind a lock; each write is one ``BEGIN IMMEDIATE`` transaction, and ``busy_timeout`` makes
+other processes wait their turn.
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY, job_id TEXT NOT NULL UNIQUE, owner TEXT NOT NULL, template TEXT NOT NULL,
     kind TEXT NOT NULL, client TEXT NOT NULL, values_json TEXT NOT NULL, prompt_json TEXT NOT NULL,
     server TEXT NOT NULL, prompt_id TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
-    created_at REAL NOT NULL, started_at REAL, finished_at REAL, timeline_json TEXT NOT NULL);
+    created_at REAL NOT NULL, started_at REAL, finished_at REAL, timeline_json TEXT NOT NULL,
+    error_code TEXT, error_data TEXT);
 CREATE INDEX IF NOT EXISTS jobs_owner_created ON jobs (owner, created_at);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE INDEX IF NOT EXISTS jobs_prompt_id ON jobs (prompt_id);
@@ -64,7 +69,8 @@ CREATE TABLE IF NOT EXISTS outputs (
 CREATE INDEX IF NOT EXISTS outputs_job ON outputs (job_id);
 """
 _JOB_COLUMNS = ("job_id, owner, template, kind, client, values_json, prompt_json, server, prompt_id,"
-                " status, error, created_at, started_at, finished_at, timeline_json")
+                " status, error, created_at, started_at, finished_at, timeline_json, error_code, error_data")
+_ADDED_COLUMNS = {"error_code": "TEXT", "error_data": "TEXT"}  # added to a data folder of an older schema
 _STATS_SQL = ("SELECT server, status, started_at - created_at, finished_at - started_at FROM jobs"
               " WHERE finished_at >= ? ORDER BY finished_at")  # only a TERMINAL status sets finished_at
 _JSON_LIST = "(SELECT value FROM json_each(?))"  # "x IN _JSON_LIST", one parameter: a JSON list
@@ -94,7 +100,12 @@ class JobStore:
         # WAL: readers never block the writer; synchronous=NORMAL is durable enough under WAL.
         pragmas = f"PRAGMA busy_timeout={int(timeout * 1000)}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         with self._lock:
-            self._db.executescript(pragmas + "BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+            self._db.executescript(pragmas + "BEGIN IMMEDIATE;" + _SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in have:  # an older data folder: its jobs stay, the new column is NULL
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
+            self._db.execute("COMMIT")
 
     @contextmanager
     def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
@@ -112,23 +123,26 @@ class JobStore:
         job_id, now = uuid.uuid4().hex, time.time()
         timeline = [{"status": "queued", "at": now, "detail": None}]
         row = (job_id, owner, template, kind, client, json.dumps(values), json.dumps(prompt),
-               server, prompt_id, "queued", None, now, None, None, json.dumps(timeline))
+               server, prompt_id, "queued", None, now, None, None, json.dumps(timeline), None, None)
         with self._transaction() as db:
-            db.execute(f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 15)})", row)
+            db.execute(f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
         return _record(row, {})
 
-    def update_status(self, job_id: str, status: str, *, error: str | None = None,
-                      detail: dict | None = None, at: float | None = None) -> bool:
+    def update_status(self, job_id: str, status: str, *, error: str | None = None, error_code: str | None = None,
+                      error_data: dict | None = None, detail: dict | None = None, at: float | None = None) -> bool:
         """Move a job to ``status`` and append it to the timeline; False if there is no such job.
 
         The first "running" sets ``started_at``; a terminal status sets ``finished_at`` and a later
-        unfinished one (a lost job found again) clears it. ``error``, when given, replaces the stored one.
+        unfinished one (a lost job found again) clears it. ``error`` (the error's English line), when
+        given, replaces the stored one, and ``error_code``/``error_data`` (``errors.error_record``:
+        what the page words it from) replace theirs.
         ``at``: when it happened (a ``time.time()``; e.g. ComfyUI's own time from ``/history`` for a
         job settled after a restart), now by default.
         """
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
         now = time.time() if at is None else at
+        data = None if error_data is None else json.dumps(error_data)
         with self._transaction() as db:
             row = db.execute("SELECT timeline_json FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
             if row is None:
@@ -137,8 +151,11 @@ class JobStore:
             db.execute(
                 "UPDATE jobs SET status = ?, error = COALESCE(?, error), timeline_json = ?,"
                 " started_at = CASE WHEN ? THEN COALESCE(started_at, ?) ELSE started_at END,"
-                " finished_at = CASE WHEN ? THEN ? ELSE NULL END WHERE job_id = ?",
-                (status, error, json.dumps(timeline), status == "running", now, status in TERMINAL, now, job_id))
+                " finished_at = CASE WHEN ? THEN ? ELSE NULL END,"
+                " error_code = CASE WHEN ? THEN ? ELSE error_code END,"
+                " error_data = CASE WHEN ? THEN ? ELSE error_data END WHERE job_id = ?",
+                (status, error, json.dumps(timeline), status == "running", now, status in TERMINAL, now,
+                 error is not None, error_code, error is not None, data, job_id))
         return True
 
     def set_prompt_id(self, job_id: str, prompt_id: str, *, detail: dict | None = None,
@@ -257,9 +274,10 @@ class JobStore:
 
 def _record(row: tuple, outputs: dict[str, list[OutputFile]]) -> JobRecord:
     """A JobRecord from one row of _JOB_COLUMNS (the fields' own order), JSON decoded."""
-    job_id, owner, template, kind, client, values, prompt, *rest, timeline = row
+    job_id, owner, template, kind, client, values, prompt, *rest, timeline, error_code, error_data = row
     return JobRecord(job_id, owner, template, kind, client, json.loads(values), json.loads(prompt),
-                     *rest, json.loads(timeline), outputs.get(job_id, []))
+                     *rest, json.loads(timeline), outputs.get(job_id, []), error_code,
+                     None if error_data is None else json.loads(error_data))
 
 
 def _filters(owner: str | None, statuses: Iterable[str] | None, server: str | None = None) -> tuple[str, list]:

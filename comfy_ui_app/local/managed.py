@@ -9,8 +9,9 @@ and keeps ``state()`` up to date for the banner. A first start that fails (it ex
 no answer within ``start_timeout``) is not retried: the state is FAILED with a
 ``ComfyUIStartFailed`` carrying the log's last lines. ``stop()`` ends the whole group
 (SIGTERM, SIGKILL after ``grace`` s); an ``atexit`` hook calls it if nobody else did.
-``resolve_checkout(value)`` reads ``--comfyui-dir`` (a folder, or ``auto``). Nothing
-happens at import; the python executable, environment and readiness probe are passed in.
+``resolve_checkout(value)`` reads ``--comfyui-dir`` (a folder, or ``auto``).
+``on_message`` gets each line for the terminal, and on failure the ``ComfyUIStartFailed``
+itself: whoever prints it words it (``texts.messages.describe``). Nothing happens at import; the python executable, environment and readiness probe are passed in.
 """
 from __future__ import annotations
 
@@ -34,13 +35,12 @@ from comfy_ui_app.local.checkout import (
     default_candidates, find_checkout, is_checkout, resolve_checkout,
 )  # noqa: F401 (public here)
 from comfy_ui_app.errors import ComfyUIStartFailed
-from comfy_ui_app.texts.messages import describe
 
 __all__ = ["LocalComfyUI", "LocalState", "default_candidates", "find_checkout", "free_port", "http_probe",
            "is_checkout", "resolve_checkout"]
 
 STARTING, RUNNING, RESTARTING, FAILED, STOPPED = "starting", "running", "restarting", "failed", "stopped"
-# Banner texts (English ``tr`` keys; Chinese in _zh_cn.py). Failures are worded by messages.describe.
+# Banner texts (English ``tr`` keys; Chinese in texts/zh_cn.py). Failures are worded by messages.describe.
 STARTING_TEXT = "Starting ComfyUI…"
 RESTARTING_TEXT = "ComfyUI stopped unexpectedly; restarting (attempt {attempt} of {attempts})…"
 TAIL_LINES = 15
@@ -102,7 +102,7 @@ class LocalComfyUI:
                  host: str = "127.0.0.1", port: int | None = None, start_timeout: float = 120.0,
                  max_restarts: int = 3, restart_window: float = 600.0, restart_delay: float = 1.0,
                  grace: float = 5.0, poll_interval: float = 0.25, probe: Callable[[str], bool] | None = None,
-                 on_message: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic):
+                 on_message: Callable[[str | ComfyUIStartFailed], None] | None = None, clock: Callable[[], float] = time.monotonic):
         self.checkout, self.log_path = Path(checkout), Path(log_path)
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
@@ -281,13 +281,13 @@ class LocalComfyUI:
 
     def _fail(self, error: ComfyUIStartFailed) -> None:
         self._set(LocalState(FAILED, self.url, error=error))
-        self._say(describe(error, retrying=False))
+        self._say(error)
 
     def _set(self, state: LocalState) -> None:
         with self._changed:
             self._state = state
             self._changed.notify_all()
 
-    def _say(self, text: str) -> None:
+    def _say(self, message: str | ComfyUIStartFailed) -> None:
         if self._on_message is not None:
-            self._on_message(text)
+            self._on_message(message)

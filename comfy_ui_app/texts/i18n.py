@@ -59,7 +59,8 @@ def _from_catalog(text: str, lang: str) -> str | None:
 
 
 def tr_stored(text: str, lang: str | None = DEFAULT_LANGUAGE) -> str:
-    """An English sentence written earlier (a job's recorded error) in ``lang``: the catalog's
+    """An English sentence written earlier (the error of a job recorded before errors were kept
+    as codes, or an error raised with only an English line) in ``lang``: the catalog's
     translation when ``text`` is one of its sentences, or one of its templates filled in (the
     filled-in values stay as they were), or clauses joined by "; " each of which is (a clause
     after the first is looked up capitalised, as the catalog writes it); ``text`` itself otherwise."""

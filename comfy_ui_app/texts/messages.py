@@ -3,11 +3,16 @@
 This is the ONLY place that translates errors into user-facing words. Every
 function takes ``lang`` (a code from ``i18n.LANGUAGES``; English by default, which
 is what the command line uses); each sentence is one ``tr`` template, its Chinese
-in ``_zh_cn.py``. The server's own words (exception messages, details) stay as
+in ``texts/zh_cn.py``. The server's own words (exception messages, details) stay as
 they came. An error naming a server whose address the page must not show (its ``label``,
 ``errors.shown_label``) is said with that label ("Cannot reach ComfyUI server 2"), never
-with the address. Validation problems are phrased in ``_problem_words``. It must not
+with the address. Validation problems are phrased in ``problem_words``. It must not
 import gradio: the CLI imports it at start-up.
+
+A job's recorded error is worded by the same :func:`describe`: :func:`describe_recorded`
+rebuilds it from the record's ``error_code`` and ``error_data`` (``errors.error_from_record``).
+Only rows recorded before codes were kept (and errors raised elsewhere with nothing but an
+English line) go through ``i18n.tr_stored``, the catalog lookup of an English sentence.
 """
 from __future__ import annotations
 
@@ -15,13 +20,16 @@ from comfy_ui_app.errors import (
     ComfyError, JobFailed, JobInterrupted, JobLost, PromptRejected, ServerHTTPError,
     ServerUnreachable, WorkflowError,
 )
-from comfy_ui_app.errors import ComfyUIStartFailed, LimitExceeded, NotAnImage, OutputsNotSaved, shown_label
+from comfy_ui_app.errors import (
+    ComfyUIStartFailed, LimitExceeded, NoServerCanRun, NotAnImage, OutputsNotSaved, RunLimitExceeded,
+    error_from_record, server_name, shown_label,
+)
 from comfy_ui_app.texts.problem_words import (
     TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text,
 )
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr, tr_stored
 
-__all__ = ["describe", "describe_node_errors", "describe_problem"]
+__all__ = ["describe", "describe_node_errors", "describe_problem", "describe_recorded"]
 
 
 def describe_problem(problem, *, name_first: bool = False, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -131,6 +139,47 @@ def _describe_start_failed(exc: ComfyUIStartFailed, lang: str) -> str:
     return tr("{message} Last lines of its log ({log}):", lang, message=text, log=exc.log_path) + "\n" + exc.log_tail
 
 
+def _missing_nodes(nodes: list[str], answered: bool, lang: str) -> str:
+    names = ", ".join(nodes)
+    if answered:
+        return (tr("No ComfyUI server that answered has the node types {nodes}", lang, nodes=names) if len(nodes) > 1
+                else tr("No ComfyUI server that answered has the node type {nodes}", lang, nodes=names))
+    return (tr("No ComfyUI server has the node types {nodes}", lang, nodes=names) if len(nodes) > 1
+            else tr("No ComfyUI server has the node type {nodes}", lang, nodes=names))
+
+
+def _missing_checkpoints(checkpoints: list[str], answered: bool, lang: str) -> str:
+    names = ", ".join(checkpoints)
+    if answered:
+        return (tr("No ComfyUI server that answered has the checkpoints {names}", lang, names=names)
+                if len(checkpoints) > 1
+                else tr("No ComfyUI server that answered has the checkpoint {names}", lang, names=names))
+    return (tr("No ComfyUI server has the checkpoints {names}", lang, names=names) if len(checkpoints) > 1
+            else tr("No ComfyUI server has the checkpoint {names}", lang, names=names))
+
+
+def _describe_no_server(exc: NoServerCanRun, lang: str) -> str:
+    """What no server has, one clause each (the catalog's sentence for one or for several,
+    chosen by the count), then the servers that could not be asked."""
+    clauses = []
+    if exc.missing_nodes:
+        clauses.append(_missing_nodes(exc.missing_nodes, exc.answered, lang))
+    if exc.missing_checkpoints:
+        clauses.append(_missing_checkpoints(exc.missing_checkpoints, exc.answered, lang))
+    if not clauses:
+        clauses.append(tr("No single ComfyUI server that answered has every node type and checkpoint this workflow "
+                          "needs", lang) if exc.answered
+                       else tr("No single ComfyUI server has every node type and checkpoint this workflow needs", lang))
+    clauses[1:] = [c[:1].lower() + c[1:] for c in clauses[1:]]  # "…; no ComfyUI server has…" mid-sentence
+    if exc.unasked:
+        names, waited = ", ".join(server_name(url, label) for url, label in exc.unasked), f"{exc.waited:g}"
+        clauses.append(tr("{names} could not be asked (it has not answered for {s} s)", lang, names=names, s=waited)
+                       if len(exc.unasked) == 1
+                       else tr("{names} could not be asked (they have not answered for {s} s)", lang, names=names,
+                               s=waited))
+    return tr("; ", lang).join(clauses)
+
+
 def _describe_os_error(exc: OSError, lang: str) -> str | None:
     if isinstance(exc, FileNotFoundError):
         return tr("File not found: {name}", lang, name=exc.filename or one_line(exc))
@@ -209,6 +258,11 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
                   lang)
     if isinstance(exc, LimitExceeded):
         return one_line(_describe_limit(exc, lang), 2000)
+    if isinstance(exc, RunLimitExceeded):
+        return tr("The job ran for more than {span} on {server} without finishing, so the app stopped it. Please "
+                  "try again.", lang, span=exc.span, server=server_name(exc.url, exc.label))
+    if isinstance(exc, NoServerCanRun):
+        return one_line(_describe_no_server(exc, lang), 2000)
     if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
         return one_line(tr(exc.template, lang, **getattr(exc, "params", {})), 2000)  # uploads.UploadRefused
     if isinstance(exc, WorkflowError):
@@ -224,7 +278,7 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
     if isinstance(exc, OutputsNotSaved):
         return tr("The pictures were made but this app could not save them ({reason}). Please tell whoever runs it.",
                   lang, reason=one_line(exc.reason, 200))
-    if isinstance(exc, ComfyError):  # its own English line; the catalog's words where it has them
+    if isinstance(exc, ComfyError):  # raised elsewhere with only an English line: the catalog's words if any
         return tr_stored(one_line(str(exc)), lang) or type(exc).__name__
     if isinstance(exc, OSError):
         text = _describe_os_error(exc, lang)
@@ -237,3 +291,14 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
     if text:
         return tr("Unexpected error ({kind}): {text}", lang, kind=type(exc).__name__, text=text)
     return tr("Unexpected error ({kind}).", lang, kind=type(exc).__name__)
+
+
+def describe_recorded(record, *, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A job record's error in words, in ``lang`` ("" when it has none): rebuilt from its
+    ``error_code`` and ``error_data`` and worded by :func:`describe`, as the page said it when
+    the job failed; a row recorded before errors were kept as codes (only its English
+    ``error`` line) is translated from the catalog as it was then."""
+    if record.error_code:
+        return describe(error_from_record(record.error or "", record.error_code, record.error_data),
+                        retrying=False, lang=lang)
+    return tr_stored(record.error or "", lang)

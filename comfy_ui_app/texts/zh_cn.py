@@ -450,12 +450,12 @@ ZH_CN: dict[str, str] = {
         "该任务现在排在本应用队列的第一位：它将被发送到下一台空闲的 ComfyUI 服务器。",
     "The job is now first of your jobs in the app's queue; other people's jobs still take turns with yours.":
         "该任务现在是你在本应用队列中的第一个任务；其他人的任务仍与你的任务轮流执行。",
-    # --- errors recorded in English and shown later (i18n.tr_stored matches these templates) ---
+    # --- errors of jobs (messages.describe; rows recorded before error codes: i18n.tr_stored) ---
     "The job ran for more than {span} on {server} without finishing, so the app stopped it. Please try again.":
         "任务在 {server} 上运行超过 {span} 仍未完成，本应用已将其停止。请重试。",
     "The ComfyUI server it was sent to is no longer configured; please run it again":
         "此任务被发送到的 ComfyUI 服务器已不在配置中；请重新运行。",
-    # A job no server can run (_verdicts.missing_words / hopeless): clauses joined by "; ".
+    # A job no server can run (errors.NoServerCanRun, worded by messages): clauses joined by "; ".
     "No ComfyUI server has the node type {nodes}": "没有任何 ComfyUI 服务器具有节点类型 {nodes}",
     "No ComfyUI server has the node types {nodes}": "没有任何 ComfyUI 服务器具有节点类型 {nodes}",
     "No ComfyUI server has the checkpoint {names}": "没有任何 ComfyUI 服务器具有模型 {names}",

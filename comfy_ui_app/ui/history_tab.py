@@ -30,8 +30,8 @@ from pathlib import Path
 import gradio as gr
 
 from comfy_ui_app.errors import ComfyError
-from comfy_ui_app.texts.i18n import tr, tr_stored
-from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.texts.messages import describe, describe_recorded
 from comfy_ui_app.jobs.service import NotAllowed
 from comfy_ui_app.jobs.store import safe_filename
 from comfy_ui_app.ui import _history_external as elsewhere
@@ -117,7 +117,7 @@ class HistoryView:
         if record.duration is not None:
             lines.append(tr("Took {t}", lang, t=age_text(record.duration, lang)))
         if record.error:
-            lines.append(tr("Error: {error}", lang, error=md_escape(tr_stored(record.error, lang))))
+            lines.append(tr("Error: {error}", lang, error=md_escape(describe_recorded(record, lang=lang))))
         paths = [str(o.path) for o in record.outputs if o.path.is_file()]
         params = {"template": record.template, "kind": record.kind, "values": record.values}
         return "  \n".join(lines), paths, params

@@ -18,8 +18,8 @@ import anyio
 from comfy_ui_app.errors import JobLost
 from comfy_ui_app.comfy.updates import OutputImage
 from comfy_ui_app.workflow.fields import discover
-from comfy_ui_app.texts.i18n import tr, tr_stored
-from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.texts.i18n import tr
+from comfy_ui_app.texts.messages import describe, describe_recorded
 from comfy_ui_app.workflow.pnginfo import parameters_from_prompt, parameters_text
 from comfy_ui_app.ui.batch import BATCH_KEY
 from comfy_ui_app.ui.jobfeed import RunUpdate, done_message, follow, progress_markdown, store_outputs
@@ -67,7 +67,7 @@ def finished_update(record, parameters: str, lang: str, gallery: list[str] | Non
         progress, message = progress_markdown(tr("Stopped", lang)), describe(JobLost(record.prompt_id), lang=lang)
     else:
         progress = progress_markdown(tr("Stopped", lang))
-        message = tr("Error: {error}", lang, error=tr_stored(record.error, lang) or tr("unknown error", lang))
+        message = tr("Error: {error}", lang, error=describe_recorded(record, lang=lang) or tr("unknown error", lang))
     return RunUpdate(progress, None, gallery, message, {}, _seeds(record), final=True,
                      ok=record.status == "success", failed=record.status in ("error", "lost"),
                      job_ids=[record.job_id])
