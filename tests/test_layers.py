@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("cluster",),                       # several servers behind one queue
     ("jobs",),                          # jobs as users own them, and their store
     ("texts",),                         # words, in every language
+    ("settings",),                      # every flag and environment variable, read and checked
     ("cli", "ui"),                      # the edges: command line and web page
     ("assembly",),                      # the app put together, as app.py runs it
 ]
