@@ -1,12 +1,11 @@
 """Start the web app: ``python app.py [--server URL] [--host H] [--port P] ...``.
 
-This is the only module that reads the environment and launches a server.
+This is the only module that launches a server. Its flags and environment variables are
+declared, read and checked in ``comfy_ui_app.settings.web_app``.
 """
 from __future__ import annotations
 
-import argparse
 import ipaddress
-import os
 import secrets
 import shlex
 import signal
@@ -14,54 +13,9 @@ import sys
 import threading
 from pathlib import Path
 
+from comfy_ui_app.settings import SettingsParser, web_app
+
 HERE = Path(__file__).resolve().parent
-DEFAULT_SERVER = "http://127.0.0.1:8188"
-
-
-def _env_port(env, name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        sys.exit(f"{name} must be a port number, got {raw!r}")
-
-
-def _env_int(env, name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        sys.exit(f"{name} must be a whole number of at least 1, got {raw!r}")
-    return value
-
-
-def _env_minutes(env, name: str, default: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        sys.exit(f"{name} must be a number of minutes (0 for none), got {raw!r}")
-    return value
-
-
-def _env_switch(env, name: str) -> bool | None:
-    """``1``/``0`` (also true/false, yes/no, on/off) -> True/False; unset or empty -> None."""
-    raw = (env.get(name) or "").strip().lower()
-    if not raw:
-        return None
-    if raw in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-        return raw in ("1", "true", "yes", "on")
-    sys.exit(f"{name} must be 1 or 0, got {raw!r}")
 
 
 def is_loopback(host: str) -> bool:
@@ -74,23 +28,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows a default only where there is one to show (not "(default: None)" or an empty one)."""
-
-    def _get_help_string(self, action):
-        if action.default in (None, "", False, argparse.SUPPRESS):
-            return action.help
-        return super()._get_help_string(action)
-
-
-def show_server_urls(args, env=None) -> bool:
+def show_server_urls(args) -> bool:
     """May the page show ComfyUI's addresses? ``--show-server-urls`` / ``--no-show-server-urls``
     (or COMFY_UI_SHOW_SERVER_URLS) decide; without them: yes for a private app, no when the
     page is public (on a Space, with ``--share``, or listening beyond this computer)."""
-    env = os.environ if env is None else env
     if args.show_server_urls is not None:
         return args.show_server_urls
-    return not (env.get("SYSTEM") == "spaces" or args.share or not is_loopback(args.host))
+    return not (args.system == "spaces" or args.share or not is_loopback(args.host))
 
 
 def server_labels(urls: list[str], show: bool) -> list[str | None]:
@@ -98,125 +42,15 @@ def server_labels(urls: list[str], show: bool) -> list[str | None]:
     return [None if show else f"ComfyUI server {n}" for n in range(1, len(urls) + 1)]
 
 
-def server_urls(text: str) -> list[str]:
-    """``"http://a:8188, http://b:8188"`` -> both, in order, without blanks or repeats."""
-    urls = []
-    for part in (p.strip().rstrip("/") for p in text.split(",")):
-        if part and part not in urls:
-            urls.append(part)
-    if not urls:
-        sys.exit("--server / COMFYUI_URL must name at least one ComfyUI address")
-    return urls
-
-
-def build_parser(env=None) -> argparse.ArgumentParser:
-    env = os.environ if env is None else env
-    data_dir = Path(env.get("COMFY_UI_DATA") or "data")
-    parser = argparse.ArgumentParser(
-        prog="python app.py",
-        description="A simple web page for running ComfyUI workflows (Gradio).",
-        formatter_class=_HelpFormatter,
-    )
-    parser.add_argument("--server", metavar="URL[,URL...]",
-                        default=env.get("COMFYUI_URL") or DEFAULT_SERVER,
-                        help="address of the ComfyUI server, or several separated by commas: jobs go to "
-                             "a healthy one that has what they need (env COMFYUI_URL)")
-    parser.add_argument("--per-server", metavar="N", type=int,
-                        default=_env_int(env, "COMFY_UI_PER_SERVER", 2),
-                        help="at most this many jobs of the app at a time on each ComfyUI server; the rest "
-                             "wait in the app's own queue, users taking turns (env COMFY_UI_PER_SERVER)")
-    parser.add_argument("--run-limit", metavar="MIN", type=float,
-                        default=_env_minutes(env, "COMFY_UI_RUN_LIMIT_MIN", 30.0),
-                        help="minutes a job may run on a ComfyUI server before the app interrupts it there and "
-                             "frees its place (a hung server or node); 0 for no limit (env COMFY_UI_RUN_LIMIT_MIN)")
-    parser.add_argument("--host", default=env.get("GRADIO_SERVER_NAME") or "127.0.0.1",
-                        help="interface the web page listens on; 0.0.0.0 for every interface "
-                             "(env GRADIO_SERVER_NAME)")
-    parser.add_argument("--port", type=int,
-                        default=_env_port(env, "GRADIO_SERVER_PORT", 7860),
-                        help="port of the web page (env GRADIO_SERVER_PORT)")
-    parser.add_argument("--workflows", metavar="DIR", default=str(HERE / "workflows"),
-                        help="folder with the workflow templates (txt2img.json, ...)")
-    parser.add_argument("--output-dir", metavar="DIR", default=str(data_dir / "outputs"),
-                        help="folder where generated images are saved "
-                             "(env COMFY_UI_DATA + /outputs)")
-    parser.add_argument("--data", metavar="DIR", default=str(data_dir),
-                        help="folder for the job database, stored outputs and the browser-id key "
-                             "(env COMFY_UI_DATA)")
-    parser.add_argument("--auth", metavar="USER:PASS[,USER:PASS...]", default=env.get("COMFY_UI_AUTH") or "",
-                        help="turn on login with these users (env COMFY_UI_AUTH); off by default")
-    parser.add_argument("--admins", metavar="USER[,USER...]", default=env.get("COMFY_UI_ADMINS") or "",
-                        help="logged-in users who may see and cancel everyone's jobs, clear the queue "
-                             "and free memory (env COMFY_UI_ADMINS; needs --auth or --hf-login)")
-    parser.add_argument("--hf-login", action=argparse.BooleanOptionalAction,
-                        default=bool(env.get("OAUTH_CLIENT_ID")),
-                        help="show \"Sign in with Hugging Face\": a signed-in user's jobs follow the account "
-                             "across browsers, and --admins names Hugging Face accounts too (on by itself on "
-                             "a Space with hf_oauth: true, which sets OAUTH_CLIENT_ID; off a Space, that is without "
-                             "SYSTEM=spaces and SPACE_ID, it needs a Hugging Face login on this machine)")
-    parser.add_argument("--log-prompts", action=argparse.BooleanOptionalAction,
-                        default=(env.get("COMFY_UI_LOG_PROMPTS") or "").lower() in ("1", "true", "yes", "on"),
-                        help="also write each job's prompt text in the job log lines on stderr; off by "
-                             "default, as prompts may be private (env COMFY_UI_LOG_PROMPTS=1)")
-    parser.add_argument("--share", action="store_true",
-                        help="also publish a temporary public gradio.live link (off by default)")
-    parser.add_argument("--show-server-urls", action=argparse.BooleanOptionalAction,
-                        default=_env_switch(env, "COMFY_UI_SHOW_SERVER_URLS"),
-                        help="show ComfyUI's addresses on the page (status banner, messages, System tab); "
-                             "--no-show-server-urls names them \"ComfyUI server 1\", 2… instead. Left unset, it is "
-                             "on for a private app and off when the page is public: on a Space (SYSTEM=spaces), "
-                             "with --share, or with --host other than 127.0.0.1, localhost or ::1 "
-                             "(env COMFY_UI_SHOW_SERVER_URLS=1 or 0)")
-    parser.add_argument("--max-upload-mb", metavar="MB", type=float, default=env.get("COMFY_UI_MAX_UPLOAD_MB") or 20,
-                        help="largest file a browser may upload, in megabytes (env COMFY_UI_MAX_UPLOAD_MB)")
-    local = parser.add_argument_group("start ComfyUI from a folder on this computer (README: Run with your own "
-                                      "ComfyUI checkout)")
-    local.add_argument("--comfyui-dir", metavar="PATH|auto", default=env.get("COMFYUI_DIR") or None,
-                       help="start ComfyUI from this folder (the one with its main.py) on a free local port, "
-                            "restart it when it stops and stop it with the app; the page uses it instead of "
-                            "the default --server, or besides the servers --server / COMFYUI_URL name. 'auto' "
-                            "looks in ~/comfy/ComfyUI (~/Documents/comfy/ComfyUI on Windows and macOS), "
-                            "./ComfyUI and ../ComfyUI (env COMFYUI_DIR)")
-    local.add_argument("--comfyui-args", metavar="ARGS", default=env.get("COMFYUI_ARGS") or "",
-                       help="more options for that ComfyUI, in one string, written with '=': "
-                            "--comfyui-args=\"--lowvram\" (env COMFYUI_ARGS)")
-    local.add_argument("--comfyui-start-timeout", metavar="S", type=float,
-                       default=env.get("COMFYUI_START_TIMEOUT") or 120,
-                       help="seconds that ComfyUI may take to start before the page says it failed "
-                            "(env COMFYUI_START_TIMEOUT)")
-    local.add_argument("--comfyui-restarts", metavar="N", type=int, default=env.get("COMFYUI_RESTARTS") or 3,
-                       help="restart that ComfyUI at most N times within 10 minutes when it stops; 0: never "
-                            "(env COMFYUI_RESTARTS)")
-    limits = parser.add_argument_group("limits per user for a public demo (off by default; admins are exempt)")
-    limits.add_argument("--max-pending-per-user", metavar="N", type=_cap(int), default=env.get("COMFY_UI_MAX_PENDING"),
-                        help="jobs one user may have waiting or running at once (env COMFY_UI_MAX_PENDING)")
-    limits.add_argument("--max-pixels", metavar="N|WxH", type=_cap("pixels"), default=env.get("COMFY_UI_MAX_PIXELS"),
-                        help="width × height of one picture, e.g. 1048576 or 1024x1024 (env COMFY_UI_MAX_PIXELS)")
-    limits.add_argument("--max-steps", metavar="N", type=_cap(int), default=env.get("COMFY_UI_MAX_STEPS"),
-                        help="sampling steps of any sampler, refiner included (env COMFY_UI_MAX_STEPS)")
-    limits.add_argument("--max-images", metavar="N", type=_cap(int), default=env.get("COMFY_UI_MAX_IMAGES"),
-                        help="pictures asked for at once: batch size × batch count (env COMFY_UI_MAX_IMAGES)")
-    limits.add_argument("--max-user-upload-mb", metavar="MB", type=_cap(float),
-                        default=env.get("COMFY_UI_MAX_USER_UPLOAD_MB"),
-                        help="megabytes of one picture a user sends to ComfyUI; --max-upload-mb stays the limit "
-                             "for everyone, admins included (env COMFY_UI_MAX_USER_UPLOAD_MB)")
+def build_parser(env=None) -> SettingsParser:
+    """The parser of ``python app.py``: its ``parse_args`` reads the flags, then the environment
+    (``env``, else ``os.environ``), then the defaults, as :mod:`comfy_ui_app.settings.web_app` declares."""
+    parser = SettingsParser(prog="python app.py", env=env, show_defaults=True,
+                            description="A simple web page for running ComfyUI workflows (Gradio).")
+    parser.declare(web_app.MAIN)
+    parser.declare(web_app.LOCAL, parser.add_argument_group(web_app.LOCAL_TITLE))
+    parser.declare(web_app.LIMITS, parser.add_argument_group(web_app.LIMITS_TITLE))
     return parser
-
-
-def _cap(kind):
-    """An argparse type for a cap: a positive number (``"pixels"``: also ``WxH``); empty is no cap."""
-    def parse(text):
-        if text is None or not str(text).strip():
-            return None
-        if kind == "pixels":
-            from comfy_ui_app.jobs.limits import parse_pixels
-            return parse_pixels(text)
-        value = kind(text)
-        if not value > 0:
-            raise ValueError(text)
-        return value
-    parse.__name__ = "number of pixels" if kind == "pixels" else f"positive {kind.__name__}"
-    return parse
 
 
 def build_limits(args):
@@ -228,22 +62,11 @@ def build_limits(args):
     return limits if limits.any else None
 
 
-def parse_auth(text: str) -> list[tuple[str, str]]:
-    """``"alice:pw1,bob:pw2"`` -> ``[("alice", "pw1"), ("bob", "pw2")]``."""
-    pairs = []
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        user, sep, password = item.partition(":")
-        if not sep or not user or not password:
-            sys.exit(f"--auth / COMFY_UI_AUTH must look like user:password[,user:password], got {item!r}")
-        pairs.append((user, password))
-    return pairs
-
-
-def hf_login_problem(env) -> str | None:
+def hf_login_problem(args) -> str | None:
     """Why "Sign in with Hugging Face" cannot work here, or None. On a Space (Gradio reads
     SYSTEM=spaces and SPACE_ID) it is real OAuth; elsewhere Gradio signs everyone in as the
     account this machine is logged in to, and refuses to start without one."""
-    if env.get("SYSTEM") == "spaces" and env.get("SPACE_ID"):
+    if args.system == "spaces" and args.space_id:
         return None
     from huggingface_hub import get_token
 
@@ -271,14 +94,6 @@ def browser_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def server_given(argv=None, env=None) -> bool:
-    """Did --server or COMFYUI_URL name servers (rather than leave the default)?"""
-    env = os.environ if env is None else env
-    parser = build_parser(env)
-    parser.set_defaults(server=None)
-    return bool(env.get("COMFYUI_URL")) or parser.parse_args(argv).server is not None
-
-
 def _say(message) -> None:
     """A line of the local ComfyUI's for the terminal; its failure (an error) worded here."""
     if isinstance(message, BaseException):
@@ -300,13 +115,9 @@ def local_comfyui(args, data_dir: Path):
 
     try:
         checkout = resolve_checkout(args.comfyui_dir)
-        extra_args = shlex.split(args.comfyui_args)
     except ComfyUIStartFailed as exc:
         sys.exit(describe(exc, retrying=False))
-    except ValueError as exc:  # shlex: an unclosed quote
-        sys.exit(f"--comfyui-args / COMFYUI_ARGS cannot be read: {exc}")
-    if args.comfyui_start_timeout <= 0 or args.comfyui_restarts < 0:
-        sys.exit("--comfyui-start-timeout must be above 0 and --comfyui-restarts at least 0")
+    extra_args = shlex.split(args.comfyui_args)   # the settings checked that it splits
     return LocalComfyUI(checkout, log_path=data_dir / "comfyui.log", extra_args=extra_args,
                         start_timeout=args.comfyui_start_timeout, max_restarts=args.comfyui_restarts,
                         on_message=_say)
@@ -333,13 +144,8 @@ def main(argv=None) -> None:
     from comfy_ui_app.assembly import assemble, launch
     from comfy_ui_app.jobs.joblog import configure as log_jobs_to_stderr
 
-    urls = server_urls(args.server)
-    if not args.run_limit >= 0:
-        sys.exit("--run-limit must be a number of minutes, 0 for no limit")
-    if args.per_server < 1:
-        sys.exit("--per-server must be at least 1")
-    auth = parse_auth(args.auth)
-    if args.hf_login and (problem := hf_login_problem(os.environ)):
+    urls = args.server
+    if args.hf_login and (problem := hf_login_problem(args)):
         sys.exit(problem)
     admins = admin_ids(args.admins, hf_login=args.hf_login)
     data_dir = Path(args.data).resolve()
@@ -349,7 +155,7 @@ def main(argv=None) -> None:
     stop_on_signals(local)
     if local is not None:
         local.start()   # returns at once; the banner says "Starting ComfyUI…" until it answers
-        urls = [local.url, *urls] if server_given(argv) else [local.url]
+        urls = [local.url, *urls] if "server" in args.given else [local.url]
     labels = server_labels(urls, show_server_urls(args))   # a public page names servers, never shows them
     log_jobs_to_stderr()   # one line per job state change (README: Operating it)
     try:
@@ -365,7 +171,7 @@ def main(argv=None) -> None:
     try:
         print(f"ComfyUI server{'s' if len(urls) > 1 else ''}: {', '.join(c.url for c in app.cluster.comfies)}",
               flush=True)
-        launch(app, host=args.host, port=args.port, share=args.share, auth=auth,
+        launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth,
                max_file_size=int(args.max_upload_mb * 1_000_000))
     finally:
         app.close()

@@ -145,5 +145,6 @@ def test_local_comfyui_options_from_environment_then_flags():
     assert (args.comfyui_dir, args.comfyui_args, args.comfyui_start_timeout, args.comfyui_restarts) == (
         None, "", 120.0, 3)
     # an explicit --server (or COMFYUI_URL) keeps its servers besides the local one
-    assert not app.server_given([], {}) and app.server_given(["--server", "http://gpu:8188"], {})
-    assert app.server_given([], {"COMFYUI_URL": "http://gpu:8188"})
+    assert "server" not in app.build_parser(env={}).parse_args([]).given
+    assert "server" in app.build_parser(env={}).parse_args(["--server", "http://gpu:8188"]).given
+    assert "server" in app.build_parser(env={"COMFYUI_URL": "http://gpu:8188"}).parse_args([]).given

@@ -99,6 +99,29 @@ def test_server_flag_overrides_env(comfy_server, dead_url, tmp_path):
     assert list((tmp_path / "b").glob("*.png"))
 
 
+def test_a_comma_list_of_servers_is_read_as_the_app_reads_it_and_the_first_is_used(comfy_server, dead_url,
+                                                                                  tmp_path):
+    env = cli_env(COMFYUI_URL=f" {comfy_server.url}/ , {dead_url}")
+    ok = run_cli(*generate_args(tmp_path / "a"), env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert list((tmp_path / "a").glob("*.png"))
+    down_first = run_cli(*generate_args(tmp_path / "b", server=f"{dead_url},{comfy_server.url}"))
+    assert down_first.returncode == 1
+    assert assert_one_plain_line(down_first.stderr) == f"Cannot reach ComfyUI at {dead_url}. Is it running?"
+
+
+@pytest.mark.parametrize("argv, env, words", [
+    (["fields", WORKFLOW, "--server", " , "], {}, "--server must be one ComfyUI address or several"),
+    (["history", "--limit", "0"], {}, "--limit must be a whole number of at least 1, got '0'"),
+    (["generate", "--workflow", WORKFLOW, "--out", "o", "--timeout", "never"], {}, "--timeout must be a number"),
+    (["convert", UI_TXT2IMG], {"COMFYUI_URL": ","}, "COMFYUI_URL must be one ComfyUI address or several"),
+])
+def test_a_bad_value_is_one_line_naming_the_flag_or_variable(argv, env, words):
+    result = run_cli(*argv, env=cli_env(**env))
+    assert result.returncode == 2
+    assert words in assert_one_plain_line(result.stderr)
+
+
 def test_unreachable_server_is_one_plain_line(dead_url, tmp_path):
     result = run_cli(*generate_args(tmp_path, server=dead_url))
     assert result.returncode != 0
@@ -426,11 +449,9 @@ def test_set_value_of_the_wrong_type_names_the_field(cli, comfy_server, tmp_path
     assert code == 2 and assert_one_plain_line(err) == "cfg must be a number, not 'lots'"
 
 
-def test_choose_checkpoint_still_importable_from_cli():
-    from comfy_ui_app.cli import main as cli
+def test_generate_replaces_a_missing_checkpoint_with_the_first_listed():
     from comfy_ui_app.workflow import templates as workflow
 
-    assert cli.choose_checkpoint is workflow.choose_checkpoint
     assert workflow.choose_checkpoint("b", ["a", "b"]) == "b"
     assert workflow.choose_checkpoint("x", ["a", "b"]) == "a"
     assert workflow.choose_checkpoint("x", []) is None

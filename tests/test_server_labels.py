@@ -151,14 +151,16 @@ def test_jobs_of_servers_no_longer_configured_are_not_shown_by_address_either():
 ])
 def test_addresses_are_shown_on_a_private_app_and_hidden_on_a_public_one(env, argv, shown):
     args = app.build_parser(env=env).parse_args(argv)
-    assert app.show_server_urls(args, env) is shown
+    assert app.show_server_urls(args) is shown
     urls = ["http://gpu-1:8188", "http://gpu-2:8188"]
     assert app.server_labels(urls, shown) == ([None, None] if shown else [ONE, TWO])
 
 
-def test_a_switch_that_is_neither_one_nor_zero_stops_the_app():
-    with pytest.raises(SystemExit, match="COMFY_UI_SHOW_SERVER_URLS must be 1 or 0"):
-        app.build_parser(env={"COMFY_UI_SHOW_SERVER_URLS": "maybe"})
+def test_a_switch_that_is_neither_one_nor_zero_stops_the_app(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        app.build_parser(env={"COMFY_UI_SHOW_SERVER_URLS": "maybe"}).parse_args([])
+    assert stopped.value.code == 2
+    assert "COMFY_UI_SHOW_SERVER_URLS must be 1 or 0" in capsys.readouterr().err
 
 
 def test_the_page_never_shows_a_labelled_servers_address(make_comfy_server, dead_url, launch_app_cluster):

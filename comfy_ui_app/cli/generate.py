@@ -1,4 +1,4 @@
-"""``python -m comfy_ui_app generate``: fill, check, run, save (the parser is in cli.py).
+"""``python -m comfy_ui_app generate``: fill, check, run, save (its options: ``settings.command_line``).
 
 Order: read the workflow and ``--set`` syntax (no network), reach the server and read
 its ``/object_info``, convert a UI-format save, discover the fields (so every name
@@ -10,10 +10,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from comfy_ui_app.cli.main import (
+from comfy_ui_app.cli.common import (
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, parse_sets, problems_line, read_workflow_file,
     server_url, to_api,
 )
+from comfy_ui_app.cli.history import Recording
 from comfy_ui_app.workflow.templates import choose_checkpoint
 
 
@@ -103,10 +104,8 @@ def generate(args, out=None) -> int:
         if not args.quiet:
             print(line, file=out, flush=True)
 
-    from comfy_ui_app.cli.history import Recording, data_dir
-
-    recording = Recording(data_dir(args))  # the job is stored like a web job (`history` lists it)
-    comfy = Comfy(server_url(args), save_outputs=recording.save_outputs)
+    recording = Recording(args.data)  # the job is stored like a web job (`history` lists it)
+    comfy = Comfy(server_url(args), save_outputs=recording.save_outputs)   # the first of --server's list
     job = None
     try:
         prompt, fields, object_info = _prepare(comfy, args, say)

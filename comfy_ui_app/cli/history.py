@@ -7,29 +7,24 @@ client ``cli``), outputs included, so CLI runs show in ``history`` and, for an a
 in the web app's History tab. ``history`` lists every job in the store, newest first
 (the command line is run by whoever can read the data folder anyway).
 
-Deliberately no gradio import (see cli.py).
+Deliberately no gradio import (see cli.main).
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
+from comfy_ui_app.cli.common import EXIT_OK
+from comfy_ui_app.settings.command_line import HISTORY
 from comfy_ui_app.texts.messages import describe_recorded
 
-__all__ = ["DATA_ENV", "DEFAULT_DATA", "data_dir", "cli_owner", "Recording", "history_command", "add_parser"]
+__all__ = ["cli_owner", "Recording", "history_command", "add_parser"]
 
-DATA_ENV = "COMFY_UI_DATA"
-DEFAULT_DATA = "data"
 DATABASE = "jobs.sqlite3"  # store.py's file name: history does not create a store that is not there
-
-
-def data_dir(args) -> Path:
-    return Path(getattr(args, "data", None) or os.environ.get(DATA_ENV) or DEFAULT_DATA)
 
 
 def cli_owner() -> str:
@@ -42,7 +37,7 @@ def cli_owner() -> str:
 class Recording:
     """A ``generate`` run recorded like a web job.
 
-        recording = Recording(data_dir(args))
+        recording = Recording(args.data)
         comfy = Comfy(url, save_outputs=recording.save_outputs)
         job = recording.submit(comfy, prompt, template="txt2img", values={...})
         ...
@@ -104,12 +99,8 @@ def _job_line(record) -> str:
 
 
 def history_command(args, out=None) -> int:
-    from comfy_ui_app.cli.main import EXIT_OK, UsageError
-
     out = out or sys.stdout
-    folder = data_dir(args)
-    if args.limit < 1:
-        raise UsageError("--limit must be at least 1.")
+    folder = Path(args.data)   # --limit is at least 1: the settings checked it
     if not (folder / DATABASE).is_file():
         records = []
     else:
@@ -131,11 +122,8 @@ def history_command(args, out=None) -> int:
     return EXIT_OK
 
 
-DATA_HELP = f"the app's data folder (default: env {DATA_ENV}, else ./{DEFAULT_DATA})"
-
-
 def add_parser(sub, *, formatter_class=None, epilog=None):
-    """Register ``history`` on cli.py's subparsers."""
+    """Register ``history`` on cli.main's subparsers (its options: ``settings.command_line.HISTORY``)."""
     hist = sub.add_parser(
         "history", formatter_class=formatter_class, epilog=epilog,
         help="list the jobs recorded by the web app and by generate",
@@ -143,10 +131,6 @@ def add_parser(sub, *, formatter_class=None, epilog=None):
                     "duration, number of images and job id (and the error, if any). The web app and\n"
                     "`generate` both record there.\n\n"
                     "example:\n  python -m comfy_ui_app history --json --data ./data")
-    hist.add_argument("--json", action="store_true", help="print a JSON list (with values and output paths)")
-    hist.add_argument("--data", metavar="DIR", default=None, help=DATA_HELP)
-    hist.add_argument("--limit", type=int, default=50, metavar="N", help="at most N jobs (default 50)")
-    hist.add_argument("--user", metavar="OWNER", default=None,
-                      help="only this owner's jobs, as stored: user:NAME, browser:ID or cli:NAME")
+    hist.declare(HISTORY)
     hist.set_defaults(run=history_command)
     return hist

@@ -1,0 +1,112 @@
+"""What every command of the command line shares: exit statuses, the two plain-worded
+failures (``UsageError``, ``CommandFailed``), reading a workflow file and ``--set`` values,
+and reaching the server's node list. The commands import this; ``cli.main`` imports the
+commands, never the reverse.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+EXIT_OK = 0
+EXIT_FAILED = 1        # server unreachable, rejected, execution error, interrupted
+EXIT_USAGE = 2         # bad arguments, bad workflow, unknown --set name, values the local check refuses
+EXIT_CTRL_C = 130
+
+
+class UsageError(Exception):
+    """A plain-worded problem with the command line itself (exit 2)."""
+
+
+class CommandFailed(Exception):
+    """A plain-worded failure with its exit status."""
+
+    def __init__(self, line: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(line)
+        self.code = code
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--set needs the form name=value, got '{item}'.")
+        values[name] = value
+    return values
+
+
+def server_url(args) -> str:
+    """The server a command talks to: the first of ``--server`` / COMFYUI_URL (a comma list, as
+    the web app reads it; the settings split it), else the default."""
+    return args.server[0]
+
+
+def read_workflow_file(path: str | Path) -> tuple[dict, bool]:
+    """``(graph, is_ui)``: an API-format graph checked by ``load_workflow``, or a UI-format save."""
+    from comfy_ui_app.workflow.convert import is_ui_workflow
+    from comfy_ui_app.errors import WorkflowError
+    from comfy_ui_app.workflow.templates import load_workflow
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"Workflow file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Cannot read the workflow file {path}: {exc}") from exc
+    if not text.lstrip().startswith(("{", "[")):
+        raise WorkflowError(f"{path.name} is not a JSON workflow.")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None  # load_workflow words the JSON error
+    if is_ui_workflow(data):
+        return data, True
+    return load_workflow(text), False
+
+
+def load_object_info(path: str | Path) -> dict:
+    """A saved ``/object_info`` answer (``curl http://127.0.0.1:8188/object_info > info.json``)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"Cannot read the node list {path}: {exc}") from exc
+    if not isinstance(data, dict) or not data:
+        raise UsageError(f"{path} is not a saved /object_info (a JSON object of node classes).")
+    return data
+
+
+def fetch_object_info(url: str) -> dict:
+    """The server's ``/object_info``; raises ServerUnreachable (or ServerHTTPError)."""
+    from comfy_ui_app.comfy.client import ComfyClient
+
+    client = ComfyClient(url)
+    try:
+        return client.object_info()
+    finally:
+        client.session.close()
+
+
+def to_api(graph: dict, is_ui: bool, object_info: dict | None, url: str, *, offline: bool = False) -> dict:
+    """``graph`` as an API prompt: a UI-format save is converted with ``object_info``."""
+    if not is_ui:
+        return graph
+    if not object_info:
+        why, fix = (("you asked for --offline", "leave out --offline") if offline
+                    else (f"ComfyUI at {url} cannot be reached", "start ComfyUI"))
+        raise CommandFailed(f"This is a UI-format workflow, and converting it needs ComfyUI's node list, but {why}. "
+                            f"To convert it, {fix}, or pass --object-info FILE (a saved /object_info).")
+    from comfy_ui_app.workflow.convert import ui_to_api
+
+    return ui_to_api(graph, object_info)
+
+
+def problems_line(lead: str, problems: list) -> str:
+    """``lead: first problem; second problem.`` with each problem named after its field."""
+    from comfy_ui_app.texts.messages import describe_problem
+
+    return f"{lead}: " + "; ".join(describe_problem(p, name_first=True) for p in problems) + "."
