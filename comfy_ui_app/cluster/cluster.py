@@ -197,7 +197,7 @@ class Cluster(HealthChecks, JobThreads):
         self._start_thread(job, server, prompt_id, server.comfy.adopt(prompt_id, prompt))
         return job
 
-    def _cancel(self, job: ClusterJob) -> None:
+    def cancel_job(self, job: ClusterJob) -> None:
         """``job.interrupt()``: out of our queue if waiting, else interrupted on its server."""
         with self._lock:
             removed = self._queue.remove(job)
@@ -240,7 +240,7 @@ class Cluster(HealthChecks, JobThreads):
                     job.waiting = False
                     failed.append((job, error))
             self._reposition()
-        for job, server in late:  # ending it stops it on its server and frees its slot (_forget)
+        for job, server in late:  # ending it stops it on its server and frees its slot (job_ended)
             log.warning("job %s ran for more than %g s on %s: stopping it", job.prompt_id, self.run_limit, server.url)
             job._finish("error", RunLimitExceeded(job.prompt_id, self.run_limit, url=server.url, label=server.label))
         for job, error in failed:

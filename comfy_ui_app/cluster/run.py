@@ -113,7 +113,7 @@ class JobThreads:
 
     # -- a job that ended while on a server --------------------------------------------
 
-    def _forget(self, job: Job) -> None:
+    def job_ended(self, job: Job) -> None:
         """A ClusterJob finished (Job's hook, called under the job's condition: no lock, no
         HTTP here). If its server Job still runs, it is stopped there on a thread of its own."""
         server_job = getattr(job, "server_job", None)
