@@ -34,8 +34,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
 }
 KNOWN_CYCLES: list[list[str]] = [
     ["comfy_ui_app.cli.generate", "comfy_ui_app.cli.history", "comfy_ui_app.cli.main"],
-    ["comfy_ui_app.cluster.cluster", "comfy_ui_app.cluster.dispatch", "comfy_ui_app.cluster.health",
-     "comfy_ui_app.cluster.run", "comfy_ui_app.cluster.verdicts"],
 ]
 
 

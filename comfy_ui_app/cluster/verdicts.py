@@ -9,20 +9,16 @@ gave up waiting, which ran too long, and how a job sent to a server ends.
   runs on a server for longer than that is stopped there);
 * :func:`outcome`: the error of a job that ended on a server, naming that server.
 
-Pure functions over the cluster's :class:`~comfy_ui_app.cluster.dispatch.Server` views; the caller
+Pure functions over the cluster's :class:`~comfy_ui_app.cluster.dispatch.Member` views; the caller
 holds the cluster's lock.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from comfy_ui_app.cluster.dispatch import ClusterJob, Member
+from comfy_ui_app.comfy.jobs import Job
 from comfy_ui_app.comfy.updates import Finished
 from comfy_ui_app.errors import ComfyError, JobLost, ServerUnreachable, WorkflowError
-
-if TYPE_CHECKING:
-    from comfy_ui_app.cluster.dispatch import ClusterJob, Server
-    from comfy_ui_app.comfy.jobs import Job
 
 __all__ = ["hopeless", "missing_words", "outcome", "overdue", "server_name"]
 
@@ -32,7 +28,7 @@ def server_name(url: str, label: str | None) -> str:
     return label if label and label != url else f"ComfyUI at {url}"
 
 
-def overdue(servers: list[Server], now: float, run_limit: float | None) -> list[tuple[ClusterJob, Server]]:
+def overdue(servers: list[Member], now: float, run_limit: float | None) -> list[tuple[ClusterJob, Member]]:
     """The jobs that have run on their server for more than ``run_limit`` seconds and are not
     finished (each job once: it is marked)."""
     if run_limit is None:
@@ -47,7 +43,7 @@ def overdue(servers: list[Server], now: float, run_limit: float | None) -> list[
     return late
 
 
-def missing_words(job: ClusterJob, servers: list[Server], *, answered: bool = False) -> str | None:
+def missing_words(job: ClusterJob, servers: list[Member], *, answered: bool = False) -> str | None:
     """Why no server can ever run ``job`` (as far as the known servers tell), or None.
     ``answered``: say "no ComfyUI server that answered" (some could not be asked)."""
     if not any(s.healthy for s in servers):
@@ -74,7 +70,7 @@ def missing_words(job: ClusterJob, servers: list[Server], *, answered: bool = Fa
     return text[0].upper() + text[1:]
 
 
-def hopeless(job: ClusterJob, servers: list[Server], now: float, give_up_after: float | None) -> ComfyError | None:
+def hopeless(job: ClusterJob, servers: list[Member], now: float, give_up_after: float | None) -> ComfyError | None:
     """The error to end a waiting job with, or None: it may wait on.
 
     No known server can run it: at once, unless a server has never been asked what it has
