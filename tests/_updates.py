@@ -23,12 +23,12 @@ class UpdateLog:
         return [u.position for u in list(self.seen) if isinstance(u, Queued)]
 
 
-_logs: dict[int, tuple[object, UpdateLog]] = {}
+_logs: dict = {}  # job -> its UpdateLog (a Job compares by identity)
 
 
 def positions(job) -> list:
     """The Queued positions ``job`` has told a reader so far (a reader is started at the first call;
     ``updates()`` replays the story from the start, so nothing is missed)."""
-    if id(job) not in _logs:
-        _logs[id(job)] = (job, UpdateLog(job))  # the job is kept, so its id is not reused
-    return _logs[id(job)][1].positions()
+    if job not in _logs:
+        _logs[job] = UpdateLog(job)
+    return _logs[job].positions()
