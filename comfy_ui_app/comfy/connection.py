@@ -58,6 +58,7 @@ class Comfy:
         self.url = self.client.base_url
         self.label = self.client.label  # what a page may show of it ("ComfyUI server 2"); the url by default
         self.client_id = self.client.client_id
+        self.give_up_after = give_up_after  # s without an answer before its unfinished jobs end (Monitor)
         self.queue_remaining: int | None = None
         # Bumped on every ``status`` event and (re)connect (both on the reader thread): pages
         # showing the queue re-ask ``/queue`` only when it changed (see ``status_version``).

@@ -69,6 +69,11 @@ class Job:
         return f"<Job {self.prompt_id} {self.state}>"
 
     @property
+    def host(self) -> JobHost:
+        """Whoever runs it: a ``Comfy``, or the cluster of a cluster's job."""
+        return self._host
+
+    @property
     def preview(self) -> Preview | None:
         """The newest preview received, if any."""
         return self._preview
