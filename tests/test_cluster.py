@@ -5,13 +5,14 @@ import time
 
 import pytest
 
-from comfy_ui_app import (Comfy, ComfyClient, Finished, JobInterrupted, JobLost, Queued, ServerUnreachable, Started,
+from comfy_ui_app import (Comfy, ComfyClient, Finished, JobInterrupted, JobLost, ServerUnreachable, Started,
                           WorkflowError)
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.cluster.dispatch import ClusterJob, FairQueue
 from comfy_ui_app.errors import RunLimitExceeded
 from comfy_ui_app.cluster.cluster import Cluster
 from test_client import CKPT, closed_port_url, small_prompt
+from _updates import positions
 from _waiting import wait_for as eventually
 
 X, Y = "x.safetensors", "y.safetensors"
@@ -51,10 +52,13 @@ def texts(server):
     return [p["prompt"]["6"]["inputs"]["text"] for p in server.received_prompts]
 
 
-def positions(job):
-    """The Queued positions logged so far (non-blocking)."""
-    with job._cond:
-        return [u.position for u in job._log if isinstance(u, Queued)]
+def holds_for(predicate, seconds, what):
+    """Fail as soon as ``predicate`` turns false within ``seconds``: a state that must last
+    (something that must not happen can only be watched for a while, not waited for)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert predicate(), f"no longer {what}"
+        time.sleep(0.02)
 
 
 def test_fair_queue_gives_turns_and_newcomers_go_first():
@@ -93,12 +97,15 @@ def test_jobs_spread_over_servers_and_per_server_is_respected(make_comfy_server,
     healthy(cluster)
     jobs = [cluster.submit(prompt_for(text=f"job {i}"), owner="alice") for i in range(6)]
     eventually(lambda: len(one.received_prompts) + len(two.received_prompts) == 4, what="4 sent")
-    time.sleep(0.3)  # nothing more goes out while both servers are full
+    # both servers full, as they themselves report it: nothing more may go out from here on
+    eventually(lambda: [s.queue_remaining for s in cluster.servers] == [2, 2], what="both servers' queues of 2")
+    holds_for(lambda: len(one.received_prompts) + len(two.received_prompts) == 4, 0.3, what="4 sent")
     assert len(one.received_prompts) == 2 and len(two.received_prompts) == 2
     assert [s.in_flight for s in cluster.servers] == [2, 2]
     waiting = cluster.waiting()
     assert waiting == jobs[4:] and all(j.waiting and j.server is None for j in waiting)
-    assert positions(jobs[4])[-1] == 0 and positions(jobs[5])[-1] == 1
+    eventually(lambda: positions(jobs[4])[-1:] == [0] and positions(jobs[5])[-1:] == [1],
+               what="positions 0 and 1 read from the waiting jobs")
     one.resume(), two.resume()
     finished = [job.wait(timeout=20) for job in jobs]
     assert all(f.ok and f.images for f in finished)
@@ -158,9 +165,9 @@ def test_owners_take_turns_and_see_their_place_in_the_queue(make_comfy_server, m
     eventually(lambda: alice[0].server == server.url, what="alice's first job sent")
     bob = cluster.submit(prompt_for(text="bob 0"), owner="bob")
     assert cluster.waiting() == [bob] + alice[1:]
-    assert positions(bob) == [0]
-    assert positions(alice[1])[-1] == 1 and positions(alice[4])[-1] == 4
-    assert positions(alice[1])[-2:] == [0, 1]  # it was next until bob came
+    eventually(lambda: positions(bob) == [0] and positions(alice[4])[-1:] == [4]
+               and positions(alice[1])[-2:] == [0, 1],  # it was next until bob came
+               what="bob next, alice's second job after him")
     server.resume()
     assert all(job.wait(timeout=20).ok for job in alice + [bob])
     assert texts(server)[:3] == ["alice 0", "bob 0", "alice 1"]
@@ -173,11 +180,12 @@ def test_interrupt_while_waiting_in_our_queue(make_comfy_server, make_cluster):
     healthy(cluster)
     jobs = [cluster.submit(prompt_for(text=f"job {i}"), owner="u") for i in range(3)]
     eventually(lambda: jobs[0].server is not None, what="first job sent")
-    assert positions(jobs[2])[-1] == 1
+    eventually(lambda: positions(jobs[2])[-1:] == [1], what="the third job second in line")
     jobs[1].interrupt()
     finished = jobs[1].wait(timeout=5)
     assert finished.status == "interrupted" and isinstance(finished.error, JobInterrupted)
-    assert positions(jobs[2])[-1] == 0 and cluster.waiting() == [jobs[2]]
+    eventually(lambda: positions(jobs[2])[-1:] == [0], what="the third job next")
+    assert cluster.waiting() == [jobs[2]]
     server.resume()
     assert jobs[0].wait(timeout=20).ok and jobs[2].wait(timeout=20).ok
     assert texts(server) == ["job 0", "job 2"]
@@ -193,8 +201,8 @@ def test_a_reader_silence_timeout_does_not_end_a_job_waiting_in_our_queue(make_c
     read = []
     reader = threading.Thread(target=lambda: read.extend(second.updates(timeout=0.2)), daemon=True)
     reader.start()
-    time.sleep(0.7)  # three silences while it waits in our queue
-    assert not second.done and second.waiting
+    holds_for(lambda: not second.done and second.waiting and reader.is_alive(), 0.7,  # three silences
+              what="waiting in our queue with its reader reading on")
     server.resume()
     reader.join(20)
     assert isinstance(read[-1], Finished) and read[-1].ok
@@ -215,10 +223,11 @@ def test_no_server_up_jobs_wait_then_run_when_one_comes_up(make_comfy_server, ma
     url = closed_port_url()
     cluster = make_cluster([url])
     jobs = [cluster.submit(prompt_for(seed=i), owner="u") for i in range(2)]
-    time.sleep(0.5)
+    eventually(lambda: url in cluster.servers[0].reason, what="a health check finding the server down")
     (state,) = cluster.servers
     assert not state.healthy and url in state.reason
-    assert [positions(job) for job in jobs] == [[0], [1]] and not any(job.done for job in jobs)
+    eventually(lambda: [positions(job) for job in jobs] == [[0], [1]], what="positions 0 and 1")
+    holds_for(lambda: not any(job.done for job in jobs), 0.3, what="both jobs waiting for a server")
     make_comfy_server(port=int(url.rsplit(":", 1)[1]))
     finished = [job.wait(timeout=20) for job in jobs]
     assert all(f.ok and f.images for f in finished) and {job.server for job in jobs} == {url}
@@ -382,8 +391,9 @@ def test_a_job_needing_a_checkpoint_only_an_unasked_server_may_have_waits_for_it
     cluster = make_cluster([known.url, later], give_up_after=30)
     healthy(cluster, 1)
     job = cluster.submit(prompt_for(Y), owner="u")
-    time.sleep(0.5)
-    assert not job.done and job.waiting and cluster.waiting() == [job]
+    eventually(lambda: later in cluster.servers[1].reason, what="the unasked server found down")
+    holds_for(lambda: not job.done and job.waiting and cluster.waiting() == [job], 0.5,
+              what="waiting for the unasked server")
     make_comfy_server(port=int(later.rsplit(":", 1)[1]), checkpoints=[X, Y])
     finished = job.wait(timeout=20)
     assert finished.ok and job.server == later and known.received_prompts == []

@@ -22,6 +22,7 @@ from comfy_ui_app import Comfy
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.jobs.service import JobService
 from comfy_ui_app.jobs.store import JobStore
+from _waiting import wait_for
 from test_client import small_prompt
 
 JOBS = 200
@@ -44,25 +45,20 @@ def test_two_hundred_recorded_jobs_survive_a_server_restart(make_comfy_server, t
     jobs = JobService(cluster, store)
     cluster.start()
     try:
-        deadline = time.monotonic() + 10
-        while sum(s.healthy for s in cluster.servers) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: sum(s.healthy for s in cluster.servers) == 3, timeout=10, what="3 healthy servers")
         start = time.monotonic()
         ids = [jobs.submit(owner=f"user{i % 4}", template="txt2img.json", values={"seed": i},
                            prompt=small_prompt(f"job {i}", seed=i))[0].job_id for i in range(JOBS)]
-        while sum(1 for r in store.list(limit=JOBS) if r.done) < JOBS // 4:
-            time.sleep(0.01)
+        wait_for(lambda: sum(1 for r in store.list(limit=JOBS) if r.done) >= JOBS // 4, timeout=60,
+                 what=f"a quarter of the {JOBS} jobs done", interval=0.01)
         victim = servers[1]
-        deadline = time.monotonic() + 10
-        while cluster.servers[1].in_flight < PER_SERVER and time.monotonic() < deadline:
-            time.sleep(0.005)  # it holds jobs of ours: one running, one waiting
+        wait_for(lambda: cluster.servers[1].in_flight >= PER_SERVER, timeout=10, interval=0.005,
+                 what="the victim holding jobs of ours (one running, one waiting)")
         victim.stop()  # with whatever of ours it held, queued or running
         held = [r.job_id for r in store.unfinished() if servers_of(r) and servers_of(r)[-1] == victim.url]
-        time.sleep(1.0)
+        time.sleep(1.0)  # the scenario: the server stays down for a second (nothing is waited for here)
         servers[1] = make_comfy_server(port=victim.port, step_time=STEP_TIME, steps=STEPS, preview=False)
-        deadline = time.monotonic() + 80
-        while store.unfinished() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: not store.unfinished(), timeout=80, interval=0.05, what=f"all {JOBS} jobs finished")
         elapsed = time.monotonic() - start
         records = [store.get(job_id) for job_id in ids]
     finally:

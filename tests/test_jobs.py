@@ -20,11 +20,12 @@ from comfy_ui_app import (
     Preview,
     Progress,
     PromptRejected,
-    Queued,
     ServerHTTPError,
     ServerUnreachable,
     Started,
 )
+from _updates import positions
+from _waiting import wait_for
 from test_client import closed_port_url, small_prompt
 
 
@@ -129,11 +130,11 @@ def test_a_waiting_job_is_removed_from_the_queue(comfy, comfy_server):
 def test_queue_positions_count_the_jobs_ahead(comfy, comfy_server):
     comfy_server.pause()
     jobs = [comfy.submit(small_prompt(seed=i)) for i in range(3)]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(j._position in (-1, None) for j in jobs[1:]):
-        time.sleep(0.05)
-    positions = [[u.position for u in j._log if isinstance(u, Queued) and u.position is not None] for j in jobs]
-    assert [p[-1] for p in positions] == [0, 1, 2]
+
+    def last_positions():
+        return [([p for p in positions(j) if p is not None] or [None])[-1] for j in jobs]
+
+    wait_for(lambda: last_positions() == [0, 1, 2], timeout=10, what="queue positions 0, 1, 2")
     comfy_server.resume()
     assert all(j.wait(timeout=20).ok for j in jobs)
 
@@ -285,7 +286,7 @@ def test_outputs_the_app_cannot_save_end_the_job_with_a_plain_error(comfy_server
 def test_an_unexpected_error_in_a_monitor_check_does_not_stop_the_monitor(comfy_server):
     with started_comfy(comfy_server.url, stall_after=0.2, poll_interval=0.05) as comfy:
         calls = []
-        real = comfy._monitor_once
+        real = comfy._monitor.check_once
 
         def broken_once():
             calls.append(1)
@@ -293,12 +294,12 @@ def test_an_unexpected_error_in_a_monitor_check_does_not_stop_the_monitor(comfy_
                 raise KeyError("queue_running")  # a server answering something odd
             return real()
 
-        comfy._monitor_once = broken_once
-        comfy._wake.set()
+        comfy._monitor.check_once = broken_once
+        comfy._monitor.wake()
         assert comfy.submit(small_prompt()).wait(timeout=20).ok
         deadline = time.monotonic() + 5
         while len(calls) < 2 and time.monotonic() < deadline:
-            comfy._wake.set()
+            comfy._monitor.wake()
             time.sleep(0.05)
         assert len(calls) >= 2 and comfy._monitor.is_alive()
 

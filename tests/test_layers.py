@@ -27,16 +27,6 @@ LAYERS: list[tuple[str, ...]] = [
     ("assembly",),                      # the app put together, as app.py runs it
 ]
 
-# Imports that still point the wrong way (issue 12, work in progress). Each one listed here
-# must exist (the test fails when one is gone, so the list only shrinks).
-KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
-KNOWN_CYCLES: list[list[str]] = [
-    ["comfy_ui_app.cluster.cluster", "comfy_ui_app.cluster.dispatch", "comfy_ui_app.cluster.health",
-     "comfy_ui_app.cluster.run", "comfy_ui_app.cluster.verdicts"],
-    ["comfy_ui_app.comfy.connection", "comfy_ui_app.comfy.jobs", "comfy_ui_app.comfy.monitor"],
-]
-
-
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -148,20 +138,14 @@ def test_every_module_is_in_a_layer():
 
 
 def test_imports_point_down_the_layers():
-    bad = wrong_way(import_graph())
-    new = sorted(bad - KNOWN_VIOLATIONS)
-    assert not new, "imports against the layer order (see ARCHITECTURE.md):\n" + "\n".join(
-        f"  {a} -> {b}" for a, b in new)
-    gone = sorted(KNOWN_VIOLATIONS - bad)
-    assert not gone, "fixed, so remove from KNOWN_VIOLATIONS:\n" + "\n".join(f"  {a} -> {b}" for a, b in gone)
+    bad = sorted(wrong_way(import_graph()))
+    assert not bad, "imports against the layer order (see ARCHITECTURE.md):\n" + "\n".join(
+        f"  {a} -> {b}" for a, b in bad)
 
 
 def test_no_import_cycles():
     found = cycles(import_graph())
-    new = [c for c in found if c not in KNOWN_CYCLES]
-    assert not new, "import cycles:\n" + "\n".join("  " + " <-> ".join(c) for c in new)
-    gone = [c for c in KNOWN_CYCLES if c not in found]
-    assert not gone, "broken, so remove from KNOWN_CYCLES:\n" + "\n".join("  " + " <-> ".join(c) for c in gone)
+    assert not found, "import cycles:\n" + "\n".join("  " + " <-> ".join(c) for c in found)
 
 
 @pytest.mark.parametrize("graph, expected", [

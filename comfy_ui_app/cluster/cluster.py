@@ -23,11 +23,13 @@ timeout) is stopped there the same way and frees its slot (:mod:`comfy_ui_app.cl
 A job carries the pictures its prompt reads (``inputs``, :mod:`comfy_ui_app.comfy.inputs`): they are
 uploaded to each server right before the job is sent there.
 
-Threads: a health thread per server (:mod:`comfy_ui_app.cluster.health`: ``GET /system_stats`` every
-``health_interval``; model lists and node classes fetched when it comes back), a dispatcher (chooses under ``_lock``, no HTTP
-there; it also finds the jobs over the run limit) and a thread per job on a server (submits,
-relays its updates, frees the slot: :mod:`comfy_ui_app.cluster.run`). Lock
-order: ``_lock`` may be held while taking a job's condition, never the reverse.
+Threads: a health thread per server (:class:`~comfy_ui_app.cluster.health.HealthChecker`: ``GET
+/system_stats`` every ``health_interval``; model lists and node classes fetched when it comes back),
+a dispatcher (here: chooses under the lock, no HTTP there; it also finds the jobs over the run
+limit) and a thread per job on a server (:class:`~comfy_ui_app.cluster.run.JobRunner`: submits,
+relays its updates, frees the slot). All of them share one
+:class:`~comfy_ui_app.cluster.core.ClusterCore` (the members, the queue, the lock). The cluster
+is the :class:`~comfy_ui_app.comfy.jobs.JobHost` of its jobs.
 """
 
 from __future__ import annotations
@@ -36,14 +38,15 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 
-from comfy_ui_app.cluster.run import JobThreads
+from comfy_ui_app.cluster.core import ClusterCore
+from comfy_ui_app.cluster.dispatch import ClusterJob, Member, ServerState, assign
+from comfy_ui_app.cluster.health import HealthChecker
+from comfy_ui_app.cluster.run import DispatchListener, JobRunner
+from comfy_ui_app.cluster.verdicts import hopeless, nowhere_to_run, overdue
 from comfy_ui_app.comfy.connection import Comfy
-from comfy_ui_app.cluster.dispatch import ClusterJob, FairQueue, Server, ServerState, assign
-from comfy_ui_app.cluster.health import HealthChecks
 from comfy_ui_app.comfy.inputs import InputCache, InputFile
-from comfy_ui_app.cluster.verdicts import hopeless, missing_words, overdue
+from comfy_ui_app.comfy.jobs import Job
 from comfy_ui_app.errors import ComfyError, JobInterrupted, RunLimitExceeded
 
 __all__ = ["Cluster", "ClusterJob", "ServerState"]
@@ -54,29 +57,29 @@ log = logging.getLogger(__name__)
 RUN_LIMIT_S = 30 * 60.0  # the default run limit: generous, a hung job still ends
 
 
-class Cluster(HealthChecks, JobThreads):
+class Cluster:
     """Several ComfyUI servers; jobs wait in a fair queue of the app's own for a free one."""
 
     def __init__(self, comfies: list[Comfy], *, per_server: int = 2, health_interval: float = 5.0,
                  give_up_after: float | None = 600.0, max_attempts: int = 3,
                  run_limit: float | None = RUN_LIMIT_S,
-                 on_dispatch: Callable[[ClusterJob, str, str], None] | None = None) -> None:
+                 on_dispatch: DispatchListener | None = None) -> None:
         """``run_limit``: seconds a job may run on a server (see the module docstring);
         ``on_dispatch``: a first dispatch listener (see :meth:`add_dispatch_listener`)."""
         if not comfies:
             raise ValueError("a cluster needs at least one server")
-        self.per_server, self.health_interval, self.max_attempts = per_server, health_interval, max_attempts
+        self.per_server, self.health_interval = per_server, health_interval
         self.give_up_after, self.run_limit = give_up_after, run_limit
-        self._listeners: list[Callable[[ClusterJob, str, str], None]] = [on_dispatch] if on_dispatch else []
         self._inputs = InputCache()  # recent jobs' pictures: a prompt sent again finds its own
-        self._servers = [Server(comfy) for comfy in comfies]
-        self._queue = FairQueue()
-        self._lock = threading.Lock()
-        self._wake, self._closed = threading.Event(), threading.Event()
+        self._core = ClusterCore([Member(comfy) for comfy in comfies])
+        self._health = HealthChecker(self._core, health_interval)
+        self._runner = JobRunner(self._core, max_attempts=max_attempts)
+        if on_dispatch is not None:
+            self._runner.listeners.append(on_dispatch)
         self._threads: list[threading.Thread] = []
 
     def __repr__(self) -> str:
-        return f"Cluster({[s.url for s in self._servers]!r})"
+        return f"Cluster({[m.url for m in self._core.members]!r})"
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -84,10 +87,10 @@ class Cluster(HealthChecks, JobThreads):
         """Start every server's stream and monitor, the health threads and the dispatcher."""
         if self._threads:
             return self
-        for server in self._servers:
-            server.comfy.start()
-            self._threads.append(threading.Thread(target=self._health_loop, args=(server,),
-                                                  name=f"cluster-health {server.url}", daemon=True))
+        for member in self._core.members:
+            member.comfy.start()
+            self._threads.append(threading.Thread(target=self._health.loop, args=(member,),
+                                                  name=f"cluster-health {member.url}", daemon=True))
         self._threads.append(threading.Thread(target=self._dispatch_loop, name="cluster-dispatch", daemon=True))
         for thread in self._threads:
             thread.start()
@@ -96,10 +99,9 @@ class Cluster(HealthChecks, JobThreads):
     def close(self) -> None:
         """Stop the threads and the servers' streams. Unfinished jobs are left as they are
         (a job store resumes them at the next start)."""
-        self._closed.set()
-        self._wake.set()
-        for server in self._servers:
-            server.comfy.close()
+        self._core.close()
+        for member in self._core.members:
+            member.comfy.close()
 
     def __enter__(self) -> Cluster:
         return self.start()
@@ -111,28 +113,29 @@ class Cluster(HealthChecks, JobThreads):
 
     @property
     def comfies(self) -> list[Comfy]:
-        return [server.comfy for server in self._servers]
+        return [member.comfy for member in self._core.members]
 
     @property
     def servers(self) -> list[ServerState]:
-        with self._lock:
-            return [ServerState(s.url, s.healthy, "" if s.healthy else s.reason, s.in_flight,
-                                s.comfy.queue_remaining, list(s.checkpoints), set(s.node_classes),
-                                s.last_checkpoint, s.label, None if s.healthy else s.error) for s in self._servers]
+        """A snapshot of each server as the cluster sees it."""
+        with self._core.lock:
+            return [ServerState(m.url, m.healthy, "" if m.healthy else m.reason, m.in_flight,
+                                m.comfy.queue_remaining, list(m.checkpoints), set(m.node_classes),
+                                m.last_checkpoint, m.label, None if m.healthy else m.error) for m in self._core.members]
 
     def waiting(self) -> list[ClusterJob]:
         """The jobs waiting in the app's queue, in the order they will be sent."""
-        with self._lock:
-            return self._queue.order()
+        with self._core.lock:
+            return self._core.queue.order()
 
     # -- submitting and cancelling -----------------------------------------------------
 
-    def add_dispatch_listener(self, listener: Callable[[ClusterJob, str, str], None]) -> None:
+    def add_dispatch_listener(self, listener: DispatchListener) -> None:
         """``listener(job, url, prompt_id)`` runs before each send of a job to a server
         (``job.prompt_id`` is still the previous id then): a job store records the server
         and re-keys its record there. An exception in it ends that job as an error."""
-        if listener not in self._listeners:
-            self._listeners.append(listener)
+        if listener not in self._runner.listeners:
+            self._runner.listeners.append(listener)
 
     def submit(self, prompt: dict, *, owner: str, extra_data: dict | None = None,
                prompt_id: str | None = None, inputs: list[InputFile] | tuple = ()) -> ClusterJob:
@@ -149,34 +152,36 @@ class Cluster(HealthChecks, JobThreads):
         inputs = [*inputs, *(item for item in self._inputs.for_prompt(prompt) if item.ref not in given)]
         job = ClusterJob(self, prompt_id or str(uuid.uuid4()), prompt, owner=owner, extra_data=extra_data,
                          inputs=inputs)
-        with self._lock:
-            problem = missing_words(job, self._servers)
+        core = self._core
+        with core.lock:
+            problem = nowhere_to_run(job, core.members)
         if problem is not None:  # perhaps a model was added since we looked: look again
-            for server in [s for s in self._servers if s.healthy]:
-                self._learn(server, raise_errors=False)
-            with self._lock:
-                error = hopeless(job, self._servers, time.monotonic(), None)
+            for member in [m for m in core.members if m.healthy]:
+                self._health.learn(member, raise_errors=False)
+            with core.lock:
+                error = hopeless(job, core.members, time.monotonic(), None)
             if error is not None:
                 job._finish("error", error)
                 return job
-        with self._lock:
+        with core.lock:
             job.waiting = True
-            self._queue.push(job)
-            self._reposition()
-        self._wake.set()
+            core.queue.push(job)
+            core.reposition()
+        core.wake()
         return job
 
     def move_to_front(self, job: ClusterJob, *, everyone: bool = False) -> bool:
         """A job waiting in the app's queue goes first of its owner's jobs (turns between
         owners stay fair), or with ``everyone`` (an admin's move) first of the whole queue;
         False if it is not waiting there (sent, done, unknown)."""
-        with self._lock:
-            if job not in self._queue:
+        core = self._core
+        with core.lock:
+            if job not in core.queue:
                 return False
-            self._queue.remove(job)
-            self._queue.push(job, front=True, everyone=everyone)
-            self._reposition()
-        self._wake.set()
+            core.queue.remove(job)
+            core.queue.push(job, front=True, everyone=everyone)
+            core.reposition()
+        core.wake()
         return True
 
     def adopt(self, prompt_id: str, prompt: dict, *, url: str, owner: str, running: bool = False,
@@ -185,25 +190,29 @@ class Cluster(HealthChecks, JobThreads):
         resuming after a restart): it holds a slot there and the run limit applies. ``running``:
         it had started there (if that server lost it, it ends as lost rather than going elsewhere).
         Raises KeyError for a url that is none of the cluster's servers."""
-        server = next((s for s in self._servers if s.url == url), None)
-        if server is None:
+        member = self._core.member_at(url)
+        if member is None:
             raise KeyError(url)
         job = ClusterJob(self, prompt_id, prompt, owner=owner, extra_data=extra_data)
         job.attempts = 1
         if running:
             job._mark_running()
-        with self._lock:
-            server.attempts[prompt_id] = job
-        self._start_thread(job, server, prompt_id, server.comfy.adopt(prompt_id, prompt))
+        with self._core.lock:
+            member.attempts[prompt_id] = job
+        self._runner.start(job, member, prompt_id, member.comfy.adopt(prompt_id, prompt))
         return job
 
-    def _cancel(self, job: ClusterJob) -> None:
+    # -- what a ClusterJob asks of the cluster (its JobHost) ----------------------------
+
+    def cancel_job(self, job: Job) -> None:
         """``job.interrupt()``: out of our queue if waiting, else interrupted on its server."""
-        with self._lock:
-            removed = self._queue.remove(job)
+        assert isinstance(job, ClusterJob)
+        core = self._core
+        with core.lock:
+            removed = core.queue.remove(job)
             if removed:
                 job.waiting = False
-                self._reposition()
+                core.reposition()
             else:
                 job.cancel_requested = True
             server_job = job.server_job
@@ -212,38 +221,39 @@ class Cluster(HealthChecks, JobThreads):
         elif server_job is not None:
             server_job.interrupt()  # may raise ServerUnreachable, like Job.interrupt
 
+    def job_ended(self, job: Job) -> None:
+        """A job of ours finished: if it still runs on a server, it is stopped there."""
+        if isinstance(job, ClusterJob):
+            self._runner.stop_on_server(job)
+
     # -- dispatching (dispatcher thread) -----------------------------------------------
 
-    def _reposition(self) -> None:
-        for position, job in enumerate(self._queue.order()):
-            job._set_position(position)
-
     def _dispatch_loop(self) -> None:
-        while not self._closed.is_set():
-            self._wake.wait(self.health_interval)
-            self._wake.clear()
-            if not self._closed.is_set():
+        while not self._core.closed.is_set():
+            self._core.wait_for_wake(self.health_interval)
+            if not self._core.closed.is_set():
                 self._dispatch_once()
 
     def _dispatch_once(self) -> None:
         failed: list[tuple[ClusterJob, ComfyError]] = []
         now = time.monotonic()
-        with self._lock:
-            late = overdue(self._servers, now, self.run_limit)
-            for job in [job for job in self._queue.order() if job.done]:  # e.g. a reader's timeout ended it
-                self._queue.remove(job)
-            sends = assign(self._queue, self._servers, self.per_server)
-            for job in self._queue.order():
-                error = hopeless(job, self._servers, now, self.give_up_after)
+        core = self._core
+        with core.lock:
+            late = overdue(core.members, now, self.run_limit)
+            for job in [job for job in core.queue.order() if job.done]:  # e.g. a reader's timeout ended it
+                core.queue.remove(job)
+            sends = assign(core.queue, core.members, self.per_server)
+            for job in core.queue.order():
+                error = hopeless(job, core.members, now, self.give_up_after)
                 if error is not None:
-                    self._queue.remove(job)
+                    core.queue.remove(job)
                     job.waiting = False
                     failed.append((job, error))
-            self._reposition()
-        for job, server in late:  # ending it stops it on its server and frees its slot (_forget)
-            log.warning("job %s ran for more than %g s on %s: stopping it", job.prompt_id, self.run_limit, server.url)
-            job._finish("error", RunLimitExceeded(job.prompt_id, self.run_limit, url=server.url, label=server.label))
+            core.reposition()
+        for job, member in late:  # ending it stops it on its server and frees its slot (job_ended)
+            log.warning("job %s ran for more than %g s on %s: stopping it", job.prompt_id, self.run_limit, member.url)
+            job._finish("error", RunLimitExceeded(job.prompt_id, self.run_limit, url=member.url, label=member.label))
         for job, error in failed:
             job._finish("error", error)
-        for job, server, prompt_id in sends:
-            self._start_thread(job, server, prompt_id)
+        for job, member, prompt_id in sends:
+            self._runner.start(job, member, prompt_id)

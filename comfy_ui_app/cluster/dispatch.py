@@ -3,13 +3,14 @@
 * :class:`ClusterJob` is a :class:`~comfy_ui_app.Job` whose story is first "waiting in
   the app's queue" and then the story of the server Job it was sent to (relayed);
 * :class:`FairQueue` orders waiting jobs so that owners take turns;
-* :class:`Server` is the cluster's mutable view of one server; :func:`choose` picks one.
+* :class:`Member` is the cluster's mutable view of one of its servers (its health, what it
+  has, the jobs of ours it holds); :func:`choose` picks one.
 
 How jobs are judged (never runnable, given up, over the run limit) is in
 :mod:`comfy_ui_app.cluster.verdicts`.
 
 Nothing here locks: :class:`~comfy_ui_app.cluster.cluster.Cluster` holds its lock around every
-use of a FairQueue or a Server.
+use of a FairQueue or a Member.
 """
 
 from __future__ import annotations
@@ -20,18 +21,14 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from comfy_ui_app.comfy.connection import Comfy
 from comfy_ui_app.comfy.inputs import InputFile
-from comfy_ui_app.comfy.jobs import Job
+from comfy_ui_app.comfy.jobs import Job, JobHost
 from comfy_ui_app.comfy.updates import Finished, Output, Queued, Started, Update
 from comfy_ui_app.errors import ComfyError, JobLost
 
-if TYPE_CHECKING:
-    from comfy_ui_app.comfy.connection import Comfy
-    from comfy_ui_app.cluster.cluster import Cluster
-
-__all__ = ["ClusterJob", "FairQueue", "Server", "ServerState", "assign", "choose", "requirements"]
+__all__ = ["ClusterJob", "FairQueue", "Member", "ServerState", "assign", "choose", "requirements"]
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +55,13 @@ class ClusterJob(Job):
     it relays the server Job's updates. ``prompt_id`` is the id on the server it was last
     sent to (a resubmission to another server gets a new one, as ``Comfy.move_to_front``
     does); ``server`` is that server's URL, ``waiting`` says it is in the app's queue;
-    ``inputs`` are the pictures its prompt reads, uploaded wherever it is sent.
+    ``inputs`` are the pictures its prompt reads, uploaded wherever it is sent. Its
+    :class:`~comfy_ui_app.comfy.jobs.JobHost` is the cluster.
     """
 
-    def __init__(self, cluster: Cluster, prompt_id: str, prompt: dict, *, owner: str,
+    def __init__(self, host: JobHost, prompt_id: str, prompt: dict, *, owner: str,
                  extra_data: dict | None = None, inputs: list[InputFile] | None = None) -> None:
-        super().__init__(cluster, prompt_id, prompt)  # type: ignore[arg-type]  # cluster acts as comfy
+        super().__init__(host, prompt_id, prompt)
         self.owner = owner
         self.extra_data = extra_data
         self.inputs: list[InputFile] = list(inputs or [])  # uploaded to each server before it is sent there
@@ -189,8 +187,8 @@ class ServerState:
     error: ComfyError | None = None  # the failure behind ``reason`` (for a page: ``describe`` it), if one
 
 
-class Server:
-    """The cluster's view of one server (mutable; guarded by the cluster's lock)."""
+class Member:
+    """The cluster's view of one of its servers (mutable; guarded by the cluster's lock)."""
 
     def __init__(self, comfy: Comfy) -> None:
         self.comfy = comfy
@@ -232,31 +230,31 @@ class Server:
         return self.known and job.classes <= self.node_classes and all(c in self.checkpoints for c in job.checkpoints)
 
 
-def choose(job: ClusterJob, servers: list[Server], per_server: int) -> Server | None:
-    """The server for ``job``: healthy, able to run it, with a free slot; the one with its
+def choose(job: ClusterJob, members: list[Member], per_server: int) -> Member | None:
+    """The member for ``job``: healthy, able to run it, with a free slot; the one with its
     checkpoint loaded first, then the least busy (then the first listed)."""
     wanted = job.checkpoints[0] if job.checkpoints else None
-    free = [s for s in servers if s.healthy and s.in_flight < per_server and s.can_run(job)]
+    free = [s for s in members if s.healthy and s.in_flight < per_server and s.can_run(job)]
     if not free:
         return None
-    return min(free, key=lambda s: (wanted is not None and s.last_checkpoint != wanted, s.busy(), servers.index(s)))
+    return min(free, key=lambda s: (wanted is not None and s.last_checkpoint != wanted, s.busy(), members.index(s)))
 
 
-def assign(queue: FairQueue, servers: list[Server], per_server: int) -> list[tuple[ClusterJob, Server, str]]:
-    """Take from ``queue`` every job a server can take now, in turn order: (job, server,
+def assign(queue: FairQueue, members: list[Member], per_server: int) -> list[tuple[ClusterJob, Member, str]]:
+    """Take from ``queue`` every job a member can take now, in turn order: (job, member,
     prompt_id) each, its slot reserved. A job that cannot go yet does not hold up the rest."""
     sends = []
-    while any(s.healthy and s.in_flight < per_server for s in servers):
-        pick = next(((job, server) for job in queue.order()
-                     if (server := choose(job, servers, per_server)) is not None), None)
+    while any(s.healthy and s.in_flight < per_server for s in members):
+        pick = next(((job, member) for job in queue.order()
+                     if (member := choose(job, members, per_server)) is not None), None)
         if pick is None:
             break
-        job, server = pick
+        job, member = pick
         queue.take(job)
         job.waiting, job.stuck_since = False, None
         prompt_id = job.prompt_id if job.attempts == 0 else str(uuid.uuid4())
         job.attempts += 1
-        server.attempts[prompt_id] = job
-        server.last_checkpoint = job.checkpoints[0] if job.checkpoints else server.last_checkpoint
-        sends.append((job, server, prompt_id))
+        member.attempts[prompt_id] = job
+        member.last_checkpoint = job.checkpoints[0] if job.checkpoints else member.last_checkpoint
+        sends.append((job, member, prompt_id))
     return sends

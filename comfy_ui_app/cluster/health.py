@@ -1,70 +1,74 @@
 """The health checks of a :class:`~comfy_ui_app.cluster.cluster.Cluster`: one thread per server.
 
-Every ``health_interval`` s each server is asked ``GET /system_stats``; when it comes back
+Every ``interval`` s each member's server is asked ``GET /system_stats``; when it comes back
 its model list and node classes are fetched again (it may have others after a restart),
 prompts we gave up on there are deleted, and the dispatcher is woken. A server that stops
 answering is marked down and the jobs of ours still waiting in its queue end there, so
 their threads give them back to the app's queue (they go on elsewhere).
 
-:class:`HealthChecks` is mixed into ``Cluster`` and uses its ``_lock``, ``_wake``,
-``_closed`` and ``health_interval``.
+:class:`HealthChecker` works on the cluster's :class:`~comfy_ui_app.cluster.core.ClusterCore`,
+given to it when the cluster is built.
 """
 
 from __future__ import annotations
 
-from comfy_ui_app.cluster.dispatch import Server
+from comfy_ui_app.cluster.core import ClusterCore
+from comfy_ui_app.cluster.dispatch import Member
 from comfy_ui_app.errors import ComfyError, ServerUnreachable
 
-__all__ = ["HealthChecks"]
+__all__ = ["HealthChecker"]
 
 
-class HealthChecks:
-    """Health threads of a Cluster (see the module docstring)."""
+class HealthChecker:
+    """Keeps each member's health and model lists up to date (see the module docstring)."""
 
+    def __init__(self, core: ClusterCore, interval: float) -> None:
+        self._core = core
+        self.interval = interval
 
-    def _health_loop(self, server: Server) -> None:
-        while not self._closed.is_set():
-            self._check(server)
-            self._closed.wait(self.health_interval)
+    def loop(self, member: Member) -> None:
+        """One member's health thread: a check every ``interval`` s until the cluster closes."""
+        while not self._core.closed.is_set():
+            self.check(member)
+            self._core.closed.wait(self.interval)
 
-    def _check(self, server: Server) -> None:
-        comfy = server.comfy
+    def check(self, member: Member) -> None:
+        comfy = member.comfy
         try:
             comfy.check()
-            if not (server.reachable and server.known):
-                self._learn(server)
+            if not (member.reachable and member.known):
+                self.learn(member)
         except ComfyError as e:
-            self._down(server, e)
+            self._down(member, e)
             return
-        connected = comfy.connected or comfy.wait_connected(min(2.0, self.health_interval))
-        with self._lock:
-            server.reachable, server.healthy = True, connected
-            server.reason, server.error = ("" if connected else "no event stream (WebSocket) from it"), None
-            abandoned, server.abandoned = server.abandoned, []
+        connected = comfy.connected or comfy.wait_connected(min(2.0, self.interval))
+        with self._core.lock:
+            member.reachable, member.healthy = True, connected
+            member.reason, member.error = ("" if connected else "no event stream (WebSocket) from it"), None
+            abandoned, member.abandoned = member.abandoned, []
         if abandoned:  # a server that only stopped answering may still hold them: run them once only
-            server.drop(abandoned)
-        self._wake.set()
+            member.drop(abandoned)
+        self._core.wake()
 
-    def _learn(self, server: Server, *, raise_errors: bool = True) -> None:
-        """Fetch a server's checkpoints and node classes (HTTP first, then the lock)."""
+    def learn(self, member: Member, *, raise_errors: bool = True) -> None:
+        """Fetch a member's checkpoints and node classes (HTTP first, then the lock)."""
         try:
-            checkpoints = list(server.comfy.client.models("checkpoints"))
-            node_classes = set(server.comfy.client.object_info())
+            checkpoints = list(member.comfy.client.models("checkpoints"))
+            node_classes = set(member.comfy.client.object_info())
         except ComfyError:
             if raise_errors:
                 raise
             return
-        with self._lock:
-            server.checkpoints, server.node_classes, server.known = checkpoints, node_classes, True
+        with self._core.lock:
+            member.checkpoints, member.node_classes, member.known = checkpoints, node_classes, True
 
-    def _down(self, server: Server, error: ComfyError) -> None:
+    def _down(self, member: Member, error: ComfyError) -> None:
         """Not answering: jobs of ours still waiting in its queue go back to ours."""
-        with self._lock:
-            server.reachable = server.healthy = False
-            server.reason, server.error = str(error), error
-            stranded = server.stranded()
+        with self._core.lock:
+            member.reachable = member.healthy = False
+            member.reason, member.error = str(error), error
+            stranded = member.stranded()
         for server_job in stranded:  # its thread sees this end and gives the job back
-            server_job._finish("error", ServerUnreachable(server.url, "it stopped answering before the job started",
-                                                          label=server.label))
-        self._wake.set()
-
+            server_job._finish("error", ServerUnreachable(member.url, "it stopped answering before the job started",
+                                                          label=member.label))
+        self._core.wake()

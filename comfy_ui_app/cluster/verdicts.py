@@ -1,7 +1,7 @@
 """How a :class:`~comfy_ui_app.cluster.cluster.Cluster` judges its jobs: which can never run, which
 gave up waiting, which ran too long, and how a job sent to a server ends.
 
-* :func:`missing_words` and :func:`hopeless`: a job that no known server can run ends at
+* :func:`nowhere_to_run` and :func:`hopeless`: a job that no known server can run ends at
   once with ``errors.NoServerCanRun`` (what is missing, as data), unless some configured
   server has never told us its model lists and node classes (down since the app started):
   then it waits for that server to answer, for at most ``give_up_after`` seconds, and the
@@ -10,25 +10,21 @@ gave up waiting, which ran too long, and how a job sent to a server ends.
   runs on a server for longer than that is stopped there);
 * :func:`outcome`: the error of a job that ended on a server, naming that server.
 
-Pure functions over the cluster's :class:`~comfy_ui_app.cluster.dispatch.Server` views; the caller
+Pure functions over the cluster's :class:`~comfy_ui_app.cluster.dispatch.Member` views; the caller
 holds the cluster's lock.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from comfy_ui_app.cluster.dispatch import ClusterJob, Member
+from comfy_ui_app.comfy.jobs import Job
 from comfy_ui_app.comfy.updates import Finished
 from comfy_ui_app.errors import ComfyError, JobLost, NoServerCanRun, ServerUnreachable
 
-if TYPE_CHECKING:
-    from comfy_ui_app.cluster.dispatch import ClusterJob, Server
-    from comfy_ui_app.comfy.jobs import Job
-
-__all__ = ["hopeless", "missing_words", "outcome", "overdue"]
+__all__ = ["hopeless", "nowhere_to_run", "outcome", "overdue"]
 
 
-def overdue(servers: list[Server], now: float, run_limit: float | None) -> list[tuple[ClusterJob, Server]]:
+def overdue(servers: list[Member], now: float, run_limit: float | None) -> list[tuple[ClusterJob, Member]]:
     """The jobs that have run on their server for more than ``run_limit`` seconds and are not
     finished (each job once: it is marked)."""
     if run_limit is None:
@@ -43,7 +39,7 @@ def overdue(servers: list[Server], now: float, run_limit: float | None) -> list[
     return late
 
 
-def missing_words(job: ClusterJob, servers: list[Server], *, answered: bool = False) -> NoServerCanRun | None:
+def nowhere_to_run(job: ClusterJob, servers: list[Member], *, answered: bool = False) -> NoServerCanRun | None:
     """Why no server can ever run ``job`` (as far as the known servers tell), or None: the
     node types and checkpoints no known server has. ``answered``: the error says "no ComfyUI
     server that answered" (some could not be asked)."""
@@ -58,13 +54,13 @@ def missing_words(job: ClusterJob, servers: list[Server], *, answered: bool = Fa
                           answered=answered)
 
 
-def hopeless(job: ClusterJob, servers: list[Server], now: float, give_up_after: float | None) -> ComfyError | None:
+def hopeless(job: ClusterJob, servers: list[Member], now: float, give_up_after: float | None) -> ComfyError | None:
     """The error to end a waiting job with, or None: it may wait on.
 
     No known server can run it: at once, unless a server has never been asked what it has
     (then only after ``give_up_after`` s, naming those servers); no healthy server able to
     run it for ``give_up_after`` s: ServerUnreachable."""
-    problem = missing_words(job, servers)
+    problem = nowhere_to_run(job, servers)
     unasked = [s for s in servers if not s.known]
     if problem is not None and not unasked:
         return problem

@@ -133,10 +133,6 @@ class ComfyClient:
 
     # -- prompts and queue ---------------------------------------------------------
 
-    def get_prompt(self) -> dict:
-        """``GET /prompt``: ``{"exec_info": {"queue_remaining": N}}``."""
-        return self._get_json("/prompt", expect=dict)
-
     def queue_prompt(
         self,
         prompt: dict,
@@ -204,9 +200,6 @@ class ComfyClient:
 
     def delete_history(self, prompt_ids: list[str]) -> None:
         self._post_json("/history", {"delete": list(prompt_ids)})
-
-    def clear_history(self) -> None:
-        self._post_json("/history", {"clear": True})
 
     # -- server information --------------------------------------------------------
 
@@ -284,15 +277,3 @@ class ComfyClient:
         if channel:
             params["channel"] = channel
         return self._request("GET", "/view", params=params).content
-
-    def view_image(self, filename: str, **kwargs: Any):
-        """Like :meth:`view`, opened as a PIL image."""
-        from PIL import Image
-
-        image = Image.open(io.BytesIO(self.view(filename, **kwargs)))
-        image.load()
-        return image
-
-    def view_metadata(self, folder: str, filename: str) -> dict:
-        """A safetensors file's ``__metadata__`` (404 when missing or not .safetensors)."""
-        return self._get_json(f"/view_metadata/{requests.utils.quote(folder, safe='')}", {"filename": filename})

@@ -9,7 +9,9 @@ Three kinds of threads meet here, each doing one thing:
   moved, and asks ``/history`` and ``/queue`` about jobs that went quiet or after a
   reconnect, so that no job waits forever.
 
-The last two live in :mod:`comfy_ui_app.comfy.monitor` (the ``Watching`` mix-in).
+The last two live in :mod:`comfy_ui_app.comfy.monitor` (:class:`OutputFetcher` and
+:class:`Monitor`, composed here). ``Comfy`` is the :class:`~comfy_ui_app.comfy.jobs.JobHost`
+of its jobs: it cancels them and stops following them when they end.
 """
 
 from __future__ import annotations
@@ -18,18 +20,16 @@ import logging
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
-from typing import Any
 
 import requests
 
 from comfy_ui_app.comfy.client import ComfyClient
 from comfy_ui_app.comfy.frames import Message, PreviewFrame, TextFrame
 from comfy_ui_app.comfy.jobs import Job
-from comfy_ui_app.comfy.monitor import Watching
+from comfy_ui_app.comfy.monitor import Monitor, OutputFetcher, SaveOutputs
 from comfy_ui_app.comfy.stream import EventStream, SocketFactory
-from comfy_ui_app.comfy.updates import OutputImage, Preview, Queued
+from comfy_ui_app.comfy.updates import Preview, Queued
 from comfy_ui_app.errors import ComfyError, JobInterrupted
 
 __all__ = ["Comfy"]
@@ -37,7 +37,7 @@ __all__ = ["Comfy"]
 log = logging.getLogger(__name__)
 
 
-class Comfy(Watching):
+class Comfy:
     """One ComfyUI server: submit prompts and follow them to the end."""
 
     def __init__(
@@ -51,32 +51,21 @@ class Comfy(Watching):
         poll_interval: float = 1.0,
         stall_after: float = 5.0,
         give_up_after: float = 60.0,
-        save_outputs: Callable[[Job, str, list[OutputImage]], list[OutputImage]] | None = None,
+        save_outputs: SaveOutputs | None = None,
         label: str | None = None,
     ) -> None:
         self.client = ComfyClient(url, session=session, timeout=timeout, client_id=client_id, label=label)
         self.url = self.client.base_url
         self.label = self.client.label  # what a page may show of it ("ComfyUI server 2"); the url by default
         self.client_id = self.client.client_id
+        self.give_up_after = give_up_after  # s without an answer before its unfinished jobs end (Monitor)
         self.queue_remaining: int | None = None
-        # Bumped on every ``status`` event and (re)connect: pages showing the queue re-ask
-        # ``/queue`` only when it changed (see ``status_version`` / ``wait_status_change``).
+        # Bumped on every ``status`` event and (re)connect (both on the reader thread): pages
+        # showing the queue re-ask ``/queue`` only when it changed (see ``status_version``).
         self._status_version = 0
-        self._status_changed = threading.Condition()
-        self._poll_interval = poll_interval
-        self._stall_after = stall_after
-        self._deaf_after = 3 * stall_after  # a running job of ours and a silent socket: reconnect
-        self._give_up_after = give_up_after
-        self._save_outputs = save_outputs
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
-        self._running: str | None = None  # prompt executing on the server (ours or not)
-        self._queue_moved = threading.Event()
-        self._recheck_all = threading.Event()
-        self._wake = threading.Event()
-        self._closed = threading.Event()
-        self._unreachable_since: float | None = None
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="comfy-fetch")
+        self._fetcher = OutputFetcher(self.client, save_outputs)
         self._stream = EventStream(
             self.url,
             self.client_id,
@@ -85,29 +74,33 @@ class Comfy(Watching):
             socket_factory=socket_factory,
             credentials=self.client.credentials,
         )
-        self._monitor = threading.Thread(target=self._monitor_loop, name=f"comfy-monitor {self.url}", daemon=True)
+        self._monitor = Monitor(self.client, self._stream, self.jobs, self._fetcher, poll_interval=poll_interval,
+                                stall_after=stall_after, give_up_after=give_up_after)
 
     def __repr__(self) -> str:
         return f"Comfy({self.url!r})"
 
-    def set_save_outputs(self, save_outputs: Callable[[Job, str, list[OutputImage]], list[OutputImage]]) -> None:
+    def set_save_outputs(self, save_outputs: SaveOutputs) -> None:
         """Install the hook that stores fetched outputs before any reader sees them."""
-        self._save_outputs = save_outputs
+        self._fetcher.save_outputs = save_outputs
+
+    @property
+    def saves_outputs(self) -> bool:
+        """True once a ``save_outputs`` hook is installed."""
+        return self._fetcher.save_outputs is not None
 
     # -- life cycle ------------------------------------------------------------------
 
     def start(self) -> Comfy:
         """Start following the server; never raises when it is down (it keeps retrying)."""
         self._stream.start()
-        if not self._monitor.is_alive():
-            self._monitor.start()
+        self._monitor.start()
         return self
 
     def close(self) -> None:
-        self._closed.set()
-        self._wake.set()
+        self._monitor.close()
         self._stream.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._fetcher.close()
 
     def __enter__(self) -> Comfy:
         return self.start()
@@ -143,14 +136,13 @@ class Comfy(Watching):
         try:
             answer = self.client.queue_prompt(prompt, prompt_id=job.prompt_id, extra_data=extra_data, front=front)
         except BaseException:
-            self._forget(job)
+            self._unregister(job)
             raise
         job.number = answer.get("number")
         job.node_errors = answer.get("node_errors") or {}
         if job.state == "queued":
             job._push(Queued(None))
-        self._queue_moved.set()
-        self._wake.set()
+        self._monitor.queue_moved()
         return job
 
     def adopt(self, prompt_id: str, prompt: dict | None = None) -> Job:
@@ -164,8 +156,7 @@ class Comfy(Watching):
             if job is None:
                 job = self._jobs[prompt_id] = Job(self, prompt_id, prompt or {})
         job.last_event = 0.0  # counts as quiet: checked on the monitor's next round
-        self._recheck_all.set()
-        self._wake.set()
+        self._monitor.recheck_all()
         return job
 
     def move_to_front(self, job: Job, *, prompt_id: str | None = None,
@@ -200,8 +191,7 @@ class Comfy(Watching):
             job._finish("error", e)  # it is out of the queue now: say so rather than wait
             raise
         job.number = answer.get("number")
-        self._queue_moved.set()
-        self._wake.set()
+        self._monitor.queue_moved()
         return True
 
     def jobs(self) -> list[Job]:
@@ -209,7 +199,12 @@ class Comfy(Watching):
         with self._lock:
             return list(self._jobs.values())
 
-    def _forget(self, job: Job) -> None:
+    def job_ended(self, job: Job) -> None:
+        """A job of ours ended (:class:`~comfy_ui_app.comfy.jobs.JobHost`): no longer followed."""
+        self._unregister(job)
+
+    def _unregister(self, job: Job) -> None:
+        """Stop routing events and monitor checks to ``job``."""
         with self._lock:
             self._jobs.pop(job.prompt_id, None)
 
@@ -219,8 +214,8 @@ class Comfy(Watching):
         with self._lock:
             return self._jobs.get(prompt_id)
 
-    def _cancel(self, job: Job) -> None:
-        """Interrupt a running job, or take a waiting one out of the queue."""
+    def cancel_job(self, job: Job) -> None:
+        """Interrupt a running job, or take a waiting one out of the queue (``job.interrupt()``)."""
         if job.state == "running":
             self.client.interrupt(job.prompt_id)
             return
@@ -234,30 +229,20 @@ class Comfy(Watching):
     # -- events (reader thread) ------------------------------------------------------
 
     def _bump_status(self) -> None:
-        with self._status_changed:
-            self._status_version += 1
-            self._status_changed.notify_all()
+        self._status_version += 1
 
     @property
     def status_version(self) -> int:
         """A counter bumped on every ``status`` event (the queue moved) and on (re)connect."""
         return self._status_version
 
-    def wait_status_change(self, since: int, timeout: float | None = None) -> int:
-        """Wait until ``status_version`` differs from ``since`` (or ``timeout``); return it."""
-        with self._status_changed:
-            self._status_changed.wait_for(lambda: self._status_version != since, timeout)
-            return self._status_version
-
     def _on_connect(self) -> None:
         self._bump_status()
-        self._unreachable_since = None
-        self._recheck_all.set()
-        self._wake.set()
+        self._monitor.reconnected()
 
     def _on_event(self, event: Message | PreviewFrame | TextFrame) -> None:
         if isinstance(event, PreviewFrame):
-            job = self._job(event.prompt_id or self._running)
+            job = self._job(event.prompt_id or self._monitor.running)
             if job is not None:
                 job._push(Preview(event.image, event.mime, event.node_id))
             return
@@ -267,25 +252,16 @@ class Comfy(Watching):
             remaining = ((event.data.get("status") or {}).get("exec_info") or {}).get("queue_remaining")
             self.queue_remaining = remaining
             self._bump_status()
-            self._queue_moved.set()
-            self._wake.set()
+            self._monitor.queue_moved()
             return
         prompt_id = event.prompt_id
         if event.type == "execution_start":
-            self._running = prompt_id
+            self._monitor.running = prompt_id
         elif event.type in ("execution_success", "execution_error", "execution_interrupted"):
-            if self._running == prompt_id:
-                self._running = None
+            if self._monitor.running == prompt_id:
+                self._monitor.running = None
         elif event.type == "executing" and prompt_id is None:
-            prompt_id = self._running  # sent on reconnect mid-run without a prompt_id
+            prompt_id = self._monitor.running  # sent on reconnect mid-run without a prompt_id
         job = self._job(prompt_id)
         if job is not None:
-            job._handle(event, fetch=self._fetch_outputs)
-
-    # -- for the UI -------------------------------------------------------------------
-
-    def checkpoints(self) -> list[str]:
-        return list(self.client.models("checkpoints"))
-
-    def describe_state(self) -> dict[str, Any]:
-        return {"url": self.url, "connected": self.connected, "queue_remaining": self.queue_remaining}
+            job._handle(event, fetch=self._fetcher.fetch)

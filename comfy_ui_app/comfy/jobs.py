@@ -1,7 +1,9 @@
 """A Job: one submitted prompt and the updates it produces.
 
 The event reader and the monitor thread feed a Job (``_handle`` and the ``_finish``
-family); any number of threads may read it with :meth:`Job.updates`. Updates are kept
+family); any number of threads may read it with :meth:`Job.updates`. A Job knows whoever
+runs it only as a :class:`JobHost` (a ``Comfy``, or a cluster for its own jobs): the host
+cancels it on :meth:`Job.interrupt` and hears when it ends. Updates are kept
 in a log so several readers (a page reload reattaching, ``wait``) see the same story;
 previews are not logged: only the newest one is kept, so a slow reader never works
 through stale frames.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from comfy_ui_app.comfy.frames import Message
 from comfy_ui_app.comfy.updates import (
@@ -20,19 +22,27 @@ from comfy_ui_app.comfy.updates import (
 )
 from comfy_ui_app.errors import ComfyError, JobFailed, JobInterrupted, JobLost
 
-if TYPE_CHECKING:
-    from comfy_ui_app.comfy.connection import Comfy
-
-__all__ = ["Job"]
+__all__ = ["Job", "JobHost"]
 
 _TERMINAL = ("success", "error", "interrupted")
+
+
+class JobHost(Protocol):
+    """What a :class:`Job` needs from whoever runs it."""
+
+    def cancel_job(self, job: Job) -> None:
+        """Stop ``job`` (not done yet): interrupt it if it runs, take it out if it waits.
+        May raise ServerUnreachable."""
+
+    def job_ended(self, job: Job) -> None:
+        """``job`` logged its Finished. Called under the job's condition: no lock, no HTTP."""
 
 
 class Job:
     """Follows one prompt from ``POST /prompt`` to its final state."""
 
-    def __init__(self, comfy: Comfy, prompt_id: str, prompt: dict) -> None:
-        self._comfy = comfy
+    def __init__(self, host: JobHost, prompt_id: str, prompt: dict) -> None:
+        self._host = host
         self.prompt_id = prompt_id
         self.prompt = prompt
         self.number: float | None = None
@@ -57,6 +67,11 @@ class Job:
 
     def __repr__(self) -> str:
         return f"<Job {self.prompt_id} {self.state}>"
+
+    @property
+    def host(self) -> JobHost:
+        """Whoever runs it: a ``Comfy``, or the cluster of a cluster's job."""
+        return self._host
 
     @property
     def preview(self) -> Preview | None:
@@ -108,7 +123,7 @@ class Job:
         """Stop this job only: interrupt it if running, remove it if still waiting."""
         if self.done:
             return
-        self._comfy._cancel(self)
+        self._host.cancel_job(self)
 
     # -- feeding (event reader, fetch pool and monitor threads) ----------------------
 
@@ -221,7 +236,7 @@ class Job:
             status, error = self._terminal = ("error", self.fetch_errors[0])
             self.state, self.error = status, error
         self._push(Finished(status, tuple(self.images), error))  # type: ignore[arg-type]
-        self._comfy._forget(self)
+        self._host.job_ended(self)
 
 
 def job_failed_from(prompt_id: str, data: dict) -> JobFailed:

@@ -89,7 +89,6 @@ class EventStream:
         self._socket: Any = None
         self._thread: threading.Thread | None = None
         self._last_message = time.monotonic()  # a text or binary message (pongs do not count)
-        self.last_error = ""
 
     @property
     def connected(self) -> bool:
@@ -141,7 +140,6 @@ class EventStream:
                 self._last_message = time.monotonic()
                 self._connected.set()
                 backoff = 0.25
-                self.last_error = ""
                 self._on_connect()
                 self._read_until_closed()
                 reason = "connection closed"
@@ -152,7 +150,6 @@ class EventStream:
             self._close_socket()  # before any new connection: see the module docstring
             if self._stop.is_set():
                 break
-            self.last_error = reason
             if was_connected:
                 log.warning("lost the ComfyUI event stream %s: %s", self.url, reason)
                 self._on_disconnect(reason)

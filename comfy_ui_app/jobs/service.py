@@ -66,7 +66,7 @@ class JobService(QueueActions, Resuming):
         self.admins = frozenset(admins)
         self.log_prompts = log_prompts  # job log lines (joblog.py) carry the prompt text
         for server in self.comfies:
-            if server._save_outputs is None:  # outputs of recorded jobs go into the store
+            if not server.saves_outputs:  # outputs of recorded jobs go into the store
                 server.set_save_outputs(self.hooks_for(store))
         if self.cluster is not None:
             self.cluster.add_dispatch_listener(self._dispatched)

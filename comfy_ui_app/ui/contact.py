@@ -32,7 +32,7 @@ def _lost(comfy: Any, lang: str) -> str | None:
     """Words while ``comfy``'s event stream is down, else None."""
     if getattr(comfy, "connected", None) is not False:
         return None
-    limit = _seconds(getattr(comfy, "_give_up_after", None))
+    limit = _seconds(getattr(comfy, "give_up_after", None))
     if limit is None:
         return tr("Lost contact with ComfyUI; waiting for it…", lang)
     return tr("Lost contact with ComfyUI; waiting for it (up to {s} s)…", lang, s=limit)
@@ -42,7 +42,7 @@ def contact_problem(job: Any, lang: str) -> str | None:
     """What the progress line says while ``job``'s server cannot be reached; None when it can."""
     if getattr(job, "done", False):
         return None
-    owner = getattr(job, "_comfy", None)  # a Comfy, or the Cluster of a ClusterJob
+    owner = getattr(job, "host", None)  # a Comfy, or the Cluster of a ClusterJob
     servers = getattr(owner, "servers", None)
     if servers is None:
         return _lost(owner, lang)
@@ -54,4 +54,4 @@ def contact_problem(job: Any, lang: str) -> str | None:
             return tr("No ComfyUI server can be reached; the job waits for one…", lang)
         return tr("No ComfyUI server can be reached; the job waits for one (up to {s} s)…", lang, s=limit)
     server_job = getattr(job, "server_job", None)
-    return _lost(getattr(server_job, "_comfy", None), lang) if server_job is not None else None
+    return _lost(getattr(server_job, "host", None), lang) if server_job is not None else None

@@ -15,8 +15,8 @@ The ``/queue`` answer itself is cached per app per version, so a queue change co
 one ``/queue`` request however many pages are open. With several servers (a
 :class:`~comfy_ui_app.cluster.cluster.Cluster`) every reachable server's queue is listed, with a
 "Server" column, followed by the jobs still waiting in the app's own queue
-(``cluster.waiting()``, in the order they will be sent, numbered on after the servers' jobs). (A generator waiting on
-``Comfy.wait_status_change`` would push sooner, but it would hold a worker thread
+(``cluster.waiting()``, in the order they will be sent, numbered on after the servers' jobs). (A generator waiting for
+the version to change would push sooner, but it would hold a worker thread
 per open page for as long as the page stays open.)
 """
 
