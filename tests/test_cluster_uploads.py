@@ -7,7 +7,7 @@ without its files (Retry, Re-run) finds them in the cluster's memory.
 """
 from __future__ import annotations
 
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -43,10 +43,10 @@ def service(tmp_path):
 
     yield make
     for cluster, store in made:
-        deadline = time.monotonic() + 5  # let the followers write the last states
-        while store.unfinished() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.1)
+        # the followers write the last states before the store closes
+        eventually(lambda: not store.unfinished(), timeout=5, what="every job recorded as ended")
+        eventually(lambda: not any(t.name.startswith("follow-") for t in threading.enumerate()), timeout=5,
+                   what="the job followers to finish")
         cluster.close()
         store.close()
 
