@@ -6,6 +6,8 @@ sampler (``hang_next``) and the worker is paused, so queue states are determinis
 
 from __future__ import annotations
 
+import dataclasses
+
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,7 +19,8 @@ from comfy_ui_app import Comfy, ComfyClient
 from comfy_ui_app.jobs.service import JobService, NotAllowed
 from comfy_ui_app.jobs.store import UNFINISHED, JobStore
 from comfy_ui_app.ui import queue_tab
-from comfy_ui_app.ui.context import AppContext, ServerInfo
+from comfy_ui_app.ui.context import AppContext
+from _app import app_context, job_service
 from comfy_ui_app.ui.queue_tab import QueueView, age_text, owner_name
 from test_client import small_prompt
 from _waiting import wait_for
@@ -27,12 +30,10 @@ ADMIN = "user:root"
 
 def make_ctx(server, tmp_path: Path, *, lang=None, browser_id=None) -> AppContext:
     store = JobStore(tmp_path / "data")
-    comfy = Comfy(server.url, timeout=5, save_outputs=JobService.hooks_for(store), poll_interval=0.2).start()
-    assert comfy.wait_connected(5)
-    jobs = JobService(comfy, store, admins={ADMIN})
+    jobs = job_service(server.url, store, admins={ADMIN})
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
-    return AppContext(comfy, Path("workflows"), out, ServerInfo(comfy), lang, jobs, browser_id)
+    return app_context(jobs, out, workflows_dir=Path("workflows"), lang=lang, browser_id=browser_id)
 
 
 def close_ctx(ctx) -> None:
@@ -40,7 +41,7 @@ def close_ctx(ctx) -> None:
     for record in ctx.jobs.store.unfinished():
         ctx.jobs.cancel(record.job_id, user=ADMIN)
     wait_for(lambda: ctx.jobs.store.count(statuses=UNFINISHED) == 0, what="the jobs to end")
-    ctx.comfy.close()
+    ctx.cluster.close()
     ctx.jobs.store.close()
 
 
@@ -187,8 +188,7 @@ def test_the_queue_is_asked_again_only_when_a_status_event_says_it_moved(busy, m
 def test_the_timer_sends_nothing_while_the_queue_stands_still(busy):
     with gr.Blocks() as demo:
         ctx = busy.ctx
-        tab_ctx = AppContext(ctx.comfy, ctx.workflows_dir, ctx.output_dir, ctx.server, gr.State("en"), ctx.jobs,
-                             gr.BrowserState(""))
+        tab_ctx = dataclasses.replace(ctx, lang=gr.State("en"), browser_id=gr.BrowserState(""))
         queue_tab.build_tab(tab_ctx)
     tick = next(f.fn for f in demo.fns.values() if f.name == "on_tick")
     first = tick(None, None, "", "en", fake_request("alice"))
@@ -217,7 +217,7 @@ def app_queue(make_comfy_server, tmp_path):
     jobs = JobService(cluster, store, admins={ADMIN})
     cluster.start()
     wait_for(lambda: cluster.servers[0].healthy, what="the server healthy")
-    ctx = SimpleNamespace(jobs=jobs, comfy=comfy, cluster=cluster)
+    ctx = app_context(jobs, tmp_path / "out")
     server.hang_next()
     a1 = submit(ctx, "user:alice", 1)
     wait_status(ctx, a1.job_id, "running")

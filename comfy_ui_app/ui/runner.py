@@ -16,12 +16,11 @@ uses ``seed + i`` (as AUTOMATIC1111 does), so "reuse last seed" makes the same p
 again. A run over a cap of a public app (:func:`comfy_ui_app.jobs.limits.check_run`) is refused
 whole, before any upload; a failed or interrupted job ends the batch.
 
-With a job service (``ctx.jobs``) every job is recorded with its owner, template, the
+Every job is recorded by the job service (``ctx.jobs``) with its owner, template, the
 values used and the prompt; its outputs are the store's files (the chunk is added to
 them in place), and a closed or reloaded page leaves the batch running: only the
 Interrupt button stops it (:func:`interrupt_handler`), and a reloaded page picks up every
-job of it again (:func:`wire_reattach`). Without one (a bare context), outputs are saved
-under ``<output dir>/<prompt id>/`` and a cancelled handler interrupts its jobs.
+job of it again (:func:`wire_reattach`).
 """
 
 from __future__ import annotations
@@ -92,9 +91,7 @@ def field_errors(problems: list[Problem], fields: list[Field], lang: str = DEFAU
 
 
 def _submit(ctx, request: RunRequest, plan: Planned):
-    """``(job, job id or None)``: recorded through the job service when there is one."""
-    if getattr(ctx, "jobs", None) is None:
-        return ctx.comfy.submit(plan.prompt, extra_data=plan.extra), None
+    """``(job, job id)``: recorded through the job service."""
     record, job = ctx.jobs.submit(owner=request.owner, template=request.template_name, values=json_safe(plan.values),
                                   prompt=plan.prompt, kind=request.kind, extra_data=plan.extra, inputs=request.inputs)
     return job, record.job_id
@@ -143,9 +140,9 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
     object_info = None
     try:
         yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
-        object_info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
+        object_info = await anyio.to_thread.run_sync(ctx.catalog.object_info_or_none)
         values = complete_models(request.values, request.fields, request.template, object_info)
-        await anyio.to_thread.run_sync(lambda: check_run(getattr(ctx, "jobs", None), request.owner, request.template,
+        await anyio.to_thread.run_sync(lambda: check_run(ctx.jobs, request.owner, request.template,
                                                          request.fields, values, count=count))
         values = await anyio.to_thread.run_sync(upload_images, ctx, request.fields, values, request.owner,
                                                 request.inputs)
@@ -167,12 +164,8 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
         yield _stopped(lang, gallery, describe(exc, lang=lang), errors)
     except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
         yield _stopped(lang, gallery, describe(exc, lang=lang), {})
-    finally:
-        # Reached on success, on errors, and when Gradio cancels this handler (the
-        # Interrupt button, a closed page). Recorded jobs go on (the Interrupt button
-        # stops them through the job service); a bare run's are stopped here.
-        if batch is not None and not finished and getattr(ctx, "jobs", None) is None:
-            batch.stop()
+    # When Gradio cancels this handler (a closed page) the recorded jobs go on; the
+    # Interrupt button stops them through the job service.
 
 
 def _stopped(lang, gallery, message, errors) -> RunUpdate:
@@ -201,7 +194,7 @@ def job_ids_output():
 
 def user_inputs(ctx) -> list:
     """The inputs a handler needs to know its user: this browser's id, when the app keeps one."""
-    return [ctx.browser_id] if getattr(ctx, "browser_id", None) is not None else []
+    return [ctx.browser_id] if ctx.browser_id is not None else []
 
 
 def interrupt_handler(ctx):
@@ -215,9 +208,8 @@ def interrupt_handler(ctx):
     """
 
     def interrupt(request: gr.Request, lang, job_ids, browser_id=None):
-        if getattr(ctx, "jobs", None) is not None:
-            if not cancel_jobs(ctx.jobs, job_ids, caller_ids(request, browser_id)):
-                return gr.skip(), tr("Nothing is running.", lang)  # the last result stays as it is
+        if not cancel_jobs(ctx.jobs, job_ids, caller_ids(request, browser_id)):
+            return gr.skip(), tr("Nothing is running.", lang)  # the last result stays as it is
         return progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
 
     return interrupt
@@ -235,10 +227,10 @@ def wire_reattach(ctx, kind: str, outputs: list, to_outputs, job_ids_state):
 
     ``to_outputs(update)`` gives the values for ``outputs``; the job id goes into
     ``job_ids_state`` so that Interrupt stops it. Returns the event (to cancel it when
-    a new run starts), or None without a job service.
+    a new run starts), or None outside a ``gr.Blocks``.
     """
     root = gr.context.Context.root_block
-    if getattr(ctx, "jobs", None) is None or root is None:
+    if root is None:
         return None
 
     async def reattach_job(request: gr.Request, lang, browser_id=None):
@@ -249,7 +241,7 @@ def wire_reattach(ctx, kind: str, outputs: list, to_outputs, job_ids_state):
         if not shown:  # a generator that yields nothing would blank every output
             yield tuple(gr.skip() for _ in range(len(outputs) + 1))
 
-    triggers = [root.load] + ([ctx.browser_id.change] if getattr(ctx, "browser_id", None) is not None else [])
+    triggers = [root.load] + ([ctx.browser_id.change] if ctx.browser_id is not None else [])
     return gr.on(triggers, reattach_job, inputs=[ctx.lang, *user_inputs(ctx)], outputs=[*outputs, job_ids_state],
                  api_visibility="private", concurrency_limit=None, show_progress="hidden",
                  trigger_mode="always_last")

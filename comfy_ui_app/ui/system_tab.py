@@ -155,12 +155,12 @@ class SystemView:
         rows = []
         for folder in client.models():
             # one server: the shared cache; several: this one's own list (the cache holds their union)
-            files = self.ctx.server.models(folder) if len(self.comfies) == 1 else list(client.models(folder))
+            files = self.ctx.catalog.models(folder) if len(self.comfies) == 1 else list(client.models(folder))
             rows.append([folder, len(files), ", ".join(files)])
         return rows
 
     def node_classes(self) -> list[str]:
-        return sorted(self.ctx.server.object_info())
+        return sorted(self.ctx.catalog.object_info())
 
     def node(self, name: str | None, which: int | None = None) -> dict:
         return self.comfy(which).client.object_info(name).get(name, {}) if name else {}

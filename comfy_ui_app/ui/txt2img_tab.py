@@ -75,7 +75,7 @@ class Txt2Img:
         except Exception as exc:  # noqa: BLE001 - shown on the page instead
             missing = not Path(workflow_path).exists()
             self.error = f"Workflow template not found: {workflow_path}" if missing else describe(exc)
-        self.object_info = ctx.server.object_info_or_none()
+        self.object_info = ctx.catalog.object_info_or_none()
         self.fields = discover(self.template, self.object_info) if self.template else []
         self.form = forms.Form(self.template, self.fields)
         # The template's own LoRA fields win; else the optional picker adds a LoraLoader.
@@ -123,7 +123,7 @@ class Txt2Img:
         if self.picker:
             try:
                 template, fields, wanted = self.picker.apply(template, fields, wanted, lora, strength,
-                                                             self.ctx.server.object_info_or_none())
+                                                             self.ctx.catalog.object_info_or_none())
             except WorkflowError as exc:
                 errors = {exc.field: describe(exc, lang=lang)} if exc.field else {}
                 yield (*self.outputs_for(self._stopped(describe(exc, lang=lang), errors, lang), self.form),
