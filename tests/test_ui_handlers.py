@@ -112,7 +112,8 @@ def test_success_streams_progress_and_saves_pngs_with_parameters(service_ctx):
 
 
 def test_fast_progress_is_sent_at_most_ten_times_a_second_and_ends_on_the_latest(service_ctx):
-    _server, ctx = service_ctx(step_time=0.02, steps=60)  # 60 steps and previews in about 1.2 s
+    # 60 steps and previews in about 1.2 s; then saving takes a while, so the last news waits out its hold
+    _server, ctx = service_ctx(step_time=0.02, steps=60, node_time={"SaveImage": 0.4})
     started = time.monotonic()
     outs = collect(ctx, owned_request(ALICE))
     took = time.monotonic() - started
@@ -125,9 +126,11 @@ def test_fast_progress_is_sent_at_most_ten_times_a_second_and_ends_on_the_latest
 
 
 def test_a_waiting_jobs_place_in_line_is_sent_about_once_a_second(service_ctx):
-    _server, ctx = service_ctx(step_time=0.05, steps=1)
-    for seed in range(12):  # jobs ahead of the page's, each ending quickly
-        ctx.jobs.submit(owner=ALICE, template="t", values={}, prompt=small_prompt(seed=seed))
+    _server, ctx = service_ctx(step_time=0.05)  # the page's job samples 4 steps: its node line shows
+    for seed in range(12):  # jobs ahead of the page's, each ending quickly (one step)
+        ahead = small_prompt(seed=seed)
+        ahead["3"]["inputs"]["steps"] = 1
+        ctx.jobs.submit(owner=ALICE, template="t", values={}, prompt=ahead)
     started = time.monotonic()
     outs = collect(ctx, owned_request(ALICE))
     took = time.monotonic() - started
@@ -197,8 +200,9 @@ def test_empty_checkpoint_takes_the_servers_first_and_images_are_uploaded(servic
     assert outs[-1].ok, outs[-1]
     sent = server.received_prompts[0]["prompt"]
     (upload,) = server.uploads
-    assert sent[image.node_id]["inputs"][image.input_name] == upload["name"]
-    assert upload["name"].endswith(".png")
+    name = sent[image.node_id]["inputs"][image.input_name]  # the name the server gave the upload
+    assert name == upload["filename"] and name.endswith(".png")
+    assert (Path(server.dirs["input"]) / name).is_file()
     ckpt = next(f for f in fields if f.role == "checkpoint")
     assert sent[ckpt.node_id]["inputs"][ckpt.input_name] == CKPT
 
