@@ -142,6 +142,8 @@ def generate(args, out=None) -> int:
                     say(line)
         if finished is None:  # updates() always ends with Finished; be defensive anyway
             raise RuntimeError("the server stopped sending updates")
+        if isinstance(finished.error, PromptRejected):  # refused when sent from the app's queue
+            raise _rejection(finished.error, fields, prompt, object_info) from finished.error
         if finished.status != "success":
             raise finished.error if finished.error is not None else JobInterrupted(job.prompt_id)
         save(finished.images)
