@@ -30,7 +30,8 @@ ADMIN = "user:root"
 
 def make_ctx(server, tmp_path: Path, *, lang=None, browser_id=None) -> AppContext:
     store = JobStore(tmp_path / "data")
-    jobs = job_service(server.url, store, admins={ADMIN})
+    # per_server high enough that every job goes on to ComfyUI's queue (COMFY_UI_PER_SERVER)
+    jobs = job_service(server.url, store, admins={ADMIN}, cluster_options={"per_server": 10})
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
     return app_context(jobs, out, workflows_dir=Path("workflows"), lang=lang, browser_id=browser_id)
