@@ -62,7 +62,7 @@ def test_over_a_cap_is_refused_before_comfyui_but_not_for_an_admin(make_comfy_se
 
 def test_pending_cap_per_user(make_comfy_server, launch_app):
     server = make_comfy_server()
-    app = launch_app(server.url, limits=Limits(max_pending=2))
+    app = launch_app(server.url, limits=Limits(max_pending=2), per_server=3)  # every job goes on to ComfyUI
     client = Client(app.url, verbose=False)
     server.pause()  # jobs wait in ComfyUI's queue
     waiting = [generate(client, browser="b1") for _ in range(2)]

@@ -241,6 +241,7 @@ def test_upload_names_lose_their_directories(fresh, tmp_path):
     """A picked file is sent under its last name part only; a path that is not a picked file
     is never read: it goes to ComfyUI as a name, which refuses it."""
     proxy, app, client = fresh
+    from comfy_ui_app.comfy.inputs import content_name
     from comfy_ui_app.jobs.uploads import upload_name
 
     assert upload_name("../../evil.png") == "evil.png" and upload_name("/etc/passwd") == "passwd"
@@ -255,7 +256,8 @@ def test_upload_names_lose_their_directories(fresh, tmp_path):
     picked.write_bytes(small_png())
     update = run_img2img(app.jobs, tmp_path, str(picked))
     assert update.ok, update.message
-    assert app.server.uploads[-1]["filename"] == "ok.png"  # the name only, never the folder it was picked from
+    # the app's queue uploads it under a name made of its bytes, never the folder it was picked from
+    assert app.server.uploads[-1]["filename"] == content_name(small_png(), "ok.png")
 
 
 # -- the Inpainting tab through /inpaint ----------------------------------------------------

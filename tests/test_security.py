@@ -108,8 +108,9 @@ def test_server_chosen_file_names_stay_in_the_store(comfy_server, proxy, launch_
 def test_app_py_limits_uploads(monkeypatch, tmp_path, dead_url):
     seen = {}
 
-    def fake_launch(self, **kwargs):
+    def fake_launch(self, **kwargs):  # Blocks.launch without a server: what it returns, (app, url, share url)
         seen.update(kwargs)
+        return None, "http://127.0.0.1:7860/", None
 
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setenv("COMFY_UI_MAX_UPLOAD_MB", "3")
