@@ -70,8 +70,10 @@ def busy(make_comfy_server, tmp_path):
     a1 = submit(ctx, "user:alice", 1)
     wait_status(ctx, a1.job_id, "running")
     server.pause()
-    a2 = submit(ctx, "user:alice", 2)
+    a2 = submit(ctx, "user:alice", 2)  # each sent on from the app's queue before the next comes
+    wait_for(lambda: len(server.received_prompts) == 2, what="A2 sent to ComfyUI")
     b1 = submit(ctx, "user:bob", 3)
+    wait_for(lambda: len(server.received_prompts) == 3, what="B1 sent to ComfyUI")
     outside = ComfyClient(server.url).queue_prompt(small_prompt(seed=4))["prompt_id"]
     wait_for(lambda: ctx.comfy.queue_remaining == 4, what="the status event of the last prompt")
     yield SimpleNamespace(server=server, ctx=ctx, view=QueueView(ctx), a1=a1, a2=a2, b1=b1, outside=outside)

@@ -76,8 +76,8 @@ def _local_reason(local: Any) -> str:
 
 
 def health(target: Any, jobs: Any, local: Any = None) -> tuple[int, dict]:
-    """``(readiness HTTP status, body)`` for ``target`` (the app's Cluster), ``jobs`` (a
-    JobService, or None) and ``local`` (the ``managed.LocalComfyUI`` the app started, or None;
+    """``(readiness HTTP status, body)`` for ``target`` (the app's Cluster), ``jobs`` (its
+    JobService) and ``local`` (the ``managed.LocalComfyUI`` the app started, or None;
     it is the first server). Reads only what the app already knows: no request to ComfyUI."""
     servers = []
     for number, (url, label, healthy, reason, depth) in enumerate(_states(target), start=1):
@@ -92,9 +92,7 @@ def health(target: Any, jobs: Any, local: Any = None) -> tuple[int, dict]:
                         "healthy": healthy, "reason": "" if healthy else reason, "queue_depth": depth})
     up = sum(s["healthy"] for s in servers)
     status = "ok" if up == len(servers) else "degraded" if up else "down"
-    store = getattr(jobs, "store", None)
-    counts = {"waiting": store.count(statuses="queued"), "running": store.count(statuses="running")} \
-        if store is not None else {"waiting": 0, "running": 0}
+    counts = {"waiting": jobs.store.count(statuses="queued"), "running": jobs.store.count(statuses="running")}
     return (503 if status == "down" else 200), {"status": status, "servers": servers, "jobs": counts}
 
 

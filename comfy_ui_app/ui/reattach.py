@@ -87,7 +87,7 @@ async def attach(ctx, job, record, lang: str) -> AsyncIterator[RunUpdate]:
 
 async def reattach(ctx, user: str | None, kind: str, lang: str) -> AsyncIterator[RunUpdate]:
     """What a (re)loaded page shows of ``user``'s newest job of ``kind``; nothing if none."""
-    if ctx.jobs is None or not user:
+    if not user:
         return
     record = await anyio.to_thread.run_sync(latest, ctx.jobs, user, kind)
     if record is None:
