@@ -84,8 +84,8 @@ def test_rerun_queues_the_same_prompt_as_a_new_job_of_the_rerunner(hist):
                                    (hist.a1.job_id, hist.a2.job_id)), None), what="the new job")
     original = hist.ctx.jobs.store.get(hist.a1.job_id)
     assert again.prompt == original.prompt and again.values == original.values and again.owner == "user:alice"
+    assert wait_status(hist.ctx, again.job_id, *DONE).status == "success"  # sent on from the app's queue
     assert hist.server.received_prompts[-1]["prompt"] == original.prompt
-    assert wait_status(hist.ctx, again.job_id, *DONE).status == "success"
 
 
 def test_delete_and_clear_touch_only_the_users_own_jobs(hist):

@@ -167,7 +167,8 @@ def test_a_failed_job_ends_the_batch(service_ctx):
     assert outs[-1].message == "Failed in node 8 (VAEDecode): boom" and "Stopped" in outs[-1].progress
     assert not outs[-1].ok and outs[-1].failed
     first, rest = outs[-1].job_ids
-    assert ended(ctx, rest).status == "interrupted", "the rest of the batch must be stopped"
+    record = ended(ctx, rest)
+    assert record.status == "interrupted", ("the rest of the batch must be stopped", record.error, record.timeline)
 
 
 def test_local_check_names_the_field_and_sends_nothing(service_ctx):
@@ -179,6 +180,19 @@ def test_local_check_names_the_field_and_sends_nothing(service_ctx):
     assert "at least 1" in errors["steps"] and "Node" not in errors["steps"]
     assert "nope.safetensors" in errors["checkpoint"] and "not installed" in errors["checkpoint"]
     assert "nope.safetensors" in outs[-1].message
+
+
+def test_a_prompt_comfyui_refuses_names_the_field(service_ctx):
+    """The app's queue sends the job later, so ComfyUI's refusal ends the job; its field is marked."""
+    server, ctx = service_ctx()
+    template = load_workflow(REPO / "workflows" / "img2img.json")
+    fields = discover(template, OBJECT_INFO)
+    image = next(f for f in fields if f.kind == "image")
+    request = RunRequest(template, fields, {"checkpoint": CKPT, image.name: "gone.png"}, owner=ALICE)
+    outs = collect(ctx, request)
+    assert len(server.received_prompts) == 0 and outs[-1].final and not outs[-1].ok
+    assert list(outs[-1].errors) == [image.name] and "gone.png" in outs[-1].errors[image.name], outs[-1]
+    assert outs[-1].message.startswith("ComfyUI rejected"), outs[-1].message
 
 
 def test_bad_value_type_names_the_field(service_ctx):

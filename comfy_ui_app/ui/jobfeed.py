@@ -67,6 +67,7 @@ class RunUpdate:
     ok: bool = False                     # final only: every job succeeded
     failed: bool = False                 # final only: the last job ended in an error or was lost (Retry)
     job_ids: list[str] | None = None     # the job store's ids of this run's jobs so far
+    error: BaseException | None = None   # final and failed only: what ended the job
 
 
 def progress_markdown(phase: str, *details: str) -> str:
@@ -246,7 +247,7 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             else:
                 error = done.error or JobInterrupted(job.prompt_id)
                 yield RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
-                                describe(error, retrying=False, lang=lang), final=True, failed=True)
+                                describe(error, retrying=False, lang=lang), final=True, failed=True, error=error)
             return
         if not batch or time.monotonic() - last_check >= CONTACT_CHECK_S:
             lost, last_check = contact_problem(job, lang), time.monotonic()

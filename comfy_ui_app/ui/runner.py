@@ -34,17 +34,17 @@ from typing import Any
 import anyio
 import gradio as gr
 
-from comfy_ui_app.errors import PromptRejected, WorkflowError
+from comfy_ui_app.errors import WorkflowError
 from comfy_ui_app.workflow.templates import apply_values
-from comfy_ui_app.workflow.check import Problem, PromptInvalid, check_prompt, problems_from_rejection
+from comfy_ui_app.workflow.check import PromptInvalid, check_prompt
 from comfy_ui_app.errors import LimitExceeded
 from comfy_ui_app.workflow.fields import Field
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.jobs.limits import check_run
-from comfy_ui_app.texts.messages import describe, describe_problem
+from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.workflow.editor_format import api_to_ui
 from comfy_ui_app.ui._prepare import MAX_UI_SEED, complete_models, json_safe, seed_bases, upload_images
-from comfy_ui_app.ui.batch import BATCH_KEY, Batch, Planned, batch_mark, follow_batch
+from comfy_ui_app.ui.batch import BATCH_KEY, Batch, Planned, batch_mark, field_errors, follow_batch
 from comfy_ui_app.ui.context import caller_ids, current_user
 from comfy_ui_app.ui.jobfeed import PREVIEW_INTERVAL_S, RunUpdate, cancel_jobs, progress_markdown
 from comfy_ui_app.ui.reattach import reattach
@@ -77,17 +77,6 @@ class RunRequest:
     template_name: str = ""
     kind: str = "txt2img"
     inputs: list = dataclasses.field(default_factory=list)  # InputFile s a cluster uploads where the job runs
-
-
-def field_errors(problems: list[Problem], fields: list[Field], lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
-    """``{field name: plain sentence}`` for the problems that belong to a field."""
-    names = {f.name for f in fields}
-    errors: dict[str, str] = {}
-    for problem in problems:
-        if problem.field in names:
-            text = describe_problem(dataclasses.replace(problem, node_id=None, class_type=None), lang=lang)
-            errors[problem.field] = f"{errors[problem.field]} {text}" if problem.field in errors else text
-    return errors
 
 
 def _submit(ctx, request: RunRequest, plan: Planned):
@@ -134,7 +123,6 @@ def _plan(request: RunRequest, values: dict, object_info: dict | None, count: in
 async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> AsyncIterator[RunUpdate]:
     """Run ``request.count`` jobs, all sent up front, followed one after another; see the module docstring."""
     lang = lang or DEFAULT_LANGUAGE
-    batch, finished, filled = None, False, None
     gallery: list[str] = []
     count = max(1, int(request.count or 1))
     object_info = None
@@ -147,16 +135,11 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
         values = await anyio.to_thread.run_sync(upload_images, ctx, request.fields, values, request.owner,
                                                 request.inputs)
         plans = _plan(request, values, object_info, count)
-        filled = plans[0].prompt
         batch = Batch(plans, lambda plan: _submit(ctx, request, plan))
         await anyio.to_thread.run_sync(batch.start)
         async for update in follow_batch(batch, Path(request.output_dir or ctx.output_dir), request.fields, lang,
-                                         gallery):
-            finished = finished or update.final
+                                         gallery, object_info):
             yield update
-    except PromptRejected as exc:
-        problems = problems_from_rejection(exc, request.fields, prompt=filled, object_info=object_info)
-        yield _stopped(lang, gallery, describe(exc, lang=lang), field_errors(problems, request.fields, lang))
     except PromptInvalid as exc:
         yield _stopped(lang, gallery, describe(exc, lang=lang), field_errors(exc.problems, request.fields, lang))
     except (WorkflowError, LimitExceeded) as exc:  # LimitExceeded: nothing was sent, the form stays as it was
