@@ -17,17 +17,7 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from comfy_ui_app import (
-    Executing,
-    Finished,
-    Output,
-    OutputImage,
-    Preview,
-    Progress,
-    Queued,
-    Started,
-    load_workflow,
-)
+from comfy_ui_app import load_workflow
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.workflow.pnginfo import text_chunks
 from comfy_ui_app.ui.runner import RunRequest, run
@@ -66,14 +56,6 @@ def collect(ctx, request, stop_when=None):
                 break
         return outs
     return asyncio.run(go())
-
-
-def success_script(name="ComfyUI_00001_.png", steps=4):
-    img = OutputImage(name, "", "output", png_bytes(text={"prompt": "{}", "workflow": "{}"}))
-    return [Queued(1), Queued(0), Started(), Executing("3", "KSampler"),
-            *[x for i in range(1, steps + 1) for x in (Progress(i, steps, "3", 0.5 * (steps - i)),
-                                                        Preview(png_bytes(fmt="JPEG"), "image/jpeg", "3"))],
-            Executing("9", "SaveImage"), Output("9", (img,)), Finished("success", (img,), None)]
 
 
 @pytest.mark.parametrize("value, maximum, bar", [

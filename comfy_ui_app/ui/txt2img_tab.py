@@ -34,17 +34,10 @@ from comfy_ui_app.ui.runner import (
 )
 from comfy_ui_app.ui.runner import job_ids_output, wire_reattach
 
-__all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "apply_preset", "CSS"]
+__all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "apply_preset"]
 
-UP_FRONT = ("prompt", "negative", "checkpoint", "seed", "width", "height", "steps", "cfg", "sampler",
-            "scheduler", "batch_size")  # fmt: skip
 LORA_ROLES = ("lora", "lora_strength", "lora_clip_strength")
 MAX_BATCH_COUNT = 16
-# One column at phone width: the two main columns wrap (min_width), nothing overflows.
-CSS = """
-.field-error p { color: var(--error-text-color, #b91c1c); margin: 0; font-size: 0.9em; }
-@media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
-"""
 
 
 def reuse_seed(last_seed):
