@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import secrets
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -113,16 +111,6 @@ async def feed(job, timeout, wait_due):
             return
 
 
-def _write_in_place(path: Path, data: bytes) -> None:
-    """Replace ``path``'s bytes atomically (a reader never sees half a file)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def store_outputs(images, job_dir: Path, saved: set, gallery: list, parameters: str) -> None:
     """Add each new image to ``gallery`` with the ``parameters`` chunk in its PNG.
 
@@ -145,7 +133,7 @@ def store_outputs(images, job_dir: Path, saved: set, gallery: list, parameters: 
             path = Path(img.path)
             try:
                 if data is not img.data:
-                    _write_in_place(path, data)
+                    dataclasses.replace(img, data=data).save(path.parent, name=path.name, replace=True)
             except OSError:
                 if not path.is_file():  # deleted meanwhile (History tab): nothing to show
                     saved.add(key)
