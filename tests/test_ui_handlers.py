@@ -143,7 +143,9 @@ def test_random_seed_batch_draws_once_then_counts_up(service_ctx):
 
 def test_a_failed_job_ends_the_batch(service_ctx):
     """Every job is sent up front; the first failure stops the ones after it."""
-    server, ctx = service_ctx(step_time=0.05, steps=10)
+    # per_server=1: the second job waits in the app's queue (with 2 both go to ComfyUI at once,
+    # each on its own thread, and may be queued there in either order)
+    server, ctx = service_ctx(step_time=0.05, steps=10, per_server=1)
     server.fail_next("8", "boom\nmore")
     outs = collect(ctx, owned_request(ALICE, count=2))
     assert outs[-1].message == "Failed in node 8 (VAEDecode): boom" and "Stopped" in outs[-1].progress
@@ -233,12 +235,13 @@ ALICE, BOB = "browser:alice", "browser:bob"
 
 @pytest.fixture
 def service_ctx(make_comfy_server, tmp_path):
-    """``service_ctx(**server knobs)`` -> a context with a JobService over a fresh test server."""
+    """``service_ctx(per_server=2, **server knobs)`` -> a context with a JobService over a fresh test server."""
     made = []
 
-    def make(**knobs):
+    def make(per_server=2, **knobs):
         server = make_comfy_server(**knobs)
-        jobs = job_service(server.url, JobStore(tmp_path / f"data{len(made)}"))
+        jobs = job_service(server.url, JobStore(tmp_path / f"data{len(made)}"),
+                           cluster_options={"per_server": per_server})
         ctx = app_context(jobs, tmp_path / f"out{len(made)}")
         made.append(ctx)
         return server, ctx
