@@ -123,7 +123,7 @@ def test_a_waiting_jobs_place_in_line_is_sent_about_once_a_second(service_ctx):
 
 
 def test_batch_count_runs_jobs_in_sequence_with_consecutive_seeds(service_ctx):
-    server, ctx = service_ctx()
+    server, ctx = service_ctx(per_server=1)  # one at a time: ComfyUI gets them in the batch's order
     outs = collect(ctx, owned_request(ALICE, {"seed": 1000}, count=3))
     seeds = [p["prompt"]["3"]["inputs"]["seed"] for p in server.received_prompts]
     assert seeds == [1000, 1001, 1002]
@@ -135,7 +135,7 @@ def test_batch_count_runs_jobs_in_sequence_with_consecutive_seeds(service_ctx):
 
 
 def test_random_seed_batch_draws_once_then_counts_up(service_ctx):
-    server, ctx = service_ctx()
+    server, ctx = service_ctx(per_server=1)  # one at a time: ComfyUI gets them in the batch's order
     collect(ctx, owned_request(ALICE, {"seed": -1}, count=2))
     first, second = (p["prompt"]["3"]["inputs"]["seed"] for p in server.received_prompts)
     assert second == first + 1 and first != -1
