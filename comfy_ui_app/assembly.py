@@ -69,7 +69,7 @@ def assemble(urls: list[str], *, data_dir: Path, output_dir: Path, workflows_dir
                           limits=limits)   # before start: it installs the dispatch hook
         cluster.start()   # never raises when ComfyUI is down; keeps retrying
         jobs.resume()     # jobs that were queued or running when the app last stopped
-        demo = build_app(cluster, workflows_dir=workflows_dir, output_dir=output_dir, jobs=jobs,
+        demo = build_app(cluster, jobs, workflows_dir=workflows_dir, output_dir=output_dir,
                          browser_secret=browser_secret, hf_login=hf_login, local_comfyui=local)
         demo.queue(default_concurrency_limit=None)   # streaming handlers must not wait on each other
     except BaseException:

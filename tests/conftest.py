@@ -73,7 +73,7 @@ def dead_url():
 
 @pytest.fixture
 def launch_app(tmp_path):
-    """launch_app(comfy_url, *, auth=None, admins=()) -> app with .url, .output_dir, .comfy, .cluster, .demo,
+    """launch_app(comfy_url, *, auth=None, admins=(), limits=None, per_server=2) -> app with .url, .output_dir, .comfy, .cluster, .demo,
     .jobs, .store.
 
     Builds and launches what app.py does (``comfy_ui_app.assembly``: a Cluster of that one server, a job
@@ -85,9 +85,10 @@ def launch_app(tmp_path):
 
     started = []
 
-    def launch(comfy_url, *, workflows_dir=None, auth=None, admins=(), limits=None):
+    def launch(comfy_url, *, workflows_dir=None, auth=None, admins=(), limits=None, per_server=2):
         n = len(started)
-        app = assemble([comfy_url], data_dir=tmp_path / f"data{n}", output_dir=tmp_path / f"outputs{n}",
+        app = assemble([comfy_url], per_server=per_server,  # per_server: COMFY_UI_PER_SERVER (app.py: 2)
+                       data_dir=tmp_path / f"data{n}", output_dir=tmp_path / f"outputs{n}",
                        workflows_dir=workflows_dir or _Path(__file__).resolve().parents[1] / "workflows",
                        admins=admins, limits=limits,  # limits: comfy_ui_app.jobs.limits.Limits
                        browser_secret="test-secret")

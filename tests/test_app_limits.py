@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import anyio
 import pytest
@@ -63,7 +62,7 @@ def test_over_a_cap_is_refused_before_comfyui_but_not_for_an_admin(make_comfy_se
 
 def test_pending_cap_per_user(make_comfy_server, launch_app):
     server = make_comfy_server()
-    app = launch_app(server.url, limits=Limits(max_pending=2))
+    app = launch_app(server.url, limits=Limits(max_pending=2), per_server=3)  # every job goes on to ComfyUI
     client = Client(app.url, verbose=False)
     server.pause()  # jobs wait in ComfyUI's queue
     waiting = [generate(client, browser="b1") for _ in range(2)]
@@ -121,14 +120,13 @@ def test_inpaint_steps_over_the_cap_upload_nothing(comfy_server, launch_app, tmp
 
 def run_img2img(app, tmp_path, picture: Path, owner: str):
     """The last update of the page's runner for the bundled img2img template (as the Custom tab runs it)."""
-    from comfy_ui_app.ui.context import ServerInfo
+    from _app import app_context
     from comfy_ui_app.ui.runner import RunRequest, run
 
     template = load_workflow(REPO / "workflows" / "img2img.json")
-    server = ServerInfo(app.comfy)
-    fields = discover(template, server.object_info_or_none())
+    ctx = app_context(app.jobs, tmp_path)
+    fields = discover(template, ctx.catalog.object_info_or_none())
     image = next(f for f in fields if f.kind == "image")
-    ctx = SimpleNamespace(comfy=app.comfy, server=server, output_dir=tmp_path, jobs=app.jobs)
     request = RunRequest(template, fields, {image.name: str(picture), "steps": 2, "checkpoint": None},
                          owner=owner, kind="custom")
 

@@ -21,7 +21,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from comfy_test_server import ComfyTestServer
-from comfy_ui_app import Comfy, ComfyClient, ServerHTTPError, load_workflow
+from comfy_ui_app import ComfyClient, ServerHTTPError, load_workflow
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import custom_tab as custom
@@ -40,7 +40,6 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """(proxy, app namespace, client): one app over a fault proxy over the test server."""
-    from comfy_ui_app.jobs.service import JobService
     from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui import build_app
 
@@ -48,16 +47,18 @@ def served(tmp_path_factory):
     proxy = FaultProxy(server.url).start()
     out = tmp_path_factory.mktemp("outputs")
     store = JobStore(tmp_path_factory.mktemp("data"))
-    comfy = Comfy(proxy.url).start()
-    jobs = JobService(comfy, store)
-    demo = build_app(comfy, workflows_dir=REPO / "workflows", output_dir=out, jobs=jobs, browser_secret="s")
+    from _app import job_service
+
+    jobs = job_service(proxy.url, store, healthy=False)
+    comfy = jobs.comfy
+    demo = build_app(jobs.cluster, jobs, workflows_dir=REPO / "workflows", output_dir=out, browser_secret="s")
     demo.queue(default_concurrency_limit=None)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
                             allowed_paths=[str(out), str(store.outputs_dir)], quiet=True)
-    app = SimpleNamespace(url=url, comfy=comfy, store=store, server=server, output_dir=out)
+    app = SimpleNamespace(url=url, comfy=comfy, jobs=jobs, store=store, server=server, output_dir=out)
     yield proxy, app, Client(url, verbose=False)
     demo.close()
-    comfy.close()
+    jobs.cluster.close()
     store.close()
     proxy.stop()
     server.stop()
@@ -198,16 +199,15 @@ UPLOAD_CASES = {  # file name, bytes, canned answers -> words
 }
 
 
-def run_img2img(app_comfy, tmp_path, image_value) -> str:
+def run_img2img(app_jobs, tmp_path, image_value) -> str:
     """The final message of the runner for the bundled img2img template with this image value."""
-    from comfy_ui_app.ui.context import ServerInfo
+    from _app import app_context
     from comfy_ui_app.ui.runner import RunRequest, run
 
     template = load_workflow(REPO / "workflows" / "img2img.json")
-    server = ServerInfo(app_comfy)
-    fields = discover(template, server.object_info_or_none())
+    ctx = app_context(app_jobs, tmp_path)
+    fields = discover(template, ctx.catalog.object_info_or_none())
     image = next(f for f in fields if f.kind == "image")
-    ctx = SimpleNamespace(comfy=app_comfy, server=server, output_dir=tmp_path, jobs=None)
     request = RunRequest(template, fields, {image.name: image_value, "steps": 2, "checkpoint": None}, kind="custom")
 
     async def last():
@@ -230,7 +230,7 @@ def test_upload(fresh, tmp_path, name, data, faults, words):
     picked = tmp_path / name
     picked.write_bytes(data)
     before = len(app.server.uploads)
-    update = run_img2img(app.comfy, tmp_path, str(picked))
+    update = run_img2img(app.jobs, tmp_path, str(picked))
     assert words.replace("{url}", proxy.url) in update.message and not update.ok, update.message
     if not faults.get(("POST", "/upload/image")):
         assert update.errors == {"image": update.message}  # shown next to the image field
@@ -241,21 +241,23 @@ def test_upload_names_lose_their_directories(fresh, tmp_path):
     """A picked file is sent under its last name part only; a path that is not a picked file
     is never read: it goes to ComfyUI as a name, which refuses it."""
     proxy, app, client = fresh
+    from comfy_ui_app.comfy.inputs import content_name
     from comfy_ui_app.jobs.uploads import upload_name
 
     assert upload_name("../../evil.png") == "evil.png" and upload_name("/etc/passwd") == "passwd"
     assert upload_name("C:\\Windows\\x.png") == "x.png" and upload_name("..") == "output"
     for path in ("../../../../../../etc/passwd", "/etc/passwd", str(REPO / "README.md")):
         before = len(app.server.uploads)
-        run_img2img(app.comfy, tmp_path, path)
+        run_img2img(app.jobs, tmp_path, path)
         assert len(app.server.uploads) == before, f"{path} was read and uploaded"
         sent = app.server.received_prompts[-1]["prompt"]
         assert path in [n["inputs"].get("image") for n in sent.values()]  # passed on as a name, for ComfyUI to judge
     picked = tmp_path / "ok.png"
     picked.write_bytes(small_png())
-    update = run_img2img(app.comfy, tmp_path, str(picked))
+    update = run_img2img(app.jobs, tmp_path, str(picked))
     assert update.ok, update.message
-    assert app.server.uploads[-1]["filename"] == "ok.png"  # the name only, never the folder it was picked from
+    # the app's queue uploads it under a name made of its bytes, never the folder it was picked from
+    assert app.server.uploads[-1]["filename"] == content_name(small_png(), "ok.png")
 
 
 # -- the Inpainting tab through /inpaint ----------------------------------------------------

@@ -86,33 +86,35 @@ def launch_custom(tmp_path):
     """A page with just the "Custom workflow" tab (independent of how build_app wires tabs)."""
     import gradio as gr
 
-    from comfy_ui_app import Comfy
+    from _app import app_context, job_service
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui import custom_tab as custom
-    from comfy_ui_app.ui.context import AppContext, ServerInfo
 
     started = []
 
     def launch(comfy_url):
         out = tmp_path / "custom-outputs"
         out.mkdir()
-        comfy = Comfy(comfy_url).start()
+        store = JobStore(tmp_path / "custom-data")
+        jobs = job_service(comfy_url, store)  # what the app builds: a Cluster and a JobService
         with gr.Blocks() as demo:
-            ctx = AppContext(comfy, REPO / "workflows", out, ServerInfo(comfy), gr.State("en"))
+            ctx = app_context(jobs, out, workflows_dir=REPO / "workflows", lang=gr.State("en"))
             with gr.Tabs():
                 custom.build_tab(ctx)
         demo.queue(default_concurrency_limit=None)
-        started.append((demo, comfy))
+        started.append((demo, jobs, store))
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port,
-                                allowed_paths=[str(out)], quiet=True)
+                                allowed_paths=[str(out), str(store.outputs_dir)], quiet=True)
         return SimpleNamespace(url=url, output_dir=out)
 
     yield launch
-    for demo, comfy in started:
+    for demo, jobs, store in started:
         demo.close()
-        comfy.close()
+        jobs.cluster.close()
+        store.close()
 
 
 def _set_slider(scope, label, value):

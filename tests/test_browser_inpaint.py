@@ -36,9 +36,9 @@ def tab_app(tmp_path, monkeypatch):
     """
     import gradio as gr
 
-    from comfy_ui_app import Comfy
+    from _app import app_context, job_service
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui import inpaint_tab as inpaint
-    from comfy_ui_app.ui.context import AppContext, ServerInfo
 
     sent: list = []
     original = inpaint.InpaintTab.generate
@@ -52,24 +52,25 @@ def tab_app(tmp_path, monkeypatch):
     started = []
 
     def launch(comfy_url):
-        comfy = Comfy(comfy_url).start()
+        store = JobStore(tmp_path / "data")
+        jobs = job_service(comfy_url, store)  # what the app builds: a Cluster and a JobService
         out = tmp_path / "outputs"
         out.mkdir()
         with gr.Blocks() as demo:
-            lang = gr.State("en")
-            ctx = AppContext(comfy, ROOT / "workflows", out, ServerInfo(comfy), lang)
+            ctx = app_context(jobs, out, workflows_dir=ROOT / "workflows", lang=gr.State("en"))
             with gr.Tabs():
                 inpaint.build_tab(ctx)
         demo.queue(default_concurrency_limit=None)
-        started.append((demo, comfy))
+        started.append((demo, jobs, store))
         _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
-                                allowed_paths=[str(out)], quiet=True)  # fmt: skip
+                                allowed_paths=[str(out), str(store.outputs_dir)], quiet=True)  # fmt: skip
         return url, sent
 
     yield launch
-    for demo, comfy in started:
+    for demo, jobs, store in started:
         demo.close()
-        comfy.close()
+        jobs.cluster.close()
+        store.close()
 
 
 def source_png(path: Path) -> Path:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from comfy_ui_app import Comfy, load_workflow
+from comfy_ui_app import load_workflow
 from comfy_ui_app.ui import custom_tab as custom
 from comfy_ui_app.ui._crosstab import ParameterLoader, send_to_inpaint
 from comfy_ui_app.ui.jobfeed import RunUpdate
@@ -60,19 +60,20 @@ def test_the_page_wires_send_to_inpainting_into_the_inpaint_prompts(page):
 @pytest.fixture
 def page(comfy_server, tmp_path):
     """(demo, loader, comfy): the real page over the test server with a job service."""
-    from comfy_ui_app.jobs.service import JobService
     from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui import build_app
 
-    comfy = Comfy(comfy_server.url).start()
+    from _app import job_service
+
     store = JobStore(tmp_path / "data")
-    jobs = JobService(comfy, store)
-    demo = build_app(comfy, workflows_dir=REPO / "workflows", output_dir=tmp_path / "out", jobs=jobs)
+    jobs = job_service(comfy_server.url, store)
+    demo = build_app(jobs.cluster, jobs, workflows_dir=REPO / "workflows", output_dir=tmp_path / "out")
     (fn,) = [f for f in demo.fns.values() if isinstance(getattr(f.fn, "__self__", None), ParameterLoader)]
     try:
-        yield demo, fn.fn.__self__, comfy
+        yield demo, fn.fn.__self__, jobs.comfy
     finally:
-        comfy.close()
+        jobs.cluster.close()
+        store.close()
         store.close()
 
 
@@ -202,9 +203,14 @@ def test_the_page_sends_no_usage_statistics(tmp_path, dead_url, monkeypatch):
     from comfy_ui_app.ui import build_app
 
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "True")  # Gradio's default, which the suite turns off
-    comfy = Comfy(dead_url)
+    from _app import job_service
+    from comfy_ui_app.jobs.store import JobStore
+
+    store = JobStore(tmp_path / "data")
+    jobs = job_service(dead_url, store, healthy=False)
     try:
-        demo = build_app(comfy, workflows_dir=REPO / "workflows", output_dir=tmp_path / "out")
+        demo = build_app(jobs.cluster, jobs, workflows_dir=REPO / "workflows", output_dir=tmp_path / "out")
         assert demo.analytics_enabled is False  # Gradio's analytics would report to its own servers
     finally:
-        comfy.close()
+        jobs.cluster.close()
+        store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,10 +13,10 @@ import pytest
 from comfy_ui_app import ComfyClient
 from comfy_ui_app.jobs.service import NotAllowed
 from comfy_ui_app.ui import history_tab
-from comfy_ui_app.ui.context import AppContext
 from comfy_ui_app.ui.history_tab import EXTERNAL_PREFIX, HistoryView
 from test_client import small_prompt
 from _waiting import wait_for
+from _app import app_context
 from test_queue_tab import ADMIN, close_ctx, fake_request, make_ctx, submit, wait_status
 
 DONE = ("success", "error", "interrupted", "lost")
@@ -82,8 +84,8 @@ def test_rerun_queues_the_same_prompt_as_a_new_job_of_the_rerunner(hist):
                                    (hist.a1.job_id, hist.a2.job_id)), None), what="the new job")
     original = hist.ctx.jobs.store.get(hist.a1.job_id)
     assert again.prompt == original.prompt and again.values == original.values and again.owner == "user:alice"
+    assert wait_status(hist.ctx, again.job_id, *DONE).status == "success"  # sent on from the app's queue
     assert hist.server.received_prompts[-1]["prompt"] == original.prompt
-    assert wait_status(hist.ctx, again.job_id, *DONE).status == "success"
 
 
 def test_delete_and_clear_touch_only_the_users_own_jobs(hist):
@@ -118,8 +120,7 @@ def test_an_admin_also_sees_jobs_queued_outside_the_app(hist):
 def test_load_parameters_fills_the_state_the_app_wires_to_the_job_tab(hist):
     with gr.Blocks() as demo:
         ctx = hist.ctx
-        tab_ctx = AppContext(ctx.comfy, ctx.workflows_dir, ctx.output_dir, ctx.server, gr.State("en"), ctx.jobs,
-                             gr.BrowserState(""))
+        tab_ctx = dataclasses.replace(ctx, lang=gr.State("en"), browser_id=gr.BrowserState(""))
         handles = history_tab.build_tab(tab_ctx)
     assert isinstance(handles.parts["parameters"], gr.State)
     assert handles.parts["load_event"] is not None
@@ -141,8 +142,7 @@ def test_an_admin_sees_jobs_from_elsewhere_on_every_server_of_a_cluster(make_com
     store = JobStore(tmp_path / "data")
     cluster = Cluster([Comfy(one.url, timeout=5), Comfy(two.url, timeout=5)], health_interval=0.1).start()
     try:
-        ctx = SimpleNamespace(jobs=JobService(cluster, store, admins={ADMIN}), comfy=cluster.comfies[0],
-                              cluster=cluster, output_dir=tmp_path / "out")
+        ctx = app_context(JobService(cluster, store, admins={ADMIN}), tmp_path / "out")
         view = HistoryView(ctx)
         first, second = ComfyClient(one.url), ComfyClient(two.url)
         on_one = first.queue_prompt(small_prompt(seed=1))["prompt_id"]
@@ -167,7 +167,6 @@ def test_thumbnails_show_whole_pictures(hist):
     """Gradio stretches few thumbnails over the row; "cover" would show a wide crop of each."""
     with gr.Blocks() as demo:
         ctx = hist.ctx
-        history_tab.build_tab(AppContext(ctx.comfy, ctx.workflows_dir, ctx.output_dir, ctx.server, gr.State("en"),
-                                         ctx.jobs, gr.BrowserState("")))
+        history_tab.build_tab(dataclasses.replace(ctx, lang=gr.State("en"), browser_id=gr.BrowserState("")))
     (thumbs,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "history-thumbs"]
     assert thumbs.object_fit == "contain"

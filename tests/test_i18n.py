@@ -165,14 +165,17 @@ def test_labelled_choices_are_translated_only_where_marked():
 
 @pytest.fixture
 def real_app(dead_url, tmp_path):
-    from comfy_ui_app import Comfy
+    from _app import job_service
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui import build_app
 
-    comfy = Comfy(dead_url).start()
+    store = JobStore(tmp_path / "data")
+    jobs = job_service(dead_url, store, healthy=False)
     try:
-        yield build_app(comfy, workflows_dir=PACKAGE.parent / "workflows", output_dir=tmp_path)
+        yield build_app(jobs.cluster, jobs, workflows_dir=PACKAGE.parent / "workflows", output_dir=tmp_path)
     finally:
-        comfy.close()
+        jobs.cluster.close()
+        store.close()
 
 
 def test_the_switch_relabels_exactly_what_collect_finds(real_app):

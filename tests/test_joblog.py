@@ -69,9 +69,9 @@ def store(tmp_path):
 
 
 def make_service(server, store, **kwargs):
-    comfy = Comfy(server.url, timeout=5, save_outputs=JobService.hooks_for(store)).start()
-    assert comfy.wait_connected(5)
-    return JobService(comfy, store, admins={"user:root"}, **kwargs)
+    from _app import job_service
+
+    return job_service(server.url, store, admins={"user:root"}, **kwargs)
 
 
 def job_lines(caplog, job_id: str, until: str | None = None, timeout: float = 15) -> list[dict]:
@@ -107,28 +107,31 @@ def test_one_line_per_state_change_and_no_prompt_text(comfy_server, store, caplo
         assert service.cancel(stopped.job_id, user="user:alice")
         bad = small_prompt(seed=4)
         bad["3"]["inputs"]["steps"] = 0
-        with pytest.raises(PromptRejected):
-            service.submit(owner="user:bob", template="txt2img", values={"prompt": "x"}, prompt=bad)
-        rejected = store.list(owner="user:bob")[0]
+        rejected, job = service.submit(owner="user:bob", template="txt2img", values={"prompt": "x"}, prompt=bad)
+        assert isinstance(job.wait(timeout=20).error, PromptRejected)  # refused when sent from the app's queue
 
         url = comfy_server.url
         for record, result in ((ok, "success"), (failed, "error"), (stopped, "interrupted")):
             lines = job_lines(caplog, record.job_id, until=result)
-            assert [line["event"] for line in lines] == ["queued", "running", "finished"], lines
-            assert all(line["user"] == "user:alice" and line["server"] == url for line in lines)
+            assert [line["event"] for line in lines] == ["queued", "dispatched", "running", "finished"], lines
+            assert all(line["user"] == "user:alice" for line in lines)
+            assert all(line["server"] == url for line in lines[1:])  # from its dispatch on
+            del lines[1]
             assert "queue_wait" not in lines[0] and "run_time" not in lines[1]
             stored = store.get(record.job_id)
             assert float(lines[1]["queue_wait"]) == pytest.approx(stored.queue_wait, abs=0.006)
             assert float(lines[2]["run_time"]) == pytest.approx(stored.finished_at - stored.started_at, abs=0.006)
             assert lines[2]["result"] == result and "result" not in lines[1]
-        assert "Injected failure" in job_lines(caplog, failed.job_id)[2]["error"]
-        assert "error" not in job_lines(caplog, ok.job_id)[2]
+        assert "Injected failure" in job_lines(caplog, failed.job_id)[-1]["error"]  # its finished line
+        assert "error" not in job_lines(caplog, ok.job_id)[-1]
         lines = job_lines(caplog, rejected.job_id, until="error")
-        assert [(line["event"], line.get("result")) for line in lines] == [("queued", None), ("finished", "error")]
+        assert [(line["event"], line.get("result")) for line in lines] == [("queued", None), ("dispatched", None),
+                                                                            ("finished", "error")]
+        del lines[1]
         assert lines[1]["error"].startswith("ComfyUI rejected the prompt") and "queue_wait" not in lines[1]
         assert not any("secret fox" in r.getMessage() or "prompt=" in r.getMessage() for r in caplog.records)
     finally:
-        service.comfy.close()
+        service.cluster.close()
 
 
 def test_prompts_are_logged_only_when_asked(comfy_server, store, caplog):
@@ -138,9 +141,10 @@ def test_prompts_are_logged_only_when_asked(comfy_server, store, caplog):
         record, job = submit(service, text='a "loud" fox')
         assert job.wait(timeout=20).ok
         lines = job_lines(caplog, record.job_id, until="success")
-        assert [line["prompt"] for line in lines] == ['a "loud" fox'] * 3
+        assert [line["event"] for line in lines] == ["queued", "dispatched", "running", "finished"]
+        assert [line["prompt"] for line in lines] == ['a "loud" fox'] * 4
     finally:
-        service.comfy.close()
+        service.cluster.close()
 
 
 def test_configure_writes_to_the_stream_once(store):

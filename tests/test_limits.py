@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from comfy_ui_app import Comfy, apply_values, load_workflow
+from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.errors import ComfyError, LimitExceeded
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for, parse_pixels, prompt_sizes
 from comfy_ui_app.texts.messages import describe
@@ -223,13 +224,13 @@ def service(tmp_path, dead_url):
     made = []
 
     def make(limits, admins=()):
-        comfy, store = Comfy(dead_url), JobStore(tmp_path / f"data{len(made)}")
-        made.append((comfy, store))
-        return JobService(comfy, store, admins=admins, limits=limits)
+        cluster, store = Cluster([Comfy(dead_url)]), JobStore(tmp_path / f"data{len(made)}")
+        made.append((cluster, store))
+        return JobService(cluster, store, admins=admins, limits=limits)
 
     yield make
-    for comfy, store in made:
-        comfy.close()
+    for cluster, store in made:
+        cluster.close()
         store.close()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from comfy_ui_app import Comfy, apply_values, load_workflow
+from comfy_ui_app import apply_values, load_workflow
 from comfy_ui_app.workflow.check import check_prompt
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.workflow.lora import (
@@ -110,23 +110,25 @@ def test_with_lora_none_leaves_everything_alone_and_a_pick_passes_the_local_chec
 @pytest.fixture
 def tab(tmp_path):
     """tab(server) -> the Text to image handlers (``Txt2Img``) with their form built."""
-    from comfy_ui_app.ui.context import AppContext, ServerInfo
+    from _app import app_context, job_service
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui.txt2img_tab import Txt2Img, _lay_out
 
     opened = []
 
     def make(server):
-        comfy = Comfy(server.url).start()
-        opened.append(comfy)
+        jobs = job_service(server.url, JobStore(tmp_path / f"data{len(opened)}"))
+        opened.append(jobs)
         with gr.Blocks():
-            ctx = AppContext(comfy, REPO / "workflows", tmp_path / "out", ServerInfo(comfy), gr.State("en"))
+            ctx = app_context(jobs, tmp_path / "out", lang=gr.State("en"))
             h = Txt2Img(ctx, REPO / "workflows" / "txt2img.json")
             h.parts = _lay_out(h)
         return h
 
     yield make
-    for comfy in opened:
-        comfy.close()
+    for jobs in opened:
+        jobs.cluster.close()
+        jobs.store.close()
 
 
 def run_generate(h, lora, strength=1.0, lang="en", **values):
@@ -174,7 +176,7 @@ def test_the_picker_is_hidden_without_loras_and_follows_the_server(make_comfy_se
     h = tab(server)
     assert h.picker.dropdown.visible is False and h.picker.strength.visible is False
     server.nodes.loras = server.loras = list(LORAS)  # LoRA files added to the server's models/loras
-    h.ctx.server.forget()
+    h.ctx.catalog.forget()
     dropdown, slider = h.picker.refresh("zh-CN")
     assert dropdown.visible is True and slider.visible is True
     assert dropdown.choices[0] == ("（无）", NONE)  # the label translated, the value kept
@@ -182,15 +184,16 @@ def test_the_picker_is_hidden_without_loras_and_follows_the_server(make_comfy_se
 
 
 def test_a_template_with_its_own_lora_gets_no_picker(tmp_path, comfy_server):
-    from comfy_ui_app.ui.context import AppContext, ServerInfo
+    from _app import app_context, job_service
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui.txt2img_tab import Txt2Img
 
     chain = FIXTURES / "api_workflows" / "lora_chain.json"
     if not chain.exists():
         pytest.skip("no LoRA-chain fixture")
-    comfy = Comfy(comfy_server.url).start()
+    jobs = job_service(comfy_server.url, JobStore(tmp_path / "data"))
     try:
-        ctx = AppContext(comfy, REPO / "workflows", tmp_path, ServerInfo(comfy), None)
-        assert Txt2Img(ctx, chain).picker is None
+        assert Txt2Img(app_context(jobs, tmp_path), chain).picker is None
     finally:
-        comfy.close()
+        jobs.cluster.close()
+        jobs.store.close()

@@ -123,7 +123,7 @@ def test_stop_kills_a_comfyui_that_ignores_sigterm(make_local):
 
 def test_a_crash_is_restarted_and_the_banner_says_so(make_local):
     local = make_local(env={"STAND_IN_DELAY": "1"}, max_restarts=3)   # restarting lasts a second
-    checker = StatusChecker(Comfy(local.url), ttl=0, local=local)
+    checker = StatusChecker(Cluster([Comfy(local.url)]), ttl=0, local=local)
     assert checker.get().text == "Starting ComfyUI…"
     first = local.start().wait_ready(20)
     assert checker.get(fresh=True).text == f"Connected to ComfyUI at {local.url}"
@@ -141,7 +141,7 @@ def test_a_crash_is_restarted_and_the_banner_says_so(make_local):
 
 def test_gives_up_after_the_restarts_with_the_log_tail(make_local):
     local = make_local(env={"STAND_IN_DIE_AFTER": "0.2"}, max_restarts=2)
-    checker = StatusChecker(Comfy(local.url), ttl=0, local=local)
+    checker = StatusChecker(Cluster([Comfy(local.url)]), ttl=0, local=local)
     local.start()
     state = wait_for(lambda: local.state().phase == FAILED and local.state(), what="giving up")
     error = state.error
@@ -177,7 +177,7 @@ def test_a_failed_start_is_one_message_with_the_log_tail(make_local, env, option
     assert message == (head.format(path=STAND_IN) + f" Last lines of its log ({local.log_path}):\n"
                        + "\n".join(lines[1:]))
     assert local.said[-1] == message and not [s for s in local.said if "restarting" in s]   # not retried
-    assert StatusChecker(Comfy(local.url), local=local).get().text == message
+    assert StatusChecker(Cluster([Comfy(local.url)]), local=local).get().text == message
     assert not alive(logged_pid(local.log_path, "stand-in ComfyUI pid "))
 
 

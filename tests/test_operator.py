@@ -14,8 +14,8 @@ from comfy_ui_app.jobs.joblog import LOGGER_NAME
 from comfy_ui_app.jobs.service import current_server
 from comfy_ui_app.ui.healthz import health, server_address
 from test_client import small_prompt
-from test_joblog import job_lines
 from _waiting import wait_for
+from test_joblog import job_lines
 
 
 def host_port(url: str) -> str:
@@ -120,15 +120,22 @@ def test_healthz_hides_addresses_the_page_hides(make_comfy_server, launch_app_cl
     assert "secret-gpu" not in answer.text and host_port(up.url) not in answer.text
 
 
-def test_healthz_says_when_the_local_comfyui_is_starting(dead_url):
+def test_healthz_says_when_the_local_comfyui_is_starting(dead_url, tmp_path):
     from types import SimpleNamespace
 
+    from _app import job_service
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.local.managed import STARTING, LocalState
 
-    local = SimpleNamespace(state=lambda: LocalState(STARTING, dead_url))
-    server = SimpleNamespace(url=dead_url, label=dead_url, healthy=False, reason="Cannot reach ComfyUI at "
-                             + dead_url, queue_remaining=None)
-    code, body = health(SimpleNamespace(servers=[server]), None, local)
+    local = SimpleNamespace(state=lambda: LocalState(STARTING, dead_url))  # a LocalComfyUI still starting
+    store = JobStore(tmp_path / "data")
+    jobs = job_service(dead_url, store, healthy=False)
+    try:
+        wait_for(lambda: jobs.cluster.servers[0].reason, what="the health check to fail")
+        code, body = health(jobs.cluster, jobs, local)
+    finally:
+        jobs.cluster.close()
+        store.close()
     assert code == 503 and body["servers"][0]["reason"] == "Starting ComfyUI…"
     assert body["servers"][0]["url"] == host_port(dead_url)
 

@@ -6,6 +6,8 @@ sampler (``hang_next``) and the worker is paused, so queue states are determinis
 
 from __future__ import annotations
 
+import dataclasses
+
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,7 +19,8 @@ from comfy_ui_app import Comfy, ComfyClient
 from comfy_ui_app.jobs.service import JobService, NotAllowed
 from comfy_ui_app.jobs.store import UNFINISHED, JobStore
 from comfy_ui_app.ui import queue_tab
-from comfy_ui_app.ui.context import AppContext, ServerInfo
+from comfy_ui_app.ui.context import AppContext
+from _app import app_context, job_service
 from comfy_ui_app.ui.queue_tab import QueueView, age_text, owner_name
 from test_client import small_prompt
 from _waiting import wait_for
@@ -27,12 +30,11 @@ ADMIN = "user:root"
 
 def make_ctx(server, tmp_path: Path, *, lang=None, browser_id=None) -> AppContext:
     store = JobStore(tmp_path / "data")
-    comfy = Comfy(server.url, timeout=5, save_outputs=JobService.hooks_for(store), poll_interval=0.2).start()
-    assert comfy.wait_connected(5)
-    jobs = JobService(comfy, store, admins={ADMIN})
+    # per_server high enough that every job goes on to ComfyUI's queue (COMFY_UI_PER_SERVER)
+    jobs = job_service(server.url, store, admins={ADMIN}, cluster_options={"per_server": 10})
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
-    return AppContext(comfy, Path("workflows"), out, ServerInfo(comfy), lang, jobs, browser_id)
+    return app_context(jobs, out, workflows_dir=Path("workflows"), lang=lang, browser_id=browser_id)
 
 
 def close_ctx(ctx) -> None:
@@ -40,7 +42,7 @@ def close_ctx(ctx) -> None:
     for record in ctx.jobs.store.unfinished():
         ctx.jobs.cancel(record.job_id, user=ADMIN)
     wait_for(lambda: ctx.jobs.store.count(statuses=UNFINISHED) == 0, what="the jobs to end")
-    ctx.comfy.close()
+    ctx.cluster.close()
     ctx.jobs.store.close()
 
 
@@ -68,8 +70,10 @@ def busy(make_comfy_server, tmp_path):
     a1 = submit(ctx, "user:alice", 1)
     wait_status(ctx, a1.job_id, "running")
     server.pause()
-    a2 = submit(ctx, "user:alice", 2)
+    a2 = submit(ctx, "user:alice", 2)  # each sent on from the app's queue before the next comes
+    wait_for(lambda: len(server.received_prompts) == 2, what="A2 sent to ComfyUI")
     b1 = submit(ctx, "user:bob", 3)
+    wait_for(lambda: len(server.received_prompts) == 3, what="B1 sent to ComfyUI")
     outside = ComfyClient(server.url).queue_prompt(small_prompt(seed=4))["prompt_id"]
     wait_for(lambda: ctx.comfy.queue_remaining == 4, what="the status event of the last prompt")
     yield SimpleNamespace(server=server, ctx=ctx, view=QueueView(ctx), a1=a1, a2=a2, b1=b1, outside=outside)
@@ -186,8 +190,7 @@ def test_the_queue_is_asked_again_only_when_a_status_event_says_it_moved(busy, m
 def test_the_timer_sends_nothing_while_the_queue_stands_still(busy):
     with gr.Blocks() as demo:
         ctx = busy.ctx
-        tab_ctx = AppContext(ctx.comfy, ctx.workflows_dir, ctx.output_dir, ctx.server, gr.State("en"), ctx.jobs,
-                             gr.BrowserState(""))
+        tab_ctx = dataclasses.replace(ctx, lang=gr.State("en"), browser_id=gr.BrowserState(""))
         queue_tab.build_tab(tab_ctx)
     tick = next(f.fn for f in demo.fns.values() if f.name == "on_tick")
     first = tick(None, None, "", "en", fake_request("alice"))
@@ -216,7 +219,7 @@ def app_queue(make_comfy_server, tmp_path):
     jobs = JobService(cluster, store, admins={ADMIN})
     cluster.start()
     wait_for(lambda: cluster.servers[0].healthy, what="the server healthy")
-    ctx = SimpleNamespace(jobs=jobs, comfy=comfy, cluster=cluster)
+    ctx = app_context(jobs, tmp_path / "out")
     server.hang_next()
     a1 = submit(ctx, "user:alice", 1)
     wait_status(ctx, a1.job_id, "running")

@@ -108,9 +108,9 @@ def test_server_chosen_file_names_stay_in_the_store(comfy_server, proxy, launch_
 def test_app_py_limits_uploads(monkeypatch, tmp_path, dead_url):
     seen = {}
 
-    def fake_launch(self, **kwargs):
+    def fake_launch(self, **kwargs):  # Blocks.launch without a server: what it returns, (app, url, share url)
         seen.update(kwargs)
-        return None, "http://127.0.0.1:7860/", None   # what Gradio returns
+        return None, "http://127.0.0.1:7860/", None
 
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setenv("COMFY_UI_MAX_UPLOAD_MB", "3")
@@ -129,11 +129,12 @@ def _free_port() -> int:
 
 
 def test_an_over_size_upload_is_refused_with_a_plain_message(comfy_server, tmp_path):
-    from comfy_ui_app import Comfy
+    from _app import job_service
+    from comfy_ui_app.jobs.store import JobStore
     from comfy_ui_app.ui import build_app
 
-    comfy = Comfy(comfy_server.url).start()
-    demo = build_app(comfy, workflows_dir=Path(app_module.HERE) / "workflows", output_dir=tmp_path)
+    jobs = job_service(comfy_server.url, JobStore(tmp_path / "data"))
+    demo = build_app(jobs.cluster, jobs, workflows_dir=Path(app_module.HERE) / "workflows", output_dir=tmp_path)
     demo.queue(default_concurrency_limit=None)
     try:
         _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
@@ -149,7 +150,8 @@ def test_an_over_size_upload_is_refused_with_a_plain_message(comfy_server, tmp_p
         assert outputs_of(generate(client))[-1][3].startswith("Done")  # still serving
     finally:
         demo.close()
-        comfy.close()
+        jobs.cluster.close()
+        jobs.store.close()
 
 
 def test_a_path_the_browser_names_is_not_read(comfy_server, launch_app):

@@ -15,9 +15,12 @@ from _waiting import wait_for
 
 
 def make_service(url, store, **kwargs):
-    comfy = Comfy(url, timeout=5, save_outputs=JobService.hooks_for(store), **kwargs).start()
-    assert comfy.wait_connected(5)
-    return JobService(comfy, store, admins={"admin"})
+    """A JobService over a Cluster of the one server at ``url``, as the app builds it."""
+    cluster = Cluster([Comfy(url, timeout=5, **kwargs)])
+    service = JobService(cluster, store, admins={"admin"})
+    cluster.start()
+    wait_for(lambda: all(s.healthy for s in cluster.servers), what="the server healthy")
+    return service
 
 
 def wait_status(store, job_id, statuses=("success", "error", "interrupted", "lost"), timeout=20):
@@ -51,24 +54,26 @@ def test_a_job_is_recorded_with_its_outputs_in_the_apps_folder(comfy_server, sto
         assert path is not None and store.outputs_dir in path.parents and path.read_bytes() == finished.images[0].data
         record = wait_status(store, record.job_id)
         assert record.status == "success" and record.owner == "alice"
-        assert [step["status"] for step in record.timeline] == ["queued", "running", "success"]
+        assert [step["status"] for step in record.timeline] == ["queued", "queued", "running", "success"]
+        assert record.timeline[1]["detail"]["server"] == comfy_server.url  # sent from the app's queue
         assert [o.path for o in record.outputs] == [path]
         assert record.values == {"seed": 1} and record.prompt_id == job.prompt_id
     finally:
-        service.comfy.close()
+        service.cluster.close()
 
 
 def test_a_rejected_prompt_is_recorded_as_an_error(comfy_server, store):
     service = make_service(comfy_server.url, store)
     prompt = small_prompt()
     prompt["3"]["inputs"]["steps"] = 0
-    try:
-        with pytest.raises(PromptRejected):
-            service.submit(owner="alice", template="txt2img", values={}, prompt=prompt)
+    try:  # ComfyUI rejects it when the app's queue sends it there: the job ends with that error
+        _, job = service.submit(owner="alice", template="txt2img", values={}, prompt=prompt)
+        assert isinstance(job.wait(timeout=20).error, PromptRejected)
         (record,) = store.list(owner="alice")
+        record = wait_status(store, record.job_id)
         assert record.status == "error" and "rejected" in record.error
     finally:
-        service.comfy.close()
+        service.cluster.close()
 
 
 def test_users_cannot_see_or_cancel_each_others_jobs_but_an_admin_can(make_comfy_server, store):
@@ -91,7 +96,7 @@ def test_users_cannot_see_or_cancel_each_others_jobs_but_an_admin_can(make_comfy
             service.delete(mine.job_id, user="bob")
         assert service.delete(mine.job_id, user="alice") and store.get(mine.job_id) is None
     finally:
-        service.comfy.close()
+        service.cluster.close()
 
 
 def test_app_restart_mid_job_picks_the_job_up_and_stores_its_outputs(make_comfy_server, tmp_path):
@@ -102,7 +107,7 @@ def test_app_restart_mid_job_picks_the_job_up_and_stores_its_outputs(make_comfy_
     for update in job.updates(timeout=20):
         if isinstance(update, Progress):
             break
-    first.comfy.close()  # the app stops while ComfyUI keeps running the job
+    first.cluster.close()  # the app stops while ComfyUI keeps running the job
     store.close()
 
     store = JobStore(tmp_path / "data")  # a new process, the same data directory
@@ -113,16 +118,14 @@ def test_app_restart_mid_job_picks_the_job_up_and_stores_its_outputs(make_comfy_
         assert done.status == "success"
         assert done.outputs and all(o.path.is_file() for o in done.outputs)
     finally:
-        second.comfy.close()
+        second.cluster.close()
         store.close()
 
 
 def test_a_job_the_server_forgot_ends_as_lost_and_history_is_kept(make_comfy_server, store):
     server = make_comfy_server(step_time=0.05, steps=100)
-    comfy = Comfy(server.url, timeout=5, save_outputs=JobService.hooks_for(store), stall_after=0.5, poll_interval=0.2)
-    service = JobService(comfy.start(), store)
+    service = make_service(server.url, store, stall_after=0.5, poll_interval=0.2)
     try:
-        assert comfy.wait_connected(5)
         done, _ = submit(service, seed=5)
         assert wait_status(store, done.job_id).status == "success"
         record, job = submit(service)
@@ -135,7 +138,7 @@ def test_a_job_the_server_forgot_ends_as_lost_and_history_is_kept(make_comfy_ser
         assert wait_status(store, record.job_id, timeout=30).status == "lost"
         assert store.get(done.job_id).status == "success" and store.get(done.job_id).outputs
     finally:
-        comfy.close()
+        service.cluster.close()
 
 
 # -- after an app restart: ComfyUI's own times, servers no longer configured, a Cluster ----
@@ -153,7 +156,7 @@ def test_jobs_that_finished_while_the_app_was_away_get_comfyuis_own_times(make_c
     for update in job.updates(timeout=20):
         if isinstance(update, Started):
             break
-    first.comfy.close()
+    first.cluster.close()
     store.close()
     wait_for(lambda: history_entry(server.url, waiting.prompt_id), what="both jobs to finish meanwhile")
     time.sleep(1.0)  # the app comes back well after they finished
@@ -171,9 +174,9 @@ def test_jobs_that_finished_while_the_app_was_away_get_comfyuis_own_times(make_c
             assert 0 < done.duration < 1.5
         assert wait_status(store, waiting.job_id).started_at == history_times(
             history_entry(server.url, waiting.prompt_id))[0]  # it never ran while the app watched
-        assert [s["status"] for s in store.get(waiting.job_id).timeline] == ["queued", "running", "success"]
+        assert [s["status"] for s in store.get(waiting.job_id).timeline] == ["queued", "queued", "running", "success"]
     finally:
-        second.comfy.close()
+        second.cluster.close()
         store.close()
 
 

@@ -7,6 +7,7 @@ through ``gradio_client``, one Client per user.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 
 import gradio as gr
@@ -14,7 +15,7 @@ import pytest
 from gradio_client import Client
 
 from comfy_ui_app.ui import history_tab, queue_tab, system_tab
-from comfy_ui_app.ui.context import AppContext, current_user
+from comfy_ui_app.ui.context import current_user
 from test_client import small_prompt
 from _waiting import wait_for
 from test_queue_tab import close_ctx, make_ctx, wait_status
@@ -36,8 +37,7 @@ def app(make_comfy_server, tmp_path):
     def launch(auth):
         with gr.Blocks() as demo:
             lang, browser_id = gr.State("en"), gr.BrowserState("")
-            ctx = AppContext(base.comfy, base.workflows_dir, base.output_dir, base.server, lang, base.jobs,
-                             browser_id)
+            ctx = dataclasses.replace(base, lang=lang, browser_id=browser_id)
             with gr.Tabs():
                 queue_tab.build_tab(ctx)
                 history_tab.build_tab(ctx)

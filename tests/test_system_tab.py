@@ -3,6 +3,8 @@ picker, and the "Jobs in the last hour" numbers (percentiles, the table, the sto
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlite3
 import time
 
@@ -14,7 +16,7 @@ from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.jobs.service import JobService
 from comfy_ui_app.jobs.store import _STATS_SQL, JobStore
 from comfy_ui_app.ui import system_tab
-from comfy_ui_app.ui.context import AppContext, ServerInfo
+from comfy_ui_app.ui.context import AppContext, ServerCatalog
 from comfy_ui_app.ui.system_numbers import number_rows, percentile, seconds, summarize
 from comfy_ui_app.ui.system_tab import StatsSampler, SystemView, memory_points, stats_markdown
 from test_queue_tab import ADMIN, close_ctx, fake_request, make_ctx
@@ -62,7 +64,7 @@ def test_the_sampler_asks_at_most_once_per_period_and_keeps_a_ring(ctx):
 def test_models_and_nodes(ctx):
     view = SystemView(ctx)
     rows = {folder: (count, names) for folder, count, names in view.models()}
-    assert rows["checkpoints"][0] == len(ctx.server.models("checkpoints")) > 0
+    assert rows["checkpoints"][0] == len(ctx.catalog.models("checkpoints")) > 0
     assert rows["loras"] == (0, "")
     assert "KSampler" in view.node_classes()
     assert "required" in view.node("KSampler")["input"]
@@ -83,8 +85,7 @@ def test_only_an_admin_frees_memory(ctx, monkeypatch):
 
 def test_opening_the_tab_shows_admin_buttons_to_admins_only(ctx):
     with gr.Blocks() as demo:
-        tab_ctx = AppContext(ctx.comfy, ctx.workflows_dir, ctx.output_dir, ctx.server, gr.State("en"), ctx.jobs,
-                             gr.BrowserState(""))
+        tab_ctx = dataclasses.replace(ctx, lang=gr.State("en"), browser_id=gr.BrowserState(""))
         system_tab.build_tab(tab_ctx)
     refresh = next(f.fn for f in demo.fns.values() if f.api_name == "system_refresh")
     summary, chart, admin_row, models, embeddings, extensions, nodes, timer = refresh("", "en", None, fake_request("alice"))
@@ -221,8 +222,8 @@ def two_servers(make_comfy_server, dead_url, tmp_path):
     cluster = Cluster([Comfy(live.url, timeout=2), Comfy(dead_url, timeout=2)], health_interval=0.2).start()
     jobs = JobService(cluster, store, admins={ADMIN})
     with gr.Blocks() as demo:
-        ctx = AppContext(cluster.comfies[0], tmp_path, tmp_path, ServerInfo(cluster), gr.State("en"), jobs,
-                         gr.BrowserState(""), cluster)
+        ctx = AppContext(cluster, jobs, tmp_path, tmp_path, ServerCatalog(cluster), gr.State("en"),
+                         gr.BrowserState(""))
         handles = system_tab.build_tab(ctx)
     fns = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
     yield live, dead_url, handles, fns

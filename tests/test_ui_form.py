@@ -49,7 +49,7 @@ def test_collect_snaps_sizes_and_converts_whole_numbers():
 
 def test_choices_come_from_the_server_and_models_fall_back_to_the_first():
     template, f = fields_of()
-    ctx = SimpleNamespace(server=SimpleNamespace(models=lambda folder: ["from-models.safetensors"]))
+    ctx = SimpleNamespace(catalog=SimpleNamespace(models=lambda folder: ["from-models.safetensors"]))
     choices = forms.choices_for(ctx, template, f["checkpoint"], OBJECT_INFO)
     assert choices == ["tiny-sd15-random.safetensors"]
     assert forms.choice_value(f["checkpoint"], choices) == "tiny-sd15-random.safetensors"  # template's is missing
@@ -58,7 +58,7 @@ def test_choices_come_from_the_server_and_models_fall_back_to_the_first():
     # no node table (server down at build time): the model folder list, else nothing
     _, bare = fields_of(info=None)
     assert forms.choices_for(ctx, template, bare["checkpoint"], None) == ["from-models.safetensors"]
-    down = SimpleNamespace(server=SimpleNamespace(models=lambda folder: (_ for _ in ()).throw(OSError())))
+    down = SimpleNamespace(catalog=SimpleNamespace(models=lambda folder: (_ for _ in ()).throw(OSError())))
     assert forms.choices_for(down, template, bare["checkpoint"], None) == []
 
 
@@ -66,7 +66,7 @@ def test_built_form_puts_advanced_fields_in_an_accordion_with_error_slots():
     template = load_workflow(FIXTURES / "api_workflows" / "sdxl_base_refiner.json")
     fields = discover(template, OBJECT_INFO)
     assert any(f.advanced for f in fields) and any(not f.advanced for f in fields)
-    ctx = SimpleNamespace(server=SimpleNamespace(models=lambda folder: [], object_info_or_none=lambda: OBJECT_INFO))
+    ctx = SimpleNamespace(catalog=SimpleNamespace(models=lambda folder: [], object_info_or_none=lambda: OBJECT_INFO))
     with gr.Blocks() as demo:
         form = forms.build_form(ctx, template, fields, OBJECT_INFO)
     assert [i.field.name for i in form.items] == [f.name for f in fields]
@@ -91,7 +91,7 @@ def test_built_form_puts_advanced_fields_in_an_accordion_with_error_slots():
 
 def test_lora_fields_are_dropdowns_with_strength_sliders():
     template = load_workflow(FIXTURES / "api_workflows" / "lora_chain.json")
-    ctx = SimpleNamespace(server=SimpleNamespace(models=lambda folder: ["a.safetensors"]))
+    ctx = SimpleNamespace(catalog=SimpleNamespace(models=lambda folder: ["a.safetensors"]))
     with gr.Blocks():
         form = forms.build_form(ctx, template, discover(template, OBJECT_INFO), OBJECT_INFO)
     lora, strength = form.get("lora").component, form.get("lora_strength").component
@@ -146,7 +146,7 @@ def test_size_boxes_typed_past_the_end_are_clamped_and_explained():
     from comfy_ui_app.ui._sizes import _size_input_handler
 
     template, f = fields_of()
-    ctx = SimpleNamespace(server=SimpleNamespace(models=lambda folder: []))
+    ctx = SimpleNamespace(catalog=SimpleNamespace(models=lambda folder: []))
     with gr.Blocks():
         form = forms.build_form(ctx, template, [f["width"], f["height"]], OBJECT_INFO)
     handler = _size_input_handler(form.get("width"), form.get("height"))
@@ -159,7 +159,7 @@ def test_size_boxes_typed_past_the_end_are_clamped_and_explained():
 
 def test_every_slider_of_a_form_gets_a_range_check_that_skips_preprocessing():
     template, f = fields_of()
-    ctx = SimpleNamespace(server=SimpleNamespace(models=lambda folder: []))
+    ctx = SimpleNamespace(catalog=SimpleNamespace(models=lambda folder: []))
     with gr.Blocks() as demo:
         form = forms.build_form(ctx, template, [f["steps"], f["cfg"], f["seed"], f["prompt"]], OBJECT_INFO)
         form.wire_range_checks(gr.State("en"), skip=("cfg",))
@@ -171,7 +171,7 @@ def test_every_slider_of_a_form_gets_a_range_check_that_skips_preprocessing():
 
 def test_build_form_starts_at_given_values_and_moves_named_fields_to_advanced():
     template, f = fields_of("inpaint.json")
-    ctx = SimpleNamespace(server=SimpleNamespace(models=lambda folder: []))
+    ctx = SimpleNamespace(catalog=SimpleNamespace(models=lambda folder: []))
     with gr.Blocks() as demo:
         form = forms.build_form(ctx, template, list(f.values()), OBJECT_INFO, advanced_too=("filename_prefix",),
                                 values={"prompt": "a cat", "steps": 7, "image": "inpaint-x.png", "cfg": None})

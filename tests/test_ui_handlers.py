@@ -1,8 +1,8 @@
 """The shared job runner (ui/runner.py, ui/jobfeed.py).
 
-First with a scripted fake server (fast, no network, no browser, no job service: a bare
-context), then with the job service over the bundled test server: recording, Interrupt
-for the owner only, abandoned streams, and reattaching a page to its jobs.
+Over what the app builds (a Cluster and a JobService, tests/_app.py) and the bundled test
+server: progress and its throttles, batches, checks, recording, Interrupt for the owner only,
+abandoned streams, and reattaching a page to its jobs.
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import asyncio
 import io
 import json
 import re
-import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,20 +17,7 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from comfy_ui_app import (
-    Executing,
-    Finished,
-    JobFailed,
-    Output,
-    OutputImage,
-    Preview,
-    Progress,
-    PromptRejected,
-    Queued,
-    ServerUnreachable,
-    Started,
-    load_workflow,
-)
+from comfy_ui_app import load_workflow
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.workflow.pnginfo import text_chunks
 from comfy_ui_app.ui.runner import RunRequest, run
@@ -50,52 +36,6 @@ def png_bytes(size=(64, 64), fmt="PNG", text=None) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(buf, fmt, **({"pnginfo": info} if fmt == "PNG" else {}))
     return buf.getvalue()
-
-
-class FakeJob:
-    def __init__(self, script, delay=0.0, block=False, prompt_id="job-1"):
-        self.prompt_id = prompt_id
-        self.script = script
-        self.delay = delay
-        self.block = block            # wait for interrupt() before the end
-        self.interrupted = threading.Event()
-
-    def updates(self, timeout=None):
-        for item in self.script:
-            if self.delay:
-                time.sleep(self.delay)
-            yield item
-        if self.block:
-            self.interrupted.wait(10)
-            yield Finished("interrupted", (), None)
-
-    def interrupt(self):
-        self.interrupted.set()
-
-
-class FakeComfy:
-    url = "http://fake:8188"
-
-    def __init__(self, jobs=(), submit_error=None):
-        self.jobs, self.submit_error = list(jobs), submit_error
-        self.submitted, self.extra = [], []
-        self.client = SimpleNamespace(upload_image=self.upload_image, uploads=[])
-
-    def upload_image(self, data, filename, **kw):
-        self.client.uploads.append((filename, len(data)))
-        return {"name": "up_" + filename, "subfolder": "", "type": "input"}
-
-    def submit(self, prompt, extra_data=None, **kw):
-        if self.submit_error:
-            raise self.submit_error
-        self.submitted.append(prompt)
-        self.extra.append(extra_data)
-        return self.jobs.pop(0)
-
-
-def make_ctx(tmp_path, comfy, object_info=OBJECT_INFO):
-    server = SimpleNamespace(object_info_or_none=lambda: object_info, models=lambda folder: [CKPT])
-    return SimpleNamespace(comfy=comfy, server=server, output_dir=tmp_path, workflows_dir=REPO / "workflows")
 
 
 def txt2img_request(values=None, count=1, **kw):
@@ -118,14 +58,6 @@ def collect(ctx, request, stop_when=None):
     return asyncio.run(go())
 
 
-def success_script(name="ComfyUI_00001_.png", steps=4):
-    img = OutputImage(name, "", "output", png_bytes(text={"prompt": "{}", "workflow": "{}"}))
-    return [Queued(1), Queued(0), Started(), Executing("3", "KSampler"),
-            *[x for i in range(1, steps + 1) for x in (Progress(i, steps, "3", 0.5 * (steps - i)),
-                                                        Preview(png_bytes(fmt="JPEG"), "image/jpeg", "3"))],
-            Executing("9", "SaveImage"), Output("9", (img,)), Finished("success", (img,), None)]
-
-
 @pytest.mark.parametrize("value, maximum, bar", [
     (0, 20, "▱" * 10),
     (1, 20, "▱" * 10),          # 5 %: not yet a whole cell
@@ -140,108 +72,93 @@ def test_progress_bar_fills_whole_cells(value, maximum, bar):
     assert progress_bar(value, maximum) == bar
 
 
-def test_success_streams_progress_and_saves_pngs_with_parameters(tmp_path):
-    comfy = FakeComfy([FakeJob(success_script(), delay=0.12)])  # slower than PROGRESS_INTERVAL_S: each step shows
-    outs = collect(make_ctx(tmp_path, comfy), txt2img_request())
+def test_success_streams_progress_and_saves_pngs_with_parameters(service_ctx):
+    server, ctx = service_ctx(step_time=0.12, steps=4)  # slower than PROGRESS_INTERVAL_S: each step shows
+    outs = collect(ctx, owned_request(ALICE))
     texts = [o.progress for o in outs if o.progress]
-    assert any("position 1 in line" in t for t in texts)
-    assert any("KSampler (node 3)" in t and "▰▰▰▰▰▱▱▱▱▱ step 2/4 · 50% · ETA 1 s" in t for t in texts), texts
+    assert any("KSampler (node 3)" in t and "▰▰▰▰▰▱▱▱▱▱ step 2/4 · 50% · ETA" in t for t in texts), texts
     assert "▰" * 10 + " 100%" in texts[-1]
     previews = [o.preview for o in outs if isinstance(o.preview, Image.Image)]
     assert 1 <= len(previews) <= 4  # the newest one always arrives (throttling: the test below)
     last = outs[-1]
     assert last.final and last.ok and last.message == "Done: 1 image(s) saved." and len(last.gallery) == 1
+    (record,) = ctx.jobs.list(user=ALICE)
     saved = Path(last.gallery[0])
-    assert saved == tmp_path / "job-1" / "ComfyUI_00001_.png"
+    assert saved == record.outputs[0].path
     chunks = text_chunks(saved.read_bytes())
-    seed = comfy.submitted[0]["3"]["inputs"]["seed"]
-    assert chunks["prompt"] == "{}" and chunks["workflow"] == "{}"
+    seed = server.received_prompts[0]["prompt"]["3"]["inputs"]["seed"]
+    assert "prompt" in chunks and "workflow" in chunks
     assert chunks["parameters"].startswith("a fox\nSteps: 4, Sampler: euler, Schedule type: normal, CFG scale: 7, ")
     assert f"Seed: {seed}, Size: 64x64, Model: {CKPT}" in chunks["parameters"]
     assert last.seeds == [seed] and 0 <= seed < 2**53
 
 
-def test_fast_progress_is_sent_at_most_ten_times_a_second_and_ends_on_the_latest(tmp_path):
-    job = FakeJob(success_script(steps=60), delay=0.01)  # 60 steps and previews in about 1.2 s
-    outs = collect(make_ctx(tmp_path, FakeComfy([job])), txt2img_request())
+def test_fast_progress_is_sent_at_most_ten_times_a_second_and_ends_on_the_latest(service_ctx):
+    # 60 steps and previews in about 1.2 s; then saving takes a while, so the last news waits out its hold
+    _server, ctx = service_ctx(step_time=0.02, steps=60, node_time={"SaveImage": 0.4})
+    started = time.monotonic()
+    outs = collect(ctx, owned_request(ALICE))
+    took = time.monotonic() - started
     steps = [int(m.group(1)) for o in outs if (m := re.search(r"step (\d+)/60", o.progress or ""))]
-    assert 3 <= len(steps) <= 20 and steps == sorted(steps), steps  # about every 0.1 s of 1.2 s, not 60 times
+    assert 3 <= len(steps) <= 10 * took + 2 and steps == sorted(steps), steps  # about every 0.1 s, not 60 times
     previews = [o.preview for o in outs if isinstance(o.preview, Image.Image)]
-    assert 2 <= len(previews) <= 7  # at most one every 0.25 s
+    assert 2 <= len(previews) <= 4 * took + 2  # at most one every 0.25 s
     assert any("SaveImage (node 9)" in (o.progress or "") for o in outs)  # the newest state still arrives
     assert outs[-1].final and outs[-1].ok
 
 
-def test_a_waiting_jobs_place_in_line_is_sent_about_once_a_second(tmp_path):
-    places = [Queued(n) for n in range(30, 0, -1)]           # 30 jobs ahead end, one every 0.05 s
-    job = FakeJob([*places, *success_script()[2:]], delay=0.05)
-    outs = collect(make_ctx(tmp_path, FakeComfy([job])), txt2img_request())
+def test_a_waiting_jobs_place_in_line_is_sent_about_once_a_second(service_ctx):
+    _server, ctx = service_ctx(step_time=0.05)  # the page's job samples 4 steps: its node line shows
+    for seed in range(12):  # jobs ahead of the page's, each ending quickly (one step)
+        ahead = small_prompt(seed=seed)
+        ahead["3"]["inputs"]["steps"] = 1
+        ctx.jobs.submit(owner=ALICE, template="t", values={}, prompt=ahead)
+    started = time.monotonic()
+    outs = collect(ctx, owned_request(ALICE))
+    took = time.monotonic() - started
     shown = [int(m.group(1)) for o in outs if (m := re.search(r"position (\d+) in line", o.progress or ""))]
-    assert shown[0] == 30  # the first place at once
-    assert 2 <= len(shown) <= 4 and shown == sorted(shown, reverse=True), shown  # ~1.5 s of waiting, not 30
+    assert shown and shown == sorted(shown, reverse=True), shown
+    assert len(shown) <= took + 2, (shown, took)  # about once a second, not once per job ahead
     assert any("KSampler (node 3)" in (o.progress or "") for o in outs) and outs[-1].ok
 
 
-def test_batch_count_runs_jobs_in_sequence_with_consecutive_seeds(tmp_path):
-    jobs = [FakeJob(success_script(f"ComfyUI_0000{i}_.png"), prompt_id=f"job-{i}") for i in (1, 2, 3)]
-    comfy = FakeComfy(jobs)
-    outs = collect(make_ctx(tmp_path, comfy), txt2img_request({"seed": 1000}, count=3))
-    seeds = [p["3"]["inputs"]["seed"] for p in comfy.submitted]
+def test_batch_count_runs_jobs_in_sequence_with_consecutive_seeds(service_ctx):
+    server, ctx = service_ctx(per_server=1)  # one at a time: ComfyUI gets them in the batch's order
+    outs = collect(ctx, owned_request(ALICE, {"seed": 1000}, count=3))
+    seeds = [p["prompt"]["3"]["inputs"]["seed"] for p in server.received_prompts]
     assert seeds == [1000, 1001, 1002]
     assert any("Job 2 of 3" in (o.progress or "") for o in outs)
     assert [o for o in outs if o.final] == [outs[-1]]  # one final update, after the last job
     assert outs[-1].message == "Done: 3 image(s) saved." and len(outs[-1].gallery) == 3
     assert outs[-1].seeds == [1000, 1001, 1002]
-    assert {Path(p).parent.name for p in outs[-1].gallery} == {"job-1", "job-2", "job-3"}
+    assert {Path(p).parent.name for p in outs[-1].gallery} == set(outs[-1].job_ids)
 
 
-def test_random_seed_batch_draws_once_then_counts_up(tmp_path):
-    jobs = [FakeJob(success_script(), prompt_id=f"job-{i}") for i in (1, 2)]
-    comfy = FakeComfy(jobs)
-    collect(make_ctx(tmp_path, comfy), txt2img_request({"seed": -1}, count=2))
-    first, second = (p["3"]["inputs"]["seed"] for p in comfy.submitted)
+def test_random_seed_batch_draws_once_then_counts_up(service_ctx):
+    server, ctx = service_ctx(per_server=1)  # one at a time: ComfyUI gets them in the batch's order
+    collect(ctx, owned_request(ALICE, {"seed": -1}, count=2))
+    first, second = (p["prompt"]["3"]["inputs"]["seed"] for p in server.received_prompts)
     assert second == first + 1 and first != -1
 
 
-def test_a_failed_job_ends_the_batch(tmp_path):
+def test_a_failed_job_ends_the_batch(service_ctx):
     """Every job is sent up front; the first failure stops the ones after it."""
-    failed = FakeJob([Started(), Finished("error", (), JobFailed("job-1", "8", "VAEDecode", "boom\nmore"))])
-    rest = FakeJob([Queued(0)], block=True, prompt_id="job-2")
-    comfy = FakeComfy([failed, rest])
-    outs = collect(make_ctx(tmp_path, comfy), txt2img_request(count=2))
-    assert len(comfy.submitted) == 2
+    # per_server=1: the second job waits in the app's queue (with 2 both go to ComfyUI at once,
+    # each on its own thread, and may be queued there in either order)
+    server, ctx = service_ctx(step_time=0.05, steps=10, per_server=1)
+    server.fail_next("8", "boom\nmore")
+    outs = collect(ctx, owned_request(ALICE, count=2))
     assert outs[-1].message == "Failed in node 8 (VAEDecode): boom" and "Stopped" in outs[-1].progress
     assert not outs[-1].ok and outs[-1].failed
-    assert rest.interrupted.wait(5), "the rest of the batch must be stopped"
+    first, rest = outs[-1].job_ids
+    record = ended(ctx, rest)
+    assert record.status == "interrupted", ("the rest of the batch must be stopped", record.error, record.timeline)
 
 
-def test_interrupt_cancels_only_the_running_job(tmp_path):
-    job = FakeJob([Queued(0), Started(), Progress(1, 20, "3", None)], block=True)
-    outs = collect(make_ctx(tmp_path, FakeComfy([job])), txt2img_request(),
-                   stop_when=lambda out: "step 1/20" in (out.progress or ""))
-    assert not outs[-1].final
-    assert job.interrupted.wait(5), "closing the handler must interrupt the job"
-
-
-def test_finished_job_is_not_interrupted(tmp_path):
-    job = FakeJob([Finished("success", (), None)])
-    outs = collect(make_ctx(tmp_path, FakeComfy([job])), txt2img_request())
-    assert outs[-1].message == "Finished, but the workflow produced no images."
-    time.sleep(0.05)
-    assert not job.interrupted.is_set()
-
-
-def test_unreachable_server_is_a_plain_message(tmp_path):
-    comfy = FakeComfy(submit_error=ServerUnreachable("http://fake:8188"))
-    outs = collect(make_ctx(tmp_path, comfy), txt2img_request())
-    assert outs[-1].message == "Cannot reach ComfyUI at http://fake:8188. Is it running? Retrying automatically."
-    assert outs[-1].final and outs[-1].errors == {}
-
-
-def test_local_check_names_the_field_and_sends_nothing(tmp_path):
-    comfy = FakeComfy([FakeJob(success_script())])
-    outs = collect(make_ctx(tmp_path, comfy), txt2img_request({"steps": 0, "checkpoint": "nope.safetensors"}))
-    assert comfy.submitted == []
+def test_local_check_names_the_field_and_sends_nothing(service_ctx):
+    server, ctx = service_ctx()
+    outs = collect(ctx, owned_request(ALICE, {"steps": 0, "checkpoint": "nope.safetensors"}))
+    assert server.received_prompts == []
     errors = outs[-1].errors
     assert set(errors) == {"steps", "checkpoint"}
     assert "at least 1" in errors["steps"] and "Node" not in errors["steps"]
@@ -249,55 +166,56 @@ def test_local_check_names_the_field_and_sends_nothing(tmp_path):
     assert "nope.safetensors" in outs[-1].message
 
 
-def test_server_rejection_is_mapped_to_the_field(tmp_path):
-    rejected = PromptRejected(
-        "http://fake/prompt", {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed"},
-        {"3": {"class_type": "KSampler", "dependent_outputs": ["9"], "errors": [{
-            "type": "value_bigger_than_max", "message": "Value bigger than max", "details": "cfg",
-            "extra_info": {"input_name": "cfg", "input_config": ["FLOAT", {"max": 5}], "received_value": 7}}]}})
-    comfy = FakeComfy(submit_error=rejected)
-    outs = collect(make_ctx(tmp_path, comfy, object_info=None), txt2img_request())  # no local check possible
-    assert outs[-1].errors == {"cfg": "CFG must be at most 5 (got 7)"}
-    assert "ComfyUI rejected the request" in outs[-1].message
+def test_a_prompt_comfyui_refuses_names_the_field(service_ctx):
+    """The app's queue sends the job later, so ComfyUI's refusal ends the job; its field is marked."""
+    server, ctx = service_ctx()
+    template = load_workflow(REPO / "workflows" / "img2img.json")
+    fields = discover(template, OBJECT_INFO)
+    image = next(f for f in fields if f.kind == "image")
+    request = RunRequest(template, fields, {"checkpoint": CKPT, image.name: "gone.png"}, owner=ALICE)
+    outs = collect(ctx, request)
+    assert len(server.received_prompts) == 0 and outs[-1].final and not outs[-1].ok
+    assert list(outs[-1].errors) == [image.name] and "gone.png" in outs[-1].errors[image.name], outs[-1]
+    assert outs[-1].message.startswith("ComfyUI rejected"), outs[-1].message
 
 
-def test_bad_value_type_names_the_field(tmp_path):
-    outs = collect(make_ctx(tmp_path, FakeComfy()), txt2img_request({"steps": 2.5}))
+def test_bad_value_type_names_the_field(service_ctx):
+    _server, ctx = service_ctx()
+    outs = collect(ctx, owned_request(ALICE, {"steps": 2.5}))
     assert list(outs[-1].errors) == ["steps"] and "whole number" in outs[-1].errors["steps"]
 
 
-def test_empty_checkpoint_takes_the_servers_first_and_images_are_uploaded(tmp_path):
+def test_empty_checkpoint_takes_the_servers_first_and_images_are_uploaded(service_ctx, tmp_path):
+    server, ctx = service_ctx()
     template = load_workflow(REPO / "workflows" / "img2img.json")
     fields = discover(template, OBJECT_INFO)
     image = next(f for f in fields if f.kind == "image")
     picture = tmp_path / "mine.png"
     picture.write_bytes(png_bytes())
-    comfy = FakeComfy([FakeJob(success_script())])
-    info = json.loads(json.dumps(OBJECT_INFO))
-    info["LoadImage"]["input"]["required"]["image"][0] = ["example.png"]
-    request = RunRequest(template, fields, {"checkpoint": None, image.name: str(picture)},
+    request = RunRequest(template, fields, {"checkpoint": None, image.name: str(picture)}, owner=ALICE,
                          workflow={"nodes": [], "links": []})
-    outs = collect(make_ctx(tmp_path, comfy, info), request)
+    outs = collect(ctx, request)
     assert outs[-1].ok, outs[-1]
-    sent = comfy.submitted[0]
-    assert sent[image.node_id]["inputs"][image.input_name] == "up_mine.png"
-    assert comfy.client.uploads == [("mine.png", picture.stat().st_size)]
+    sent = server.received_prompts[0]["prompt"]
+    (upload,) = server.uploads
+    name = sent[image.node_id]["inputs"][image.input_name]  # the name the server gave the upload
+    assert name == upload["filename"] and name.endswith(".png")
+    assert (Path(server.dirs["input"]) / name).is_file()
     ckpt = next(f for f in fields if f.role == "checkpoint")
     assert sent[ckpt.node_id]["inputs"][ckpt.input_name] == CKPT
-    assert comfy.extra[0] == {"extra_pnginfo": {"workflow": {"nodes": [], "links": []}}}
 
 
 @pytest.mark.parametrize("count", [0, None])
-def test_count_below_one_runs_once(tmp_path, count):
-    comfy = FakeComfy([FakeJob(success_script())])
-    collect(make_ctx(tmp_path, comfy), txt2img_request(count=count))
-    assert len(comfy.submitted) == 1
+def test_count_below_one_runs_once(service_ctx, count):
+    server, ctx = service_ctx()
+    collect(ctx, owned_request(ALICE, count=count))
+    assert len(server.received_prompts) == 1
 
 
-def test_a_seed_that_is_not_a_number_names_the_field(tmp_path):
-    comfy = FakeComfy([FakeJob(success_script())])
-    outs = collect(make_ctx(tmp_path, comfy), txt2img_request({"seed": "lucky"}))
-    assert comfy.submitted == [] and list(outs[-1].errors) == ["seed"]
+def test_a_seed_that_is_not_a_number_names_the_field(service_ctx):
+    server, ctx = service_ctx()
+    outs = collect(ctx, owned_request(ALICE, {"seed": "lucky"}))
+    assert server.received_prompts == [] and list(outs[-1].errors) == ["seed"]
     assert "whole number" in outs[-1].errors["seed"]
 
 
@@ -309,23 +227,22 @@ from comfy_ui_app.jobs.store import JobStore  # noqa: E402
 from comfy_ui_app.ui import reattach as jobfeed_reattach  # noqa: E402
 from comfy_ui_app.ui.runner import interrupt_handler  # noqa: E402
 from _waiting import wait_for as wait_until
+from _app import app_context, job_service
+from test_client import small_prompt
 
 ALICE, BOB = "browser:alice", "browser:bob"
 
 
 @pytest.fixture
 def service_ctx(make_comfy_server, tmp_path):
-    """``service_ctx(**server knobs)`` -> a context with a JobService over a fresh test server."""
+    """``service_ctx(per_server=2, **server knobs)`` -> a context with a JobService over a fresh test server."""
     made = []
 
-    def make(**knobs):
+    def make(per_server=2, **knobs):
         server = make_comfy_server(**knobs)
-        store = JobStore(tmp_path / f"data{len(made)}")
-        comfy = Comfy(server.url, timeout=5, poll_interval=0.2).start()
-        assert comfy.wait_connected(5)
-        jobs = JobService(comfy, store)
-        ctx = SimpleNamespace(comfy=comfy, server=SimpleNamespace(object_info_or_none=lambda: OBJECT_INFO),
-                              output_dir=tmp_path / f"out{len(made)}", jobs=jobs, browser_id=None)
+        jobs = job_service(server.url, JobStore(tmp_path / f"data{len(made)}"),
+                           cluster_options={"per_server": per_server})
+        ctx = app_context(jobs, tmp_path / f"out{len(made)}")
         made.append(ctx)
         return server, ctx
 
@@ -334,7 +251,7 @@ def service_ctx(make_comfy_server, tmp_path):
         for record in ctx.jobs.store.unfinished():
             ctx.jobs.cancel(record.job_id, user=record.owner)
         wait_until(lambda c=ctx: not c.jobs.store.unfinished(), what="jobs to end")
-        ctx.comfy.close()
+        ctx.cluster.close()
         ctx.jobs.store.close()
 
 
@@ -440,25 +357,6 @@ def test_reattach_after_the_job_ended_shows_its_outputs(service_ctx):
     assert jobfeed_reattach.latest(ctx.jobs, ALICE, "txt2img", now=record.finished_at + jobfeed_reattach.RECENT_S + 1) is None
 
 
-def test_a_bare_context_still_interrupts_when_the_stream_is_dropped(tmp_path):
-    job = FakeJob([Queued(0), Started(), Progress(1, 20, "3", None)], block=True)
-    ctx = make_ctx(tmp_path, FakeComfy([job]))
-    ctx.jobs = None
-    collect(ctx, txt2img_request(), stop_when=lambda out: "step 1/20" in (out.progress or ""))
-    assert job.interrupted.wait(5)
-
-
-def test_a_bare_batch_is_sent_up_front_and_stopped_whole_with_its_page(tmp_path):
-    jobs = [FakeJob([Queued(i), Started(), Progress(1, 20, "3", None)] if i == 0 else [Queued(i)], block=True,
-                    prompt_id=f"job-{i}") for i in range(3)]
-    comfy = FakeComfy(jobs)
-    outs = collect(make_ctx(tmp_path, comfy), txt2img_request({"seed": 10}, count=3),
-                   stop_when=lambda out: "step 1/20" in (out.progress or ""))
-    assert len(comfy.submitted) == 3 and "Job 1 of 3" in outs[-1].progress
-    assert [p["3"]["inputs"]["seed"] for p in comfy.submitted] == [10, 11, 12]
-    assert all(job.interrupted.wait(5) for job in jobs), "a bare run's page going away stops every job of it"
-
-
 def test_interrupt_when_nothing_runs_leaves_the_result_alone(service_ctx):
     import gradio as gr
 
@@ -525,10 +423,8 @@ def test_progress_says_when_contact_is_lost_and_goes_back_when_it_returns(make_c
     server = make_comfy_server(step_time=0.1, steps=60)  # 6 s of sampling
     proxy = FaultProxy(server.url).start()
     store = JobStore(tmp_path / "data")
-    comfy = Comfy(proxy.url, timeout=2, poll_interval=0.2).start()  # gives up after its default 60 s
-    assert comfy.wait_connected(5)
-    ctx = SimpleNamespace(comfy=comfy, server=SimpleNamespace(object_info_or_none=lambda: OBJECT_INFO),
-                          output_dir=tmp_path / "out", jobs=JobService(comfy, store), browser_id=None)
+    comfy = Comfy(proxy.url, timeout=2, poll_interval=0.2)  # gives up after its default 60 s
+    ctx = app_context(job_service(comfy, store), tmp_path / "out")
     back = []
 
     async def go():
@@ -549,7 +445,7 @@ def test_progress_says_when_contact_is_lost_and_goes_back_when_it_returns(make_c
     finally:
         for again in back:
             again.proxy.stop()
-        comfy.close()
+        ctx.cluster.close()
         store.close()
     lost = [(t, p) for t, p in seen if "Lost contact" in p]
     assert lost and lost[0][1] == "**Lost contact with ComfyUI; waiting for it (up to 60 s)…**", seen
@@ -569,8 +465,7 @@ def test_a_job_in_the_apps_queue_says_when_no_server_can_be_reached(make_comfy_s
     store = JobStore(tmp_path / "data")
     jobs = JobService(cluster, store)
     cluster.start()
-    ctx = SimpleNamespace(comfy=comfy, cluster=cluster, server=SimpleNamespace(object_info_or_none=lambda: OBJECT_INFO),
-                          output_dir=tmp_path / "out", jobs=jobs, browser_id=None)
+    ctx = app_context(jobs, tmp_path / "out")
     try:
         wait_until(lambda: all(s.healthy for s in cluster.servers), what="a healthy server")
         server.stop()

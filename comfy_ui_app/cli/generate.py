@@ -126,7 +126,7 @@ def generate(args, out=None) -> int:
             for img in images:
                 key = (img.type, img.subfolder, img.filename)
                 if key not in saved:
-                    saved[key] = _save_new(img, out_dir)
+                    saved[key] = img.save(out_dir, sep="-")  # never over an older file (a server restart)
                     print(str(saved[key]), file=out, flush=True)
 
         finished = None
@@ -141,6 +141,8 @@ def generate(args, out=None) -> int:
                     say(line)
         if finished is None:  # updates() always ends with Finished; be defensive anyway
             raise RuntimeError("the server stopped sending updates")
+        if isinstance(finished.error, PromptRejected):  # refused when sent from the app's queue
+            raise _rejection(finished.error, fields, prompt, object_info) from finished.error
         if finished.status != "success":
             raise finished.error if finished.error is not None else JobInterrupted(job.prompt_id)
         save(finished.images)
@@ -162,13 +164,3 @@ def generate(args, out=None) -> int:
         recording.close()
 
 
-def _save_new(img, out_dir: Path) -> Path:
-    """Save without overwriting an older file of the same name (e.g. after a server restart)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    name = Path(img.filename).name or "output.png"
-    path, n = out_dir / name, 1
-    while path.exists():
-        path = out_dir / f"{Path(name).stem}-{n}{Path(name).suffix}"
-        n += 1
-    path.write_bytes(img.data)
-    return path

@@ -47,6 +47,7 @@ class Recording:
     def __init__(self, data: str | Path) -> None:
         self.data = Path(data)
         self.store = None  # opened by submit: nothing is created for a run that never gets that far
+        self.cluster = None
         self.service = None
         self.job_id: str | None = None
         self._hook = None
@@ -57,12 +58,15 @@ class Recording:
 
     def submit(self, comfy, prompt: dict, *, template: str, values: dict):
         """Record, then queue (raises what ``Comfy.submit`` raises; the record says why)."""
+        from comfy_ui_app.cluster.cluster import Cluster
         from comfy_ui_app.jobs.service import JobService
         from comfy_ui_app.jobs.store import JobStore
 
         self.store = JobStore(self.data)
         self._hook = JobService.hooks_for(self.store)
-        self.service = JobService(comfy, self.store)
+        self.cluster = Cluster([comfy], per_server=1, health_interval=0.5)  # as the web app runs jobs
+        self.service = JobService(self.cluster, self.store)
+        self.cluster.start()
         record, job = self.service.submit(owner=cli_owner(), template=template, kind=template, values=values,
                                           prompt=prompt, client="cli")
         self.job_id = record.job_id
@@ -78,6 +82,7 @@ class Recording:
         deadline = time.monotonic() + timeout
         while self.job_id and self.service.live(self.job_id) and time.monotonic() < deadline:
             time.sleep(0.02)
+        self.cluster.close()
         self.store.close()
 
 

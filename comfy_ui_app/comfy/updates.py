@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import itertools
+import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Union
@@ -44,13 +47,39 @@ class OutputImage:
     data: bytes = field(repr=False)
     path: Path | None = None
 
-    def save(self, directory: str | Path) -> Path:
-        """Write the bytes (PNG metadata intact) into ``directory``; returns the path."""
+    def save(self, directory: str | Path, *, name: str | None = None, sep: str = "_",
+             replace: bool = False) -> Path:
+        """Write the bytes (PNG metadata intact) into ``directory``; returns the path. The one
+        place the app writes an output file (the job store, the page, the CLI all come here).
+
+        ``name`` (default: the server's file name) loses its folders: never trust a
+        server-supplied path. A name already taken gets ``<sep>1``, ``<sep>2``… before its
+        extension, so no file is overwritten. With ``replace`` that very file, which must exist,
+        gets the new bytes instead, atomically (a reader never sees half a file); OSError if it or
+        its folder is gone."""
         directory = Path(directory)
+        base = Path(self.filename if name is None else name).name or "output.png"
+        if replace:
+            path = directory / base
+            if not path.is_file():
+                raise FileNotFoundError(path)
+            tmp = path.with_name(f".{base}.{secrets.token_hex(4)}.tmp")
+            try:
+                tmp.write_bytes(self.data)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+            return path
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / Path(self.filename).name  # never trust a server-supplied path
-        path.write_bytes(self.data)
-        return path
+        for n in itertools.count():
+            path = directory / (base if n == 0 else f"{Path(base).stem}{sep}{n}{Path(base).suffix}")
+            try:
+                with open(path, "xb") as f:  # "x": fails rather than overwrite
+                    f.write(self.data)
+                return path
+            except FileExistsError:
+                continue
+        raise AssertionError("unreachable")  # itertools.count() never ends
 
     def to_pil(self):
         return _open_image(self.data)

@@ -13,13 +13,17 @@ service puts a durable record (:mod:`comfy_ui_app.jobs.store`) beside every prom
   the app stopped, from ComfyUI's ``/queue`` and ``/history`` (:mod:`comfy_ui_app.jobs.resume`);
 * ``cancel`` lets only the owner (or an admin) stop a job.
 
-Over a :class:`~comfy_ui_app.cluster.cluster.Cluster` (several servers) jobs first wait in the
-app's own queue: the record is made with ``server=""`` and each send to a server adds
+Jobs run over a :class:`~comfy_ui_app.cluster.cluster.Cluster` (one server or several) and first
+wait in the app's own queue: the record is made with ``server=""`` and each send to a server adds
 a timeline entry ``{"server": url, "previous_prompt_id": ...}``, re-keys the record and
 sets its ``server`` (``on_dispatch``), so :func:`current_server` tells where a record's prompt lives.
 Each state change is also one ``comfy_ui_app.jobs`` log line (:mod:`comfy_ui_app.jobs.joblog`), written
 from the job's fields kept in memory while it is followed here (a job adopted after a restart:
 read back from the store).
+
+Picking jobs up after a restart (:class:`~comfy_ui_app.jobs.resume.Resumer`) and acting on the
+queues (:class:`~comfy_ui_app.jobs.queue_actions.QueueActions`) are objects of their own,
+composed here; what they use of the service is declared by their ``ResumeHost`` / ``QueueHost``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, WorkflowError, 
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
 from comfy_ui_app.jobs.joblog import JobFacts, log_facts, log_job
 from comfy_ui_app.jobs.queue_actions import QueueActions
-from comfy_ui_app.jobs.resume import Resuming
+from comfy_ui_app.jobs.resume import Resumer
 from comfy_ui_app.jobs.store import JobRecord, JobStore, current_server
 
 __all__ = ["JobService", "NotAllowed", "current_server"]
@@ -49,18 +53,17 @@ log = logging.getLogger(__name__)
 _STATUS = {"success": "success", "error": "error", "interrupted": "interrupted"}
 
 
-class JobService(QueueActions, Resuming):
-    """Submit, follow, record and cancel jobs on one ComfyUI server, or on a Cluster of them.
+class JobService:
+    """Submit, follow, record and cancel jobs on a Cluster of ComfyUI servers (one server too).
 
-    ``comfy`` is a :class:`Comfy` or a :class:`~comfy_ui_app.cluster.cluster.Cluster`; ``self.comfy``
-    is then the cluster's first server and ``self.comfies`` every server.
+    ``self.cluster`` is the cluster, ``self.comfies`` its servers and ``self.comfy`` the first.
     """
 
-    def __init__(self, comfy: Comfy | Cluster, store: JobStore, *, admins: Iterable[str] = (),
+    def __init__(self, cluster: Cluster, store: JobStore, *, admins: Iterable[str] = (),
                  log_prompts: bool = False, limits: Limits | None = None) -> None:
         self.limits = limits  # caps for users who are not admins (a public demo); None: none
-        self.cluster = comfy if isinstance(comfy, Cluster) else None
-        self.comfies: list[Comfy] = self.cluster.comfies if self.cluster is not None else [comfy]
+        self.cluster = cluster
+        self.comfies: list[Comfy] = cluster.comfies
         self.comfy = self.comfies[0]
         self.store = store
         self.admins = frozenset(admins)
@@ -68,12 +71,13 @@ class JobService(QueueActions, Resuming):
         for server in self.comfies:
             if not server.saves_outputs:  # outputs of recorded jobs go into the store
                 server.set_save_outputs(self.hooks_for(store))
-        if self.cluster is not None:
-            self.cluster.add_dispatch_listener(self._dispatched)
+        cluster.add_dispatch_listener(self._dispatched)
         self._lock = threading.Lock()
         self._live: dict[str, Job] = {}  # job_id -> Job while this process follows it
         self._job_ids: dict[str, str] = {}  # prompt_id -> job_id
         self._facts: dict[str, JobFacts] = {}  # job_id -> what its log lines say, for jobs submitted here
+        self._resumer = Resumer(self)
+        self._queues = QueueActions(self)
 
     @staticmethod
     def hooks_for(store: JobStore):
@@ -106,42 +110,36 @@ class JobService(QueueActions, Resuming):
         kind: str = "txt2img",
         client: str = "web",
         extra_data: dict | None = None,
-        front: bool = False,
         inputs: list | tuple = (),
     ) -> tuple[JobRecord, Job]:
-        """Record, then queue; raises what ``Comfy.submit`` raises (the record says why).
-
-        Over a cluster the job waits in the app's queue (``front`` is ignored); one that no
-        server can run raises its WorkflowError here, like a rejected prompt. Over a cap of
+        """Record, then put in the app's queue; raises what ``Cluster.submit`` raises (the record
+        says why). A job that no server can run raises its WorkflowError here, like a rejected
+        prompt. Over a cap of
         ``limits`` (not for admins) it raises LimitExceeded, and nothing is recorded or sent."""
         prompt_id = str(uuid.uuid4())
         with admitted(limits_for(self, owner), prompt, pending=lambda: count_pending(self.store, owner, self.live)):
             record = self.store.create(
                 owner=owner, template=template, values=values, prompt=prompt,
-                server="" if self.cluster is not None else self.comfy.url, prompt_id=prompt_id, kind=kind,
+                server="", prompt_id=prompt_id, kind=kind,
                 client=client,
             )  # fmt: skip
         with self._lock:
             self._facts[record.job_id] = JobFacts.of(record)
-        self._log(record.job_id, "queued")
+        self.log_event(record.job_id, "queued")
         try:
-            if self.cluster is None:
-                job = self.comfy.submit(prompt, extra_data=extra_data, front=front, prompt_id=prompt_id)
-            else:
-                with self._lock:  # known before on_dispatch can run
-                    self._job_ids[prompt_id] = record.job_id
-                job = self.cluster.submit(prompt, owner=owner, extra_data=extra_data, prompt_id=prompt_id,
-                                          inputs=inputs)  # pictures the prompt reads, for the chosen server
-                if job.done and isinstance(job.error, WorkflowError):
-                    raise job.error
+            self.expect(prompt_id, record.job_id)  # known before on_dispatch can run
+            job = self.cluster.submit(prompt, owner=owner, extra_data=extra_data, prompt_id=prompt_id,
+                                      inputs=inputs)  # pictures the prompt reads, for the chosen server
+            if job.done and isinstance(job.error, WorkflowError):
+                raise job.error
         except ComfyError as e:
             self._set_status(record.job_id, "error", error=e)
-            self._log(record.job_id, "finished")
+            self.log_event(record.job_id, "finished")
             with self._lock:
                 self._job_ids.pop(prompt_id, None)
                 self._facts.pop(record.job_id, None)
             raise
-        self._follow(record.job_id, job)
+        self.follow(record.job_id, job)
         return record, job
 
     def _dispatched(self, job: Job, url: str, prompt_id: str) -> None:
@@ -160,9 +158,10 @@ class JobService(QueueActions, Resuming):
         facts = self._facts.get(job_id)
         if facts is not None:
             facts.server = url
-        self._log(job_id, "dispatched")
+        self.log_event(job_id, "dispatched")
 
-    def _follow(self, job_id: str, job: Job, *, resumed: bool = False) -> None:
+    def follow(self, job_id: str, job: Job, *, resumed: bool = False) -> None:
+        """Record ``job``'s story under ``job_id`` from now on, on a thread of its own."""
         with self._lock:
             self._live[job_id] = job
             self._job_ids[job.prompt_id] = job_id
@@ -178,19 +177,19 @@ class JobService(QueueActions, Resuming):
                     if resumed and self.store.get(job_id).status == "running":
                         continue  # it was running when the app stopped: already recorded
                     self._set_status(job_id, "running")
-                    self._log(job_id, "running")
+                    self.log_event(job_id, "running")
                 elif isinstance(update, Finished):
-                    started, finished = self._settled_times(job_id, job) if resumed else (None, None)
+                    started, finished = self._resumer.settled_times(job_id, job) if resumed else (None, None)
                     if started is not None:  # it ran while the app was away
                         self._set_status(job_id, "running", at=started)
                     status = "lost" if isinstance(update.error, JobLost) else _STATUS[update.status]
                     detail = {"node_id": getattr(update.error, "node_id", None)} if update.error else None
                     self._set_status(job_id, status, error=update.error, detail=detail, at=finished)
-                    self._log(job_id, "finished")
+                    self.log_event(job_id, "finished")
         except Exception:  # the follower must never die silently with the job unrecorded
             log.exception("recording job %s failed", job_id)
             self._set_status(job_id, "error", error="The app failed to record this job")
-            self._log(job_id, "finished")
+            self.log_event(job_id, "finished")
         finally:
             with self._lock:
                 self._live.pop(job_id, None)
@@ -210,7 +209,7 @@ class JobService(QueueActions, Resuming):
         if facts is not None:
             facts.moved(status, at, line or None)
 
-    def _log(self, job_id: str, event: str) -> None:
+    def log_event(self, job_id: str, event: str) -> None:
         """One ``comfy_ui_app.jobs`` line for the job as now stored (see joblog.py): from its facts
         kept here, else (a job adopted after a restart) read from the store."""
         facts = self._facts.get(job_id)
@@ -219,11 +218,28 @@ class JobService(QueueActions, Resuming):
         else:
             log_job(self.store, job_id, event, log_prompts=self.log_prompts)
 
+    def expect(self, prompt_id: str, job_id: str) -> None:
+        """``prompt_id``, about to be queued, belongs to the record ``job_id``."""
+        with self._lock:
+            self._job_ids[prompt_id] = job_id
+
+    def rekey(self, job_id: str, old_id: str, new_id: str, detail: dict) -> None:
+        """The record ``job_id`` now follows the prompt ``new_id`` (was ``old_id``): stored with
+        ``detail`` in its timeline."""
+        self.store.set_prompt_id(job_id, new_id, detail=detail)
+        with self._lock:
+            self._job_ids.pop(old_id, None)
+            self._job_ids[new_id] = job_id
+
     def comfy_for(self, url: str | None) -> Comfy:
         """The server at ``url`` (the first one when unknown or not given)."""
         return next((c for c in self.comfies if c.url == url), self.comfy)
 
     # -- reading ---------------------------------------------------------------------
+
+    def is_followed(self, job_id: str) -> bool:
+        """This process follows the job (it was submitted or resumed here and has not ended)."""
+        return self.live(job_id) is not None
 
     def live(self, job_id: str) -> Job | None:
         """The running Job behind a record, to reattach a page to it."""
@@ -244,7 +260,7 @@ class JobService(QueueActions, Resuming):
 
     # -- acting ----------------------------------------------------------------------
 
-    def _record_for(self, job_id: str, user: str) -> JobRecord | None:
+    def record_for(self, job_id: str, user: str) -> JobRecord | None:
         """The job's record if it exists; NotAllowed unless ``user`` owns it or is an admin."""
         record = self.store.get(job_id)
         if record is not None and not self.visible(record, user):
@@ -253,7 +269,7 @@ class JobService(QueueActions, Resuming):
 
     def cancel(self, job_id: str, *, user: str) -> bool:
         """Interrupt (running) or dequeue (waiting) a job; only its owner or an admin may."""
-        if self._record_for(job_id, user) is None:
+        if self.record_for(job_id, user) is None:
             return False
         job = self.live(job_id)
         if job is None or job.done:
@@ -262,9 +278,27 @@ class JobService(QueueActions, Resuming):
         return True
 
     def delete(self, job_id: str, *, user: str) -> bool:
-        record = self._record_for(job_id, user)
+        record = self.record_for(job_id, user)
         if record is None:
             return False
         if not record.done:
             self.cancel(job_id, user=user)
         return self.store.delete(job_id)
+
+    # -- after a restart, and on the queues (composed objects) ---------------------------
+
+    def resume(self) -> list[JobRecord]:
+        """Follow again the jobs this app had when it last stopped (see resume.py)."""
+        return self._resumer.resume()
+
+    def cancel_prompt(self, prompt_id: str, *, user: str, server: str | None = None) -> bool:
+        """Stop a prompt seen in a ComfyUI queue (see queue_actions.py)."""
+        return self._queues.cancel_prompt(prompt_id, user=user, server=server)
+
+    def clear_queue(self, *, user: str) -> int:
+        """Empty the app's queue and the servers' (admins only; see queue_actions.py)."""
+        return self._queues.clear_queue(user=user)
+
+    def move_to_front(self, job_id: str, *, user: str) -> str:
+        """Move a waiting job forward; where it went (see queue_actions.py)."""
+        return self._queues.move_to_front(job_id, user=user)

@@ -35,7 +35,6 @@ other processes wait their turn.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import shutil
@@ -47,6 +46,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from comfy_ui_app.comfy.updates import OutputImage
 from comfy_ui_app.jobs.records import STATUSES, TERMINAL, UNFINISHED, JobRecord, OutputFile, current_server
 
 __all__ = ["JobStore", "JobRecord", "OutputFile", "STATUSES", "UNFINISHED", "TERMINAL", "current_server"]
@@ -182,21 +182,11 @@ class JobStore:
         name already taken in this job gets ``_1``, ``_2``... before its extension.
         Raises KeyError if the job does not exist.
         """
-        base = safe_filename(filename)
-        stem, dot, ext = base.rpartition(".") if "." in base else (base, "", "")
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job_id,)).fetchone() is None:
                 raise KeyError(job_id)
             folder = self.outputs_dir / job_id
-            folder.mkdir(exist_ok=True)
-            for n in itertools.count():
-                name = base if n == 0 else f"{stem}_{n}{dot}{ext}"
-                try:
-                    with open(folder / name, "xb") as f:  # "x": fails rather than overwrite
-                        f.write(src_bytes)
-                    break
-                except FileExistsError:
-                    pass
+            name = OutputImage(filename, "", kind, src_bytes).save(folder, name=safe_filename(filename)).name
             db.execute("INSERT INTO outputs (job_id, path, filename, node, kind) VALUES (?, ?, ?, ?, ?)",
                        (job_id, f"{job_id}/{name}", name, node, kind))
         return OutputFile(folder / name, name, node, kind)

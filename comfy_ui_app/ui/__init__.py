@@ -1,4 +1,4 @@
-"""The Gradio web app: ``build_app(comfy, workflows_dir=..., output_dir=..., jobs=...)``.
+"""The Gradio web app: ``build_app(cluster, jobs, workflows_dir=..., output_dir=...)``.
 
 One builder per tab (``build_tab(ctx) -> TabHandles``, each in its own module); this
 module only puts them side by side and wires what crosses tabs: the server-status
@@ -18,7 +18,6 @@ import gradio as gr
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE
 from comfy_ui_app.jobs.service import JobService
-from comfy_ui_app.jobs.store import JobStore
 from comfy_ui_app.ui import _crosstab
 from comfy_ui_app.ui import custom_tab as custom
 from comfy_ui_app.ui import history_tab
@@ -27,7 +26,7 @@ from comfy_ui_app.ui import queue_tab
 from comfy_ui_app.ui import system_tab
 from comfy_ui_app.ui import txt2img_tab as txt2img
 from comfy_ui_app.ui._blocks import Blocks
-from comfy_ui_app.ui.context import AppContext, ServerInfo
+from comfy_ui_app.ui.context import AppContext, ServerCatalog
 from comfy_ui_app.ui.language_switch import install_language_switch, language_picker
 from comfy_ui_app.ui.status import StatusChecker, banner_markdown
 
@@ -41,26 +40,20 @@ def _ensure_browser_id(current: str | None) -> str:
     return current or uuid.uuid4().hex
 
 
-def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = None,
-              browser_secret: str | None = None, hf_login: bool = False, local_comfyui=None) -> gr.Blocks:
-    """Build the Blocks for one ComfyUI server, or for several.
+def build_app(cluster: Cluster, jobs: JobService, *, workflows_dir, output_dir, browser_secret: str | None = None,
+              hf_login: bool = False, local_comfyui=None) -> gr.Blocks:
+    """Build the Blocks over a started ``Cluster`` of ComfyUI servers (one server too) and the
+    ``JobService`` that records every job there (as :mod:`comfy_ui_app.assembly` builds them).
 
-    ``comfy`` is a started ``comfy_ui_app.Comfy`` or ``comfy_ui_app.cluster.cluster.Cluster``
-    (then ``ctx.cluster`` is it and ``ctx.comfy`` its first server); ``workflows_dir`` holds the workflow
-    templates; ``jobs`` records every job (a store under ``output_dir/.jobs`` when not
-    given); ``browser_secret`` encrypts the browser id so it survives app restarts;
-    ``hf_login`` adds "Sign in with Hugging Face" (Spaces OAuth: see ``current_user``).
-    Pass ``output_dir`` and ``jobs.store.outputs_dir`` to ``launch(allowed_paths=...)``.
-    ``local_comfyui`` (a ``managed.LocalComfyUI`` the app started) lets the banner say
-    "Starting ComfyUI…" / "restarting…" / why it failed instead of "cannot reach".
+    ``workflows_dir`` holds the workflow templates; ``browser_secret`` encrypts the browser id
+    so it survives app restarts; ``hf_login`` adds "Sign in with Hugging Face" (Spaces OAuth:
+    see ``current_user``). Pass ``output_dir`` and ``jobs.store.outputs_dir`` to
+    ``launch(allowed_paths=...)``. ``local_comfyui`` (a ``managed.LocalComfyUI`` the app started)
+    lets the banner say "Starting ComfyUI…" / "restarting…" / why it failed instead of "cannot reach".
     """
     workflows_dir = Path(workflows_dir)
     output_dir = Path(output_dir)
-    if jobs is None:
-        jobs = JobService(comfy, JobStore(output_dir / ".jobs"))
-    checker = StatusChecker(comfy, local=local_comfyui)
-    cluster = comfy if isinstance(comfy, Cluster) else None
-    target, comfy = comfy, (cluster.comfies[0] if cluster is not None else comfy)
+    checker = StatusChecker(cluster, local=local_comfyui)
 
     # gr.Blocks whose skipped outputs cost nothing (_blocks.py); no usage statistics to Gradio's servers
     with Blocks(title="ComfyUI", analytics_enabled=False) as demo:
@@ -71,7 +64,7 @@ def build_app(comfy, *, workflows_dir, output_dir, jobs: JobService | None = Non
             if hf_login:  # on a Space with ``hf_oauth: true``: jobs follow the account, not the browser
                 gr.LoginButton(elem_id="hf-login", scale=0)
             picker = language_picker()
-        ctx = AppContext(comfy, workflows_dir, output_dir, ServerInfo(target), lang, jobs, browser_id, cluster)
+        ctx = AppContext(cluster, jobs, workflows_dir, output_dir, ServerCatalog(cluster), lang, browser_id)
         banner = gr.Markdown(banner_markdown(checker.initial()), elem_id="server-status")
         server_ok = gr.State(False)
         with gr.Tabs() as tabs:
@@ -139,7 +132,7 @@ def _wire_status(demo, ctx, checker, handles, banner, server_ok, timer) -> None:
 
     def updates(status, refresh_lists: bool, lang_code: str):
         if status.ok and refresh_lists:
-            ctx.server.forget()  # the server came back, maybe with other models
+            ctx.catalog.forget()  # the server came back, maybe with other models
             fresh = [u for h in handles if h.refresh for u in _as_list(_refresh(h, lang_code))]
         else:
             fresh = [gr.skip() for _ in lists]

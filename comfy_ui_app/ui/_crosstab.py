@@ -44,10 +44,7 @@ def send_to_inpaint(path, prompt, negative, lang):
 def _client_for(ctx, record):
     """The client of the server the job ran on (the first server when unknown)."""
     url = current_server(record)
-    for comfy in getattr(getattr(ctx, "cluster", None), "comfies", None) or ():
-        if comfy.url == url:
-            return comfy.client
-    return ctx.comfy.client
+    return ctx.jobs.comfy_for(url).client
 
 
 def job_picture(ctx, record, field) -> Image.Image | None:
@@ -127,7 +124,7 @@ class ParameterLoader:
     def _load_custom(self, parts, parameters, values, record, lang) -> list:
         try:
             found = custom.load_job(Path(self.ctx.workflows_dir), parameters.get("template"),
-                                    record.prompt if record else None, values, self.ctx.server.object_info_or_none())
+                                    record.prompt if record else None, values, self.ctx.catalog.object_info_or_none())
         except Exception as exc:  # noqa: BLE001 - a plain sentence, never a traceback
             found, reason = None, describe(exc, lang=lang)
         else:
@@ -154,7 +151,7 @@ def wire(ctx, t2i, inp, cw, history, tabs) -> None:
                      inp.parts.get("negative", gr.State(None)), tabs, parts["message"]],
             api_visibility="private", concurrency_limit=None, show_progress="hidden",
         ).then(**inp.parts["after_set_image"])
-    if parts.get("form") is None or "load_event" not in history.parts or getattr(ctx, "jobs", None) is None:
+    if parts.get("form") is None or "load_event" not in history.parts:
         return
     loader = ParameterLoader(ctx, t2i, inp, cw, history, tabs)
     browser = user_inputs(ctx) or [gr.State(None)]

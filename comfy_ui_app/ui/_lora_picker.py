@@ -31,12 +31,12 @@ class LoraPicker:
         self.dropdown = self.strength = self.dropdown_error = self.strength_error = None
 
     def names(self) -> list[str]:
-        """The server's LoRA files now (cached by ``ctx.server``); [] while it cannot be asked."""
-        info = self.ctx.server.object_info_or_none()
+        """The server's LoRA files now (cached by ``ctx.catalog``); [] while it cannot be asked."""
+        info = self.ctx.catalog.object_info_or_none()
         models = None
         if info is None:
             try:
-                models = self.ctx.server.models("loras")
+                models = self.ctx.catalog.models("loras")
             except (ComfyError, OSError):
                 models = None
         return lora_names(info, models)

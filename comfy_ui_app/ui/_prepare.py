@@ -67,7 +67,7 @@ def upload_images(ctx, fields: list[Field], values: dict, owner: str | None = No
     and the cluster uploads it to the server the job goes to.
     """
     values = dict(values)
-    limits = limits_for(getattr(ctx, "jobs", None), owner)
+    limits = limits_for(ctx.jobs, owner)
     picked = []
     for f in fields:
         if f.kind not in ("image", "mask") or f.name not in values:
@@ -79,7 +79,7 @@ def upload_images(ctx, fields: list[Field], values: dict, owner: str | None = No
         if is_picked_file(path, _upload_roots()):  # type, size, pixels, the user's caps: checked
             picked.append((f, *read_upload(path, ctx.comfy.client, field=f.name, limits=limits)))
     for f, data, name in picked:
-        if getattr(ctx, "cluster", None) is not None and staged is not None:  # sent later, where the job runs
+        if staged is not None:  # sent later, where the job runs
             staged.append(InputFile(data, content_name(data, name)))
             values[f.name] = staged[-1].ref
             continue

@@ -21,16 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dataclasses
+
 import anyio
 
 from comfy_ui_app.comfy.updates import Finished
-from comfy_ui_app.errors import LimitExceeded
-from comfy_ui_app.texts.i18n import tr
-from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.errors import LimitExceeded, PromptRejected
+from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
+from comfy_ui_app.texts.messages import describe, describe_problem
+from comfy_ui_app.workflow.check import Problem, problems_from_rejection
+from comfy_ui_app.workflow.fields import Field
 from comfy_ui_app.workflow.pnginfo import parameters_from_prompt, parameters_text
 from comfy_ui_app.ui.jobfeed import RunUpdate, follow, progress_markdown
 
-__all__ = ["BATCH_KEY", "Batch", "Planned", "batch_mark", "follow_batch"]
+__all__ = ["BATCH_KEY", "Batch", "Planned", "batch_mark", "field_errors", "follow_batch"]
 
 BATCH_KEY = "_batch"          # in a batch job's recorded values: {"id", "index", "count"}
 HELD_BACK_RETRY_S = 1.0       # a held-back job waits for room under the cap this long between tries
@@ -172,10 +176,22 @@ class Batch:
             await anyio.sleep(WAIT_POLL_S)
 
 
+def field_errors(problems: list[Problem], fields: list[Field], lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """``{field name: plain sentence}`` for the problems that belong to a field."""
+    names = {f.name for f in fields}
+    errors: dict[str, str] = {}
+    for problem in problems:
+        if problem.field in names:
+            text = describe_problem(dataclasses.replace(problem, node_id=None, class_type=None), lang=lang)
+            errors[problem.field] = f"{errors[problem.field]} {text}" if problem.field in errors else text
+    return errors
+
+
 async def follow_batch(batch: Batch, output_dir: Path, fields: list, lang: str,
-                       gallery: list[str]) -> AsyncIterator[RunUpdate]:
+                       gallery: list[str], object_info: dict | None = None) -> AsyncIterator[RunUpdate]:
     """The batch's jobs one after another into ``gallery``; one final update, after the last
-    job or the first that did not succeed."""
+    job or the first that did not succeed. A job ComfyUI refused (``PromptRejected``: the app's
+    queue sends it later) names the fields at fault in the final update's ``errors``."""
     count, saved = len(batch.plans), set()
     seeds = [p.seed for p in batch.plans if p.seed is not None]
     for index, plan in enumerate(batch.plans):
@@ -191,6 +207,9 @@ async def follow_batch(batch: Batch, output_dir: Path, fields: list, lang: str,
         job_dir = output_dir / str(sent.job.prompt_id)
         async for update in follow(sent.job, job_dir, text, label, gallery, saved, lang):
             update.job_ids = batch.job_ids()
+            if update.final and isinstance(update.error, PromptRejected):
+                problems = problems_from_rejection(update.error, fields, prompt=plan.prompt, object_info=object_info)
+                update.errors = field_errors(problems, fields, lang)
             if update.final:
                 update.seeds = seeds[:index + 1] or None
                 if not update.ok or index == count - 1:

@@ -1,10 +1,10 @@
 """What every tab is built with: the shared, per-app pieces (never per-user state).
 
-``AppContext`` is handed to each tab's ``build_tab(ctx)``; ``ServerInfo`` caches the
-server's node table and model lists for all users, refreshed at most every ``ttl``
-seconds, so opening the page or rendering a form does not refetch 500 KB each time.
-Over a :class:`~comfy_ui_app.cluster.cluster.Cluster` it offers the union of what the healthy
-servers have (a job needing one server's checkpoint is sent to that server).
+``AppContext`` is handed to each tab's ``build_tab(ctx)``; ``ServerCatalog`` (``ctx.catalog``)
+caches the servers' node table and model lists for all users, refreshed at most every ``ttl``
+seconds, so opening the page or rendering a form does not refetch 500 KB each time. It offers
+the union of what the :class:`~comfy_ui_app.cluster.cluster.Cluster`'s healthy servers have (a
+job needing one server's checkpoint is sent to that server).
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.comfy.connection import Comfy
 from comfy_ui_app.errors import ComfyError
+from comfy_ui_app.jobs.service import JobService
 
-__all__ = ["AppContext", "ServerInfo", "TabHandles", "ANONYMOUS", "caller_ids", "current_user", "hf_username"]
+__all__ = ["AppContext", "ServerCatalog", "TabHandles", "ANONYMOUS", "caller_ids", "current_user", "hf_username"]
 
 ANONYMOUS = "anonymous"  # no request at all: never a page or an API client (see current_user)
 
@@ -45,20 +47,19 @@ def _merge_choices(into: dict, other: dict) -> None:
                     have[1] = {**have[1], "options": options + [c for c in more if c not in options]}
 
 
-class ServerInfo:
-    """Cached ``/object_info`` and ``/models/{folder}`` of one server or of a cluster's
-    healthy servers (thread-safe)."""
+class ServerCatalog:
+    """Cached ``/object_info`` and ``/models/{folder}`` of a cluster's healthy servers, merged
+    (thread-safe)."""
 
-    def __init__(self, comfy: Any, ttl: float = 30.0) -> None:
-        self._comfy = comfy  # a Comfy, or a Cluster (anything with ``comfies`` and ``servers``)
+    def __init__(self, cluster: Cluster, ttl: float = 30.0) -> None:
+        self._cluster = cluster
         self._ttl = ttl
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Any]] = {}
-        self._healthy: tuple | None = None  # a cluster's healthy servers when the cache was filled
+        self._healthy: tuple | None = None  # the healthy servers when the cache was filled
 
     def _get(self, key: str, fetch) -> Any:
-        servers = getattr(self._comfy, "servers", None)  # a cluster: other healthy servers, other lists
-        healthy = tuple(s.url for s in servers if s.healthy) if servers is not None else None
+        healthy = tuple(s.url for s in self._cluster.servers if s.healthy)  # others: other lists
         with self._lock:
             if healthy != self._healthy:
                 self._cache.clear()
@@ -74,8 +75,8 @@ class ServerInfo:
     def _union(self, ask, merge):
         """``ask(comfy)`` of every healthy server (of every one if none is), merged; the
         first error when none answers."""
-        healthy = {s.url for s in self._comfy.servers if s.healthy}
-        comfies = [c for c in self._comfy.comfies if c.url in healthy] or self._comfy.comfies
+        healthy = {s.url for s in self._cluster.servers if s.healthy}
+        comfies = [c for c in self._cluster.comfies if c.url in healthy] or self._cluster.comfies
         result, error = None, None
         for comfy in comfies:
             try:
@@ -89,13 +90,9 @@ class ServerInfo:
         return result
 
     def _fetch_object_info(self) -> dict:
-        if not hasattr(self._comfy, "comfies"):
-            return self._comfy.client.object_info()
         return self._union(lambda c: copy.deepcopy(c.client.object_info()), lambda a, b: _merge_choices(a, b) or a)
 
     def _fetch_models(self, folder: str) -> list[str]:
-        if not hasattr(self._comfy, "comfies"):
-            return list(self._comfy.client.models(folder))
         return self._union(lambda c: list(c.client.models(folder)), lambda a, b: a + [m for m in b if m not in a])
 
     def object_info(self) -> dict:
@@ -121,14 +118,18 @@ class ServerInfo:
 class AppContext:
     """Shared pieces every tab builder receives."""
 
-    comfy: Comfy
+    cluster: Cluster  # every ComfyUI server (one too); jobs wait in its queue
+    jobs: JobService  # submit/list/cancel jobs of a user (see service.py)
     workflows_dir: Path
     output_dir: Path
-    server: ServerInfo
+    catalog: ServerCatalog
     lang: Any  # gr.State holding this browser tab's language code ("en", "zh-CN")
-    jobs: Any = None  # the JobService: submit/list/cancel jobs of a user (see service.py)
     browser_id: Any = None  # gr.BrowserState: a random id kept in this browser (the user when auth is off)
-    cluster: Any = None  # the Cluster when the app has several servers (``comfy`` is then its first)
+
+    @property
+    def comfy(self) -> Comfy:
+        """The first server (the only one, usually): uploads and previews go through it."""
+        return self.cluster.comfies[0]
 
 
 def hf_username(request: Any) -> str | None:

@@ -118,7 +118,7 @@ def build_tab(ctx) -> TabHandles:
         if not path:
             return gr.skip(), ""
         try:
-            loaded = read_workflow(Path(path), ctx.server.object_info_or_none())
+            loaded = read_workflow(Path(path), ctx.catalog.object_info_or_none())
         except Exception as exc:  # noqa: BLE001 - any unusable file: a plain sentence, old form kept
             return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=describe(exc, lang=lang))
         return loaded, tr("Loaded {name}.", lang, name=loaded["name"])
@@ -191,7 +191,7 @@ class _Results:
 def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) -> None:
     """The form and buttons for one loaded workflow (inside ``@gr.render``)."""
     template = workflow["prompt"]
-    info = ctx.server.object_info_or_none()
+    info = ctx.catalog.object_info_or_none()
     fields = discover(template, info)
     form = forms.build_form(ctx, template, fields, info, lang=lang, values=workflow.get("values"))
     seed = next((form.get(f.name) for f in fields if f.role == "seed" and form.get(f.name)), None)  # the runner's

@@ -75,7 +75,7 @@ def choices_for(ctx, template: dict, f: Field, object_info: dict | None) -> list
     choices = list(spec[0]) if spec and isinstance(spec[0], list) else list(f.choices)
     if not choices and f.role in MODEL_FOLDERS:
         try:
-            choices = list(ctx.server.models(MODEL_FOLDERS[f.role]))
+            choices = list(ctx.catalog.models(MODEL_FOLDERS[f.role]))
         except Exception:  # noqa: BLE001 - server down: free entry until it is back
             choices = []
     return [str(c) for c in choices]
@@ -151,7 +151,7 @@ class Form:
 
     def choice_updates(self, ctx) -> list:
         """Dropdown updates with the server's current lists (skips while it cannot be asked)."""
-        info = ctx.server.object_info_or_none()
+        info = ctx.catalog.object_info_or_none()
         if info is None:
             return [gr.skip() for _ in self.choice_items()]
         updates = []

@@ -38,7 +38,6 @@ __all__ = ["PATH", "health", "server_address", "app_kwargs"]
 
 PATH = "/healthz"
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>()]+")
-NO_STREAM = "no event stream (WebSocket) from it"
 
 
 def server_address(url: str) -> str:
@@ -53,12 +52,9 @@ def server_address(url: str) -> str:
     return f"{host}:{port}" if port else host or "?"
 
 
-def _states(target: Any) -> list[tuple[str, str, bool, str, int | None]]:
-    """(url, label, healthy, reason, queue_remaining) of each server of a Cluster or of one Comfy."""
-    if hasattr(target, "servers"):
-        return [(s.url, s.label, bool(s.healthy), s.reason or "", s.queue_remaining) for s in target.servers]
-    connected = bool(target.connected)  # one Comfy: its event stream is up while it answers
-    return [(target.url, target.label, connected, "" if connected else NO_STREAM, target.queue_remaining)]
+def _states(cluster: Any) -> list[tuple[str, str, bool, str, int | None]]:
+    """(url, label, healthy, reason, queue_remaining) of each server of a Cluster."""
+    return [(s.url, s.label, bool(s.healthy), s.reason or "", s.queue_remaining) for s in cluster.servers]
 
 
 def _hide(text: str, url: str, label: str) -> str:
@@ -80,8 +76,8 @@ def _local_reason(local: Any) -> str:
 
 
 def health(target: Any, jobs: Any, local: Any = None) -> tuple[int, dict]:
-    """``(readiness HTTP status, body)`` for ``target`` (a Cluster or a Comfy), ``jobs`` (a
-    JobService, or None) and ``local`` (the ``managed.LocalComfyUI`` the app started, or None;
+    """``(readiness HTTP status, body)`` for ``target`` (the app's Cluster), ``jobs`` (its
+    JobService) and ``local`` (the ``managed.LocalComfyUI`` the app started, or None;
     it is the first server). Reads only what the app already knows: no request to ComfyUI."""
     servers = []
     for number, (url, label, healthy, reason, depth) in enumerate(_states(target), start=1):
@@ -96,9 +92,7 @@ def health(target: Any, jobs: Any, local: Any = None) -> tuple[int, dict]:
                         "healthy": healthy, "reason": "" if healthy else reason, "queue_depth": depth})
     up = sum(s["healthy"] for s in servers)
     status = "ok" if up == len(servers) else "degraded" if up else "down"
-    store = getattr(jobs, "store", None)
-    counts = {"waiting": store.count(statuses="queued"), "running": store.count(statuses="running")} \
-        if store is not None else {"waiting": 0, "running": 0}
+    counts = {"waiting": jobs.store.count(statuses="queued"), "running": jobs.store.count(statuses="running")}
     return (503 if status == "down" else 200), {"status": status, "servers": servers, "jobs": counts}
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from comfy_ui_app.comfy.updates import OutputImage
 from comfy_ui_app.errors import ComfyError
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe, describe_recorded
@@ -134,11 +135,11 @@ class HistoryView:
         for output in (entry.get("outputs") or {}).values():
             for ref in (output or {}).get("images") or []:
                 target = folder / safe_filename(f"{ref.get('type', 'output')}_{ref.get('filename', '')}")
-                if not target.is_file():
-                    data = comfy.client.view(str(ref.get("filename", "")), subfolder=str(
-                        ref.get("subfolder", "")), type=str(ref.get("type", "output")))
-                    folder.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(data)
+                if not target.is_file():  # fetched once, kept for the next look
+                    kind = str(ref.get("type", "output"))
+                    data = comfy.client.view(str(ref.get("filename", "")), subfolder=str(ref.get("subfolder", "")),
+                                             type=kind)
+                    target = OutputImage(target.name, "", kind, data).save(folder)
                 paths.append(str(target))
         lines = [f"**{tr(STATUS_WORDS[status], lang)}** · {tr('Outside the app', lang)}",
                  tr("Submitted {when}", lang, when=_when(started))]

@@ -79,7 +79,7 @@ class InpaintTab:
         self.editor_slot = self.retry_btn = None  # set by build_tab: updates skip what would change nothing
         try:
             self.template = load_workflow(template_path)
-            self.fields = discover(self.template, ctx.server.object_info_or_none())
+            self.fields = discover(self.template, ctx.catalog.object_info_or_none())
             self.shape = inpaint_shape(self.fields)
         except (ComfyError, OSError) as exc:
             self.error = describe(exc)
@@ -169,7 +169,7 @@ class InpaintTab:
 def build_tab(ctx: AppContext) -> TabHandles:
     """Create the "Inpainting" tab inside the current Blocks (inside ``gr.Tabs``)."""
     h = InpaintTab(ctx, Path(ctx.workflows_dir) / TEMPLATE_NAME)
-    info = ctx.server.object_info_or_none()
+    info = ctx.catalog.object_info_or_none()
     form = Form(h.template or {}, list(h.fields))
     with gr.Tab("Inpainting", id="inpaint") as tab:
         with gr.Row(equal_height=False, elem_classes=["app-columns"]):

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import secrets
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -24,18 +22,17 @@ from typing import Any
 
 import anyio
 
-from comfy_ui_app.comfy.updates import Executing, Finished, Output, Preview, Progress, Queued, Started
+from comfy_ui_app.comfy.updates import Finished, Output, Preview
 from comfy_ui_app.errors import JobInterrupted
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.workflow.pnginfo import PNG_SIGNATURE, add_text_chunk
 from comfy_ui_app.jobs.service import NotAllowed
-from comfy_ui_app.ui.contact import CONTACT_CHECK_S, contact_problem
-from comfy_ui_app.ui._throttle import Throttle
+from comfy_ui_app.ui._news import ContactWatch, JobLine, Pacing, progress_bar
 from comfy_ui_app.ui.status import md_escape
 
-__all__ = ["RunUpdate", "progress_markdown", "follow", "store_outputs", "done_message", "cancel_jobs",
-           "PREVIEW_INTERVAL_S"]
+__all__ = ["RunUpdate", "progress_markdown", "progress_bar", "follow", "store_outputs", "done_message",
+           "cancel_jobs", "PREVIEW_INTERVAL_S"]
 
 # How often news goes to the page (_throttle.py): each update re-sends the tab's outputs through
 # Gradio (bench/RESULTS.md, c). News that comes sooner than the interval after the last update
@@ -67,29 +64,11 @@ class RunUpdate:
     ok: bool = False                     # final only: every job succeeded
     failed: bool = False                 # final only: the last job ended in an error or was lost (Retry)
     job_ids: list[str] | None = None     # the job store's ids of this run's jobs so far
+    error: BaseException | None = None   # final and failed only: what ended the job
 
 
 def progress_markdown(phase: str, *details: str) -> str:
     return " · ".join([f"**{md_escape(phase)}**", *(md_escape(d) for d in details if d)])
-
-
-BAR_CELLS = 10
-
-
-def progress_bar(value: float, maximum: float, cells: int = BAR_CELLS) -> str:
-    """``▰▰▰▱▱▱▱▱▱▱``: the share done, in whole cells (never full before the last step)."""
-    share = min(1.0, max(0.0, value / maximum)) if maximum else 0.0
-    filled = cells if share >= 1.0 else min(cells - 1, int(share * cells))
-    return "▰" * filled + "▱" * (cells - filled)
-
-
-def step_text(update: Progress, lang: str) -> str:
-    pct = int(round(100 * update.value / update.max)) if update.max else 0
-    text = progress_bar(update.value, update.max) + " " + tr("step {value}/{max} · {pct}%", lang,
-                                                            value=update.value, max=update.max, pct=pct)
-    if update.eta_s is not None:
-        text += " · " + tr("ETA {s} s", lang, s=max(0, round(update.eta_s)))
-    return text
 
 
 async def feed(job, timeout, wait_due):
@@ -132,16 +111,6 @@ async def feed(job, timeout, wait_due):
             return
 
 
-def _write_in_place(path: Path, data: bytes) -> None:
-    """Replace ``path``'s bytes atomically (a reader never sees half a file)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def store_outputs(images, job_dir: Path, saved: set, gallery: list, parameters: str) -> None:
     """Add each new image to ``gallery`` with the ``parameters`` chunk in its PNG.
 
@@ -164,7 +133,7 @@ def store_outputs(images, job_dir: Path, saved: set, gallery: list, parameters: 
             path = Path(img.path)
             try:
                 if data is not img.data:
-                    _write_in_place(path, data)
+                    dataclasses.replace(img, data=data).save(path.parent, name=path.name, replace=True)
             except OSError:
                 if not path.is_file():  # deleted meanwhile (History tab): nothing to show
                     saved.add(key)
@@ -177,94 +146,86 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
                  lang: str) -> AsyncIterator[RunUpdate]:
     """Updates of one job; the last has ``final`` set (``message`` None on success but the last).
 
-    While the job's server cannot be reached the progress line says so at once
-    (:func:`~comfy_ui_app.ui.contact.contact_problem`, looked at every ``CONTACT_CHECK_S``),
-    and shows the job's own progress again when contact is back."""
-    phase, node, step = tr("Queued", lang), "", ""
+    Each batch of the job's updates moves its progress line (:class:`~._news.JobLine`), holds
+    the newest preview and stores outputs; what goes to the page, and when, is paced by
+    :class:`~._news.Pacing`. While the job's server cannot be reached the progress line says so
+    at once (:class:`~._news.ContactWatch`), and shows the job's own progress again when
+    contact is back."""
+    line = JobLine(lang)
+    pacing = Pacing(time.monotonic(), preview=(PREVIEW_INTERVAL_S, PREVIEW_HOLD_S),
+                    progress=(PROGRESS_INTERVAL_S, PROGRESS_HOLD_S), place=(PLACE_INTERVAL_S, PLACE_INTERVAL_S))
+    contact = ContactWatch(job, lang, time.monotonic())
     held: Preview | None = None  # the newest preview not shown yet
-    previews = Throttle(PREVIEW_INTERVAL_S, PREVIEW_HOLD_S)
-    progress = Throttle(PROGRESS_INTERVAL_S, PROGRESS_HOLD_S, last_sent=time.monotonic())
-    places = Throttle(PLACE_INTERVAL_S, PLACE_INTERVAL_S)  # the first place in line goes at once
-    lost, lost_shown, last_check = None, None, time.monotonic()  # no contact: the words now / on the page
 
     def wait_due():
         """Seconds until a held preview, unsent progress or the next look at the server is due."""
         now = time.monotonic()
-        waits = [w for w in (previews.wait(now), progress.wait(now), places.wait(now)) if w is not None]
-        return max(0.0, min([*waits, CONTACT_CHECK_S - (now - last_check)]))
+        return max(0.0, min([*pacing.waits(now), contact.wait(now)]))
 
-    yield RunUpdate(progress_markdown(phase, label))
+    yield RunUpdate(progress_markdown(line.phase, label))
     async for batch in feed(job, JOB_SILENCE_TIMEOUT_S, wait_due):
-        done: Finished | None = None
         shown = len(gallery)
-        now = time.monotonic()
-        fresh_progress = any(isinstance(item, (Started, Executing, Progress)) for item in batch)
-        fresh_place = any(isinstance(item, Queued) for item in batch)
-        fresh_preview = any(isinstance(item, Preview) for item in batch)
-        if fresh_progress:
-            progress.note(now)
-        if fresh_place:
-            places.note(now)
-        if fresh_preview:
-            previews.note(now)
+        fresh = pacing.note(batch, time.monotonic())
+        done: Finished | None = None
         for item in batch:
-            if item is END:
-                continue
             if isinstance(item, Failure):
                 raise item.exc
-            if isinstance(item, Queued):
-                phase = tr("Queued", lang)
-                node = (tr("next to run", lang) if item.position == 0 else
-                        tr("position {n} in line", lang, n=item.position) if item.position else "")
-            elif isinstance(item, Started):
-                phase, node = tr("Running", lang), ""
-            elif isinstance(item, Executing):
-                phase, step = tr("Running", lang), ""
-                node = tr("{name} (node {id})", lang, name=item.class_type or tr("node", lang), id=item.node)
-            elif isinstance(item, Progress):
-                phase, step = tr("Running", lang), step_text(item, lang)
-            elif isinstance(item, Preview):
+            if isinstance(item, Preview):
                 held = item
             elif isinstance(item, Output):
                 await anyio.to_thread.run_sync(store_outputs, item.images, job_dir, saved, gallery, parameters)
             elif isinstance(item, Finished):
                 done = item
-        preview = None
-        if held is not None and (done is not None or previews.due(time.monotonic(), fresh=fresh_preview)):
-            preview = await anyio.to_thread.run_sync(held.to_pil)
-            held = None
-            previews.sent(time.monotonic())
-        if done is not None:
-            if done.status == "success":
-                if any((img.type, img.subfolder, img.filename) not in saved for img in done.images):  # else a no-op
-                    await anyio.to_thread.run_sync(store_outputs, done.images, job_dir, saved, gallery, parameters)
-                yield RunUpdate(progress_markdown(tr("Done", lang), label, progress_bar(1, 1) + " 100%"), preview,
-                                list(gallery), done_message(gallery, lang), final=True, ok=True)
-            elif done.status == "interrupted":  # the very words of the Interrupt button, which may come first
-                yield RunUpdate(progress_markdown(tr("Interrupted", lang), label), preview, list(gallery),
-                                tr("Interrupted. The job was cancelled.", lang), final=True)
             else:
-                error = done.error or JobInterrupted(job.prompt_id)
-                yield RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
-                                describe(error, retrying=False, lang=lang), final=True, failed=True)
+                line.take(item)  # Queued, Started, Executing, Progress (END: nothing)
+        preview = None
+        if held is not None and (done is not None or pacing.previews.due(time.monotonic(), fresh=fresh.preview)):
+            preview, held = await anyio.to_thread.run_sync(held.to_pil), None
+            pacing.previews.sent(time.monotonic())
+        if done is not None:
+            yield await _ending(done, job, job_dir, parameters, label, preview, gallery, saved, lang)
             return
-        if not batch or time.monotonic() - last_check >= CONTACT_CHECK_S:
-            lost, last_check = contact_problem(job, lang), time.monotonic()
-        now = time.monotonic()
-        progress_due = (progress.due(now, fresh=fresh_progress) or places.due(now, fresh=fresh_place)
-                        or lost != lost_shown)
-        if preview is not None or len(gallery) != shown or progress_due:
-            new_pictures = list(gallery) if len(gallery) != shown else None  # None: the page keeps its own
-            line = None  # a new preview alone leaves the line: held news goes with the next news, on time
-            if progress_due or new_pictures is not None:
-                line = progress_markdown(lost, label) if lost else progress_markdown(phase, label, node, step)
-                progress.sent(now)
-                places.sent(now)
-                lost_shown = lost
-            yield RunUpdate(line, preview, new_pictures)
+        contact.look(time.monotonic(), idle=not batch)
+        update = _news(line, label, pacing, contact, fresh, preview, gallery, shown)
+        if update is not None:
+            yield update
     yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
                     tr("ComfyUI stopped sending news about the job. Please try again.", lang), final=True,
                     failed=True)
+
+
+def _news(line: JobLine, label: str, pacing: Pacing, contact: ContactWatch, fresh, preview, gallery: list,
+          shown: int) -> RunUpdate | None:
+    """The update for the page after a batch, or None when nothing is due: a new preview, new
+    pictures (``shown`` were on the page), or a progress line whose time has come."""
+    now = time.monotonic()
+    line_due = pacing.line_due(now, fresh) or contact.changed
+    new_pictures = list(gallery) if len(gallery) != shown else None  # None: the page keeps its own
+    if preview is None and new_pictures is None and not line_due:
+        return None
+    text = None  # a new preview alone leaves the line: held news goes with the next news, on time
+    if line_due or new_pictures is not None:
+        text = (progress_markdown(contact.lost, label) if contact.lost else
+                progress_markdown(line.phase, label, line.node, line.step))
+        pacing.line_sent(now)
+        contact.shown = contact.lost
+    return RunUpdate(text, preview, new_pictures)
+
+
+async def _ending(done: Finished, job, job_dir: Path, parameters: str, label: str, preview, gallery: list,
+                  saved: set, lang: str) -> RunUpdate:
+    """The final update of a job that ``done`` ended: its last pictures stored, in plain words."""
+    if done.status == "success":
+        if any((img.type, img.subfolder, img.filename) not in saved for img in done.images):  # else a no-op
+            await anyio.to_thread.run_sync(store_outputs, done.images, job_dir, saved, gallery, parameters)
+        return RunUpdate(progress_markdown(tr("Done", lang), label, progress_bar(1, 1) + " 100%"), preview,
+                         list(gallery), done_message(gallery, lang), final=True, ok=True)
+    if done.status == "interrupted":  # the very words of the Interrupt button, which may come first
+        return RunUpdate(progress_markdown(tr("Interrupted", lang), label), preview, list(gallery),
+                         tr("Interrupted. The job was cancelled.", lang), final=True)
+    error = done.error or JobInterrupted(job.prompt_id)
+    return RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
+                     describe(error, retrying=False, lang=lang), final=True, failed=True, error=error)
 
 
 def done_message(gallery: list, lang: str) -> str:

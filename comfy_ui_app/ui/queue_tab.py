@@ -12,8 +12,8 @@ Refreshing: ComfyUI sends a ``status`` event whenever its queue changes, and
 (``QUEUE_TICK_S``) whose handler returns ``gr.skip()`` (nothing sent, nothing asked
 of ComfyUI) unless the version moved or the shown ages are ``QUEUE_STALE_S`` old.
 The ``/queue`` answer itself is cached per app per version, so a queue change costs
-one ``/queue`` request however many pages are open. With several servers (a
-:class:`~comfy_ui_app.cluster.cluster.Cluster`) every reachable server's queue is listed, with a
+one ``/queue`` request however many pages are open. Every reachable server of the app's
+:class:`~comfy_ui_app.cluster.cluster.Cluster` (one server too) has its queue listed, with a
 "Server" column, followed by the jobs still waiting in the app's own queue
 (``cluster.waiting()``, in the order they will be sent, numbered on after the servers' jobs). (A generator waiting for
 the version to change would push sooner, but it would hold a worker thread
@@ -87,7 +87,7 @@ class QueueView:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.jobs = ctx.jobs
-        self.cluster = getattr(ctx, "cluster", None)  # several servers: their queues, then the app's
+        self.cluster = ctx.cluster  # its servers' queues, then the app's own
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[int, float, dict]] = {}  # url -> (status version, fetched at, /queue)
 
@@ -95,8 +95,6 @@ class QueueView:
     def version(self):
         """Changes whenever some queue shown here may have changed (no request made)."""
         cluster = self.cluster
-        if cluster is None:
-            return self.ctx.comfy.status_version
         return (tuple(c.status_version for c in cluster.comfies),
                 tuple(job.prompt_id for job in cluster.waiting()),
                 tuple(s.healthy for s in cluster.servers))
@@ -116,8 +114,6 @@ class QueueView:
 
     def _server_queues(self, fresh: bool) -> list[tuple[str, dict]]:
         cluster = self.cluster
-        if cluster is None:
-            return [(self.ctx.comfy.url, self.queue(fresh=fresh))]
         healthy = {s.url for s in cluster.servers if s.healthy}
         out = []
         for comfy in cluster.comfies:
@@ -138,11 +134,10 @@ class QueueView:
                 extra = item[3] if len(item) > 3 and isinstance(item[3], dict) else {}
                 created = record.created_at if record else (extra.get("create_time") or 0) / 1000 or None
                 out.append(QueueEntry(position, item[1], record, created, url))
-        if self.cluster is not None:  # numbered on after every ComfyUI queue shown above
-            first = max((e.position for e in out), default=0) + 1
-            for n, job in enumerate(self.cluster.waiting(), first):
-                record = self.jobs.store.by_prompt_id(job.prompt_id)
-                out.append(QueueEntry(n, job.prompt_id, record, record.created_at if record else None, APP_QUEUE))
+        first = max((e.position for e in out), default=0) + 1  # numbered on after every ComfyUI queue above
+        for n, job in enumerate(self.cluster.waiting(), first):
+            record = self.jobs.store.by_prompt_id(job.prompt_id)
+            out.append(QueueEntry(n, job.prompt_id, record, record.created_at if record else None, APP_QUEUE))
         return out
 
     def may_act(self, entry: QueueEntry, user: str) -> bool:
@@ -160,22 +155,21 @@ class QueueView:
         entries = self.entries(fresh=fresh)
         now = time.time()
         rows, choices = [], []
-        cluster = self.cluster is not None
-        labels = {c.url: c.label for c in self.cluster.comfies} if cluster else {}  # what the page shows of each
+        labels = {c.url: c.label for c in self.cluster.comfies}  # what the page shows of each
         for e in entries:
             state = (tr("Queued", lang) if e.server == APP_QUEUE else  # in the app's own queue: not sent yet
                      tr("Running", lang) if e.running else tr("Waiting", lang))
             template = e.record.template if e.record else "—"
             age = age_text(None if e.created_at is None else now - e.created_at, lang)
-            rows.append([e.position, state, self.who(e, user, lang), template, age]
-                        + (["—" if e.server == APP_QUEUE else labels.get(e.server, e.server)] if cluster else []))
+            rows.append([e.position, state, self.who(e, user, lang), template, age,
+                         "—" if e.server == APP_QUEUE else labels.get(e.server, e.server)])
             if self.may_act(e, user):
                 choices.append((f"#{e.position} · {template} · {self.who(e, user, lang)}", e.prompt_id))
         mine = sum(1 for e in entries if e.record is not None and e.record.owner == user)
         summary = (tr("The queue is empty.", lang) if not entries else
                    tr("{total} jobs in the queue, {mine} of them yours.", lang, total=len(entries), mine=mine))
         ids = [value for _, value in choices]
-        headers = HEADERS + (("Server",) if cluster else ())
+        headers = (*HEADERS, "Server")
         table = gr.Dataframe(value=rows, headers=[tr(h, lang) for h in headers])
         picker = gr.Dropdown(choices=choices, value=selected if selected in ids else (ids[0] if ids else None))
         return summary, table, picker
@@ -184,10 +178,8 @@ class QueueView:
     def cancel(self, prompt_id: str | None, user: str, lang: str) -> str:
         if not prompt_id:
             return tr("Choose one of your jobs first.", lang)
-        server = None
-        if self.cluster is not None:  # which server's queue shows it
-            server = next((e.server for e in self.entries() if e.prompt_id == prompt_id and e.server != APP_QUEUE),
-                          None)
+        server = next((e.server for e in self.entries()  # which server's queue shows it
+                       if e.prompt_id == prompt_id and e.server != APP_QUEUE), None)
         self.jobs.cancel_prompt(prompt_id, user=user, server=server)
         return tr("The job was cancelled.", lang)
 

@@ -75,7 +75,7 @@ def finished_update(record, parameters: str, lang: str, gallery: list[str] | Non
 
 async def attach(ctx, job, record, lang: str) -> AsyncIterator[RunUpdate]:
     """Stream a running job again, like a fresh run of it (outputs made so far included)."""
-    info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
+    info = await anyio.to_thread.run_sync(ctx.catalog.object_info_or_none)
     parameters = parameters_of(record.prompt, info)
     gallery: list[str] = []
     async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, "", gallery, set(), lang):
@@ -87,7 +87,7 @@ async def attach(ctx, job, record, lang: str) -> AsyncIterator[RunUpdate]:
 
 async def reattach(ctx, user: str | None, kind: str, lang: str) -> AsyncIterator[RunUpdate]:
     """What a (re)loaded page shows of ``user``'s newest job of ``kind``; nothing if none."""
-    if ctx.jobs is None or not user:
+    if not user:
         return
     record = await anyio.to_thread.run_sync(latest, ctx.jobs, user, kind)
     if record is None:
@@ -105,7 +105,7 @@ async def reattach(ctx, user: str | None, kind: str, lang: str) -> AsyncIterator
     if record is None:
         return
     if record.done:
-        info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
+        info = await anyio.to_thread.run_sync(ctx.catalog.object_info_or_none)
         yield await anyio.to_thread.run_sync(finished_update, record, parameters_of(record.prompt, info), lang)
     else:  # followed by another process of the app: say so, without a stream
         phase = tr("Running", lang) if record.status == "running" else tr("Queued", lang)
@@ -141,7 +141,7 @@ async def _wait_member(jobs, user: str, mark: dict, index: int):
 async def reattach_batch(ctx, user: str, mark: dict, lang: str) -> AsyncIterator[RunUpdate]:
     """Every job of the batch ``mark`` in turn: shown if ended, followed if unfinished; one final update."""
     count, gallery, saved, seeds, job_ids = mark["count"], [], set(), [], []
-    info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
+    info = await anyio.to_thread.run_sync(ctx.catalog.object_info_or_none)
     for index in range(count):
         record = await _wait_member(ctx.jobs, user, mark, index)
         if record is None:  # never sent (the app stopped meanwhile): what there is, is all there is

@@ -60,8 +60,8 @@ async def retry_job(ctx, user: str | list[str], job_ids, lang: str) -> AsyncIter
     owner's when that is one of them (else the first's, e.g. an admin's)."""
     users = [user] if isinstance(user, str) else list(user)
     yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
-    jobs = getattr(ctx, "jobs", None)
-    record = None if jobs is None else await anyio.to_thread.run_sync(_failed_record, jobs, job_ids, users)
+    jobs = ctx.jobs
+    record = await anyio.to_thread.run_sync(_failed_record, jobs, job_ids, users)
     if record is None:
         yield RunUpdate(progress_markdown(tr("Stopped", lang)), message=tr("There is no failed job to retry.", lang),
                         final=True)
@@ -98,9 +98,7 @@ def wire_retry(ctx, button: gr.Button, outputs: list, to_outputs, job_ids, *, ap
     """Wire ``button`` to run the page's failed job again into ``outputs`` (``to_outputs(update)``
     gives their values, the retry button's visibility included) and ``job_ids``. ``cancels``:
     streams it replaces (the reattach); pressing one of ``stopped_by`` (Generate) stops its
-    stream. Returns the event, or None without a job service."""
-    if getattr(ctx, "jobs", None) is None:
-        return None
+    stream. Returns the event."""
     event = button.click(retry_handler(ctx, to_outputs), [ctx.lang, job_ids, *user_inputs(ctx)], [*outputs, job_ids],
                          api_name=api_name, api_visibility="public" if api_name else "private",
                          concurrency_limit=None, show_progress="hidden", cancels=[c for c in cancels if c] or None)

@@ -16,12 +16,11 @@ uses ``seed + i`` (as AUTOMATIC1111 does), so "reuse last seed" makes the same p
 again. A run over a cap of a public app (:func:`comfy_ui_app.jobs.limits.check_run`) is refused
 whole, before any upload; a failed or interrupted job ends the batch.
 
-With a job service (``ctx.jobs``) every job is recorded with its owner, template, the
+Every job is recorded by the job service (``ctx.jobs``) with its owner, template, the
 values used and the prompt; its outputs are the store's files (the chunk is added to
 them in place), and a closed or reloaded page leaves the batch running: only the
 Interrupt button stops it (:func:`interrupt_handler`), and a reloaded page picks up every
-job of it again (:func:`wire_reattach`). Without one (a bare context), outputs are saved
-under ``<output dir>/<prompt id>/`` and a cancelled handler interrupts its jobs.
+job of it again (:func:`wire_reattach`).
 """
 
 from __future__ import annotations
@@ -35,17 +34,17 @@ from typing import Any
 import anyio
 import gradio as gr
 
-from comfy_ui_app.errors import PromptRejected, WorkflowError
+from comfy_ui_app.errors import WorkflowError
 from comfy_ui_app.workflow.templates import apply_values
-from comfy_ui_app.workflow.check import Problem, PromptInvalid, check_prompt, problems_from_rejection
+from comfy_ui_app.workflow.check import PromptInvalid, check_prompt
 from comfy_ui_app.errors import LimitExceeded
 from comfy_ui_app.workflow.fields import Field
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.jobs.limits import check_run
-from comfy_ui_app.texts.messages import describe, describe_problem
+from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.workflow.editor_format import api_to_ui
 from comfy_ui_app.ui._prepare import MAX_UI_SEED, complete_models, json_safe, seed_bases, upload_images
-from comfy_ui_app.ui.batch import BATCH_KEY, Batch, Planned, batch_mark, follow_batch
+from comfy_ui_app.ui.batch import BATCH_KEY, Batch, Planned, batch_mark, field_errors, follow_batch
 from comfy_ui_app.ui.context import caller_ids, current_user
 from comfy_ui_app.ui.jobfeed import PREVIEW_INTERVAL_S, RunUpdate, cancel_jobs, progress_markdown
 from comfy_ui_app.ui.reattach import reattach
@@ -80,21 +79,8 @@ class RunRequest:
     inputs: list = dataclasses.field(default_factory=list)  # InputFile s a cluster uploads where the job runs
 
 
-def field_errors(problems: list[Problem], fields: list[Field], lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
-    """``{field name: plain sentence}`` for the problems that belong to a field."""
-    names = {f.name for f in fields}
-    errors: dict[str, str] = {}
-    for problem in problems:
-        if problem.field in names:
-            text = describe_problem(dataclasses.replace(problem, node_id=None, class_type=None), lang=lang)
-            errors[problem.field] = f"{errors[problem.field]} {text}" if problem.field in errors else text
-    return errors
-
-
 def _submit(ctx, request: RunRequest, plan: Planned):
-    """``(job, job id or None)``: recorded through the job service when there is one."""
-    if getattr(ctx, "jobs", None) is None:
-        return ctx.comfy.submit(plan.prompt, extra_data=plan.extra), None
+    """``(job, job id)``: recorded through the job service."""
     record, job = ctx.jobs.submit(owner=request.owner, template=request.template_name, values=json_safe(plan.values),
                                   prompt=plan.prompt, kind=request.kind, extra_data=plan.extra, inputs=request.inputs)
     return job, record.job_id
@@ -137,29 +123,23 @@ def _plan(request: RunRequest, values: dict, object_info: dict | None, count: in
 async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> AsyncIterator[RunUpdate]:
     """Run ``request.count`` jobs, all sent up front, followed one after another; see the module docstring."""
     lang = lang or DEFAULT_LANGUAGE
-    batch, finished, filled = None, False, None
     gallery: list[str] = []
     count = max(1, int(request.count or 1))
     object_info = None
     try:
         yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
-        object_info = await anyio.to_thread.run_sync(ctx.server.object_info_or_none)
+        object_info = await anyio.to_thread.run_sync(ctx.catalog.object_info_or_none)
         values = complete_models(request.values, request.fields, request.template, object_info)
-        await anyio.to_thread.run_sync(lambda: check_run(getattr(ctx, "jobs", None), request.owner, request.template,
+        await anyio.to_thread.run_sync(lambda: check_run(ctx.jobs, request.owner, request.template,
                                                          request.fields, values, count=count))
         values = await anyio.to_thread.run_sync(upload_images, ctx, request.fields, values, request.owner,
                                                 request.inputs)
         plans = _plan(request, values, object_info, count)
-        filled = plans[0].prompt
         batch = Batch(plans, lambda plan: _submit(ctx, request, plan))
         await anyio.to_thread.run_sync(batch.start)
         async for update in follow_batch(batch, Path(request.output_dir or ctx.output_dir), request.fields, lang,
-                                         gallery):
-            finished = finished or update.final
+                                         gallery, object_info):
             yield update
-    except PromptRejected as exc:
-        problems = problems_from_rejection(exc, request.fields, prompt=filled, object_info=object_info)
-        yield _stopped(lang, gallery, describe(exc, lang=lang), field_errors(problems, request.fields, lang))
     except PromptInvalid as exc:
         yield _stopped(lang, gallery, describe(exc, lang=lang), field_errors(exc.problems, request.fields, lang))
     except (WorkflowError, LimitExceeded) as exc:  # LimitExceeded: nothing was sent, the form stays as it was
@@ -167,12 +147,8 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
         yield _stopped(lang, gallery, describe(exc, lang=lang), errors)
     except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
         yield _stopped(lang, gallery, describe(exc, lang=lang), {})
-    finally:
-        # Reached on success, on errors, and when Gradio cancels this handler (the
-        # Interrupt button, a closed page). Recorded jobs go on (the Interrupt button
-        # stops them through the job service); a bare run's are stopped here.
-        if batch is not None and not finished and getattr(ctx, "jobs", None) is None:
-            batch.stop()
+    # When Gradio cancels this handler (a closed page) the recorded jobs go on; the
+    # Interrupt button stops them through the job service.
 
 
 def _stopped(lang, gallery, message, errors) -> RunUpdate:
@@ -201,7 +177,7 @@ def job_ids_output():
 
 def user_inputs(ctx) -> list:
     """The inputs a handler needs to know its user: this browser's id, when the app keeps one."""
-    return [ctx.browser_id] if getattr(ctx, "browser_id", None) is not None else []
+    return [ctx.browser_id] if ctx.browser_id is not None else []
 
 
 def interrupt_handler(ctx):
@@ -215,9 +191,8 @@ def interrupt_handler(ctx):
     """
 
     def interrupt(request: gr.Request, lang, job_ids, browser_id=None):
-        if getattr(ctx, "jobs", None) is not None:
-            if not cancel_jobs(ctx.jobs, job_ids, caller_ids(request, browser_id)):
-                return gr.skip(), tr("Nothing is running.", lang)  # the last result stays as it is
+        if not cancel_jobs(ctx.jobs, job_ids, caller_ids(request, browser_id)):
+            return gr.skip(), tr("Nothing is running.", lang)  # the last result stays as it is
         return progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
 
     return interrupt
@@ -235,10 +210,10 @@ def wire_reattach(ctx, kind: str, outputs: list, to_outputs, job_ids_state):
 
     ``to_outputs(update)`` gives the values for ``outputs``; the job id goes into
     ``job_ids_state`` so that Interrupt stops it. Returns the event (to cancel it when
-    a new run starts), or None without a job service.
+    a new run starts), or None outside a ``gr.Blocks``.
     """
     root = gr.context.Context.root_block
-    if getattr(ctx, "jobs", None) is None or root is None:
+    if root is None:
         return None
 
     async def reattach_job(request: gr.Request, lang, browser_id=None):
@@ -249,7 +224,7 @@ def wire_reattach(ctx, kind: str, outputs: list, to_outputs, job_ids_state):
         if not shown:  # a generator that yields nothing would blank every output
             yield tuple(gr.skip() for _ in range(len(outputs) + 1))
 
-    triggers = [root.load] + ([ctx.browser_id.change] if getattr(ctx, "browser_id", None) is not None else [])
+    triggers = [root.load] + ([ctx.browser_id.change] if ctx.browser_id is not None else [])
     return gr.on(triggers, reattach_job, inputs=[ctx.lang, *user_inputs(ctx)], outputs=[*outputs, job_ids_state],
                  api_visibility="private", concurrency_limit=None, show_progress="hidden",
                  trigger_mode="always_last")

@@ -113,8 +113,11 @@ def local_status(state) -> ServerStatus | None:
 
 
 class StatusChecker:
-    def __init__(self, comfy, ttl: float = 2.0, local=None) -> None:
-        self._comfy = comfy
+    """The banner's status of a ``Cluster``'s servers (one server: probed; several: their
+    health checks), cached for ``ttl`` seconds."""
+
+    def __init__(self, cluster, ttl: float = 2.0, local=None) -> None:
+        self._cluster = cluster
         self._ttl = ttl
         self._local = local   # a managed.LocalComfyUI the app started, or None
         self._lock = threading.Lock()
@@ -136,10 +139,10 @@ class StatusChecker:
                             (("url", ", ".join(c.url for c in comfies)),))
 
     def _comfies(self) -> list:
-        return list(getattr(self._comfy, "comfies", None) or [self._comfy])
+        return list(self._cluster.comfies)
 
     def _cluster_status(self) -> ServerStatus:
-        servers = self._comfy.servers
+        servers = self._cluster.servers
         up = [s for s in servers if s.healthy]
         down = tuple(s for s in servers if not s.healthy)  # said in each page's language: ServerStatus.down
         if not up:

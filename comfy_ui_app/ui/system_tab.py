@@ -130,8 +130,7 @@ class SystemView:
 
     def __init__(self, ctx) -> None:
         self.ctx = ctx
-        cluster = getattr(ctx, "cluster", None)
-        self.comfies = list(cluster.comfies) if cluster is not None else [ctx.comfy]
+        self.comfies = list(ctx.cluster.comfies)
         self.samplers = {c.url: StatsSampler(c) for c in self.comfies}
 
     @property
@@ -155,12 +154,12 @@ class SystemView:
         rows = []
         for folder in client.models():
             # one server: the shared cache; several: this one's own list (the cache holds their union)
-            files = self.ctx.server.models(folder) if len(self.comfies) == 1 else list(client.models(folder))
+            files = self.ctx.catalog.models(folder) if len(self.comfies) == 1 else list(client.models(folder))
             rows.append([folder, len(files), ", ".join(files)])
         return rows
 
     def node_classes(self) -> list[str]:
-        return sorted(self.ctx.server.object_info())
+        return sorted(self.ctx.catalog.object_info())
 
     def node(self, name: str | None, which: int | None = None) -> dict:
         return self.comfy(which).client.object_info(name).get(name, {}) if name else {}
@@ -175,20 +174,19 @@ class SystemView:
         """The "Jobs in the last hour" table (see system_numbers.py)."""
         rows = self.ctx.jobs.store.stats(since=(time.time() if now is None else now) - WINDOW_S)
         per_server, overall = summarize(rows)
-        cluster = getattr(self.ctx, "cluster", None)
-        states = cluster.servers if cluster is not None else []
-        depths = {s.url: s.queue_remaining for s in states} or {c.url: c.queue_remaining for c in self.comfies}
-        waiting = len(cluster.waiting()) if cluster is not None else None
+        cluster = self.ctx.cluster
+        depths = {s.url: s.queue_remaining for s in cluster.servers}
+        waiting = len(cluster.waiting())
         return number_rows(per_server, overall, servers=self.urls, depths=depths, app_waiting=waiting, lang=lang,
                            labels=self.labels)
 
 
 def build_tab(ctx) -> TabHandles:
     view = SystemView(ctx)
-    cluster = getattr(ctx, "cluster", None)
+    cluster = ctx.cluster
     with gr.Tab("System", id="system") as tab:
         servers = gr.Dataframe(headers=list(SERVER_HEADERS), interactive=False, label="ComfyUI servers",
-                               visible=cluster is not None, elem_id="system-servers")
+                               elem_id="system-servers")
         numbers = gr.Dataframe(headers=list(NUMBER_HEADERS), interactive=False, label="Jobs in the last hour",
                                elem_id="system-numbers")
         picker = gr.Dropdown(label="Details below for", choices=[(c.label, n) for n, c in enumerate(view.comfies, 1)],
@@ -210,8 +208,6 @@ def build_tab(ctx) -> TabHandles:
         timer = gr.Timer(SAMPLE_EVERY_S, active=False)
 
     def show_servers(lang):
-        if cluster is None:
-            return gr.skip()
         return gr.Dataframe(value=server_rows(cluster, lang), headers=[tr(h, lang) for h in SERVER_HEADERS])
 
     def show_numbers(lang):
@@ -256,9 +252,9 @@ def build_tab(ctx) -> TabHandles:
     refresh_btn.click(open_tab, who, opened, api_name="system_refresh", **common)
     picker.change(open_tab, who, opened, api_visibility="private", **common)
     timer.tick(show_stats, [ctx.lang, picker], [summary, chart], api_visibility="private", **common)
-    if cluster is not None:  # the servers' table: when the tab opens, on Refresh, and with the chart
-        gr.on([tab.select, refresh_btn.click, timer.tick], show_servers, [ctx.lang], [servers],
-              api_name="system_servers", **common)
+    # the servers' table: when the tab opens, on Refresh, and with the chart
+    gr.on([tab.select, refresh_btn.click, timer.tick], show_servers, [ctx.lang], [servers],
+          api_name="system_servers", **common)
     gr.on([tab.select, refresh_btn.click, timer.tick], show_numbers, [ctx.lang], [numbers],
           api_name="system_numbers", **common)
     node_picker.change(show_node, [node_picker, ctx.lang, picker], [node_info], api_name="system_node", **common)

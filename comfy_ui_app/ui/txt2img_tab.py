@@ -34,17 +34,10 @@ from comfy_ui_app.ui.runner import (
 )
 from comfy_ui_app.ui.runner import job_ids_output, wire_reattach
 
-__all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "apply_preset", "CSS"]
+__all__ = ["build_tab", "Txt2Img", "SIZE_PRESETS", "CUSTOM_SIZE", "preset_for", "apply_preset"]
 
-UP_FRONT = ("prompt", "negative", "checkpoint", "seed", "width", "height", "steps", "cfg", "sampler",
-            "scheduler", "batch_size")  # fmt: skip
 LORA_ROLES = ("lora", "lora_strength", "lora_clip_strength")
 MAX_BATCH_COUNT = 16
-# One column at phone width: the two main columns wrap (min_width), nothing overflows.
-CSS = """
-.field-error p { color: var(--error-text-color, #b91c1c); margin: 0; font-size: 0.9em; }
-@media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
-"""
 
 
 def reuse_seed(last_seed):
@@ -75,7 +68,7 @@ class Txt2Img:
         except Exception as exc:  # noqa: BLE001 - shown on the page instead
             missing = not Path(workflow_path).exists()
             self.error = f"Workflow template not found: {workflow_path}" if missing else describe(exc)
-        self.object_info = ctx.server.object_info_or_none()
+        self.object_info = ctx.catalog.object_info_or_none()
         self.fields = discover(self.template, self.object_info) if self.template else []
         self.form = forms.Form(self.template, self.fields)
         # The template's own LoRA fields win; else the optional picker adds a LoraLoader.
@@ -123,7 +116,7 @@ class Txt2Img:
         if self.picker:
             try:
                 template, fields, wanted = self.picker.apply(template, fields, wanted, lora, strength,
-                                                             self.ctx.server.object_info_or_none())
+                                                             self.ctx.catalog.object_info_or_none())
             except WorkflowError as exc:
                 errors = {exc.field: describe(exc, lang=lang)} if exc.field else {}
                 yield (*self.outputs_for(self._stopped(describe(exc, lang=lang), errors, lang), self.form),

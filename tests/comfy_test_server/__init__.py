@@ -15,7 +15,8 @@ Knobs: ``root`` (holds input/ output/ temp/; a temp dir if None), ``host``, ``po
 prompt's sampler steps), ``preview`` (``--preview-method auto`` vs none),
 ``preview_size``, ``checkpoints``, ``loras`` (LoRA files LoraLoader lists; none by
 default, as recorded), ``newer_server`` (newer ComfyUI's
-``missing_node_type`` and ``invalid_prompt_id`` errors).
+``missing_node_type`` and ``invalid_prompt_id`` errors), ``node_time`` (``{class_type: seconds}``
+a node of that class works after its ``executing`` message, e.g. a slow ``SaveImage``).
 
 Controls: ``fail_next()``, ``hang_next()``, ``drop_websockets()``, ``pause()`` /
 ``resume()``; records: ``received_prompts``, ``uploads``. ``HISTORY_DELAY`` (class

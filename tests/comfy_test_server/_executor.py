@@ -59,9 +59,10 @@ def _format_value(value):
 
 
 class Executor:
-    def __init__(self, messenger, table, dirs, *, step_time, steps, preview, preview_size):
+    def __init__(self, messenger, table, dirs, *, step_time, steps, preview, preview_size, node_time=None):
         self.msg, self.table, self.dirs = messenger, table, dirs
         self.step_time, self.steps = step_time, steps
+        self.node_time = dict(node_time or {})  # class_type -> seconds the node works after ``executing``
         self.preview, self.preview_size = preview, preview_size
         self.cache = OutputCache()
         self.interrupt_requested = False
@@ -190,6 +191,8 @@ class Executor:
             self._check_interrupt(nid)
         if fail:
             raise NodeFailure(self.fail_spec["message"], self.fail_spec["exception_type"])
+        if self.node_time.get(class_type):
+            await asyncio.sleep(self.node_time[class_type])
         upstream = [spec_of(v[0]) for v in node["inputs"].values() if is_link(v)]
         spec = node_spec(node, upstream, self.dirs)
         if class_type in SAMPLER_CLASSES:

@@ -87,11 +87,12 @@ class ComfyTestServer:
     def __init__(self, root=None, host: str = "127.0.0.1", port: int = 0, step_time: float = 0.0,
                  steps: int | None = None, preview: bool = True, preview_size: int = 512,
                  checkpoints: list[str] = RECORDED_CHECKPOINTS, newer_server: bool = False,
-                 loras: list[str] = ()):
+                 loras: list[str] = (), node_time: dict[str, float] | None = None):
         self._own_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="comfy-test-") if root is None else root).resolve()
         self.host, self.port = host, port
         self.step_time, self.steps = float(step_time), steps
+        self.node_time = dict(node_time or {})
         self.preview, self.preview_size = preview, int(preview_size)
         self.checkpoints = list(checkpoints)
         self.loras = list(loras)
@@ -174,7 +175,8 @@ class ComfyTestServer:
         self.messenger = Messenger(self.queue_info)
         self.messenger.start()
         self.executor = Executor(self.messenger, self.nodes, self.dirs, step_time=self.step_time,
-                                 steps=self.steps, preview=self.preview, preview_size=self.preview_size)
+                                 steps=self.steps, preview=self.preview, preview_size=self.preview_size,
+                                 node_time=self.node_time)
         self._work = asyncio.Event()
         self._worker = asyncio.get_running_loop().create_task(self._worker_loop())
         self.started_at = time.time()
