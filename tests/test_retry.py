@@ -60,7 +60,7 @@ def test_retry_runs_the_failed_job_again_with_the_same_seed(make_comfy_server, l
 def test_retry_after_a_failed_job_of_a_batch_runs_that_job_alone(make_comfy_server, launch_app):
     """All jobs of a batch are sent up front; the first failing stops the rest, and Retry runs
     the failed one again (not "no failed job" because the last of the batch was stopped)."""
-    server = make_comfy_server()
+    server = make_comfy_server(step_time=0.25)  # a job takes about 1 s: the stop comes before the second ends
     # per_server=1: the second job waits in the app's queue. (With 2, the cluster sends both at
     # once, each on its own thread, and ComfyUI may queue them in either order.)
     app = launch_app(server.url, per_server=1)
