@@ -19,7 +19,7 @@ from PIL import Image
 
 from comfy_ui_app import load_workflow
 from comfy_ui_app.workflow.fields import discover
-from comfy_ui_app.workflow.pnginfo import text_chunks
+from _png_text import text_chunks
 from comfy_ui_app.ui.runner import RunRequest, run
 
 REPO = Path(__file__).resolve().parents[1]
