@@ -1,4 +1,4 @@
-"""The shared job runner (ui/runner.py, ui/jobfeed.py).
+"""The shared job runner (comfy_ui_app.ui.runner, comfy_ui_app.ui.jobfeed).
 
 Over what the app builds (a Cluster and a JobService, tests/_app.py) and the bundled test
 server: progress and its throttles, batches, checks, recording, Interrupt for the owner only,

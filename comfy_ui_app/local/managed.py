@@ -40,7 +40,8 @@ __all__ = ["LocalComfyUI", "LocalState", "default_candidates", "find_checkout", 
            "is_checkout", "resolve_checkout"]
 
 STARTING, RUNNING, RESTARTING, FAILED, STOPPED = "starting", "running", "restarting", "failed", "stopped"
-# Banner texts (English ``tr`` keys; Chinese in texts/zh_cn.py). Failures are worded by messages.describe.
+# Banner texts (English ``tr`` keys; Chinese in comfy_ui_app.texts.zh_cn). Failures are worded by
+# comfy_ui_app.texts.messages.describe.
 STARTING_TEXT = "Starting ComfyUI…"
 RESTARTING_TEXT = "ComfyUI stopped unexpectedly; restarting (attempt {attempt} of {attempts})…"
 TAIL_LINES = 15

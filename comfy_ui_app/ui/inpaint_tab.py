@@ -3,7 +3,7 @@
 The picture goes into a ``gr.ImageEditor`` (labelled ``Image``); whatever the brush
 touches is the mask (:func:`comfy_ui_app.workflow.masks.mask_from_editor`). "Invert mask",
 "Grow mask" and "Mask blur" change it, and the "Mask sent to ComfyUI" image shows it
-rendered from the very bytes that are uploaded (:func:`masks.preview_from_files`).
+rendered from the very bytes that are uploaded (:func:`comfy_ui_app.workflow.masks.preview_from_files`).
 Generate stages picture and mask the way the template reads them
 (:mod:`comfy_ui_app.workflow.inpaint`, :mod:`comfy_ui_app.jobs.inpaint`) and hands the filled
 template and those files to the shared runner (the cluster uploads them where the job runs).
