@@ -15,8 +15,6 @@ from pathlib import Path
 
 from comfy_ui_app.settings import SettingsParser, web_app
 
-HERE = Path(__file__).resolve().parent
-
 
 def is_loopback(host: str) -> bool:
     """``127.0.0.1``, ``localhost``, ``::1``: a page only this computer can open."""

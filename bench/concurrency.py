@@ -25,7 +25,7 @@ when something else shares the machine, so it shows what a change to the app buy
 
 Two floors run each round: ``floor`` on a bare ``gr.Blocks`` (what any Gradio app pays: each
 output an update skips costs Gradio a component rebuild) and ``floor_fast`` on the app's own
-``Blocks`` (``comfy_ui_app/ui/_blocks.py``: skipped outputs cost nothing), the fair floor for the app.
+``Blocks`` (:mod:`comfy_ui_app.ui._blocks`: skipped outputs cost nothing), the fair floor for the app.
 
 Two server settings: zero work (``step_time=0``, 2 steps: the app's own cost per job laid
 bare) and 10 ms x 10 steps (100 ms of "GPU" per job, still far shorter than a real one).

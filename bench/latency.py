@@ -14,7 +14,7 @@ its reader thread polls its message deque every 50 ms, which it adds on top).
 
 Previews: the server at a tiny step time with previews on; frames the server sent to the
 app's socket vs distinct preview images the client received, per second of sampling.
-The app drops stale frames by design (``ui/jobfeed.py`` ``PREVIEW_INTERVAL_S`` = 0.25 s).
+The app drops stale frames by design (:mod:`comfy_ui_app.ui.jobfeed` ``PREVIEW_INTERVAL_S`` = 0.25 s).
 """
 from __future__ import annotations
 

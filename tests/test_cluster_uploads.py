@@ -1,9 +1,9 @@
 """Pictures follow the job over several servers: uploaded to the server that runs it.
 
-An inpainting job is staged against the first server (``stage_files(..., upload=False)``:
-nothing sent) and goes to the second one, the only one with its checkpoint; a job whose
-server stops before it started is uploaded again where it goes next; a prompt sent again
-without its files (Retry, Re-run) finds them in the cluster's memory.
+An inpainting job is staged against the first server (``stage_files``: nothing sent) and
+goes to the second one, the only one with its checkpoint; a job whose server stops before it
+started is uploaded again where it goes next; a prompt sent again without its files (Retry,
+Re-run) finds them in the cluster's memory.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from comfy_ui_app import Comfy
 from comfy_ui_app.comfy.inputs import InputFile, content_name, upload_inputs
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.workflow.fields import discover
-from comfy_ui_app.jobs.inpaint import inpaint_shape, make_files, stage_files
+from comfy_ui_app.workflow.inpaint import inpaint_shape
+from comfy_ui_app.jobs.inpaint import make_files, stage_files
 from comfy_ui_app.jobs.service import JobService, current_server
 from comfy_ui_app.jobs.store import JobStore
 from comfy_ui_app.workflow.templates import apply_values
@@ -55,7 +56,7 @@ def staged(template, client):
     fields = discover(template)
     shape = inpaint_shape(fields)
     files = make_files(shape, template, SOURCE, PAINTED)
-    values, inputs = stage_files(client, shape, files, upload=False)
+    values, inputs = stage_files(client, shape, files)
     prompt = apply_values(template, {**values, "checkpoint": CHECKPOINT, "prompt": "a cat"}, fields=fields)
     return prompt, inputs
 

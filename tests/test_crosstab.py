@@ -1,5 +1,5 @@
-"""What crosses tabs (ui/_crosstab.py): "Send to inpainting" and History's "Load parameters",
-and the custom tab's seed display and "reuse last seed" (ui/custom.py).
+"""What crosses tabs (comfy_ui_app.ui._crosstab): "Send to inpainting" and History's "Load parameters",
+and the custom tab's seed display and "reuse last seed" (comfy_ui_app.ui.custom_tab).
 
 The handlers are taken from the real page (``build_app`` over the bundled test server and
 a job service), called as Gradio calls them; jobs are put into the store directly.

@@ -270,7 +270,7 @@ def test_catalog_has_no_key_twice():
     ("Cannot reach ComfyUI at http://gpu:8188. Is it running?", "无法连接到 ComfyUI（http://gpu:8188）。它正在运行吗？"),
     ("something no catalog knows", "something no catalog knows"),
     ("", ""),
-    # clauses joined by "; " (a job no server can run, _verdicts.py), each from the catalog
+    # clauses joined by "; " (a job no server can run, comfy_ui_app.cluster.verdicts), each from the catalog
     ("No ComfyUI server has the node types Foo, Bar; no ComfyUI server has the checkpoint x.safetensors",
      "没有任何 ComfyUI 服务器具有节点类型 Foo, Bar；没有任何 ComfyUI 服务器具有模型 x.safetensors"),
     ("No ComfyUI server that answered has the checkpoint y.ckpt; ComfyUI at http://gpu:8188 could not be "

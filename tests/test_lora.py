@@ -1,4 +1,4 @@
-"""The optional LoRA of "Text to image": comfy_ui_app/workflow/lora.py and ui/_lora_picker.py.
+"""The optional LoRA of "Text to image": comfy_ui_app/workflow/lora.py and comfy_ui_app.ui._lora_picker.
 
 Pure graph surgery first, then the tab's own Generate handler against the bundled test
 server, whose LoraLoader is given a list of LoRA files (the recorded node table has none).

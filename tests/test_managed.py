@@ -28,6 +28,12 @@ from _waiting import wait_for
 STAND_IN = Path(__file__).resolve().parent / "stand_in_comfyui"
 
 
+def settled(local: LocalComfyUI, timeout: float):
+    """The state once ComfyUI answers, has failed or was stopped (AssertionError after ``timeout``)."""
+    return wait_for(lambda: (state := local.state()).phase in (RUNNING, FAILED, STOPPED) and state,
+                    timeout=timeout, what="ComfyUI running, failed or stopped")
+
+
 # ---- helpers: processes seen through /proc (a zombie counts as gone) ------------------------
 
 def _stat(pid: int) -> list[str] | None:
@@ -91,7 +97,7 @@ def test_starts_the_checkout_like_comfyui_and_stop_leaves_no_process(make_local)
     local = make_local(env={"STAND_IN_GRANDCHILD": "1"}, extra_args=["--lowvram", "--cuda-device", "0"])
     assert local.command == [sys.executable, "main.py", "--listen", "127.0.0.1", "--port", str(local.port),
                              "--preview-method", "auto", "--lowvram", "--cuda-device", "0"]
-    state = local.start().wait_ready(20)
+    state = settled(local.start(), 20)
     assert state.phase == RUNNING and state.url == f"http://127.0.0.1:{local.port}"
     stats = requests.get(local.url + "/system_stats", timeout=5).json()
     assert stats["system"]["argv"] == ["main.py", *local.command[2:]]   # what ComfyUI itself was given
@@ -113,7 +119,7 @@ def test_starts_the_checkout_like_comfyui_and_stop_leaves_no_process(make_local)
 
 def test_stop_kills_a_comfyui_that_ignores_sigterm(make_local):
     local = make_local(env={"STAND_IN_IGNORE_TERM": "1"}, grace=0.5)
-    pid = local.start().wait_ready(20).pid
+    pid = settled(local.start(), 20).pid
     started = time.monotonic()
     local.stop()
     assert not alive(pid) and time.monotonic() - started < 5
@@ -125,14 +131,14 @@ def test_a_crash_is_restarted_and_the_banner_says_so(make_local):
     local = make_local(env={"STAND_IN_DELAY": "1"}, max_restarts=3)   # restarting lasts a second
     checker = StatusChecker(Cluster([Comfy(local.url)]), ttl=0, local=local)
     assert checker.get().text == "Starting ComfyUI…"
-    first = local.start().wait_ready(20)
+    first = settled(local.start(), 20)
     assert checker.get(fresh=True).text == f"Connected to ComfyUI at {local.url}"
 
     os.kill(first.pid, signal.SIGKILL)
     wait_for(lambda: local.state().phase == RESTARTING, what="restarting")
     assert checker.get(fresh=True).text == "ComfyUI stopped unexpectedly; restarting (attempt 1 of 3)…"
     assert banner_markdown(checker.get(), "zh-CN") == "⚠ ComfyUI 意外停止；正在重新启动（第 1 次，共 3 次）…"
-    second = local.wait_ready(20)
+    second = settled(local, 20)
     assert second.phase == RUNNING and second.pid != first.pid and not alive(first.pid)
     assert checker.get(fresh=True).text == f"Connected to ComfyUI at {local.url}"
     assert local.said[-2:] == ["ComfyUI stopped unexpectedly; restarting (attempt 1 of 3)… (exit code -9)",
@@ -169,7 +175,7 @@ def test_gives_up_after_the_restarts_with_the_log_tail(make_local):
 ], ids=["exits", "times-out"])
 def test_a_failed_start_is_one_message_with_the_log_tail(make_local, env, options, head, last_line):
     local = make_local(env=env, max_restarts=3, **options)
-    state = local.start().wait_ready(20)
+    state = settled(local.start(), 20)
     assert state.phase == FAILED
     lines = local.log_path.read_text().splitlines()
     assert lines[0].startswith("--- ") and lines[-1] == last_line
@@ -183,7 +189,7 @@ def test_a_failed_start_is_one_message_with_the_log_tail(make_local, env, option
 
 def test_a_python_that_cannot_run_says_so(make_local):
     local = make_local(python="/nonexistent/python3")
-    state = local.start().wait_ready(10)
+    state = settled(local.start(), 10)
     assert describe(state.error).startswith(f"Could not start ComfyUI in {STAND_IN}: [Errno 2] No such file")
 
 
@@ -197,7 +203,7 @@ def test_over_several_servers_the_local_state_comes_first(make_local, comfy_serv
         text = wait_for(lambda: (t := checker.get(fresh=True)).ok and t.text, what="the other server up")
         assert text.startswith(f"Starting ComfyUI… 1 of 2 ComfyUI servers are up. Not usable now: {local.url}")
         (tmp_path / "go").touch()
-        local.wait_ready(20)
+        settled(local, 20)
         wait_for(lambda: checker.get(fresh=True).text == "All 2 ComfyUI servers are up", what="both up")
     finally:
         cluster.close()

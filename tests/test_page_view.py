@@ -1,4 +1,4 @@
-"""Updates that would change nothing on the page are not sent (``ui/_page_view.py``).
+"""Updates that would change nothing on the page are not sent (:mod:`comfy_ui_app.ui._page_view`).
 
 Unit tests set Gradio's per-session copy of the page (``LocalContext.blocks_config``) by hand;
 the end-to-end test runs ``/generate`` through gradio_client and looks at the session's copy:

@@ -11,7 +11,8 @@ from PIL.PngImagePlugin import PngInfo
 
 from comfy_ui_app import load_workflow
 from comfy_ui_app.workflow.fields import discover
-from comfy_ui_app.workflow.pnginfo import add_text_chunk, parameters_from_prompt, parameters_text, text_chunks
+from comfy_ui_app.workflow.pnginfo import add_text_chunk, parameters_from_prompt, parameters_text
+from _png_text import text_chunks
 
 REPO = Path(__file__).resolve().parents[1]
 

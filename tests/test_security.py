@@ -134,7 +134,7 @@ def test_an_over_size_upload_is_refused_with_a_plain_message(comfy_server, tmp_p
     from comfy_ui_app.ui import build_app
 
     jobs = job_service(comfy_server.url, JobStore(tmp_path / "data"))
-    demo = build_app(jobs.cluster, jobs, workflows_dir=Path(app_module.HERE) / "workflows", output_dir=tmp_path)
+    demo = build_app(jobs.cluster, jobs, workflows_dir=Path(app_module.__file__).resolve().parent / "workflows", output_dir=tmp_path)
     demo.queue(default_concurrency_limit=None)
     try:
         _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),

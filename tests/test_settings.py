@@ -106,7 +106,7 @@ def test_the_default_server_is_defined_once():
 
 
 def test_installed_gradio_is_the_minor_version_requirements_pin():
-    """The app patches Gradio internals (ui/_blocks.py, ui/_page_view.py): they are checked
+    """The app patches Gradio internals (comfy_ui_app.ui._blocks, comfy_ui_app.ui._page_view): they are checked
     against one minor version, which requirements.txt pins and README's Space runs."""
     pin = re.search(r"^gradio\[oauth\]>=(\d+)\.(\d+),<(\d+)\.(\d+)\s*$", (REPO / "requirements.txt").read_text(),
                     re.M)

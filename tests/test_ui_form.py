@@ -1,4 +1,4 @@
-"""Pure helpers of the form (ui/form.py), the txt2img tab and the custom-workflow loader."""
+"""Pure helpers of the form (comfy_ui_app.ui.form), the txt2img tab and the custom-workflow loader."""
 from __future__ import annotations
 
 import json

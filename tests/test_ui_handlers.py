@@ -1,4 +1,4 @@
-"""The shared job runner (ui/runner.py, ui/jobfeed.py).
+"""The shared job runner (comfy_ui_app.ui.runner, comfy_ui_app.ui.jobfeed).
 
 Over what the app builds (a Cluster and a JobService, tests/_app.py) and the bundled test
 server: progress and its throttles, batches, checks, recording, Interrupt for the owner only,
@@ -19,7 +19,7 @@ from PIL import Image
 
 from comfy_ui_app import load_workflow
 from comfy_ui_app.workflow.fields import discover
-from comfy_ui_app.workflow.pnginfo import text_chunks
+from _png_text import text_chunks
 from comfy_ui_app.ui.runner import RunRequest, run
 
 REPO = Path(__file__).resolve().parents[1]

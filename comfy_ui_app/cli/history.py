@@ -24,7 +24,8 @@ from comfy_ui_app.texts.messages import describe_recorded
 
 __all__ = ["cli_owner", "Recording", "history_command", "add_parser"]
 
-DATABASE = "jobs.sqlite3"  # store.py's file name: history does not create a store that is not there
+# the file name comfy_ui_app.jobs.store uses: history does not create a store that is not there
+DATABASE = "jobs.sqlite3"
 
 
 def cli_owner() -> str:

@@ -1,5 +1,5 @@
 """What the job store holds, as Python values: :class:`JobRecord`, :class:`OutputFile`,
-the statuses, :func:`current_server` (see store.py for the storage itself), and
+the statuses, :func:`current_server` (see :mod:`comfy_ui_app.jobs.store` for the storage itself), and
 :func:`history_times`, the run times ComfyUI's ``/history`` gives a job."""
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class JobRecord:
     A failed job's ``error`` is its error's English line (logs, operators); ``error_code`` and
     ``error_data`` (``errors.error_record``) are what the page and the CLI word it from, in the
     reader's language (``texts.messages.describe_recorded``); both None for a job recorded
-    before they were kept, or for an error that is not one of errors.py's."""
+    before they were kept, or for an error that is not one of :mod:`comfy_ui_app.errors`'."""
 
     job_id: str
     owner: str

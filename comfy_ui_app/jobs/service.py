@@ -67,7 +67,7 @@ class JobService:
         self.comfy = self.comfies[0]
         self.store = store
         self.admins = frozenset(admins)
-        self.log_prompts = log_prompts  # job log lines (joblog.py) carry the prompt text
+        self.log_prompts = log_prompts  # job log lines (comfy_ui_app.jobs.joblog) carry the prompt text
         for server in self.comfies:
             if not server.saves_outputs:  # outputs of recorded jobs go into the store
                 server.set_save_outputs(self.hooks_for(store))
@@ -210,8 +210,8 @@ class JobService:
             facts.moved(status, at, line or None)
 
     def log_event(self, job_id: str, event: str) -> None:
-        """One ``comfy_ui_app.jobs`` line for the job as now stored (see joblog.py): from its facts
-        kept here, else (a job adopted after a restart) read from the store."""
+        """One ``comfy_ui_app.jobs`` line for the job as now stored (see :mod:`comfy_ui_app.jobs.joblog`):
+        from its facts kept here, else (a job adopted after a restart) read from the store."""
         facts = self._facts.get(job_id)
         if facts is not None:
             log_facts(facts, event, log_prompts=self.log_prompts)
@@ -288,17 +288,17 @@ class JobService:
     # -- after a restart, and on the queues (composed objects) ---------------------------
 
     def resume(self) -> list[JobRecord]:
-        """Follow again the jobs this app had when it last stopped (see resume.py)."""
+        """Follow again the jobs this app had when it last stopped (see :mod:`comfy_ui_app.jobs.resume`)."""
         return self._resumer.resume()
 
     def cancel_prompt(self, prompt_id: str, *, user: str, server: str | None = None) -> bool:
-        """Stop a prompt seen in a ComfyUI queue (see queue_actions.py)."""
+        """Stop a prompt seen in a ComfyUI queue (see :mod:`comfy_ui_app.jobs.queue_actions`)."""
         return self._queues.cancel_prompt(prompt_id, user=user, server=server)
 
     def clear_queue(self, *, user: str) -> int:
-        """Empty the app's queue and the servers' (admins only; see queue_actions.py)."""
+        """Empty the app's queue and the servers' (admins only; see :mod:`comfy_ui_app.jobs.queue_actions`)."""
         return self._queues.clear_queue(user=user)
 
     def move_to_front(self, job_id: str, *, user: str) -> str:
-        """Move a waiting job forward; where it went (see queue_actions.py)."""
+        """Move a waiting job forward; where it went (see :mod:`comfy_ui_app.jobs.queue_actions`)."""
         return self._queues.move_to_front(job_id, user=user)

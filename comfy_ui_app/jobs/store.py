@@ -19,7 +19,7 @@ Times are ``time.time()`` seconds; ``*_json`` columns are JSON text. The schema:
          status TEXT, error TEXT NULL,  -- status is one of STATUSES; error: the error's English line
          created_at REAL, started_at REAL NULL, finished_at REAL NULL,
          timeline_json TEXT,            -- [{"status", "at", "detail"}, ...], oldest first
-         error_code TEXT NULL,          -- the error's ``code`` (errors.py), NULL for a row written
+         error_code TEXT NULL,          -- the error's ``code`` (comfy_ui_app.errors), NULL for a row written
          error_data TEXT NULL)          --   before codes were kept; error_data: its ``data``, JSON
     outputs(id INTEGER PRIMARY KEY,     -- the order files were added
             job_id TEXT, path TEXT,     -- path is relative to outputs/: "<job_id>/<name>"

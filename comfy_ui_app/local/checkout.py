@@ -1,4 +1,4 @@
-"""Where a local ComfyUI checkout is: ``--comfyui-dir PATH`` or ``auto`` (see managed.py).
+"""Where a local ComfyUI checkout is: ``--comfyui-dir PATH`` or ``auto`` (see :mod:`comfy_ui_app.local.managed`).
 
 Pure functions over paths; nothing is started here.
 """

@@ -40,7 +40,8 @@ __all__ = ["LocalComfyUI", "LocalState", "default_candidates", "find_checkout", 
            "is_checkout", "resolve_checkout"]
 
 STARTING, RUNNING, RESTARTING, FAILED, STOPPED = "starting", "running", "restarting", "failed", "stopped"
-# Banner texts (English ``tr`` keys; Chinese in texts/zh_cn.py). Failures are worded by messages.describe.
+# Banner texts (English ``tr`` keys; Chinese in comfy_ui_app.texts.zh_cn). Failures are worded by
+# comfy_ui_app.texts.messages.describe.
 STARTING_TEXT = "Starting ComfyUI…"
 RESTARTING_TEXT = "ComfyUI stopped unexpectedly; restarting (attempt {attempt} of {attempts})…"
 TAIL_LINES = 15
@@ -114,7 +115,7 @@ class LocalComfyUI:
         self._probe = probe or http_probe()
         self._on_message, self._clock = on_message, clock
         self._lines: collections.deque[str] = collections.deque(maxlen=200)
-        self._changed = threading.Condition()   # guards _state and _proc
+        self._state_lock = threading.Lock()   # guards _state and _proc
         self._log_lock = threading.Lock()
         self._stopping = threading.Event()
         self._state = LocalState(STARTING, self.url)
@@ -127,7 +128,7 @@ class LocalComfyUI:
     # -- reading ---------------------------------------------------------------------
 
     def state(self) -> LocalState:
-        with self._changed:
+        with self._state_lock:
             return self._state
 
     def log_tail(self, lines: int = TAIL_LINES) -> str:
@@ -135,16 +136,10 @@ class LocalComfyUI:
         with self._log_lock:
             return "\n".join(list(self._lines)[-lines:])
 
-    def wait_ready(self, timeout: float | None = None) -> LocalState:
-        """Block until ComfyUI answers, has failed or was stopped (or ``timeout``); the state then."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._state.phase in (RUNNING, FAILED, STOPPED), timeout)
-            return self._state
-
     # -- life cycle ------------------------------------------------------------------
 
     def start(self) -> LocalComfyUI:
-        """Start ComfyUI and the watchdog; returns at once (see ``state()`` / ``wait_ready()``)."""
+        """Start ComfyUI and the watchdog; returns at once (see ``state()``)."""
         if self._thread is not None:
             return self
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +152,7 @@ class LocalComfyUI:
 
     def stop(self) -> None:
         """Stop ComfyUI and everything it started; safe to call more than once."""
-        with self._changed:
+        with self._state_lock:
             self._stopping.set()
             proc = self._proc
         if proc is not None:
@@ -211,7 +206,7 @@ class LocalComfyUI:
         """Start one ComfyUI process (None when stopping); raises OSError if it cannot be run."""
         with self._log_lock:
             self._lines.clear()
-        with self._changed:
+        with self._state_lock:
             if self._stopping.is_set():
                 return None
             self._write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} in {self.checkout}: {shlex.join(self.command)}\n")
@@ -284,9 +279,8 @@ class LocalComfyUI:
         self._say(error)
 
     def _set(self, state: LocalState) -> None:
-        with self._changed:
+        with self._state_lock:
             self._state = state
-            self._changed.notify_all()
 
     def _say(self, message: str | ComfyUIStartFailed) -> None:
         if self._on_message is not None:

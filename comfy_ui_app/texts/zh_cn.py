@@ -6,13 +6,13 @@ Tests list what is missing: ``tests/test_i18n.py``.
 """
 
 ZH_CN: dict[str, str] = {
-    # ---- page header, language switch, status banner (ui/__init__.py, ui/status.py)
+    # ---- page header, language switch, status banner (ui/__init__.py, comfy_ui_app.ui.status)
     "# ComfyUI — simple mode": "# ComfyUI — 简易模式",
     "Language": "语言",
     "Checking the connection to ComfyUI at {url} …": "正在检查与 ComfyUI（{url}）的连接…",
     "Connected to ComfyUI at {url}": "已连接到 ComfyUI：{url}",
 
-    # ---- "Text to image" tab: labels, hints, buttons (ui/txt2img.py)
+    # ---- "Text to image" tab: labels, hints, buttons (comfy_ui_app.ui.txt2img_tab)
     "Text to image": "文生图",
     "Prompt": "提示词",
     "Describe the picture you want": "描述你想要的画面",
@@ -49,7 +49,7 @@ ZH_CN: dict[str, str] = {
     "File name prefix": "文件名前缀",
     "Send to inpainting": "发送到局部重绘",
 
-    # ---- form fields named after their role (fields.ROLE_LABELS, ui/form.py)
+    # ---- form fields named after their role (fields.ROLE_LABELS, comfy_ui_app.ui.form)
     "LoRA": "LoRA",
     "LoRA strength": "LoRA 强度",
     "LoRA CLIP strength": "LoRA CLIP 强度",
@@ -63,7 +63,7 @@ ZH_CN: dict[str, str] = {
     "VAE": "VAE",
     "Grow mask": "扩展蒙版",
 
-    # ---- "Inpainting" tab (ui/inpaint.py)
+    # ---- "Inpainting" tab (comfy_ui_app.ui.inpaint_tab)
     "Inpainting": "局部重绘",
     "Clear mask": "清除蒙版",
     "Use as new input": "用作新的输入",
@@ -77,7 +77,7 @@ ZH_CN: dict[str, str] = {
     "Please add a picture first.": "请先添加一张图片。",
     "Please paint over the part of the picture to change.": "请在图片上涂抹需要修改的部分。",
 
-    # ---- "Custom workflow" tab (ui/custom.py)
+    # ---- "Custom workflow" tab (comfy_ui_app.ui.custom_tab)
     "Custom workflow": "自定义工作流",
     "Bundled workflow": "内置工作流",
     "Upload a workflow (.json, API or UI format)": "上传工作流（.json，API 或 UI 格式）",
@@ -107,7 +107,7 @@ ZH_CN: dict[str, str] = {
     "Workflow template not found: {path}": "找不到工作流模板：{path}",
     "No workflow template.": "没有工作流模板。",
 
-    # ---- "History" tab (ui/history_tab.py)
+    # ---- "History" tab (comfy_ui_app.ui.history_tab)
     "History": "历史记录",
     "Refresh": "刷新",
     "Newer": "较新",
@@ -140,7 +140,7 @@ ZH_CN: dict[str, str] = {
     "Nothing to delete.": "没有可删除的内容。",
     "Parameters loaded.": "参数已载入。",
 
-    # ---- "Queue" tab (ui/queue_tab.py)
+    # ---- "Queue" tab (comfy_ui_app.ui.queue_tab)
     "Queue": "队列",
     "Waiting": "等待中",
     "Cancel job": "取消任务",
@@ -163,7 +163,7 @@ ZH_CN: dict[str, str] = {
     "Only jobs submitted through this app can be moved.": "只有通过本应用提交的任务才能移动。",
     "Only an admin can clear the queue.": "只有管理员才能清空队列。",
 
-    # ---- "System" tab (ui/system_tab.py)
+    # ---- "System" tab (comfy_ui_app.ui.system_tab)
     "System": "系统",
     "ComfyUI": "ComfyUI",
     "Python": "Python",
@@ -184,7 +184,7 @@ ZH_CN: dict[str, str] = {
     "Node definition": "节点定义",
     "Outputs": "输出",
 
-    # ---- error messages (messages.py templates, ready for when describe() takes a language)
+    # ---- error messages (comfy_ui_app.texts.messages templates, ready for when describe() takes a language)
     "Cannot reach ComfyUI at {url}. Is it running?": "无法连接到 ComfyUI（{url}）。它正在运行吗？",
     "Retrying automatically.": "正在自动重试。",
     "the configured address": "所配置的地址",
@@ -232,7 +232,7 @@ ZH_CN: dict[str, str] = {
     "text": "文本",
     "true or false": "是或否",
 
-    # ---- more error messages (messages.py, _problem_words.py)
+    # ---- more error messages (comfy_ui_app.texts.messages, comfy_ui_app.texts.problem_words)
     "Cannot reach ComfyUI at {url}. Is it running? Retrying automatically.":
         "无法连接到 ComfyUI（{url}）。它正在运行吗？正在自动重试。",
     "ComfyUI rejected the request: {reason}": "ComfyUI 拒绝了请求：{reason}",
@@ -284,7 +284,7 @@ ZH_CN: dict[str, str] = {
     "that checkpoint is not one of the allowed values": "该模型不是允许的取值",
     "the server refused this value": "服务器拒绝了这个值",
     "is missing": "缺失",
-    # input and field names in error messages (_problem_words.INPUT_WORDS, FIELD_WORDS)
+    # input and field names in error messages (comfy_ui_app.texts.problem_words.INPUT_WORDS, FIELD_WORDS)
     "checkpoint": "模型",
     "sampler": "采样器",
     "scheduler": "调度器",
@@ -299,7 +299,7 @@ ZH_CN: dict[str, str] = {
     "image": "图像",
     "-1: a new random seed each time": "-1：每次使用新的随机种子",
     "Grow mask in ComfyUI": "在 ComfyUI 中扩展蒙版",
-    # uploads (comfy_ui_app/jobs/uploads.py)
+    # uploads (comfy_ui_app.jobs.uploads)
     "The file {name} is empty.": "文件 {name} 是空的。",
     "The file {name} is too large ({size}); this ComfyUI server accepts uploads up to {limit}.":
         "文件 {name} 太大（{size}）；此 ComfyUI 服务器最多接受 {limit} 的上传。",
@@ -331,7 +331,7 @@ ZH_CN: dict[str, str] = {
     "{up} of {total} ComfyUI servers are up. Not usable now: {down}":
         "{total} 台 ComfyUI 服务器中有 {up} 台可用。暂不可用：{down}",
     "All {total} ComfyUI servers are up": "全部 {total} 台 ComfyUI 服务器均可用",
-    # --- public demo limits (limits.py, messages._describe_limit) ---
+    # --- public demo limits (comfy_ui_app.jobs.limits, comfy_ui_app.texts.messages) ---
     "You already have 1 job waiting or running; the limit is {allowed}. Wait for it to finish.":
         "你已有 1 个任务在等待或运行；上限为 {allowed} 个。请等它完成。",
     "You already have {asked} jobs waiting or running; the limit is {allowed}. Wait for one to finish.":

@@ -1,4 +1,4 @@
-"""The Inpainting tab's controls under the editor (see ``ui/inpaint.py``).
+"""The Inpainting tab's controls under the editor (:mod:`comfy_ui_app.ui.inpaint_tab`).
 
 Mask tools first (clear, invert, grow, blur: what the mask preview shows), then
 denoise and seed, the template's named fields, and "Advanced": ComfyUI's own

@@ -2,9 +2,9 @@
 
 * :class:`JobLine`: the progress line's parts (phase, node, step) as a job's updates come;
 * :class:`Pacing`: when news goes to the page: the three throttles (progress lines, a waiting
-  job's place in line, preview images: :mod:`._throttle`) fed with what each batch of updates
+  job's place in line, preview images: :mod:`comfy_ui_app.ui._throttle`) fed with what each batch of updates
   brought;
-* :class:`ContactWatch`: whether the job's server can be reached (:mod:`.contact`), looked at
+* :class:`ContactWatch`: whether the job's server can be reached (:mod:`comfy_ui_app.ui.contact`), looked at
   every ``CONTACT_CHECK_S`` and whenever the feed wakes up with nothing new.
 
 None of them reads the clock: the caller passes the time in.

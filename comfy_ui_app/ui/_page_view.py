@@ -5,7 +5,7 @@ Gradio applies every update a handler sends to a page to its own copy of that pa
 while a handler runs). A prop update (``gr.update(visible=...)``, a component instance) costs
 Gradio a new component and two rebuilds of its config, JSON schema included (about a millisecond,
 on the one event loop every user shares: bench/RESULTS.md, c.), where a skipped output costs
-nothing (``_blocks.py``). A run's first update clears every error slot of the form (14 on the
+nothing (:mod:`comfy_ui_app.ui._blocks`). A run's first update clears every error slot of the form (14 on the
 Text to image tab) and every update set the Retry button's visibility, nearly always to what the
 page already showed.
 

@@ -1,4 +1,4 @@
-"""Preparing a run's values before anything is sent (for :mod:`.runner`): empty model choices
+"""Preparing a run's values before anything is sent (for :mod:`comfy_ui_app.ui.runner`): empty model choices
 get the server's pick, seeds get their bases, picked pictures are checked and uploaded."""
 from __future__ import annotations
 
@@ -56,15 +56,14 @@ def _upload_roots() -> list[str]:
     return [gr.utils.get_upload_folder()]
 
 
-def upload_images(ctx, fields: list[Field], values: dict, owner: str | None = None,
-                   staged: list | None = None) -> dict:
-    """Send each picked image through ``/upload/image``; the value becomes its server name.
+def upload_images(ctx, fields: list[Field], values: dict, owner: str | None, staged: list) -> dict:
+    """Stage each picked image for upload; the value becomes the name it will have on the server.
 
     Only a file the browser uploaded is read (:func:`comfy_ui_app.jobs.uploads.is_picked_file`);
     any other text goes to ComfyUI as a file name there, which the check refuses if unknown.
-    Every picture is checked (with ``owner``'s caps) before the first one is sent. Over a
-    cluster nothing is sent here: each picture goes into ``staged`` under a content-hash name,
-    and the cluster uploads it to the server the job goes to.
+    Every picture is checked (with ``owner``'s caps). Nothing is sent here: each picture goes
+    into ``staged`` under a content-hash name, and the cluster uploads it to the server the job
+    goes to.
     """
     values = dict(values)
     limits = limits_for(ctx.jobs, owner)
@@ -78,14 +77,9 @@ def upload_images(ctx, fields: list[Field], values: dict, owner: str | None = No
             continue
         if is_picked_file(path, _upload_roots()):  # type, size, pixels, the user's caps: checked
             picked.append((f, *read_upload(path, ctx.comfy.client, field=f.name, limits=limits)))
-    for f, data, name in picked:
-        if staged is not None:  # sent later, where the job runs
-            staged.append(InputFile(data, content_name(data, name)))
-            values[f.name] = staged[-1].ref
-            continue
-        answer = ctx.comfy.client.upload_image(data, name)
-        sub = answer.get("subfolder") or ""
-        values[f.name] = f"{sub}/{answer['name']}" if sub else answer["name"]
+    for f, data, name in picked:  # sent later, where the job runs
+        staged.append(InputFile(data, content_name(data, name)))
+        values[f.name] = staged[-1].ref
     return values
 
 

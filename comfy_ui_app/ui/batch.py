@@ -9,7 +9,7 @@ the batch's own, not the page's handler, waits for each job in turn: it sends th
 ones, and when a job fails or is interrupted it stops the rest (a failed job ends the batch).
 
 Each job of a batch of more than one carries ``values[BATCH_KEY] = {"id", "index", "count"}``
-in its record, so a reloaded page finds every job of the batch again (reattach.py).
+in its record, so a reloaded page finds every job of the batch again (:mod:`comfy_ui_app.ui.reattach`).
 :func:`follow_batch` streams the jobs one after another into one gallery.
 """
 from __future__ import annotations

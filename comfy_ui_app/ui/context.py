@@ -119,7 +119,7 @@ class AppContext:
     """Shared pieces every tab builder receives."""
 
     cluster: Cluster  # every ComfyUI server (one too); jobs wait in its queue
-    jobs: JobService  # submit/list/cancel jobs of a user (see service.py)
+    jobs: JobService  # submit/list/cancel jobs of a user (see comfy_ui_app.jobs.service)
     workflows_dir: Path
     output_dir: Path
     catalog: ServerCatalog

@@ -132,7 +132,7 @@ class Form:
 
     def error_updates(self, errors: dict[str, str] | None) -> list:
         """One update per error slot: the field's problem shown, others hidden (nothing sent for
-        a slot the page already hides: :func:`~._page_view.shown`); None skips."""
+        a slot the page already hides: :func:`~comfy_ui_app.ui._page_view.shown`); None skips."""
         if errors is None:
             return [gr.skip() for _ in self.items]
         return [shown(i.error, error_md(errors.get(i.field.name, "")), bool(errors.get(i.field.name)))

@@ -3,9 +3,10 @@
 The picture goes into a ``gr.ImageEditor`` (labelled ``Image``); whatever the brush
 touches is the mask (:func:`comfy_ui_app.workflow.masks.mask_from_editor`). "Invert mask",
 "Grow mask" and "Mask blur" change it, and the "Mask sent to ComfyUI" image shows it
-rendered from the very bytes that are uploaded (:func:`masks.preview_from_files`).
-Generate uploads picture and mask the way the template reads them
-(:mod:`comfy_ui_app.jobs.inpaint`) and hands the filled template to the shared runner.
+rendered from the very bytes that are uploaded (:func:`comfy_ui_app.workflow.masks.preview_from_files`).
+Generate stages picture and mask the way the template reads them
+(:mod:`comfy_ui_app.workflow.inpaint`, :mod:`comfy_ui_app.jobs.inpaint`) and hands the filled
+template and those files to the shared runner (the cluster uploads them where the job runs).
 A problem with the picture or the mask ("Please add a picture first") shows right
 under the editor as well as in the message box. ComfyUI's own ``grow_mask_by``
 ("Soften seam in ComfyUI") and the file name prefix sit under "Advanced"; at phone
@@ -27,7 +28,8 @@ from comfy_ui_app.workflow.templates import apply_values, load_workflow
 from comfy_ui_app.workflow import masks
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.i18n import tr
-from comfy_ui_app.jobs.inpaint import inpaint_shape, make_files, stage_files
+from comfy_ui_app.workflow.inpaint import inpaint_shape
+from comfy_ui_app.jobs.inpaint import make_files, stage_files
 from comfy_ui_app.jobs.limits import check_run
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
@@ -98,9 +100,8 @@ class InpaintTab:
         return None if files is None else masks.preview_from_files(files)
 
     def _upload(self, files: masks.MaskFiles) -> tuple[dict, list]:
-        """The filled template and the files still to upload (over a cluster: where the job runs)."""
-        values, inputs = stage_files(self.ctx.comfy.client, self.shape, files,
-                                     upload=getattr(self.ctx, "cluster", None) is None)
+        """The filled template and the files the job carries (the cluster uploads them where it runs)."""
+        values, inputs = stage_files(self.ctx.comfy.client, self.shape, files)
         return apply_values(self.template, values, fields=self.fields), inputs
 
     def picture_fields(self) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ a private thread per job (not a pool), so many waiting users never starve each o
 and a cancelled handler is never stuck in a blocking call. ``follow`` turns one job's
 updates into page updates (queue position, node, step, %, ETA, throttled previews,
 outputs with an A1111 ``parameters`` chunk, and a line saying so while the job's server cannot
-be reached: :mod:`.contact`). ``reattach`` finds a user's newest job of
+be reached: :mod:`comfy_ui_app.ui.contact`). ``reattach`` finds a user's newest job of
 a tab and streams it again (``Job.updates()`` replays the whole story, so a reloaded
 page gets the outputs made so far), or shows how it ended if that was recent.
 """
@@ -34,7 +34,7 @@ from comfy_ui_app.ui.status import md_escape
 __all__ = ["RunUpdate", "progress_markdown", "progress_bar", "follow", "store_outputs", "done_message",
            "cancel_jobs", "PREVIEW_INTERVAL_S"]
 
-# How often news goes to the page (_throttle.py): each update re-sends the tab's outputs through
+# How often news goes to the page (comfy_ui_app.ui._throttle): each update re-sends the tab's outputs through
 # Gradio (bench/RESULTS.md, c). News that comes sooner than the interval after the last update
 # is merged into the next, or goes by itself once it has waited the hold.
 PREVIEW_INTERVAL_S, PREVIEW_HOLD_S = 0.25, 0.5     # at most 4 preview images a second per job
@@ -146,10 +146,10 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
                  lang: str) -> AsyncIterator[RunUpdate]:
     """Updates of one job; the last has ``final`` set (``message`` None on success but the last).
 
-    Each batch of the job's updates moves its progress line (:class:`~._news.JobLine`), holds
+    Each batch of the job's updates moves its progress line (:class:`~comfy_ui_app.ui._news.JobLine`), holds
     the newest preview and stores outputs; what goes to the page, and when, is paced by
-    :class:`~._news.Pacing`. While the job's server cannot be reached the progress line says so
-    at once (:class:`~._news.ContactWatch`), and shows the job's own progress again when
+    :class:`~comfy_ui_app.ui._news.Pacing`. While the job's server cannot be reached the progress line says so
+    at once (:class:`~comfy_ui_app.ui._news.ContactWatch`), and shows the job's own progress again when
     contact is back."""
     line = JobLine(lang)
     pacing = Pacing(time.monotonic(), preview=(PREVIEW_INTERVAL_S, PREVIEW_HOLD_S),

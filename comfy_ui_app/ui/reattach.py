@@ -1,6 +1,6 @@
 """A (re)loaded page picks up its user's newest job of a tab: :func:`reattach` streams it
 again if it still runs (:func:`attach`, outputs so far included), or shows how it ended
-if that was less than ``RECENT_S`` ago. Retry (retry.py) streams its new job through
+if that was less than ``RECENT_S`` ago. Retry (:mod:`comfy_ui_app.ui.retry`) streams its new job through
 :func:`attach` too.
 
 A job of a batch (its values carry ``batch.BATCH_KEY``) brings its whole batch back

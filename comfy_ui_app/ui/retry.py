@@ -39,7 +39,7 @@ def retry_button(elem_id: str) -> gr.Button:
 
 def retry_visibility(update: RunUpdate, button: gr.Button | None = None):
     """Shown after a failed or lost job of the job service (it has a record to run again);
-    ``gr.skip()`` when the page already shows ``button`` so (:func:`~._page_view.visibility`)."""
+    ``gr.skip()`` when the page already shows ``button`` so (:func:`~comfy_ui_app.ui._page_view.visibility`)."""
     return visibility(button, bool(update.final and update.failed and update.job_ids), gr.Button)
 
 

@@ -1,7 +1,7 @@
 """The one job runner every tab uses: fill, check, submit, follow, save.
 
 ``run(ctx, request, lang)`` is an async generator of :class:`RunUpdate`; a tab turns
-each into its own outputs (see ``txt2img.py``). Everything about one user's run lives
+each into its own outputs (see :mod:`comfy_ui_app.ui.txt2img_tab`). Everything about one user's run lives
 in the generator's locals.
 
 All N jobs of a batch count are filled into deep copies of the template

@@ -12,7 +12,7 @@
   the last one we used there; and a server picker (the first by default): the
   stats, chart, models, embeddings, extensions, node definitions and the admin buttons
   are those of the picked server;
-* "Jobs in the last hour" (:mod:`.system_numbers`): per server and overall, jobs
+* "Jobs in the last hour" (:mod:`comfy_ui_app.ui.system_numbers`): per server and overall, jobs
   succeeded / failed / cancelled, median and 95th percentile queue wait and run time, and
   the queues now. Counts only (no users, no prompts), so everyone sees it.
 
@@ -171,7 +171,7 @@ class SystemView:
         return tr("Asked ComfyUI to do it; it does so as soon as it is idle.", lang)
 
     def numbers(self, lang: str, *, now: float | None = None) -> list[list]:
-        """The "Jobs in the last hour" table (see system_numbers.py)."""
+        """The "Jobs in the last hour" table (see :mod:`comfy_ui_app.ui.system_numbers`)."""
         rows = self.ctx.jobs.store.stats(since=(time.time() if now is None else now) - WINDOW_S)
         per_server, overall = summarize(rows)
         cluster = self.ctx.cluster

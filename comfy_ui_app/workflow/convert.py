@@ -31,7 +31,7 @@ Group nodes and subgraphs
 The **API format** is ``{node_id: {"inputs", "class_type", "_meta": {"title"}}}``. An
 input holds either a value or a link ``[source_node_id, output_index]``.
 
-How widget values line up with inputs, and when they do not: see :mod:`._ui_widgets`.
+How widget values line up with inputs, and when they do not: see :mod:`comfy_ui_app.workflow.editor_widgets`.
 A save whose values do not fit is refused, naming the node.
 
 A ``PrimitiveNode`` is folded into every input it feeds; each of them keeps a marker

@@ -1,4 +1,4 @@
-"""How the ``widgets_values`` of an editor save line up with a node's inputs (for :mod:`.convert`).
+"""How the ``widgets_values`` of an editor save line up with a node's inputs (for :mod:`comfy_ui_app.workflow.convert`).
 
 Pure functions over data: no I/O.
 

@@ -22,7 +22,7 @@ these rules in this order; an input named by an earlier rule is not named again:
    object_info to know the default titles). A name links already gave away takes the
    next free number (``negative_2``): links say what an input does, titles cannot. The
    title of an editor Primitive folded into an input (``_meta.primitives``, see
-   :mod:`._graph`) counts as that input's title.
+   :mod:`comfy_ui_app.workflow.graph`) counts as that input's title.
 3. **Classes.** checkpoint, lora/lora_strength/lora_clip_strength (one number per node,
    in chain order), image (``control_image`` when feeding a ControlNet; kind ``mask``
    when its MASK output is used), mask (LoadImageMask), controlnet, upscale_model …;

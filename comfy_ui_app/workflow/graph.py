@@ -1,8 +1,8 @@
 """The workflow graph as field discovery sees it: :class:`Field`, and ``Finder`` — the
-graph, what is named so far, and small questions about both (used by :mod:`.fields`).
+graph, what is named so far, and small questions about both (used by :mod:`comfy_ui_app.workflow.fields`).
 
 **Shared primitives.** An editor Primitive that feeds several widgets is folded into
-each of them by :mod:`.convert`, which leaves a marker in each target's ``_meta``
+each of them by :mod:`comfy_ui_app.workflow.convert`, which leaves a marker in each target's ``_meta``
 (ComfyUI ignores ``_meta``)::
 
     "_meta": {"title": "KSampler", "primitives": {"seed": {"id": "12", "title": "Seed"}}}

@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["parameters_from_prompt", "parameters_text", "add_text_chunk", "text_chunks", "PNG_SIGNATURE"]
+__all__ = ["parameters_from_prompt", "parameters_text", "add_text_chunk", "PNG_SIGNATURE"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TEXT_TYPES = (b"tEXt", b"iTXt", b"zTXt")
@@ -128,23 +128,3 @@ def add_text_chunk(png: bytes, key: str, text: str) -> bytes:
         elif _keyword(kind, data) != key:
             out.append(png[start:end])
     return b"".join(out) + new + (iend or b"")
-
-
-def text_chunks(png: bytes) -> dict[str, str]:
-    """Every ``tEXt``/``iTXt``/``zTXt`` chunk of ``png`` as ``{keyword: text}``."""
-    found: dict[str, str] = {}
-    for kind, data, _start, _end in _chunks(png):
-        if kind not in _TEXT_TYPES:
-            continue
-        keyword, _, rest = data.partition(b"\0")
-        if kind == b"tEXt":
-            text = rest.decode("latin-1")
-        elif kind == b"zTXt":
-            text = zlib.decompress(rest[1:]).decode("latin-1")
-        else:  # iTXt: flag, method, language\0, translated keyword\0, text
-            flag, rest = rest[0], rest[2:]
-            _lang, _, rest = rest.partition(b"\0")
-            _translated, _, rest = rest.partition(b"\0")
-            text = (zlib.decompress(rest) if flag else rest).decode("utf-8")
-        found[keyword.decode("latin-1")] = text
-    return found
