@@ -28,10 +28,10 @@ JSON-safe values; :func:`error_record` gives ``(line, code, data)`` to store and
 an error (live or rebuilt) into words, in the reader's language, in exactly one place
 (``comfy_ui_app.texts.messages.describe``).
 
-An error that names a server keeps its real address in ``url`` (and in ``str(error)``: logs,
-the command line) and what a page may show of it in ``label`` (``Comfy(url, label=...)``:
-"ComfyUI server 2" on a public page); ``label`` is None or the address itself when the page
-may show the address.
+An error that names a server carries its real address in ``url`` (and in ``str(error)``: logs,
+the command line), nothing about who may see it: a public page that names its servers
+("ComfyUI server 2") gives ``describe`` its ``texts.server_names.ServerNames``, which words
+the error with that name instead of the address.
 """
 
 from __future__ import annotations
@@ -58,8 +58,6 @@ __all__ = [
     "NotAllowed",
     "error_from_record",
     "error_record",
-    "server_name",
-    "shown_label",
 ]
 
 _CODES: dict[str, type] = {}  # code -> its error class, for error_from_record
@@ -102,10 +100,9 @@ class ServerUnreachable(ComfyError, ConnectionError):
 
     code = "server_unreachable"
 
-    def __init__(self, url: str, reason: str = "", *, label: str | None = None) -> None:
-        self.url = url
+    def __init__(self, url: str, reason: str = "") -> None:
+        self.url = url  # the server's address (several, joined by ", ", when no server could take a job)
         self.reason = reason
-        self.label = label
         super().__init__(f"Cannot reach ComfyUI at {url}" + (f" ({reason})" if reason else ""))
 
 
@@ -114,11 +111,10 @@ class ServerHTTPError(ComfyError):
 
     code = "server_http_error"
 
-    def __init__(self, status: int, url: str, body: str = "", *, label: str | None = None) -> None:
+    def __init__(self, status: int, url: str, body: str = "") -> None:
         self.status = status
         self.url = url  # of the request (the server's address and the route)
         self.body = body
-        self.label = label  # of the server, what a page may show
         first_line = body.strip().splitlines()[0] if body.strip() else ""
         super().__init__(
             f"ComfyUI answered {status} for {url}" + (f": {first_line}" if first_line else "")
@@ -134,11 +130,10 @@ class PromptRejected(ServerHTTPError, ValueError):
 
     code = "prompt_rejected"
 
-    def __init__(self, url: str, error: dict, node_errors: dict, body: str = "", *,
-                 label: str | None = None) -> None:
+    def __init__(self, url: str, error: dict, node_errors: dict, body: str = "") -> None:
         self.error = error if isinstance(error, dict) else {"message": str(error)}
         self.node_errors = node_errors if isinstance(node_errors, dict) else {}
-        ServerHTTPError.__init__(self, 400, url, body, label=label)
+        ServerHTTPError.__init__(self, 400, url, body)
         message = self.error.get("message") or "Prompt rejected"
         details = self.error.get("details")
         self.args = (f"ComfyUI rejected the prompt: {message}" + (f" ({details})" if details else ""),)
@@ -185,18 +180,16 @@ class JobInterrupted(ComfyError):
 class JobLost(ComfyError):
     """The server no longer knows the job, or it stopped reporting on it.
 
-    ``url`` names the server when known (``label``: what a page may show of it); ``started``
+    ``url`` names the server when known; ``started``
     says the job had begun to run there (the server stopped or restarted while it ran) rather
     than only waited in its queue."""
 
     code = "job_lost"
 
-    def __init__(self, prompt_id: str, reason: str = "", *, url: str | None = None, started: bool = False,
-                 label: str | None = None) -> None:
+    def __init__(self, prompt_id: str, reason: str = "", *, url: str | None = None, started: bool = False) -> None:
         self.prompt_id = prompt_id
         self.reason = reason
         self.url = url
-        self.label = label
         self.started = started
         if url is None:
             text = "ComfyUI lost track of the job"
@@ -209,14 +202,13 @@ class JobLost(ComfyError):
 
 class RunLimitExceeded(ComfyError):
     """A job ran on a server for longer than the cluster's ``run_limit`` (seconds) and was
-    stopped there. ``str()`` names the server as a page may show it (``label`` when the
-    address is hidden); ``url`` keeps the address."""
+    stopped there; ``url`` names the server."""
 
     code = "run_limit_exceeded"
 
-    def __init__(self, prompt_id: str, limit: float, *, url: str, label: str | None = None) -> None:
-        self.prompt_id, self.limit, self.url, self.label = prompt_id, limit, url, label
-        super().__init__(f"The job ran for more than {self.span} on {server_name(url, label)} without finishing, "
+    def __init__(self, prompt_id: str, limit: float, *, url: str) -> None:
+        self.prompt_id, self.limit, self.url = prompt_id, limit, url
+        super().__init__(f"The job ran for more than {self.span} on ComfyUI at {url} without finishing, "
                          "so the app stopped it. Please try again.")
 
     @property
@@ -310,17 +302,17 @@ class NoServerCanRun(WorkflowError):
 
     ``missing_nodes`` / ``missing_checkpoints``: what no server (``answered``: no server that
     answered) has, both empty when each exists somewhere but on no single server; ``unasked``:
-    ``[url, label]`` of each server that could not be asked (it had not answered for ``waited``
+    the address of each server that could not be asked (it had not answered for ``waited``
     seconds). ``field`` is "checkpoint" unless only node types are missing."""
 
     code = "no_server_can_run"
 
     def __init__(self, missing_nodes: list[str] = (), missing_checkpoints: list[str] = (), *,
-                 answered: bool = False, unasked: list[list] = (), waited: float | None = None) -> None:
+                 answered: bool = False, unasked: list[str] = (), waited: float | None = None) -> None:
         self.missing_nodes = list(missing_nodes)
         self.missing_checkpoints = list(missing_checkpoints)
         self.answered = answered
-        self.unasked = [list(pair) for pair in unasked]
+        self.unasked = list(unasked)
         self.waited = waited
         field = None if self.missing_nodes and not self.missing_checkpoints else "checkpoint"
         who = "no ComfyUI server that answered has" if answered else "no ComfyUI server has"
@@ -335,16 +327,11 @@ class NoServerCanRun(WorkflowError):
             parts.append(f"no single ComfyUI server{' that answered' if answered else ''} has every node type and "
                          "checkpoint this workflow needs")
         if self.unasked:
-            names = ", ".join(server_name(url, label) for url, label in self.unasked)
+            names = ", ".join(f"ComfyUI at {url}" for url in self.unasked)
             verb = "it has" if len(self.unasked) == 1 else "they have"
             parts.append(f"{names} could not be asked ({verb} not answered for {waited:g} s)")
         text = "; ".join(parts)
         super().__init__(text[0].upper() + text[1:], field)
-
-
-def server_name(url: str, label: str | None) -> str:
-    """How a message names a server: "ComfyUI at <url>", or its label when the page hides the url."""
-    return label if label and label != url else f"ComfyUI at {url}"
 
 
 def error_record(error: BaseException) -> tuple[str, str | None, dict | None]:
@@ -365,13 +352,6 @@ def error_from_record(line: str, code: str, data: dict | None) -> ComfyError:
     if cls is ComfyError:
         error.code = code
     return error
-
-
-def shown_label(error: BaseException) -> str | None:
-    """The label ``error`` names its server by when the page must not show that server's
-    address (a label other than the address); None when it names none or may show it."""
-    label = getattr(error, "label", None)
-    return label if label and label != getattr(error, "url", None) else None
 
 
 class NotAllowed(PermissionError):

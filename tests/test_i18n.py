@@ -290,6 +290,8 @@ def test_a_run_limit_error_is_described_in_chinese():
     from comfy_ui_app import RunLimitExceeded
     from comfy_ui_app.texts import messages
 
-    error = RunLimitExceeded("p1", 1800, url="http://gpu:8188", label="ComfyUI server 1")
-    assert messages.describe(error, lang="zh-CN") == "任务在 ComfyUI server 1 上运行超过 30 min 仍未完成，本应用已将其停止。请重试。"
-    assert "http://gpu" not in messages.describe(error, lang="en")
+    error = RunLimitExceeded("p1", 1800, url="http://gpu:8188")
+    names = messages.ServerNames({"http://gpu:8188": "ComfyUI server 1"})  # a public page's
+    assert messages.describe(error, lang="zh-CN", names=names) == \
+        "任务在 ComfyUI server 1 上运行超过 30 min 仍未完成，本应用已将其停止。请重试。"
+    assert "http://gpu" not in messages.describe(error, lang="en", names=names)

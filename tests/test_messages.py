@@ -342,23 +342,26 @@ from comfy_ui_app.errors import (  # noqa: E402
     error_record,
 )
 from comfy_ui_app.texts.messages import describe_recorded  # noqa: E402
+from comfy_ui_app.texts.server_names import ServerNames  # noqa: E402
+
+PUBLIC = ServerNames({URL: "ComfyUI server 2"})  # a public page names its server
 
 EVERY_ERROR = [
-    ServerUnreachable(URL, "timed out", label="ComfyUI server 2"),
+    ServerUnreachable(URL, "timed out"),
     ServerHTTPError(500, URL + "/prompt", "Internal Server Error"),
     rejected({"3": node("KSampler", {"type": "value_smaller_than_min", "message": "Value 0 smaller than min of 1",
                                      "details": "steps", "extra_info": {"input_name": "steps"}})}),
     JobFailed("pid", node_id="8", node_type="VAEDecode", exception_message="boom", traceback=["a", "b"]),
     JobInterrupted("pid"),
-    JobLost("pid", url=URL, started=True, label="ComfyUI server 1"),
-    RunLimitExceeded("pid", 1800, url=URL, label="ComfyUI server 1"),
+    JobLost("pid", url=URL, started=True),
+    RunLimitExceeded("pid", 1800, url=URL),
     NotAnImage("ComfyUI_00001_.png"),
     OutputsNotSaved("pid", "No space left on device"),
     WorkflowError("Workflow template not found: x.json", field="template"),
     LimitExceeded("pixels", 4_000_000, 1_000_000, field="width", size="2000×2000"),
     ComfyUIStartFailed("gave_up", path="/opt/ComfyUI", log_tail="last", log_path="/tmp/l", attempts=2),
     NoServerCanRun(["FancySampler"], ["a.safetensors", "b.safetensors"], answered=True,
-                   unasked=[[URL, "ComfyUI server 2"]], waited=30),
+                   unasked=[URL], waited=30),
 ]
 
 
@@ -380,6 +383,8 @@ def test_a_recorded_error_is_worded_as_the_live_one_in_both_languages(error):
     record = type("Record", (), {"error": line, "error_code": code, "error_data": data})()
     for lang in ("en", "zh-CN"):
         assert describe_recorded(record, lang=lang) == describe(error, retrying=False, lang=lang)
+        named = describe_recorded(record, lang=lang, names=PUBLIC)  # worded with the page's names when shown
+        assert named == describe(error, retrying=False, lang=lang, names=PUBLIC) and "127.0.0.1:8188" not in named
     rebuilt = error_from_record(line, code, data)
     assert type(rebuilt) is type(error) and str(rebuilt) == str(error)
 
@@ -402,9 +407,9 @@ def test_no_server_can_run_counts_for_its_plurals_in_both_languages():
     assert describe(one) == "No ComfyUI server has the node type A; no ComfyUI server has the checkpoint c"
     assert describe(two) == "No ComfyUI server has the node types A, B; no ComfyUI server has the checkpoints c, d"
     assert describe(two, lang="zh-CN") == "没有任何 ComfyUI 服务器具有节点类型 A, B；没有任何 ComfyUI 服务器具有模型 c, d"
-    waited = NoServerCanRun([], ["c"], answered=True, unasked=[[URL, "ComfyUI server 2"], [URL + "1", None]],
-                            waited=2.5)
-    assert describe(waited) == (f"No ComfyUI server that answered has the checkpoint c; ComfyUI server 2, ComfyUI "
+    waited = NoServerCanRun([], ["c"], answered=True, unasked=[URL, URL + "1"], waited=2.5)
+    names = ServerNames({URL: "ComfyUI server 2"})  # the page names one server, shows the other's address
+    assert describe(waited, names=names) == (f"No ComfyUI server that answered has the checkpoint c; ComfyUI server 2, ComfyUI "
                                 f"at {URL}1 could not be asked (they have not answered for 2.5 s)")
-    assert describe(waited, lang="zh-CN") == (f"已应答的 ComfyUI 服务器都没有模型 c；无法询问 ComfyUI server 2, ComfyUI at "
+    assert describe(waited, lang="zh-CN", names=names) == (f"已应答的 ComfyUI 服务器都没有模型 c；无法询问 ComfyUI server 2, ComfyUI at "
                                               f"{URL}1（已 2.5 秒没有应答）")

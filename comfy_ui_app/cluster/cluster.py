@@ -252,7 +252,7 @@ class Cluster:
             core.reposition()
         for job, member in late:  # ending it stops it on its server and frees its slot (job_ended)
             log.warning("job %s ran for more than %g s on %s: stopping it", job.prompt_id, self.run_limit, member.url)
-            job._finish("error", RunLimitExceeded(job.prompt_id, self.run_limit, url=member.url, label=member.label))
+            job._finish("error", RunLimitExceeded(job.prompt_id, self.run_limit, url=member.url))
         for job, error in failed:
             job._finish("error", error)
         for job, member, prompt_id in sends:

@@ -69,6 +69,5 @@ class HealthChecker:
             member.reason, member.error = str(error), error
             stranded = member.stranded()
         for server_job in stranded:  # its thread sees this end and gives the job back
-            server_job._finish("error", ServerUnreachable(member.url, "it stopped answering before the job started",
-                                                          label=member.label))
+            server_job._finish("error", ServerUnreachable(member.url, "it stopped answering before the job started"))
         self._core.wake()

@@ -92,7 +92,7 @@ class JobRunner:
                 log.warning("could not interrupt %s on %s: %s", prompt_id, member.url, e)
         finished = job._follow(server_job)
         self._release(member, prompt_id)
-        status, error = outcome(finished, server_job, member.url, started=job.state == "running", label=member.label)
+        status, error = outcome(finished, server_job, member.url, started=job.state == "running")
         if isinstance(error, (JobLost, ServerUnreachable)) and job.state == "queued":
             self._retry(job, member, prompt_id, error)  # it never started there: go elsewhere
         else:
@@ -122,7 +122,7 @@ class JobRunner:
         elif job.cancel_requested:
             job._finish("interrupted", JobInterrupted(prompt_id))
         else:
-            job._finish("error", outcome(Finished("error", error=error), None, member.url, label=member.label)[1])
+            job._finish("error", outcome(Finished("error", error=error), None, member.url)[1])
 
     # -- a job that ended while on a server --------------------------------------------
 

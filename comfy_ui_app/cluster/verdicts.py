@@ -71,16 +71,16 @@ def hopeless(job: ClusterJob, servers: list[Member], now: float, give_up_after: 
     elif give_up_after is not None and now - job.stuck_since > give_up_after:
         if problem is not None:
             return NoServerCanRun(problem.missing_nodes, problem.missing_checkpoints, answered=True,
-                                  unasked=[[s.url, s.label] for s in unasked], waited=give_up_after)
+                                  unasked=[s.url for s in unasked], waited=give_up_after)
         named = [s for s in servers if s.can_run(job) or not s.known] or servers
         return ServerUnreachable(", ".join(s.url for s in named), f"no server could take the job for "
-                                 f"{give_up_after:g} s", label=", ".join(s.label for s in named))
+                                 f"{give_up_after:g} s")
     return None
 
 
-def outcome(finished: Finished, server_job: Job | None, url: str, *, started: bool = False,
-            label: str | None = None) -> tuple[str, ComfyError | None]:
-    """How a job sent to ``url`` (shown as ``label``) ends, its errors naming that server
+def outcome(finished: Finished, server_job: Job | None, url: str, *,
+            started: bool = False) -> tuple[str, ComfyError | None]:
+    """How a job sent to ``url`` ends, its errors naming that server
     (``started``: it had begun to run there); a success whose images could not be fetched is
     an error (the user would get nothing)."""
     status, error = finished.status, finished.error
@@ -88,7 +88,7 @@ def outcome(finished: Finished, server_job: Job | None, url: str, *, started: bo
     if fetch_failed and (status == "success" or error is server_job.fetch_errors[0]):
         status, error = "error", server_job.fetch_errors[0]
         if isinstance(error, ServerUnreachable):
-            error = ServerUnreachable(url, "the job finished there but its images could not be fetched", label=label)
+            error = ServerUnreachable(url, "the job finished there but its images could not be fetched")
     if isinstance(error, JobLost) and getattr(error, "url", None) is None:
-        error = JobLost(error.prompt_id, error.reason, url=url, started=started, label=label)
+        error = JobLost(error.prompt_id, error.reason, url=url, started=started)
     return status, error

@@ -21,9 +21,8 @@ from comfy_ui_app.errors import PromptRejected, ServerHTTPError, ServerUnreachab
 __all__ = ["ComfyClient", "raise_for_status", "json_of", "split_credentials"]
 
 
-def raise_for_status(response: requests.Response, *, label: str | None = None) -> None:
-    """Turn a failed ComfyUI response into a typed error: the only place that does so.
-    ``label``: what a page may show of the server (None: its address)."""
+def raise_for_status(response: requests.Response) -> None:
+    """Turn a failed ComfyUI response into a typed error: the only place that does so."""
     try:
         response.raise_for_status()
     except requests.HTTPError as e:
@@ -35,22 +34,21 @@ def raise_for_status(response: requests.Response, *, label: str | None = None) -
                 data = None
             if isinstance(data, dict) and "error" in data:
                 raise PromptRejected(
-                    response.url, data.get("error") or {}, data.get("node_errors") or {}, body, label=label
+                    response.url, data.get("error") or {}, data.get("node_errors") or {}, body
                 ) from e
-        raise ServerHTTPError(response.status_code, response.url, body, label=label) from e
+        raise ServerHTTPError(response.status_code, response.url, body) from e
 
 
-def json_of(response: requests.Response, expect: type | tuple[type, ...] | None = None, *,
-            label: str | None = None) -> Any:
+def json_of(response: requests.Response, expect: type | tuple[type, ...] | None = None) -> Any:
     """The JSON of a 2xx answer; ServerHTTPError when it is not JSON or not of type ``expect``."""
     try:
         data = response.json()
     except ValueError as e:
         raise ServerHTTPError(response.status_code, response.url,
-                              "not a JSON answer: " + (response.text or "(empty)"), label=label) from e
+                              "not a JSON answer: " + (response.text or "(empty)")) from e
     if expect is not None and not isinstance(data, expect):
         raise ServerHTTPError(response.status_code, response.url,
-                              f"unexpected answer: {response.text[:200]}", label=label)
+                              f"unexpected answer: {response.text[:200]}")
     return data
 
 
@@ -83,9 +81,9 @@ class ComfyClient:
     """Blocking client for one ComfyUI server.
 
     ``session`` may be passed in (tests, connection pooling); ``client_id`` is the id
-    our WebSocket registers with, sent with every prompt so its events reach us. ``label``:
-    what a page may show of the server (its errors carry it; see ``errors``); the address
-    when not given.
+    our WebSocket registers with, sent with every prompt so its events reach us.
+    Its errors carry the server's address (``url``); which name a page shows for it is not its
+    concern (``texts.server_names``).
     """
 
     def __init__(
@@ -95,11 +93,8 @@ class ComfyClient:
         session: requests.Session | None = None,
         timeout: float = 10.0,
         client_id: str | None = None,
-        label: str | None = None,
     ) -> None:
         self.base_url, self.credentials = split_credentials(base_url.rstrip("/"))
-        self.label = label or self.base_url
-        self._error_label = None if self.label == self.base_url else self.label  # errors: None = the address
         self.session = session or requests.Session()
         if self.credentials is not None:
             self.session.auth = self.credentials
@@ -117,16 +112,16 @@ class ComfyClient:
         try:
             response = self.session.request(method, url, **kwargs)
         except requests.Timeout as e:
-            raise ServerUnreachable(self.base_url, "timed out", label=self._error_label) from e
+            raise ServerUnreachable(self.base_url, "timed out") from e
         except requests.ConnectionError as e:
-            raise ServerUnreachable(self.base_url, "connection refused or lost", label=self._error_label) from e
+            raise ServerUnreachable(self.base_url, "connection refused or lost") from e
         except requests.RequestException as e:  # e.g. ChunkedEncodingError: the answer was cut off
-            raise ServerUnreachable(self.base_url, "the answer was cut off", label=self._error_label) from e
-        raise_for_status(response, label=self._error_label)
+            raise ServerUnreachable(self.base_url, "the answer was cut off") from e
+        raise_for_status(response)
         return response
 
     def _get_json(self, path: str, params: dict | None = None, expect: type | None = None) -> Any:
-        return json_of(self._request("GET", path, params=params), expect, label=self._error_label)
+        return json_of(self._request("GET", path, params=params), expect)
 
     def _post_json(self, path: str, payload: dict | None = None) -> requests.Response:
         return self._request("POST", path, json=payload if payload is not None else {})
@@ -159,7 +154,7 @@ class ComfyClient:
             payload["number"] = number
         if front:
             payload["front"] = True
-        return json_of(self._post_json("/prompt", payload), dict, label=self._error_label)
+        return json_of(self._post_json("/prompt", payload), dict)
 
     def get_queue(self) -> dict:
         """``GET /queue`` with ``queue_pending`` sorted by number (the server sends heap order)."""
@@ -168,8 +163,7 @@ class ComfyClient:
         items = [*running, *pending] if isinstance(running, list) and isinstance(pending, list) else None
         if items is None or not all(isinstance(i, list) and len(i) >= 2 and isinstance(i[0], (int, float))
                                     for i in items):
-            raise ServerHTTPError(200, self.base_url + "/queue", "unexpected answer: " + json.dumps(queue)[:200],
-                                  label=self._error_label)
+            raise ServerHTTPError(200, self.base_url + "/queue", "unexpected answer: " + json.dumps(queue)[:200])
         queue["queue_pending"] = sorted(pending, key=lambda item: float(item[0]))
         queue["queue_running"] = running
         return queue
@@ -229,10 +223,9 @@ class ComfyClient:
 
     def _upload(self, route: str, data: Any, filename: str, fields: dict[str, str]) -> dict:
         files = {"image": (filename, _image_bytes(data), "application/octet-stream")}
-        answer = json_of(self._request("POST", route, files=files, data=fields), dict, label=self._error_label)
+        answer = json_of(self._request("POST", route, files=files, data=fields), dict)
         if not isinstance(answer.get("name"), str) or not answer["name"]:
-            raise ServerHTTPError(200, self.base_url + route, "unexpected answer: " + json.dumps(answer)[:200],
-                                  label=self._error_label)
+            raise ServerHTTPError(200, self.base_url + route, "unexpected answer: " + json.dumps(answer)[:200])
         return answer
 
     def upload_image(

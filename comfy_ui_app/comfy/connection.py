@@ -54,9 +54,11 @@ class Comfy:
         save_outputs: SaveOutputs | None = None,
         label: str | None = None,
     ) -> None:
-        self.client = ComfyClient(url, session=session, timeout=timeout, client_id=client_id, label=label)
+        self.client = ComfyClient(url, session=session, timeout=timeout, client_id=client_id)
         self.url = self.client.base_url
-        self.label = self.client.label  # what a page may show of it ("ComfyUI server 2"); the url by default
+        # What a page calls this server: "ComfyUI server 2" on a public page, its url by default
+        # (texts.server_names.ServerNames; its errors carry only the url).
+        self.label = label or self.url
         self.client_id = self.client.client_id
         self.give_up_after = give_up_after  # s without an answer before its unfinished jobs end (Monitor)
         self.queue_remaining: int | None = None

@@ -114,7 +114,7 @@ class Monitor:
                  fetcher: OutputFetcher, *, poll_interval: float, stall_after: float,
                  give_up_after: float) -> None:
         self._client, self._stream, self._jobs, self._fetcher = client, stream, jobs, fetcher
-        self.url, self.label = client.base_url, client.label
+        self.url = client.base_url
         self.running: str | None = None
         self._poll_interval = poll_interval
         self._stall_after = stall_after
@@ -211,7 +211,7 @@ class Monitor:
             self._stream.reconnect(f"no message for {self._deaf_after:g} s while a job of ours runs")
 
     def _lost(self, job: Job, reason: str) -> JobLost:
-        return JobLost(job.prompt_id, reason, url=self.url, started=job.state == "running", label=self.label)
+        return JobLost(job.prompt_id, reason, url=self.url, started=job.state == "running")
 
     def _settle_from_history(self, job: Job) -> None:
         """The job is in neither queue: finish it from ``/history`` or call it lost."""

@@ -4,10 +4,10 @@ This is the ONLY place that translates errors into user-facing words. Every
 function takes ``lang`` (a code from ``i18n.LANGUAGES``; English by default, which
 is what the command line uses); each sentence is one ``tr`` template, its Chinese
 in ``texts/zh_cn.py``. The server's own words (exception messages, details) stay as
-they came. An error naming a server whose address the page must not show (its ``label``,
-``errors.shown_label``) is said with that label ("Cannot reach ComfyUI server 2"), never
-with the address. Validation problems are phrased in ``problem_words``. It must not
-import gradio: the CLI imports it at start-up.
+they came. Errors carry servers' addresses; a page that must not show them passes its
+``ServerNames`` (``names``): a server is then said by its name ("Cannot reach ComfyUI server 2"),
+and any address left in the sentence is replaced by its name too. Validation problems are
+phrased in ``problem_words``. It must not import gradio: the CLI imports it at start-up.
 
 A job's recorded error is worded by the same :func:`describe`: :func:`describe_recorded`
 rebuilds it from the record's ``error_code`` and ``error_data`` (``errors.error_from_record``).
@@ -22,14 +22,22 @@ from comfy_ui_app.errors import (
 )
 from comfy_ui_app.errors import (
     ComfyUIStartFailed, LimitExceeded, NoServerCanRun, NotAnImage, OutputsNotSaved, RunLimitExceeded,
-    error_from_record, server_name, shown_label,
+    error_from_record,
 )
 from comfy_ui_app.texts.problem_words import (
     TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text,
 )
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr, tr_stored
+from comfy_ui_app.texts.server_names import ServerNames
 
-__all__ = ["describe", "describe_node_errors", "describe_problem", "describe_recorded"]
+__all__ = ["ServerNames", "describe", "describe_node_errors", "describe_problem", "describe_recorded"]
+
+NO_NAMES = ServerNames()  # every address may be shown (the command line, a private page)
+
+
+def _server(url: str, names: ServerNames) -> str:
+    """How a sentence names the server at ``url``: its shown name, else "ComfyUI at <url>"."""
+    return names.name_of(url) or f"ComfyUI at {url}"
 
 
 def describe_problem(problem, *, name_first: bool = False, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -63,8 +71,8 @@ def _describe_rejected(exc: PromptRejected, lang: str) -> str:
               reason=one_line(str(exc)) or tr("no reason given", lang))
 
 
-def _describe_unreachable(exc: ServerUnreachable, retrying: bool, lang: str) -> str:
-    server = shown_label(exc)
+def _describe_unreachable(exc: ServerUnreachable, retrying: bool, lang: str, names: ServerNames) -> str:
+    server = names.name_of(getattr(exc, "url", None))
     if server and retrying:
         return tr("Cannot reach {server}. Is it running? Retrying automatically.", lang, server=server)
     if server:
@@ -75,11 +83,11 @@ def _describe_unreachable(exc: ServerUnreachable, retrying: bool, lang: str) -> 
     return tr("Cannot reach ComfyUI at {url}. Is it running?", lang, url=url)
 
 
-def _describe_http(exc: ServerHTTPError, lang: str) -> str:
+def _describe_http(exc: ServerHTTPError, lang: str, names: ServerNames) -> str:
     status = getattr(exc, "status", None)
     url = getattr(exc, "url", None)
     body = one_line(getattr(exc, "body", "") or "", 200)
-    server = shown_label(exc)
+    server = names.name_of(url)
     if server and status:
         return (tr("{server} answered with an error (HTTP {status}): {body}", lang, server=server, status=status,
                    body=body) if body
@@ -158,7 +166,7 @@ def _missing_checkpoints(checkpoints: list[str], answered: bool, lang: str) -> s
             else tr("No ComfyUI server has the checkpoint {names}", lang, names=names))
 
 
-def _describe_no_server(exc: NoServerCanRun, lang: str) -> str:
+def _describe_no_server(exc: NoServerCanRun, lang: str, names: ServerNames) -> str:
     """What no server has, one clause each (the catalog's sentence for one or for several,
     chosen by the count), then the servers that could not be asked."""
     clauses = []
@@ -172,10 +180,11 @@ def _describe_no_server(exc: NoServerCanRun, lang: str) -> str:
                        else tr("No single ComfyUI server has every node type and checkpoint this workflow needs", lang))
     clauses[1:] = [c[:1].lower() + c[1:] for c in clauses[1:]]  # "…; no ComfyUI server has…" mid-sentence
     if exc.unasked:
-        names, waited = ", ".join(server_name(url, label) for url, label in exc.unasked), f"{exc.waited:g}"
-        clauses.append(tr("{names} could not be asked (it has not answered for {s} s)", lang, names=names, s=waited)
-                       if len(exc.unasked) == 1
-                       else tr("{names} could not be asked (they have not answered for {s} s)", lang, names=names,
+        urls = [entry[0] if isinstance(entry, list) else entry for entry in exc.unasked]  # [url, label]: old rows
+        servers, waited = ", ".join(_server(url, names) for url in urls), f"{exc.waited:g}"
+        clauses.append(tr("{names} could not be asked (it has not answered for {s} s)", lang, names=servers, s=waited)
+                       if len(urls) == 1
+                       else tr("{names} could not be asked (they have not answered for {s} s)", lang, names=servers,
                                s=waited))
     return tr("; ", lang).join(clauses)
 
@@ -227,27 +236,35 @@ def _describe_limit(exc: LimitExceeded, lang: str) -> str:
     return one_line(str(exc))
 
 
-def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_LANGUAGE) -> str:
+def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_LANGUAGE,
+             names: ServerNames = NO_NAMES) -> str:
     """Return one plain line describing ``exc`` for a non-technical user, in ``lang``.
 
     ``retrying`` says whether the caller keeps re-checking an unreachable server
-    (the web page does, the CLI does not).
+    (the web page does, the CLI does not). ``names``: what the page calls its servers
+    (none: addresses are shown); no address of a named server is left in the line.
     """
+    text = _describe(exc, retrying, lang, names)
+    return names.hide(text) if names else text
+
+
+def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames) -> str:
     if isinstance(exc, ServerUnreachable):
-        return _describe_unreachable(exc, retrying, lang)
+        return _describe_unreachable(exc, retrying, lang, names)
     if isinstance(exc, PromptRejected):
         return one_line(_describe_rejected(exc, lang), 2000)
     if isinstance(exc, ServerHTTPError):
-        return _describe_http(exc, lang)
+        return _describe_http(exc, lang, names)
     if isinstance(exc, JobFailed):
         return _describe_job_failed(exc, lang)
     if isinstance(exc, JobInterrupted):
         return tr("The job was interrupted before it finished.", lang)
-    if isinstance(exc, JobLost) and shown_label(exc):
+    server = names.name_of(getattr(exc, "url", None)) if isinstance(exc, JobLost) else None
+    if server:
         if exc.started:
-            return tr("{server} stopped while this job ran. Please try again.", lang, server=exc.label)
+            return tr("{server} stopped while this job ran. Please try again.", lang, server=server)
         return tr("{server} no longer knows this job (it may have restarted). Please try again.", lang,
-                  server=exc.label)
+                  server=server)
     if isinstance(exc, JobLost) and getattr(exc, "url", None):
         if exc.started:
             return tr("ComfyUI at {url} stopped while this job ran. Please try again.", lang, url=exc.url)
@@ -260,9 +277,9 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
         return one_line(_describe_limit(exc, lang), 2000)
     if isinstance(exc, RunLimitExceeded):
         return tr("The job ran for more than {span} on {server} without finishing, so the app stopped it. Please "
-                  "try again.", lang, span=exc.span, server=server_name(exc.url, exc.label))
+                  "try again.", lang, span=exc.span, server=_server(exc.url, names))
     if isinstance(exc, NoServerCanRun):
-        return one_line(_describe_no_server(exc, lang), 2000)
+        return one_line(_describe_no_server(exc, lang, names), 2000)
     if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
         return one_line(tr(exc.template, lang, **getattr(exc, "params", {})), 2000)  # uploads.UploadRefused
     if isinstance(exc, WorkflowError):
@@ -293,12 +310,13 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
     return tr("Unexpected error ({kind}).", lang, kind=type(exc).__name__)
 
 
-def describe_recorded(record, *, lang: str = DEFAULT_LANGUAGE) -> str:
+def describe_recorded(record, *, lang: str = DEFAULT_LANGUAGE, names: ServerNames = NO_NAMES) -> str:
     """A job record's error in words, in ``lang`` ("" when it has none): rebuilt from its
-    ``error_code`` and ``error_data`` and worded by :func:`describe`, as the page said it when
-    the job failed; a row recorded before errors were kept as codes (only its English
-    ``error`` line) is translated from the catalog as it was then."""
+    ``error_code`` and ``error_data`` and worded by :func:`describe` with the page's current
+    ``names``, as the page said it when the job failed; a row recorded before errors were kept
+    as codes (only its English ``error`` line) is translated from the catalog as it was then."""
     if record.error_code:
         return describe(error_from_record(record.error or "", record.error_code, record.error_data),
-                        retrying=False, lang=lang)
-    return tr_stored(record.error or "", lang)
+                        retrying=False, lang=lang, names=names)
+    text = tr_stored(record.error or "", lang)
+    return names.hide(text) if names else text

@@ -126,7 +126,7 @@ class ParameterLoader:
             found = custom.load_job(Path(self.ctx.workflows_dir), parameters.get("template"),
                                     record.prompt if record else None, values, self.ctx.catalog.object_info_or_none())
         except Exception as exc:  # noqa: BLE001 - a plain sentence, never a traceback
-            found, reason = None, describe(exc, lang=lang)
+            found, reason = None, describe(exc, lang=lang, names=self.ctx.names)
         else:
             reason = tr("the workflow of this job is not known any more.", lang)
         if found is None:

@@ -28,7 +28,7 @@ import anyio
 from comfy_ui_app.comfy.updates import Finished
 from comfy_ui_app.errors import LimitExceeded, PromptRejected
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
-from comfy_ui_app.texts.messages import describe, describe_problem
+from comfy_ui_app.texts.messages import ServerNames, describe, describe_problem
 from comfy_ui_app.workflow.check import Problem, problems_from_rejection
 from comfy_ui_app.workflow.fields import Field
 from comfy_ui_app.workflow.pnginfo import parameters_from_prompt, parameters_text
@@ -188,16 +188,18 @@ def field_errors(problems: list[Problem], fields: list[Field], lang: str = DEFAU
 
 
 async def follow_batch(batch: Batch, output_dir: Path, fields: list, lang: str,
-                       gallery: list[str], object_info: dict | None = None) -> AsyncIterator[RunUpdate]:
+                       gallery: list[str], object_info: dict | None = None, *,
+                       names: ServerNames) -> AsyncIterator[RunUpdate]:
     """The batch's jobs one after another into ``gallery``; one final update, after the last
     job or the first that did not succeed. A job ComfyUI refused (``PromptRejected``: the app's
-    queue sends it later) names the fields at fault in the final update's ``errors``."""
+    queue sends it later) names the fields at fault in the final update's ``errors``. Errors are
+    worded with the page's server ``names``."""
     count, saved = len(batch.plans), set()
     seeds = [p.seed for p in batch.plans if p.seed is not None]
     for index, plan in enumerate(batch.plans):
         sent = await batch.sent(index)
         if sent is None:
-            message = describe(batch.error, lang=lang) if batch.error else tr("Stopped", lang)
+            message = describe(batch.error, lang=lang, names=names) if batch.error else tr("Stopped", lang)
             yield RunUpdate(progress_markdown(tr("Stopped", lang)), gallery=list(gallery), message=message, errors={},
                             seeds=seeds[:index] or None, final=True,
                             job_ids=batch.job_ids())
@@ -205,7 +207,7 @@ async def follow_batch(batch: Batch, output_dir: Path, fields: list, lang: str,
         label = tr("Job {i} of {n}", lang, i=index + 1, n=count) if count > 1 else ""
         text = parameters_text(parameters_from_prompt(plan.prompt, fields))
         job_dir = output_dir / str(sent.job.prompt_id)
-        async for update in follow(sent.job, job_dir, text, label, gallery, saved, lang):
+        async for update in follow(sent.job, job_dir, text, label, gallery, saved, lang, names=names):
             update.job_ids = batch.job_ids()
             if update.final and isinstance(update.error, PromptRejected):
                 problems = problems_from_rejection(update.error, fields, prompt=plan.prompt, object_info=object_info)

@@ -20,6 +20,7 @@ from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.comfy.connection import Comfy
 from comfy_ui_app.errors import ComfyError
 from comfy_ui_app.jobs.service import JobService
+from comfy_ui_app.texts.server_names import ServerNames
 
 __all__ = ["AppContext", "ServerCatalog", "TabHandles", "ANONYMOUS", "caller_ids", "current_user", "hf_username"]
 
@@ -125,6 +126,12 @@ class AppContext:
     catalog: ServerCatalog
     lang: Any  # gr.State holding this browser tab's language code ("en", "zh-CN")
     browser_id: Any = None  # gr.BrowserState: a random id kept in this browser (the user when auth is off)
+
+    @property
+    def names(self) -> ServerNames:
+        """What the page calls each server (``Comfy.label``), for ``describe``: none when every
+        address may be shown."""
+        return ServerNames.of(self.cluster.comfies)
 
     @property
     def comfy(self) -> Comfy:

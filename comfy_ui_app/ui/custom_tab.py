@@ -120,7 +120,8 @@ def build_tab(ctx) -> TabHandles:
         try:
             loaded = read_workflow(Path(path), ctx.catalog.object_info_or_none())
         except Exception as exc:  # noqa: BLE001 - any unusable file: a plain sentence, old form kept
-            return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=describe(exc, lang=lang))
+            reason = describe(exc, lang=lang, names=ctx.names)
+            return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=reason)
         return loaded, tr("Loaded {name}.", lang, name=loaded["name"])
 
     def load_bundled(name, lang):

@@ -118,7 +118,8 @@ class HistoryView:
         if record.duration is not None:
             lines.append(tr("Took {t}", lang, t=age_text(record.duration, lang)))
         if record.error:
-            lines.append(tr("Error: {error}", lang, error=md_escape(describe_recorded(record, lang=lang))))
+            error = describe_recorded(record, lang=lang, names=self.ctx.names)
+            lines.append(tr("Error: {error}", lang, error=md_escape(error)))
         paths = [str(o.path) for o in record.outputs if o.path.is_file()]
         params = {"template": record.template, "kind": record.kind, "values": record.values}
         return "  \n".join(lines), paths, params
@@ -236,7 +237,7 @@ def build_tab(ctx) -> TabHandles:
         try:
             text, paths, params = view.open(choice, current_user(request, browser_id), lang)
         except ComfyError as e:
-            text, paths, params = describe(e, lang=lang), [], None
+            text, paths, params = describe(e, lang=lang, names=ctx.names), [], None
         return text, paths, params
 
     def open_thumb(ids, evt: gr.SelectData):
@@ -256,7 +257,7 @@ def build_tab(ctx) -> TabHandles:
             except NotAllowed:
                 text = tr("This job belongs to someone else.", lang)
             except ComfyError as e:
-                text = describe(e, lang=lang)
+                text = describe(e, lang=lang, names=ctx.names)
             return (text, *list_page(page, choice, browser_id, lang, request))
         handler.__name__ = f"history_{action.__name__}"
         return handler

@@ -84,7 +84,7 @@ class InpaintTab:
             self.fields = discover(self.template, ctx.catalog.object_info_or_none())
             self.shape = inpaint_shape(self.fields)
         except (ComfyError, OSError) as exc:
-            self.error = describe(exc)
+            self.error = describe(exc, names=self.ctx.names)
 
     def files(self, value, inverted, grow_px, blur_px) -> masks.MaskFiles | None:
         """The picture and mask exactly as they would be uploaded now (None: no picture)."""
@@ -155,9 +155,9 @@ class InpaintTab:
             template, inputs = await anyio.to_thread.run_sync(self._upload, files)
         except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
             field = getattr(exc, "field", None)  # WorkflowError, UploadRefused, LimitExceeded name theirs
-            errors = {field: describe(exc, lang=lang)} if isinstance(field, str) and field else {}
-            stopped = RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang),
-                                errors=errors)
+            text = describe(exc, lang=lang, names=self.ctx.names)
+            errors = {field: text} if isinstance(field, str) and field else {}
+            stopped = RunUpdate(progress_markdown(tr("Stopped", lang)), message=text, errors=errors)
             yield (*out(stopped, form), gr.skip())
             return
         run_request = RunRequest(template, self.fields, form.collect(form_values), owner=current_user(request, browser_id),

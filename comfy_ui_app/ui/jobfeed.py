@@ -25,7 +25,7 @@ import anyio
 from comfy_ui_app.comfy.updates import Finished, Output, Preview
 from comfy_ui_app.errors import JobInterrupted
 from comfy_ui_app.texts.i18n import tr
-from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.texts.messages import ServerNames, describe
 from comfy_ui_app.workflow.pnginfo import PNG_SIGNATURE, add_text_chunk
 from comfy_ui_app.jobs.service import NotAllowed
 from comfy_ui_app.ui._news import ContactWatch, JobLine, Pacing, progress_bar
@@ -143,8 +143,9 @@ def store_outputs(images, job_dir: Path, saved: set, gallery: list, parameters: 
 
 
 async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list, saved: set,
-                 lang: str) -> AsyncIterator[RunUpdate]:
-    """Updates of one job; the last has ``final`` set (``message`` None on success but the last).
+                 lang: str, *, names: ServerNames) -> AsyncIterator[RunUpdate]:
+    """Updates of one job; the last has ``final`` set (``message`` None on success but the last;
+    an error worded with the page's server ``names``).
 
     Each batch of the job's updates moves its progress line (:class:`~comfy_ui_app.ui._news.JobLine`), holds
     the newest preview and stores outputs; what goes to the page, and when, is paced by
@@ -183,7 +184,7 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             preview, held = await anyio.to_thread.run_sync(held.to_pil), None
             pacing.previews.sent(time.monotonic())
         if done is not None:
-            yield await _ending(done, job, job_dir, parameters, label, preview, gallery, saved, lang)
+            yield await _ending(done, job, job_dir, parameters, label, preview, gallery, saved, lang, names)
             return
         contact.look(time.monotonic(), idle=not batch)
         update = _news(line, label, pacing, contact, fresh, preview, gallery, shown)
@@ -213,7 +214,7 @@ def _news(line: JobLine, label: str, pacing: Pacing, contact: ContactWatch, fres
 
 
 async def _ending(done: Finished, job, job_dir: Path, parameters: str, label: str, preview, gallery: list,
-                  saved: set, lang: str) -> RunUpdate:
+                  saved: set, lang: str, names: ServerNames) -> RunUpdate:
     """The final update of a job that ``done`` ended: its last pictures stored, in plain words."""
     if done.status == "success":
         if any((img.type, img.subfolder, img.filename) not in saved for img in done.images):  # else a no-op
@@ -225,7 +226,7 @@ async def _ending(done: Finished, job, job_dir: Path, parameters: str, label: st
                          tr("Interrupted. The job was cancelled.", lang), final=True)
     error = done.error or JobInterrupted(job.prompt_id)
     return RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
-                     describe(error, retrying=False, lang=lang), final=True, failed=True, error=error)
+                     describe(error, retrying=False, lang=lang, names=names), final=True, failed=True, error=error)
 
 
 def done_message(gallery: list, lang: str) -> str:

@@ -240,7 +240,7 @@ def build_tab(ctx) -> TabHandles:
         try:
             return (stamp, *view.view(user, lang, selected, fresh=fresh))
         except ComfyError as e:
-            return stamp, describe(e, lang=lang), gr.skip(), gr.skip()
+            return stamp, describe(e, lang=lang, names=ctx.names), gr.skip(), gr.skip()
 
     def on_load(browser_id, lang, request: gr.Request):
         admin = ctx.jobs.is_admin(current_user(request, browser_id))
@@ -259,7 +259,7 @@ def build_tab(ctx) -> TabHandles:
             except NotAllowed:
                 text = tr("This job belongs to someone else.", lang)
             except ComfyError as e:
-                text = describe(e, lang=lang)
+                text = describe(e, lang=lang, names=ctx.names)
             return (text, *show(selected, browser_id, lang, request, fresh=True))
         handler.__name__ = f"queue_{action.__name__}"
         return handler

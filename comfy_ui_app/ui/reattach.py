@@ -19,7 +19,7 @@ from comfy_ui_app.errors import JobLost
 from comfy_ui_app.comfy.updates import OutputImage
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.i18n import tr
-from comfy_ui_app.texts.messages import describe, describe_recorded
+from comfy_ui_app.texts.messages import ServerNames, describe, describe_recorded
 from comfy_ui_app.workflow.pnginfo import parameters_from_prompt, parameters_text
 from comfy_ui_app.ui.batch import BATCH_KEY
 from comfy_ui_app.ui.jobfeed import RunUpdate, done_message, follow, progress_markdown, store_outputs
@@ -52,7 +52,8 @@ def _seeds(record) -> list[int] | None:
     return [seed] if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
-def finished_update(record, parameters: str, lang: str, gallery: list[str] | None = None) -> RunUpdate:
+def finished_update(record, parameters: str, lang: str, gallery: list[str] | None = None, *,
+                    names: ServerNames) -> RunUpdate:
     """The final update of a job that ended while no page watched it (blocking: reads files);
     its pictures are added to ``gallery`` (those of the batch's jobs before it)."""
     gallery = [] if gallery is None else gallery
@@ -64,10 +65,12 @@ def finished_update(record, parameters: str, lang: str, gallery: list[str] | Non
     elif record.status in ("interrupted", "cancelled"):
         progress, message = progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
     elif record.status == "lost" and not record.error:
-        progress, message = progress_markdown(tr("Stopped", lang)), describe(JobLost(record.prompt_id), lang=lang)
+        progress = progress_markdown(tr("Stopped", lang))
+        message = describe(JobLost(record.prompt_id), lang=lang, names=names)
     else:
         progress = progress_markdown(tr("Stopped", lang))
-        message = tr("Error: {error}", lang, error=describe_recorded(record, lang=lang) or tr("unknown error", lang))
+        error = describe_recorded(record, lang=lang, names=names) or tr("unknown error", lang)
+        message = tr("Error: {error}", lang, error=error)
     return RunUpdate(progress, None, gallery, message, {}, _seeds(record), final=True,
                      ok=record.status == "success", failed=record.status in ("error", "lost"),
                      job_ids=[record.job_id])
@@ -78,7 +81,8 @@ async def attach(ctx, job, record, lang: str) -> AsyncIterator[RunUpdate]:
     info = await anyio.to_thread.run_sync(ctx.catalog.object_info_or_none)
     parameters = parameters_of(record.prompt, info)
     gallery: list[str] = []
-    async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, "", gallery, set(), lang):
+    async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, "", gallery, set(), lang,
+                            names=ctx.names):
         update.job_ids = [record.job_id]
         if update.final:
             update.seeds = _seeds(record)
@@ -106,7 +110,8 @@ async def reattach(ctx, user: str | None, kind: str, lang: str) -> AsyncIterator
         return
     if record.done:
         info = await anyio.to_thread.run_sync(ctx.catalog.object_info_or_none)
-        yield await anyio.to_thread.run_sync(finished_update, record, parameters_of(record.prompt, info), lang)
+        yield await anyio.to_thread.run_sync(lambda: finished_update(record, parameters_of(record.prompt, info), lang,
+                                                                names=ctx.names))
     else:  # followed by another process of the app: say so, without a stream
         phase = tr("Running", lang) if record.status == "running" else tr("Queued", lang)
         yield RunUpdate(progress_markdown(phase), job_ids=[record.job_id])
@@ -153,7 +158,7 @@ async def reattach_batch(ctx, user: str, mark: dict, lang: str) -> AsyncIterator
         job = ctx.jobs.live(record.job_id)
         if job is not None:
             async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, label, gallery,
-                                       saved, lang):
+                                       saved, lang, names=ctx.names):
                 update.job_ids = list(job_ids)
                 if update.final:
                     update.seeds = list(seeds) or None
@@ -168,7 +173,8 @@ async def reattach_batch(ctx, user: str, mark: dict, lang: str) -> AsyncIterator
             phase = tr("Running", lang) if record.status == "running" else tr("Queued", lang)
             yield RunUpdate(progress_markdown(phase, label), job_ids=list(job_ids))
             return
-        update = await anyio.to_thread.run_sync(finished_update, record, parameters, lang, gallery)
+        update = await anyio.to_thread.run_sync(
+            lambda: finished_update(record, parameters, lang, gallery, names=ctx.names))
         update.job_ids, update.seeds = list(job_ids), list(seeds) or None
         if not update.ok or last:
             yield update

@@ -76,7 +76,8 @@ async def retry_job(ctx, user: str | list[str], job_ids, lang: str) -> AsyncIter
     try:
         new, job = await anyio.to_thread.run_sync(submit)
     except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
-        yield RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang), final=True)
+        yield RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang, names=ctx.names),
+                        final=True)
         return
     async for update in attach(ctx, job, new, lang):  # the new record: same prompt and values
         yield update

@@ -138,15 +138,16 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
         batch = Batch(plans, lambda plan: _submit(ctx, request, plan))
         await anyio.to_thread.run_sync(batch.start)
         async for update in follow_batch(batch, Path(request.output_dir or ctx.output_dir), request.fields, lang,
-                                         gallery, object_info):
+                                         gallery, object_info, names=ctx.names):
             yield update
     except PromptInvalid as exc:
-        yield _stopped(lang, gallery, describe(exc, lang=lang), field_errors(exc.problems, request.fields, lang))
+        yield _stopped(lang, gallery, describe(exc, lang=lang, names=ctx.names),
+                       field_errors(exc.problems, request.fields, lang))
     except (WorkflowError, LimitExceeded) as exc:  # LimitExceeded: nothing was sent, the form stays as it was
-        errors = {exc.field: describe(exc, lang=lang)} if exc.field else {}
-        yield _stopped(lang, gallery, describe(exc, lang=lang), errors)
+        errors = {exc.field: describe(exc, lang=lang, names=ctx.names)} if exc.field else {}
+        yield _stopped(lang, gallery, describe(exc, lang=lang, names=ctx.names), errors)
     except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
-        yield _stopped(lang, gallery, describe(exc, lang=lang), {})
+        yield _stopped(lang, gallery, describe(exc, lang=lang, names=ctx.names), {})
     # When Gradio cancels this handler (a closed page) the recorded jobs go on; the
     # Interrupt button stops them through the job service.
 

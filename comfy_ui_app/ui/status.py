@@ -9,7 +9,8 @@ With a local ComfyUI the app started itself (``local=``, a ``managed.LocalComfyU
 banner says "Starting ComfyUI…", "restarting (attempt n of N)…" or why it failed (with
 its log's last lines) instead of probing it; over several servers that is said first.
 A server whose address the page must not show (``Comfy.label`` other than its url) is
-named by its label ("ComfyUI server 2"), its problems in ``describe``'s words.
+named by its label ("ComfyUI server 2"), its problems in ``describe``'s words given the
+page's ``ServerNames``.
 """
 from __future__ import annotations
 
@@ -18,10 +19,9 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from comfy_ui_app.errors import shown_label
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.local.managed import FAILED, RESTARTING, RESTARTING_TEXT, STARTING, STARTING_TEXT
-from comfy_ui_app.texts.messages import describe
+from comfy_ui_app.texts.messages import NO_NAMES, ServerNames, describe
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,11 @@ class ServerStatus:
     error: BaseException | None = None  # the probe's failure, described when shown
     note: ServerStatus | None = None    # said first (the local ComfyUI's state, over several servers)
     down: tuple = ()                    # the cluster's ServerStates not usable: ``{down}`` in the template
+    names: ServerNames = NO_NAMES       # what the page calls its servers, for ``error``
 
     def in_language(self, lang: str | None = DEFAULT_LANGUAGE) -> str:
         if self.error is not None:
-            text = describe(self.error, lang=lang or DEFAULT_LANGUAGE)
+            text = describe(self.error, lang=lang or DEFAULT_LANGUAGE, names=self.names)
         else:
             values = dict(self.values)
             if self.down:
@@ -57,20 +58,29 @@ def hidden(comfy) -> bool:
     return bool(getattr(comfy, "label", "")) and comfy.label != comfy.url
 
 
+def _names(state) -> ServerNames:
+    return ServerNames({state.url: state.label})
+
+
+def _named_error(state) -> bool:
+    """Is ``state``'s failure one ``describe`` words with the server's label?"""
+    return state.error is not None and _names(state).name_of(getattr(state.error, "url", None)) is not None
+
+
 def server_reason(state, lang: str | None = DEFAULT_LANGUAGE) -> str:
     """Why a cluster's server (a ServerState) is not usable, as the page may say it: the
     cluster's own words, or, for a server named by its label, ``describe`` of the failure."""
     if not hidden(state):
         return state.reason
-    if state.error is not None and shown_label(state.error):
-        return describe(state.error, retrying=False, lang=lang or DEFAULT_LANGUAGE)
-    return state.reason.replace(state.url, state.label)
+    if _named_error(state):
+        return describe(state.error, retrying=False, lang=lang or DEFAULT_LANGUAGE, names=_names(state))
+    return _names(state).hide(state.reason)
 
 
 def server_problem(state, lang: str | None = DEFAULT_LANGUAGE) -> str:
     """``server_reason`` naming the server ("http://gpu-2:8188: …"; "Cannot reach ComfyUI server 2…")."""
     reason = server_reason(state, lang)
-    if hidden(state) and state.error is not None and shown_label(state.error):
+    if hidden(state) and _named_error(state):
         return reason  # describe's sentence names it already
     return f"{state.label if hidden(state) else state.url}: {reason}"
 
@@ -176,7 +186,7 @@ class StatusChecker:
                               if hidden(comfies[0]) else
                               ServerStatus(True, "Connected to ComfyUI at {url}", (("url", comfies[0].url),)))
             except Exception as exc:  # noqa: BLE001 - any failure is "not usable"
-                status = ServerStatus(False, "", error=exc.with_traceback(None))
+                status = ServerStatus(False, "", error=exc.with_traceback(None), names=ServerNames.of(comfies))
             self._last, self._at = status, time.monotonic()
             return status
         finally:

@@ -218,7 +218,7 @@ def build_tab(ctx) -> TabHandles:
         try:
             return stats_markdown(sampler.stats(), lang), sampler.frame()
         except ComfyError as e:
-            return describe(e, lang=lang), gr.skip()
+            return describe(e, lang=lang, names=ctx.names), gr.skip()
 
     def open_tab(browser_id, lang, which=None, request: gr.Request = None):
         admin = ctx.jobs.is_admin(current_user(request, browser_id))
@@ -227,21 +227,21 @@ def build_tab(ctx) -> TabHandles:
             lists = (view.models(which), "\n".join(client.embeddings()),
                      "\n".join(client.extensions()), gr.Dropdown(choices=view.node_classes()))
         except ComfyError as e:
-            lists = (gr.skip(), describe(e, lang=lang), gr.skip(), gr.skip())
+            lists = (gr.skip(), describe(e, lang=lang, names=ctx.names), gr.skip(), gr.skip())
         return (*show_stats(lang, which), gr.Row(visible=admin), *lists, gr.Timer(active=True))
 
     def show_node(name, lang, which=None):
         try:
             return view.node(name, which)
         except ComfyError as e:
-            return {"error": describe(e, lang=lang)}
+            return {"error": describe(e, lang=lang, names=ctx.names)}
 
     def act(unload_models):
         def handler(browser_id, lang, which=None, request: gr.Request = None):
             try:
                 return view.free(current_user(request, browser_id), lang, unload_models=unload_models, which=which)
             except ComfyError as e:
-                return describe(e, lang=lang)
+                return describe(e, lang=lang, names=ctx.names)
         handler.__name__ = "system_unload_models" if unload_models else "system_free_memory"
         return handler
 

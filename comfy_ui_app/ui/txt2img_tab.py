@@ -67,7 +67,8 @@ class Txt2Img:
             self.template = load_workflow(Path(workflow_path))
         except Exception as exc:  # noqa: BLE001 - shown on the page instead
             missing = not Path(workflow_path).exists()
-            self.error = f"Workflow template not found: {workflow_path}" if missing else describe(exc)
+            self.error = (f"Workflow template not found: {workflow_path}" if missing
+                          else describe(exc, names=self.ctx.names))
         self.object_info = ctx.catalog.object_info_or_none()
         self.fields = discover(self.template, self.object_info) if self.template else []
         self.form = forms.Form(self.template, self.fields)
@@ -118,9 +119,9 @@ class Txt2Img:
                 template, fields, wanted = self.picker.apply(template, fields, wanted, lora, strength,
                                                              self.ctx.catalog.object_info_or_none())
             except WorkflowError as exc:
-                errors = {exc.field: describe(exc, lang=lang)} if exc.field else {}
-                yield (*self.outputs_for(self._stopped(describe(exc, lang=lang), errors, lang), self.form),
-                       gr.skip())
+                text = describe(exc, lang=lang, names=self.ctx.names)
+                errors = {exc.field: text} if exc.field else {}
+                yield (*self.outputs_for(self._stopped(text, errors, lang), self.form), gr.skip())
                 return
         run_request = RunRequest(template, fields, wanted, count=int(batch_count or 1),
                                  owner=current_user(request, browser_id), template_name="txt2img.json", kind="txt2img")
