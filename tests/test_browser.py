@@ -108,7 +108,7 @@ def launch_custom(tmp_path):
             port = s.getsockname()[1]
         _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port,
                                 allowed_paths=[str(out), str(store.outputs_dir)], quiet=True)
-        return SimpleNamespace(url=url, output_dir=out)
+        return SimpleNamespace(url=url, output_dir=out, store=store)
 
     yield launch
     for demo, jobs, store in started:
@@ -180,7 +180,7 @@ def test_ui_format_workflow_is_converted_and_saved_in_the_png(comfy_server, laun
     body = comfy_server.received_prompts[-1]
     assert any(n["class_type"] == "KSampler" and n["inputs"]["steps"] == 2 for n in body["prompt"].values())
     assert body["extra_data"]["extra_pnginfo"]["workflow"]["nodes"]  # the editor graph, for the PNG
-    (saved,) = app.output_dir.glob("*/*.png")
+    (saved,) = app.store.outputs_dir.glob("*/*.png")  # a recorded job's outputs live in the job store
     with Image.open(saved) as img:
         assert {"prompt", "workflow", "parameters"} <= set(img.text)
 
