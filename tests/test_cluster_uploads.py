@@ -46,7 +46,8 @@ def service(tmp_path):
     for cluster, store in made:
         # the followers write the last states before the store closes
         eventually(lambda: not store.unfinished(), timeout=5, what="every job recorded as ended")
-        eventually(lambda: not any(t.name.startswith("follow-") for t in threading.enumerate()), timeout=5,
+        followers = {f"follow-{record.job_id}" for record in store.list(limit=1000)}  # JobService names them so
+        eventually(lambda: not any(t.name in followers for t in threading.enumerate()), timeout=5,
                    what="the job followers to finish")
         cluster.close()
         store.close()
