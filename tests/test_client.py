@@ -135,7 +135,7 @@ def test_free_and_history_paging_and_delete(client):
     assert list(client.get_history()) == ids[1:]
 
 
-def test_uploads_rename_on_collision_and_mask_merges_alpha(client):
+def test_uploads_rename_on_collision(client):
     first = client.upload_image(png_bytes(), "photo.png")
     assert first == {"name": "photo.png", "subfolder": "", "type": "input"}
     assert client.upload_image(png_bytes(), "photo.png")["name"] == "photo.png"  # same bytes
@@ -143,10 +143,6 @@ def test_uploads_rename_on_collision_and_mask_merges_alpha(client):
     assert client.upload_image(png_bytes((0, 255, 0, 255)), "photo.png", overwrite=True)["name"] == "photo.png"
     sub = client.upload_image(png_bytes(), "x.png", type="temp", subfolder="clip")
     assert sub == {"name": "x.png", "subfolder": "clip", "type": "temp"}
-    mask = png_bytes((0, 0, 0, 0))
-    merged = client.upload_mask(mask, "masked.png", {"filename": "photo.png", "subfolder": "", "type": "input"})
-    image = Image.open(io.BytesIO(client.view(merged["name"], type="input")))
-    assert image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0
     assert Image.open(io.BytesIO(client.view("photo.png", type="input", channel="rgb"))).mode == "RGB"
 
 

@@ -15,7 +15,8 @@ from comfy_ui_app.texts import problem_words as _problem_words
 from comfy_ui_app.errors import NotAnImage
 from comfy_ui_app.workflow.check import Problem, PromptInvalid
 from comfy_ui_app.texts.i18n import CATALOGS
-from comfy_ui_app.texts.messages import describe, describe_node_errors, describe_problem
+from comfy_ui_app.texts.messages import describe, describe_problem
+from comfy_ui_app.texts.problem_words import node_error_texts
 
 URL = "http://127.0.0.1:8188"
 FAILED_VALIDATION = {"type": "prompt_outputs_failed_validation",
@@ -126,9 +127,9 @@ def test_other_errors(exc, expected):
     assert "\n" not in text and "Traceback" not in text
 
 
-def test_describe_node_errors_tolerates_junk():
-    assert describe_node_errors(None) == []
-    assert describe_node_errors({"3": "weird", "4": {"errors": []}}) == ["Node 4: invalid"]
+def test_node_errors_in_words_tolerate_junk():
+    assert node_error_texts(None, "en") == []
+    assert node_error_texts({"3": "weird", "4": {"errors": []}}, "en") == ["Node 4: invalid"]
 
 
 def test_local_check_problems_in_words():
@@ -307,8 +308,8 @@ def test_problems_name_first_in_both_languages(problem, english, chinese):
 
 
 def test_node_errors_in_chinese():
-    assert describe_node_errors({"3": "weird", "4": {"errors": []}}, lang=ZH) == ["节点 4：无效"]
-    assert describe_node_errors(CKPT_REJECTED.node_errors, lang=ZH) == [
+    assert node_error_texts({"3": "weird", "4": {"errors": []}}, ZH) == ["节点 4：无效"]
+    assert node_error_texts(CKPT_REJECTED.node_errors, ZH) == [
         "节点 4（CheckpointLoaderSimple）：服务器上没有安装模型“b.safetensors”（可选：a.safetensors）",
         "节点 3（KSampler）：步数不能小于 1（当前为 0）"]
 

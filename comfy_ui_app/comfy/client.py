@@ -235,25 +235,6 @@ class ComfyClient:
         fields = {"type": type, "subfolder": subfolder, "overwrite": "true" if overwrite else "false"}
         return self._upload("/upload/image", data, filename, fields)
 
-    def upload_mask(
-        self,
-        data: Any,
-        filename: str,
-        original_ref: dict,
-        *,
-        type: str = "input",
-        subfolder: str = "",
-        overwrite: bool = False,
-    ) -> dict:
-        """``POST /upload/mask``: the mask's alpha is copied into ``original_ref``'s image."""
-        fields = {
-            "type": type,
-            "subfolder": subfolder,
-            "overwrite": "true" if overwrite else "false",
-            "original_ref": json.dumps(original_ref),
-        }
-        return self._upload("/upload/mask", data, filename, fields)
-
     def view(
         self,
         filename: str,

@@ -30,7 +30,7 @@ from comfy_ui_app.texts.problem_words import (
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr, tr_stored
 from comfy_ui_app.texts.server_names import ServerNames
 
-__all__ = ["ServerNames", "describe", "describe_node_errors", "describe_problem", "describe_recorded"]
+__all__ = ["ServerNames", "describe", "describe_problem", "describe_recorded"]
 
 NO_NAMES = ServerNames()  # every address may be shown (the command line, a private page)
 
@@ -47,11 +47,6 @@ def describe_problem(problem, *, name_first: bool = False, lang: str = DEFAULT_L
     exact name, the one ``--set`` takes: ``"steps: must be at least 1, not 0"``.
     """
     return problem_text(problem, lang, name_first)
-
-
-def describe_node_errors(node_errors: dict | None, *, lang: str = DEFAULT_LANGUAGE) -> list[str]:
-    """``node_errors`` from a /prompt answer -> one phrase per problem."""
-    return node_error_texts(node_errors, lang)
 
 
 def _describe_rejected(exc: PromptRejected, lang: str) -> str:
