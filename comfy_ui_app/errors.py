@@ -9,6 +9,8 @@ The tree::
     ├── JobFailed                   the graph ran and a node raised (execution_error)
     ├── JobInterrupted              the job was interrupted or removed from the queue
     ├── JobLost                     the server no longer knows the job (restart, hang)
+    ├── ServerNoLongerConfigured    a job recorded on a server the app no longer has (seen at restart)
+    ├── NotRecorded                 the app failed to follow a job to its end (a bug; the record says so)
     ├── RunLimitExceeded            a job ran on its server past the cluster's run limit and was stopped
     ├── NotAnImage                  /view answered, but not with a picture
     ├── OutputsNotSaved             the pictures came, but the app could not write them (disk full…)
@@ -48,6 +50,8 @@ __all__ = [
     "JobFailed",
     "JobInterrupted",
     "JobLost",
+    "ServerNoLongerConfigured",
+    "NotRecorded",
     "RunLimitExceeded",
     "NotAnImage",
     "OutputsNotSaved",
@@ -226,6 +230,26 @@ class NotAnImage(ComfyError):
     def __init__(self, filename: str) -> None:
         self.filename = filename
         super().__init__(f"ComfyUI sent something that is not an image for {filename}")
+
+
+class ServerNoLongerConfigured(ComfyError):
+    """A job recorded on a server the app no longer has (the operator changed ``--server``):
+    at restart it ends as lost, with this error."""
+
+    code = "server_no_longer_configured"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__("The ComfyUI server it was sent to is no longer configured; please run it again")
+
+
+class NotRecorded(ComfyError):
+    """The app failed to follow a job to its end (a bug, logged with its traceback)."""
+
+    code = "not_recorded"
+
+    def __init__(self) -> None:
+        super().__init__("The app failed to record this job")
 
 
 class OutputsNotSaved(ComfyError):

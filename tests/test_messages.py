@@ -339,8 +339,8 @@ def test_status_banner_describes_the_failure_in_the_page_language():
 
 from comfy_ui_app import errors as errors_module  # noqa: E402
 from comfy_ui_app.errors import (  # noqa: E402
-    ComfyUIStartFailed, LimitExceeded, NoServerCanRun, OutputsNotSaved, RunLimitExceeded, error_from_record,
-    error_record,
+    ComfyUIStartFailed, LimitExceeded, NoServerCanRun, NotRecorded, OutputsNotSaved, RunLimitExceeded,
+    ServerNoLongerConfigured, error_from_record, error_record,
 )
 from comfy_ui_app.texts.messages import describe_recorded  # noqa: E402
 from comfy_ui_app.texts.server_names import ServerNames  # noqa: E402
@@ -363,6 +363,8 @@ EVERY_ERROR = [
     ComfyUIStartFailed("gave_up", path="/opt/ComfyUI", log_tail="last", log_path="/tmp/l", attempts=2),
     NoServerCanRun(["FancySampler"], ["a.safetensors", "b.safetensors"], answered=True,
                    unasked=[URL], waited=30),
+    ServerNoLongerConfigured(URL),
+    NotRecorded(),
 ]
 
 

@@ -6,7 +6,6 @@ import pytest
 
 from comfy_ui_app import Comfy, ComfyClient, Progress, PromptRejected, Started
 from comfy_ui_app.jobs.records import history_times
-from comfy_ui_app.jobs.resume import SERVER_GONE
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.jobs.service import JobService, NotAllowed
 from comfy_ui_app.jobs.store import JobStore, current_server
@@ -209,8 +208,9 @@ def test_jobs_on_a_server_no_longer_configured_end_as_lost_at_restart(make_comfy
     try:
         assert second.resume() == []
         lost = store.get(record.job_id)
-        assert lost.status == "lost" and lost.error == SERVER_GONE and lost.finished_at is not None
-        assert SERVER_GONE == ("The ComfyUI server it was sent to is no longer configured; please run it again")
+        assert lost.status == "lost" and lost.finished_at is not None
+        assert lost.error == "The ComfyUI server it was sent to is no longer configured; please run it again"
+        assert lost.error_code == "server_no_longer_configured" and lost.error_data == {"url": gone.url}
         assert store.unfinished() == [] and kept.received_prompts == []
     finally:
         second.cluster.close()

@@ -22,13 +22,11 @@ from typing import Protocol
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.comfy.connection import Comfy
 from comfy_ui_app.comfy.jobs import Job
-from comfy_ui_app.errors import ComfyError
+from comfy_ui_app.errors import ComfyError, ServerNoLongerConfigured, error_record
 from comfy_ui_app.jobs.records import history_times
 from comfy_ui_app.jobs.store import JobRecord, JobStore, current_server
 
-__all__ = ["Resumer", "ResumeHost", "SERVER_GONE"]
-
-SERVER_GONE = "The ComfyUI server it was sent to is no longer configured; please run it again"
+__all__ = ["Resumer", "ResumeHost"]
 
 
 class ResumeHost(Protocol):
@@ -69,7 +67,8 @@ class Resumer:
             if host.is_followed(record.job_id) or (url and url not in urls and record.client == "cli"):
                 continue
             if url and url not in urls:
-                store.update_status(record.job_id, "lost", error=SERVER_GONE)
+                line, code, data = error_record(ServerNoLongerConfigured(url))
+                store.update_status(record.job_id, "lost", error=line, error_code=code, error_data=data)
                 host.log_event(record.job_id, "finished")
                 continue
             if url:

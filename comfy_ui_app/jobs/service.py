@@ -39,7 +39,7 @@ from comfy_ui_app.comfy.connection import Comfy
 from comfy_ui_app.comfy.jobs import Job
 from comfy_ui_app.comfy.updates import Finished, OutputImage, Started
 from comfy_ui_app.cluster.cluster import Cluster
-from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, WorkflowError, error_record
+from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, NotRecorded, WorkflowError, error_record
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
 from comfy_ui_app.jobs.joblog import JobFacts, log_facts, log_job
 from comfy_ui_app.jobs.queue_actions import QueueActions
@@ -188,7 +188,7 @@ class JobService:
                     self.log_event(job_id, "finished")
         except Exception:  # the follower must never die silently with the job unrecorded
             log.exception("recording job %s failed", job_id)
-            self._set_status(job_id, "error", error="The app failed to record this job")
+            self._set_status(job_id, "error", error=NotRecorded())
             self.log_event(job_id, "finished")
         finally:
             with self._lock:

@@ -17,12 +17,9 @@ English line) go through ``i18n.tr_stored``, the catalog lookup of an English se
 from __future__ import annotations
 
 from comfy_ui_app.errors import (
-    ComfyError, JobFailed, JobInterrupted, JobLost, PromptRejected, ServerHTTPError,
-    ServerUnreachable, WorkflowError,
-)
-from comfy_ui_app.errors import (
-    ComfyUIStartFailed, LimitExceeded, NoServerCanRun, NotAnImage, OutputsNotSaved, RunLimitExceeded,
-    error_from_record,
+    ComfyError, ComfyUIStartFailed, JobFailed, JobInterrupted, JobLost, LimitExceeded, NoServerCanRun,
+    NotAnImage, NotRecorded, OutputsNotSaved, PromptRejected, RunLimitExceeded, ServerHTTPError,
+    ServerNoLongerConfigured, ServerUnreachable, WorkflowError, error_from_record,
 )
 from comfy_ui_app.texts.problem_words import (
     TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text,
@@ -268,6 +265,10 @@ def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames)
     if isinstance(exc, JobLost):
         return tr("ComfyUI lost track of the job (it may have restarted or stopped answering). Please try again.",
                   lang)
+    if isinstance(exc, ServerNoLongerConfigured):
+        return tr("The ComfyUI server it was sent to is no longer configured; please run it again", lang)
+    if isinstance(exc, NotRecorded):
+        return tr("The app failed to record this job", lang)
     if isinstance(exc, LimitExceeded):
         return one_line(_describe_limit(exc, lang), 2000)
     if isinstance(exc, RunLimitExceeded):

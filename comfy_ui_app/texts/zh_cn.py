@@ -453,6 +453,7 @@ ZH_CN: dict[str, str] = {
     # --- errors of jobs (messages.describe; rows recorded before error codes: i18n.tr_stored) ---
     "The job ran for more than {span} on {server} without finishing, so the app stopped it. Please try again.":
         "任务在 {server} 上运行超过 {span} 仍未完成，本应用已将其停止。请重试。",
+    "The app failed to record this job": "本应用未能记录此任务",
     "The ComfyUI server it was sent to is no longer configured; please run it again":
         "此任务被发送到的 ComfyUI 服务器已不在配置中；请重新运行。",
     # A job no server can run (errors.NoServerCanRun, worded by messages): clauses joined by "; ".
