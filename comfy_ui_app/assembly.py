@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import gradio as gr
@@ -23,7 +24,7 @@ from comfy_ui_app.jobs.store import JobStore
 from comfy_ui_app.ui import build_app
 from comfy_ui_app.ui import healthz
 
-__all__ = ["AssembledApp", "assemble", "launch"]
+__all__ = ["AssembledApp", "assemble", "launch", "start_jobs"]
 
 
 @dataclass
@@ -48,6 +49,19 @@ class AssembledApp:
         self.store.close()
 
 
+def start_jobs(comfies: list[Comfy], store: JobStore, *, admins: Iterable[str] = (), log_prompts: bool = False,
+               limits: Limits | None = None, **cluster_options: Any) -> JobService:
+    """The servers behind one queue of the app's own (a :class:`Cluster`, one server too) and the
+    :class:`JobService` that records every job on it, started; ``cluster_options`` go to the
+    Cluster (``per_server``, ``run_limit``, timings). :func:`assemble` uses it, and so do tests
+    that drive the job service without a page."""
+    cluster = Cluster(comfies, **cluster_options)
+    jobs = JobService(cluster, store, admins=admins, log_prompts=log_prompts,
+                      limits=limits)   # before start: it installs the dispatch hook
+    cluster.start()   # never raises when ComfyUI is down; keeps retrying
+    return jobs
+
+
 def assemble(urls: list[str], *, data_dir: Path, output_dir: Path, workflows_dir: Path,
              labels: list[str | None] | None = None, per_server: int = 2, run_limit: float | None = RUN_LIMIT_S,
              admins: set[str] | frozenset[str] | tuple = (), log_prompts: bool = False,
@@ -63,11 +77,10 @@ def assemble(urls: list[str], *, data_dir: Path, output_dir: Path, workflows_dir
     store = JobStore(data_dir)
     labels = labels or [None] * len(urls)
     comfies = [Comfy(url, label=label, **(comfy_options or {})) for url, label in zip(urls, labels)]
-    cluster = Cluster(comfies, per_server=per_server, run_limit=run_limit, **(cluster_options or {}))
+    jobs = start_jobs(comfies, store, admins=admins, log_prompts=log_prompts, limits=limits,
+                      per_server=per_server, run_limit=run_limit, **(cluster_options or {}))
+    cluster = jobs.cluster
     try:
-        jobs = JobService(cluster, store, admins=admins, log_prompts=log_prompts,
-                          limits=limits)   # before start: it installs the dispatch hook
-        cluster.start()   # never raises when ComfyUI is down; keeps retrying
         jobs.resume()     # jobs that were queued or running when the app last stopped
         demo = build_app(cluster, jobs, workflows_dir=workflows_dir, output_dir=output_dir,
                          browser_secret=browser_secret, hf_login=hf_login, local_comfyui=local)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from comfy_ui_app import Comfy
-from comfy_ui_app.cluster.cluster import Cluster
+from comfy_ui_app.assembly import start_jobs
 from comfy_ui_app.jobs.service import JobService
 from comfy_ui_app.ui.context import AppContext, ServerCatalog
 from _waiting import wait_for
@@ -23,9 +23,8 @@ def job_service(servers, store, *, healthy: bool = True, cluster_options: dict |
     app builds it; ``healthy``: wait until every server is usable. Close with ``.cluster.close()``."""
     servers = [servers] if isinstance(servers, (str, Comfy)) else list(servers)
     comfies = [s if isinstance(s, Comfy) else Comfy(s, timeout=5, poll_interval=0.2) for s in servers]
-    cluster = Cluster(comfies, **{"health_interval": 0.2, **(cluster_options or {})})
-    jobs = JobService(cluster, store, **options)
-    cluster.start()
+    jobs = start_jobs(comfies, store, **options, **{"health_interval": 0.2, **(cluster_options or {})})
+    cluster = jobs.cluster
     if healthy:
         wait_for(lambda: all(s.healthy for s in cluster.servers), what="every server healthy")
     return jobs
