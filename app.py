@@ -26,13 +26,28 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_public(args) -> bool:
+    """Can a stranger open the page? On a Space, with ``--share``, or listening beyond this computer."""
+    return args.system == "spaces" or bool(args.share) or not is_loopback(args.host)
+
+
 def show_server_urls(args) -> bool:
     """May the page show ComfyUI's addresses? ``--show-server-urls`` / ``--no-show-server-urls``
     (or COMFY_UI_SHOW_SERVER_URLS) decide; without them: yes for a private app, no when the
     page is public (on a Space, with ``--share``, or listening beyond this computer)."""
     if args.show_server_urls is not None:
         return args.show_server_urls
-    return not (args.system == "spaces" or args.share or not is_loopback(args.host))
+    return not is_public(args)
+
+
+def build_policy(args):
+    """What a visitor may send (``comfy_ui_app.jobs.policy``): a public app's stricter defaults,
+    or a private one's, with the flags of README's "Running it in public" on top."""
+    from comfy_ui_app.jobs.policy import Policy
+
+    return Policy.for_app(is_public(args), custom_workflows=args.custom_workflows, allowed_nodes=args.allow_nodes,
+                          max_prompt_chars=args.max_prompt_chars, max_text_chars=args.max_text_chars,
+                          max_nodes=args.max_nodes, min_free_mb=args.min_free_mb)
 
 
 def server_labels(urls: list[str], show: bool) -> list[str | None]:
@@ -48,6 +63,7 @@ def build_parser(env=None) -> SettingsParser:
     parser.declare(web_app.MAIN)
     parser.declare(web_app.LOCAL, parser.add_argument_group(web_app.LOCAL_TITLE))
     parser.declare(web_app.LIMITS, parser.add_argument_group(web_app.LIMITS_TITLE))
+    parser.declare(web_app.PUBLIC, parser.add_argument_group(web_app.PUBLIC_TITLE))
     return parser
 
 
@@ -161,7 +177,7 @@ def main(argv=None) -> None:
                        run_limit=args.run_limit * 60 if args.run_limit > 0 else None,
                        data_dir=data_dir, output_dir=output_dir, workflows_dir=Path(args.workflows),
                        admins=admins, log_prompts=args.log_prompts, limits=build_limits(args),
-                       browser_secret=browser_secret(data_dir), hf_login=args.hf_login, local=local)
+                       policy=build_policy(args), browser_secret=browser_secret(data_dir), hf_login=args.hf_login, local=local)
     except BaseException:
         if local is not None:
             local.stop()

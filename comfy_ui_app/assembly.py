@@ -19,6 +19,7 @@ import gradio as gr
 from comfy_ui_app.cluster.cluster import RUN_LIMIT_S, Cluster
 from comfy_ui_app.comfy.connection import Comfy
 from comfy_ui_app.jobs.limits import Limits
+from comfy_ui_app.jobs.policy import Policy
 from comfy_ui_app.jobs.service import JobService
 from comfy_ui_app.jobs.store import JobStore
 from comfy_ui_app.ui import build_app
@@ -50,14 +51,14 @@ class AssembledApp:
 
 
 def start_jobs(comfies: list[Comfy], store: JobStore, *, admins: Iterable[str] = (), log_prompts: bool = False,
-               limits: Limits | None = None, **cluster_options: Any) -> JobService:
+               limits: Limits | None = None, policy: Policy | None = None, **cluster_options: Any) -> JobService:
     """The servers behind one queue of the app's own (a :class:`Cluster`, one server too) and the
     :class:`JobService` that records every job on it, started; ``cluster_options`` go to the
     Cluster (``per_server``, ``run_limit``, timings). :func:`assemble` uses it, and so do tests
     that drive the job service without a page."""
     cluster = Cluster(comfies, **cluster_options)
     jobs = JobService(cluster, store, admins=admins, log_prompts=log_prompts,
-                      limits=limits)   # before start: it installs the dispatch hook
+                      limits=limits, policy=policy)   # before start: it installs the dispatch hook
     cluster.start()   # never raises when ComfyUI is down; keeps retrying
     return jobs
 
@@ -65,19 +66,21 @@ def start_jobs(comfies: list[Comfy], store: JobStore, *, admins: Iterable[str] =
 def assemble(urls: list[str], *, data_dir: Path, output_dir: Path, workflows_dir: Path,
              labels: list[str | None] | None = None, per_server: int = 2, run_limit: float | None = RUN_LIMIT_S,
              admins: set[str] | frozenset[str] | tuple = (), log_prompts: bool = False,
-             limits: Limits | None = None, browser_secret: str | None = None, hf_login: bool = False,
+             limits: Limits | None = None, policy: Policy | None = None, browser_secret: str | None = None,
+             hf_login: bool = False,
              local: Any = None, comfy_options: dict | None = None,
              cluster_options: dict | None = None) -> AssembledApp:
     """Build and start everything but the web server: one queue of the app's own over every
     server (one server too: users take turns there), jobs picked up again from the store.
 
     ``run_limit`` is in seconds (None: no limit); ``labels`` are what a public page shows
-    instead of each url (None: the url)."""
+    instead of each url (None: the url); ``policy``: what a visitor may send (None: a
+    private app's rules)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(data_dir)
     labels = labels or [None] * len(urls)
     comfies = [Comfy(url, label=label, **(comfy_options or {})) for url, label in zip(urls, labels)]
-    jobs = start_jobs(comfies, store, admins=admins, log_prompts=log_prompts, limits=limits,
+    jobs = start_jobs(comfies, store, admins=admins, log_prompts=log_prompts, limits=limits, policy=policy,
                       per_server=per_server, run_limit=run_limit, **(cluster_options or {}))
     cluster = jobs.cluster
     try:

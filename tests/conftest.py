@@ -85,12 +85,13 @@ def launch_app(tmp_path):
 
     started = []
 
-    def launch(comfy_url, *, workflows_dir=None, auth=None, admins=(), limits=None, per_server=2):
+    def launch(comfy_url, *, workflows_dir=None, auth=None, admins=(), limits=None, per_server=2, policy=None):
         n = len(started)
         app = assemble([comfy_url], per_server=per_server,  # per_server: COMFY_UI_PER_SERVER (app.py: 2)
                        data_dir=tmp_path / f"data{n}", output_dir=tmp_path / f"outputs{n}",
                        workflows_dir=workflows_dir or _Path(__file__).resolve().parents[1] / "workflows",
                        admins=admins, limits=limits,  # limits: comfy_ui_app.jobs.limits.Limits
+                       policy=policy,  # policy: comfy_ui_app.jobs.policy.Policy (None: a private app's)
                        browser_secret="test-secret")
         started.append(app)
         url = serve(app, port=_free_port(), auth=auth, block=False, quiet=True)
@@ -154,3 +155,18 @@ def launch_app_cluster(tmp_path):
     yield launch
     for app in started:
         app.close()
+
+
+# ---- the hostile visitor (tests/_hostile.py): app.py in its own process, called as an attacker would ----
+from _hostile import TALLY as _HOSTILE_TALLY  # noqa: E402
+from _hostile import hostile_comfy, make_hostile_app, private_app, public_app  # noqa: E402,F401
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The hostile visitor suite's figures (issue 13), when it ran."""
+    if _HOSTILE_TALLY.cases:
+        terminalreporter.write_sep("-", _HOSTILE_TALLY.line())
+        for crash in _HOSTILE_TALLY.crashes:
+            terminalreporter.write_line(f"  crash: {crash}")
+        for leak in _HOSTILE_TALLY.leaks:
+            terminalreporter.write_line(f"  leak: {leak}")

@@ -41,6 +41,7 @@ from comfy_ui_app.comfy.updates import Finished, OutputImage, Started
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, NotRecorded, WorkflowError, error_record
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
+from comfy_ui_app.jobs.policy import Policy
 from comfy_ui_app.jobs.joblog import JobFacts, log_facts, log_job
 from comfy_ui_app.jobs.queue_actions import QueueActions
 from comfy_ui_app.jobs.resume import Resumer
@@ -60,8 +61,9 @@ class JobService:
     """
 
     def __init__(self, cluster: Cluster, store: JobStore, *, admins: Iterable[str] = (),
-                 log_prompts: bool = False, limits: Limits | None = None) -> None:
+                 log_prompts: bool = False, limits: Limits | None = None, policy: Policy | None = None) -> None:
         self.limits = limits  # caps for users who are not admins (a public demo); None: none
+        self.policy = policy or Policy()  # what a visitor may send (jobs/policy.py); default: a private app's
         self.cluster = cluster
         self.comfies: list[Comfy] = cluster.comfies
         self.comfy = self.comfies[0]

@@ -103,6 +103,19 @@ MEGABYTES = _number(float, 0, above=True, what="a number of megabytes above 0")
 CAP_COUNT = _cap(_number(int, 0, above=True, what="a whole number above 0"))
 CAP_MEGABYTES = _cap(MEGABYTES)
 CAP_PIXELS = _cap(Kind("a number of pixels (1048576) or a size (1024x1024)", _pixels))
+OPTIONAL_COUNT = CAP_COUNT   # empty: the default (a number the program picks)
+MEGABYTES_OR_ZERO = _number(float, 0, what="a number of megabytes, 0 or more")
+NAMES = Kind("names separated by commas", lambda text: [n.strip() for n in text.split(",") if n.strip()] or None)
+
+
+def CHOICE(words: Sequence[str]) -> Kind:
+    """One of ``words`` (any case)."""
+    def parse(text: str) -> str:
+        word = text.strip().lower()
+        if word not in words:
+            raise ValueError(text)
+        return word
+    return Kind("one of " + ", ".join(words), parse)
 
 
 @dataclass(frozen=True)

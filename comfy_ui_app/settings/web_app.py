@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from comfy_ui_app.jobs.policy import CUSTOM_WORKFLOWS
 from comfy_ui_app.settings.core import (
-    CAP_COUNT, CAP_MEGABYTES, CAP_PIXELS, COUNT, COUNT_OR_ZERO, LOGINS, MEGABYTES, MINUTES, PORT, PRESENT,
-    SECONDS, SERVERS, SHELL_WORDS, SWITCH, Setting,
+    CAP_COUNT, CAP_MEGABYTES, CAP_PIXELS, CHOICE, COUNT, COUNT_OR_ZERO, LOGINS, MEGABYTES, MEGABYTES_OR_ZERO,
+    MINUTES, NAMES, OPTIONAL_COUNT, PORT, PRESENT, SECONDS, SERVERS, SHELL_WORDS, SWITCH, Setting,
 )
 
 DEFAULT_SERVER = "http://127.0.0.1:8188"
@@ -100,4 +101,26 @@ LIMITS = [
                                "for everyone, admins included (env COMFY_UI_MAX_USER_UPLOAD_MB)"),
 ]
 
-ALL = [*MAIN, *LOCAL, *LIMITS]
+PUBLIC_TITLE = ("what a visitor may send (README: Running it in public); left unset, a public app (a Space, "
+                "--share, --host beyond this computer) gets the stricter default")
+PUBLIC = [
+    Setting("custom_workflows", ("--custom-workflows",), "COMFY_UI_CUSTOM_WORKFLOWS", CHOICE(CUSTOM_WORKFLOWS),
+            metavar="everyone|admins|off",
+            help="who may run a workflow of their own (Custom workflow tab): everyone, admins or nobody; "
+                 "default everyone on a private app, admins on a public one (env COMFY_UI_CUSTOM_WORKFLOWS)"),
+    Setting("allow_nodes", ("--allow-nodes",), "COMFY_UI_ALLOW_NODES", NAMES, metavar="CLASS[,CLASS...]",
+            help="node classes a non-admin's workflow may use, e.g. KSampler,SaveImage (empty: any node the "
+                 "server has) (env COMFY_UI_ALLOW_NODES)"),
+    Setting("max_prompt_chars", ("--max-prompt-chars",), "COMFY_UI_MAX_PROMPT_CHARS", OPTIONAL_COUNT, metavar="N",
+            help="longest prompt, in characters; default 100000, 10000 on a public app (env COMFY_UI_MAX_PROMPT_CHARS)"),
+    Setting("max_text_chars", ("--max-text-chars",), "COMFY_UI_MAX_TEXT_CHARS", OPTIONAL_COUNT, metavar="N",
+            help="longest other text field (file name prefix, a workflow's text input); default 10000, 1000 on "
+                 "a public app (env COMFY_UI_MAX_TEXT_CHARS)"),
+    Setting("max_nodes", ("--max-nodes",), "COMFY_UI_MAX_NODES", OPTIONAL_COUNT, metavar="N",
+            help="nodes of one uploaded workflow; default 5000, 1000 on a public app (env COMFY_UI_MAX_NODES)"),
+    Setting("min_free_mb", ("--min-free-disk-mb",), "COMFY_UI_MIN_FREE_DISK_MB", MEGABYTES_OR_ZERO, metavar="MB",
+            help="refuse new jobs while the data folder's disk has less free space than this; 0: never "
+                 "(default 500) (env COMFY_UI_MIN_FREE_DISK_MB)"),
+]
+
+ALL = [*MAIN, *LOCAL, *LIMITS, *PUBLIC]
