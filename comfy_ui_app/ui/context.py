@@ -130,8 +130,8 @@ class AppContext:
     @property
     def names(self) -> ServerNames:
         """What the page calls each server (``Comfy.label``), for ``describe``: none when every
-        address may be shown."""
-        return ServerNames.of(self.cluster.comfies)
+        address may be shown; a public app's also cut file-system paths from every message."""
+        return ServerNames.of(self.cluster.comfies, hide_paths=self.jobs.policy.public)
 
     @property
     def comfy(self) -> Comfy:
