@@ -44,7 +44,7 @@ class BrowserIdState(gr.BrowserState):
 
     def preprocess(self, payload: Any) -> str:
         """The id the caller sent if this app issued it, else ``""`` (no browser id)."""
-        return payload or ""
+        return self._browser_ids.verify(payload) or ""
     from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
     from gradio.blocks import Block
     if TYPE_CHECKING:
