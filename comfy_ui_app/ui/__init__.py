@@ -52,7 +52,7 @@ def build_app(cluster: Cluster, jobs: JobService, *, workflows_dir, output_dir, 
     """
     workflows_dir = Path(workflows_dir)
     output_dir = Path(output_dir)
-    checker = StatusChecker(cluster, local=local_comfyui)
+    checker = StatusChecker(cluster, local=local_comfyui, hide_paths=jobs.policy.public)
 
     # gr.Blocks whose skipped outputs cost nothing (_blocks.py); no usage statistics to Gradio's servers
     with Blocks(title="ComfyUI", analytics_enabled=False) as demo:
