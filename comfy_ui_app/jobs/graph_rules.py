@@ -135,7 +135,7 @@ class GraphRules:
         own_refs = {getattr(item, "ref", item) for item in inputs}
         names = {(f.node_id, f.input_name): f.name for f in fields}
         tag = owner_tag(owner)
-        for item in file_inputs(prompt, None if trusted else self.node_table()):
+        for item in file_inputs(prompt, self.node_table()):
             verdict = file_verdict(item, own_refs=own_refs, own_tag=tag, trusted=trusted)
             if verdict:
                 raise GraphRefused(f"file_{verdict}", field=names.get((item.node_id, item.input_name)),
