@@ -15,7 +15,8 @@ The tree::
     ├── NotAnImage                  /view answered, but not with a picture
     ├── OutputsNotSaved             the pictures came, but the app could not write them (disk full…)
     ├── WorkflowError               a template or a form value we cannot use (also a ValueError)
-    │   └── NoServerCanRun          no server of a cluster has every node type and checkpoint a job needs
+    │   ├── NoServerCanRun          no server of a cluster has every node type and checkpoint a job needs
+    │   └── GraphRefused            a graph this user may not run (custom workflows off, a node or file not allowed)
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
 
@@ -59,6 +60,7 @@ __all__ = [
     "ComfyUIStartFailed",
     "LimitExceeded",
     "NoServerCanRun",
+    "GraphRefused",
     "NotAllowed",
     "error_from_record",
     "error_record",
@@ -356,6 +358,28 @@ class NoServerCanRun(WorkflowError):
             parts.append(f"{names} could not be asked ({verb} not answered for {waited:g} s)")
         text = "; ".join(parts)
         super().__init__(text[0].upper() + text[1:], field)
+
+
+class GraphRefused(WorkflowError):
+    """A graph this user may not run (``comfy_ui_app.jobs.graph_rules``), refused before anything
+    is recorded or sent. ``rule``: "custom_off" (nobody may run a workflow of their own),
+    "custom_admins" (only admins may), "node_not_allowed" (a class outside ``--allow-nodes``),
+    or a file-name input's value: "file_path" (folders, ``..``), "file_annotation" (``[output]``…),
+    "file_not_yours" (another user's upload), "file_unknown" (not a file the server lists).
+    ``node``/``class_type``/``input``/``value``: where; ``field``: the form field, when it is one."""
+
+    code = "graph_refused"
+
+    def __init__(self, rule: str, *, field: str | None = None, node: str | None = None,
+                 class_type: str | None = None, input: str | None = None, value: str | None = None) -> None:
+        self.rule = rule
+        self.node = node
+        self.class_type = class_type
+        self.input = input
+        self.value = value if value is None or len(value) <= 200 else value[:200] + "…"  # a 1 MB name: cut
+        where = f" (node {node} {class_type}, input {input}: {value!r})" if input else (
+            f" (node {node} {class_type})" if node else "")
+        super().__init__(f"Graph refused: {rule}{where}", field)
 
 
 def error_record(error: BaseException) -> tuple[str, str | None, dict | None]:
