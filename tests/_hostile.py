@@ -335,3 +335,18 @@ def public_app(make_hostile_app) -> HostileApp:
 def private_app(make_hostile_app) -> HostileApp:
     """``app.py`` on loopback with the defaults: a private app, no login."""
     return make_hostile_app("private", public=False)
+
+
+# -- added for issue 13's value checks (tests/test_hostile_values.py) --------------------------------
+
+def generic_error(outcome: Outcome):
+    """Gradio's error event for an exception it does not word (``{"error": null}``: what a caller
+    without ``show_error`` gets for any crash, which :attr:`Outcome.crashed` does not count), or one
+    with the generic words; None when neither came."""
+    error = outcome.error
+    if error is None:
+        return None
+    text = error.get("error") if isinstance(error, dict) else error
+    if text is None or text == "<no data>" or any(word in str(text) for word in GENERIC_ERRORS):
+        return error
+    return None
