@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import re
 from pathlib import Path
@@ -16,7 +17,6 @@ from typing import Any
 
 from comfy_ui_app.errors import BadValue, WorkflowError
 from comfy_ui_app.workflow.fields import PLACEHOLDER, Field, discover
-from comfy_ui_app.workflow.values import finite_number
 
 __all__ = [
     "FIELD_NAMES",
@@ -88,13 +88,9 @@ def workflow_defaults(prompt: dict, object_info: dict | None = None) -> dict[str
 
 def _coerce(field: Field, value: Any) -> Any:
     name, kind = field.name, field.kind
-    if kind in ("int", "float") and not isinstance(value, str) and finite_number(value) is None \
-            and isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise BadValue(name, "not_finite" if isinstance(value, float) else "not_a_number", label=field.label,
+    if kind in ("int", "float") and _not_finite(value):
+        raise BadValue(name, "not_a_number" if isinstance(value, int) else "not_finite", label=field.label,
                        value=value)
-    if kind in ("int", "float") and isinstance(value, str) and value.strip().lower().lstrip("+-") in (
-            "nan", "inf", "infinity"):
-        raise BadValue(name, "not_finite", label=field.label, value=value)
     try:
         if kind == "int":
             if isinstance(value, float) and not value.is_integer():
@@ -111,6 +107,18 @@ def _coerce(field: Field, value: Any) -> Any:
             return bool(value)
         raise WorkflowError(f"{name} must be true or false, not {value!r}", name)
     return "" if value is None else str(value)
+
+
+def _not_finite(value: Any) -> bool:
+    """A number (or numeric text, "1e309") that is NaN or infinite, or an int too large for a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return False
+    try:
+        return not math.isfinite(float(value))
+    except OverflowError:
+        return True
+    except ValueError:
+        return False  # not a number at all: worded below as before
 
 
 def _fill_placeholders(text: str, values: dict[str, Any]) -> str:
