@@ -147,3 +147,31 @@ def test_the_inpaint_mask_tools_refuse_bad_values(app, label, value, expected):
     assert_survived(app, outcome)
     assert generic_error(outcome) is None, outcome.error
     assert outcome.output("Message") == expected
+
+
+ID_TOO_LONG = "Job id is 1,000,000 characters long; at most 200."
+
+
+@pytest.mark.parametrize("api, label, value, expected", [
+    ("queue_cancel", "Job", "j" * 1_000_000, ID_TOO_LONG),
+    ("queue_front", "Job", {"job": 1}, "Job id must be text."),
+    ("history_open", "Job", "j" * 1_000_000, ID_TOO_LONG),
+    ("history_rerun", "Job", "j" * 1_000_000, ID_TOO_LONG),
+    ("history_delete", "Job", ["a", "b"], "Job id must be text."),
+    ("history_load_parameters", "Job", "j" * 1_000_000, ID_TOO_LONG),
+])
+def test_an_id_over_the_cap_is_refused_before_any_look_up(app, api, label, value, expected):
+    outcome = app.call(api, app.inputs(api, {label: value}))
+    assert_survived(app, outcome)
+    assert generic_error(outcome) is None, outcome.error
+    assert expected in outcome.texts(), outcome.texts()[:300]
+    assert "j" * 1000 not in outcome.text  # the id is not echoed back
+
+
+def test_a_nearly_full_disk_refuses_new_jobs_with_a_plain_message(make_hostile_app):
+    full = make_hostile_app("values-disk", "--min-free-disk-mb", str(10**9))
+    outcome = full.call("generate", full.inputs("generate", {**SMALL, "Prompt": "a fox"}))
+    assert_survived(full, outcome)
+    assert outcome.output("Message") == ("The server's disk is nearly full, so it takes no new jobs for now. "
+                                         "Please tell whoever runs it.")
+    assert not list((full.data_dir / "outputs").rglob("*.png"))

@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from comfy_ui_app.errors import BadValue
+from comfy_ui_app.jobs.policy import MAX_ID_CHARS
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.jobfeed import RunUpdate, progress_markdown
@@ -23,7 +24,7 @@ from comfy_ui_app.workflow.graph import Field
 from comfy_ui_app.workflow.values import finite_number, text_limit, value_problem
 
 __all__ = ["Slider", "Number", "Textbox", "usable_number", "form_problems", "refusal", "run_problems",
-           "stopped_update"]
+           "stopped_update", "mask_tool_checks", "id_problem"]
 
 
 def usable_number(payload: Any, low: float | None, high: float | None) -> bool:
@@ -120,3 +121,12 @@ def mask_tool_checks(grow_px: Any, blur_px: Any) -> dict:
     ``ui._inpaint_controls`` builds them: grow 0..64, blur 0..32 pixels)."""
     return {"grow_px": (Field("grow_px", "int", "", "", 0, "Grow mask"), grow_px, 0, 64),
             "blur_px": (Field("blur_px", "int", "", "", 0, "Mask blur"), blur_px, 0, 32)}
+
+
+JOB_ID = Field("job_id", "text", "", "", "", "Job id")
+
+
+def id_problem(value: Any) -> BadValue | None:
+    """What is wrong with a job id a caller sent (the Queue's or History's picker): not text, or longer
+    than ``jobs.policy.MAX_ID_CHARS`` (ours are far shorter); None for an empty one or a usable one."""
+    return value_problem(JOB_ID, value, max_chars=MAX_ID_CHARS) if value not in (None, "") else None
