@@ -148,3 +148,38 @@ def test_lenient_components_never_raise_and_pass_the_unusable_on(component, payl
 ])
 def test_usable_number(payload, ends, usable):
     assert usable_number(payload, *ends) is usable
+
+
+def test_a_custom_workflows_form_checks_every_field_with_the_policys_caps():
+    """The Custom workflow tab's Generate calls the same checks over its rendered form
+    (``_lenient.run_problems``): numbers past their control, NaN, text over ``max_text_chars``."""
+    import gradio as gr
+    from types import SimpleNamespace
+
+    from comfy_ui_app.ui import form as forms
+    from comfy_ui_app.ui._lenient import run_problems
+    from comfy_ui_app.workflow.fields import discover
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    info = json.loads((fixtures / "comfyui" / "object_info.json").read_text())
+    template = load_workflow(fixtures / "api_workflows" / "sdxl_base_refiner.json")
+    fields = discover(template, info)
+    ctx = SimpleNamespace(catalog=SimpleNamespace(models=lambda folder: [], object_info_or_none=lambda: info))
+    with gr.Blocks():
+        form = forms.build_form(ctx, template, fields, info)
+    values = [i.component.value for i in form.items]
+    policy = Policy(max_prompt_chars=500, max_text_chars=100)
+    assert run_problems(form, values, policy) == {}
+    names = [i.field.name for i in form.items]
+    values[names.index("cfg")] = float("nan")
+    values[names.index("prompt")] = "p" * 501
+    text_field = next(i.field.name for i in form.items if i.field.kind == "text" and i.field.role not in
+                      ("prompt", "negative"))
+    values[names.index(text_field)] = "t" * 101
+    problems = run_problems(form, values, policy, batch_count=float("inf"))
+    assert {name: describe(p) for name, p in problems.items()} == {
+        "cfg": "CFG must be a finite number.",
+        "prompt": "Prompt is 501 characters long; at most 500.",
+        text_field: f"{form.get(text_field).field.label} is 101 characters long; at most 100.",
+        "batch_count": "Batch count must be a finite number.",
+    }
