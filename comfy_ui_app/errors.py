@@ -16,7 +16,10 @@ The tree::
     ├── OutputsNotSaved             the pictures came, but the app could not write them (disk full…)
     ├── WorkflowError               a template or a form value we cannot use (also a ValueError)
     │   ├── NoServerCanRun          no server of a cluster has every node type and checkpoint a job needs
-    │   └── GraphRefused            a graph this user may not run (custom workflows off, a node or file not allowed)
+    │   ├── GraphRefused            a graph this user may not run (custom workflows off, a node or file not allowed)
+    │   ├── BadValue                a value sent for a field that cannot be used (NaN, text for a number, too long…)
+    │   └── NotSendable             a filled graph JSON cannot carry (NaN): found here, before it reaches a server
+    ├── DiskNearlyFull              the data folder's disk has too little free space for new jobs
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
 
@@ -61,6 +64,9 @@ __all__ = [
     "LimitExceeded",
     "NoServerCanRun",
     "GraphRefused",
+    "BadValue",
+    "NotSendable",
+    "DiskNearlyFull",
     "NotAllowed",
     "error_from_record",
     "error_record",
@@ -380,6 +386,60 @@ class GraphRefused(WorkflowError):
         where = f" (node {node} {class_type}, input {input}: {value!r})" if input else (
             f" (node {node} {class_type})" if node else "")
         super().__init__(f"Graph refused: {rule}{where}", field)
+class BadValue(WorkflowError):
+    """A value sent for a field (from the form, Gradio's API, ``--set`` or a stored job) that cannot be
+    used, found before anything is stored or sent. ``problem``: "not_finite" (NaN, infinity),
+    "not_a_number", "not_whole", "not_text", "too_long" (``length`` characters, at most ``limit``),
+    "too_small" / "too_big" (``value`` past ``limit``); ``label``: the field's shown name (English; the
+    words translate it); ``field``: the field's name (where the message goes)."""
+
+    code = "bad_value"
+    PROBLEMS = ("not_finite", "not_a_number", "not_whole", "not_text", "too_long", "too_small", "too_big")
+
+    def __init__(self, field: str | None, problem: str, *, label: str | None = None, value: object = None,
+                 limit: int | float | None = None, length: int | None = None) -> None:
+        if problem not in self.PROBLEMS:
+            raise ValueError(f"unknown problem {problem!r}")
+        self.problem = problem
+        self.label = label or field or "value"
+        finite = isinstance(value, (int, float)) and abs(value) < 1e30 and value == value
+        self.value = value if finite or value is None else _short(repr(value))  # JSON-safe, short
+        self.limit = limit
+        self.length = length
+        WorkflowError.__init__(self, f"{self.label}: {problem.replace('_', ' ')}"
+                                     + (f" ({length} characters, at most {limit})" if length is not None else
+                                        f" ({self.value!r}, limit {limit})" if limit is not None else
+                                        f" ({self.value})"), field)
+
+
+def _short(text: str, most: int = 40) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
+class NotSendable(WorkflowError):
+    """A job's graph holds a value JSON cannot carry (NaN, infinity) at node ``node``, input ``input``:
+    refused on this side, before any byte reaches a server (so it says nothing about that server)."""
+
+    code = "not_sendable"
+
+    def __init__(self, node: str | None = None, input: str | None = None) -> None:
+        self.node = node
+        self.input = input
+        where = f" at node {node}, input {input}" if node is not None else ""
+        WorkflowError.__init__(self, f"The job cannot be sent: it holds a number that is not finite{where}")
+
+
+class DiskNearlyFull(ComfyError):
+    """New jobs are refused: the disk of the app's data folder has ``free_mb`` MB free, less than the
+    ``min_free_mb`` its policy wants (``jobs.policy.Policy.min_free_mb``)."""
+
+    code = "disk_nearly_full"
+
+    def __init__(self, free_mb: float, min_free_mb: float) -> None:
+        self.free_mb = round(float(free_mb), 1)
+        self.min_free_mb = float(min_free_mb)
+        super().__init__(f"The data folder's disk is nearly full: {self.free_mb:g} MB free, "
+                         f"{self.min_free_mb:g} MB wanted")
 
 
 def error_record(error: BaseException) -> tuple[str, str | None, dict | None]:

@@ -83,7 +83,8 @@ class Outcome:
         error = self.error
         if error is None:
             return False
-        return error == "<no data>" or any(word in str(error) for word in GENERIC_ERRORS)
+        text = error.get("error") if isinstance(error, dict) else error   # /call sends {"error": null}
+        return text is None or text == "<no data>" or any(word in str(text) for word in GENERIC_ERRORS)
 
     def output(self, label: str, *, nth: int = 0) -> Any:
         """The final value of the output labelled ``label`` (the ``nth`` one with that label);
@@ -397,3 +398,16 @@ def run_custom_workflow(app: HostileApp, workflow: dict, *, name: str = "workflo
     events = [("complete", output["data"])] if ran.get("success") and "data" in output else [
         ("error", output.get("error") or "<no data>")]
     return app._count(Outcome("custom_generate", 200, events, labels, json.dumps(ran)), forbidden)
+# -- added for issue 13's value checks (tests/test_hostile_values.py) --------------------------------
+
+def generic_error(outcome: Outcome):
+    """Gradio's error event for an exception it does not word (``{"error": null}``: what a caller
+    without ``show_error`` gets for any crash, which :attr:`Outcome.crashed` does not count), or one
+    with the generic words; None when neither came."""
+    error = outcome.error
+    if error is None:
+        return None
+    text = error.get("error") if isinstance(error, dict) else error
+    if text is None or text == "<no data>" or any(word in str(text) for word in GENERIC_ERRORS):
+        return error
+    return None

@@ -470,3 +470,15 @@ def test_generate_replaces_a_missing_checkpoint_with_the_first_listed():
     assert workflow.choose_checkpoint("b", ["a", "b"]) == "b"
     assert workflow.choose_checkpoint("x", ["a", "b"]) == "a"
     assert workflow.choose_checkpoint("x", []) is None
+
+
+@pytest.mark.parametrize("value, words", [  # issue 13 point 3: never sent, never "Cannot reach ComfyUI"
+    ("nan", "CFG must be a finite number."),
+    ("inf", "CFG must be a finite number."),
+    ("-Infinity", "CFG must be a finite number."),
+    ("1e309", "CFG must be a finite number."),
+])
+def test_set_a_number_that_is_not_finite_is_refused(cli, comfy_server, tmp_path, value, words):
+    code, _, err = cli(*generate_args(tmp_path, "--set", f"cfg={value}", server=comfy_server.url))
+    assert code == 2 and assert_one_plain_line(err) == words
+    assert not comfy_server.received_prompts

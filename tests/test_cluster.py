@@ -429,3 +429,22 @@ def test_an_admins_move_goes_before_every_owners_turn():
     assert [j.name for j in queue.order()] == ["a2", "a0", "b0", "a1", "b1"] and a[2] in queue and len(queue) == 5
     queue.take(a[2])  # a's turn is used: b goes next
     assert [j.name for j in queue.order()] == ["b0", "a0", "b1", "a1"]
+
+
+def test_a_job_holding_nan_fails_alone_and_the_server_stays_healthy(make_comfy_server, make_cluster):
+    """Issue 13 point 3: a graph JSON cannot carry is refused on this side (NotSendable), never read as
+    "Cannot reach ComfyUI"; the server is not marked down and the next job runs at once."""
+    from comfy_ui_app.errors import NotSendable
+
+    server = make_comfy_server()
+    cluster = make_cluster([server.url])
+    healthy(cluster)
+    prompt = prompt_for()
+    prompt["3"]["inputs"]["cfg"] = float("nan")
+    finished = cluster.submit(prompt, owner="mallory").wait(timeout=5)
+    assert finished.status == "error" and isinstance(finished.error, NotSendable), finished.error
+    assert (finished.error.node, finished.error.input) == ("3", "cfg")
+    assert not isinstance(finished.error, ServerUnreachable) and "reach" not in describe(finished.error)
+    holds_for(lambda: all(s.healthy for s in cluster.servers), 0.5, what="healthy")
+    assert server.received_prompts == []
+    assert cluster.submit(prompt_for(text="alice's fox"), owner="alice").wait(timeout=10).ok

@@ -12,6 +12,7 @@ from comfy_ui_app import WorkflowError, load_workflow
 from comfy_ui_app.workflow.check import Problem
 from comfy_ui_app.workflow.fields import Field, discover
 from comfy_ui_app.ui import form as forms
+from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.ui.custom_tab import bundled_workflows, read_workflow
 from comfy_ui_app.ui.runner import field_errors
 from comfy_ui_app.ui.txt2img_tab import CUSTOM_SIZE, SIZE_PRESETS, apply_preset, preset_for, reuse_seed
@@ -77,8 +78,11 @@ def test_built_form_puts_advanced_fields_in_an_accordion_with_error_slots():
         assert (id(item.component) in inside) == item.field.advanced, item.field.name
         assert isinstance(item.error, gr.Markdown) and item.error.visible is False
     kinds = {i.field.name: type(i.component) for i in form.items}
-    assert kinds["prompt"] is gr.Textbox and kinds["checkpoint"] is gr.Dropdown and kinds["seed"] is gr.Number
-    assert kinds["steps"] is gr.Slider and kinds["10.add_noise"] is gr.Dropdown
+    # text and number boxes are the lenient kinds (ui/_lenient): Gradio's look, the handler's checks
+    assert kinds["prompt"] is lenient.Textbox and kinds["checkpoint"] is gr.Dropdown and kinds["seed"] is lenient.Number
+    assert kinds["steps"] is lenient.Slider and kinds["10.add_noise"] is gr.Dropdown
+    assert {i.component.get_block_name() for i in form.items} <= {"textbox", "dropdown", "number", "slider",
+                                                                     "checkbox", "image"}
     seed = form.get("seed").component
     assert seed.value == -1 and seed.minimum == -1  # random by default, and -1 is accepted
     assert all(i.component.allow_custom_value for i in form.items if isinstance(i.component, gr.Dropdown))

@@ -27,7 +27,9 @@ from comfy_ui_app.cluster.verdicts import outcome
 from comfy_ui_app.comfy.inputs import upload_inputs
 from comfy_ui_app.comfy.jobs import Job
 from comfy_ui_app.comfy.updates import Finished
-from comfy_ui_app.errors import ComfyError, JobInterrupted, JobLost, PromptRejected, ServerUnreachable
+from comfy_ui_app.errors import (
+    ComfyError, JobInterrupted, JobLost, PromptRejected, ServerUnreachable, WorkflowError,
+)
 
 __all__ = ["DispatchListener", "JobRunner"]
 
@@ -68,9 +70,9 @@ class JobRunner:
         try:
             upload_inputs(member.comfy.client, job.inputs)  # the pictures first: the prompt names them
             server_job = member.comfy.submit(job.prompt, extra_data=job.extra_data, prompt_id=prompt_id)
-        except PromptRejected as e:
-            self._release(member, prompt_id)
-            job._finish("error", e)
+        except (PromptRejected, WorkflowError) as e:  # the job's own fault (refused there, or found here
+            self._release(member, prompt_id)            # before sending: NotSendable): it fails alone,
+            job._finish("error", e)                     # the server's health is not in question
             return
         except ComfyError as e:  # unreachable, or a 500 (upload or submit): try elsewhere (it may have been queued)
             self._release(member, prompt_id, broken=e)

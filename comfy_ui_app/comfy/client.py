@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 
-from comfy_ui_app.errors import PromptRejected, ServerHTTPError, ServerUnreachable
+from comfy_ui_app.errors import NotSendable, PromptRejected, ServerHTTPError, ServerUnreachable
 
 __all__ = ["ComfyClient", "raise_for_status", "json_of", "split_credentials"]
 
@@ -62,6 +62,28 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     host = parts.netloc.rsplit("@", 1)[1]
     bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
     return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def encode_json(payload: Any) -> bytes:
+    """``payload`` as strict JSON bytes; NotSendable (naming the node and input of a ``/prompt``
+    body where it can) when it holds a number that is not finite."""
+    try:
+        return json.dumps(payload, allow_nan=False).encode()
+    except ValueError as e:
+        raise NotSendable(*_not_finite_at(payload)) from e
+
+
+def _not_finite_at(payload: Any) -> tuple[str | None, str | None]:
+    """``(node id, input name)`` of the first non-finite number in a ``/prompt`` body's graph."""
+    prompt = payload.get("prompt") if isinstance(payload, dict) else None
+    for node_id, node in (prompt.items() if isinstance(prompt, dict) else ()):
+        inputs = node.get("inputs") if isinstance(node, dict) else None
+        for name, value in (inputs.items() if isinstance(inputs, dict) else ()):
+            try:
+                json.dumps(value, allow_nan=False)
+            except ValueError:
+                return str(node_id), str(name)
+    return None, None
 
 
 def _image_bytes(data: Any) -> bytes:
@@ -124,7 +146,11 @@ class ComfyClient:
         return json_of(self._request("GET", path, params=params), expect)
 
     def _post_json(self, path: str, payload: dict | None = None) -> requests.Response:
-        return self._request("POST", path, json=payload if payload is not None else {})
+        """POST ``payload`` as JSON, encoded here: a NaN or infinity (which JSON has no words for)
+        raises :class:`~comfy_ui_app.errors.NotSendable` before anything is sent, so a bad job
+        never reads as a server that stopped answering."""
+        return self._request("POST", path, data=encode_json(payload if payload is not None else {}),
+                             headers={"Content-Type": "application/json"})
 
     # -- prompts and queue ---------------------------------------------------------
 

@@ -40,6 +40,7 @@ from comfy_ui_app.comfy.jobs import Job
 from comfy_ui_app.comfy.updates import Finished, OutputImage, Started
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, NotRecorded, WorkflowError, error_record
+from comfy_ui_app.jobs.admission import check_disk, check_sendable, check_texts
 from comfy_ui_app.jobs.graph_rules import GraphRules, NodeTable
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
 from comfy_ui_app.jobs.policy import Policy
@@ -120,10 +121,14 @@ class JobService:
         """Record, then put in the app's queue; raises what ``Cluster.submit`` raises (the record
         says why). A job that no server can run raises its WorkflowError here, like a rejected
         prompt. Over a cap of
-        ``limits`` (not for admins) it raises LimitExceeded, and nothing is recorded or sent.
+        ``limits`` (not for admins) it raises LimitExceeded, and nothing is recorded or sent; so does
+        a disk nearly full, a text over the policy's caps or a NaN in the graph (``jobs.admission``).
         A graph ``owner`` may not run (:mod:`comfy_ui_app.jobs.graph_rules`; ``fields`` name the form's
         field at fault) raises GraphRefused, nothing recorded or sent; ``inputs`` are renamed to carry
         the owner's tag, the prompt and values with them."""
+        check_texts(self.policy, values, prompt)
+        check_sendable(prompt)
+        check_disk(self.store.data_dir, self.policy)
         prompt, values, inputs = self.rules.tag_inputs(owner, prompt, values, inputs)
         self.rules.check(self.policy, prompt, owner=owner, admin=self.is_admin(owner), kind=kind, client=client,
                          inputs=inputs, fields=fields)

@@ -17,8 +17,9 @@ English line) go through ``i18n.tr_stored``, the catalog lookup of an English se
 from __future__ import annotations
 
 from comfy_ui_app.errors import (
-    ComfyError, ComfyUIStartFailed, GraphRefused, JobFailed, JobInterrupted, JobLost, LimitExceeded, NoServerCanRun,
-    NotAnImage, NotRecorded, OutputsNotSaved, PromptRejected, RunLimitExceeded, ServerHTTPError,
+    BadValue, ComfyError, ComfyUIStartFailed, DiskNearlyFull, GraphRefused, JobFailed, JobInterrupted, JobLost,
+    LimitExceeded, NoServerCanRun, NotAnImage, NotRecorded, NotSendable, OutputsNotSaved, PromptRejected,
+    RunLimitExceeded, ServerHTTPError,
     ServerNoLongerConfigured, ServerUnreachable, WorkflowError, error_from_record,
 )
 from comfy_ui_app.texts.problem_words import (
@@ -229,6 +230,26 @@ def _describe_limit(exc: LimitExceeded, lang: str) -> str:
     return one_line(str(exc))
 
 
+def _describe_bad_value(exc: BadValue, lang: str) -> str:
+    """A field's value refused before anything was stored or sent (``errors.BadValue``)."""
+    label = tr(exc.label, lang)
+    problem = exc.problem
+    if problem == "not_finite":
+        return tr("{label} must be a finite number.", lang, label=label)
+    if problem == "not_a_number":
+        return tr("{label} must be a number (got {value}).", lang, label=label, value=exc.value)
+    if problem == "not_whole":
+        return tr("{label} must be a whole number (got {value}).", lang, label=label, value=exc.value)
+    if problem == "not_text":
+        return tr("{label} must be text.", lang, label=label)
+    if problem == "too_long":
+        return tr("{label} is {length} characters long; at most {limit}.", lang, label=label,
+                  length=_number(exc.length), limit=_number(exc.limit))
+    if problem == "too_small":
+        return tr("{word} must be at least {limit} (got {value})", lang, word=label, limit=exc.limit, value=exc.value)
+    return tr("{word} must be at most {limit} (got {value})", lang, word=label, limit=exc.limit, value=exc.value)
+
+
 def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_LANGUAGE,
              names: ServerNames = NO_NAMES) -> str:
     """Return one plain line describing ``exc`` for a non-technical user, in ``lang``.
@@ -279,6 +300,15 @@ def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames)
         return one_line(_describe_no_server(exc, lang, names), 2000)
     if isinstance(exc, GraphRefused):  # jobs.graph_rules: texts/rule_words
         return one_line(graph_refused_text(exc, lang), 2000)
+    if isinstance(exc, BadValue):
+        return one_line(_describe_bad_value(exc, lang), 2000)
+    if isinstance(exc, NotSendable):
+        return (tr("This job cannot be sent: it holds a number that is not finite (NaN or infinity) at node {node}, "
+                   "input {input}.", lang, node=exc.node, input=exc.input) if exc.node is not None
+                else tr("This job cannot be sent: it holds a number that is not finite (NaN or infinity).", lang))
+    if isinstance(exc, DiskNearlyFull):
+        return tr("The server's disk is nearly full, so it takes no new jobs for now. Please tell whoever runs it.",
+                  lang)
     if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
         return one_line(tr(exc.template, lang, **getattr(exc, "params", {})), 2000)  # uploads.UploadRefused
     if isinstance(exc, WorkflowError):

@@ -425,6 +425,21 @@ ZH_CN: dict[str, str] = {
         "此工作流没有用到模型加载节点的模型，因此无法应用 LoRA。",
     "LoRA strength must be a number, not {value}": "LoRA 强度必须是数字，而不是 {value}",
     "{problem}; it is now {value}.": "{problem}；已改为 {value}。",
+    # ---- values refused before anything is stored or sent (errors.BadValue, NotSendable, DiskNearlyFull)
+    "{label} must be a finite number.": "{label}必须是有限的数字。",
+    "{label} must be a number (got {value}).": "{label}必须是数字（当前为 {value}）。",
+    "{label} must be a whole number (got {value}).": "{label}必须是整数（当前为 {value}）。",
+    "{label} must be text.": "{label}必须是文本。",
+    "{label} is {length} characters long; at most {limit}.": "{label}长 {length} 个字符，最多 {limit} 个。",
+    "This job cannot be sent: it holds a number that is not finite (NaN or infinity) at node {node}, input {input}.":
+        "无法发送此任务：节点 {node} 的输入 {input} 含有非有限数字（NaN 或无穷大）。",
+    "This job cannot be sent: it holds a number that is not finite (NaN or infinity).":
+        "无法发送此任务：其中含有非有限数字（NaN 或无穷大）。",
+    "The server's disk is nearly full, so it takes no new jobs for now. Please tell whoever runs it.":
+        "服务器磁盘即将用满，暂时不接受新任务。请告知管理员。",
+    "Job id": "任务 ID",
+    "The workflow holds {name}, which is not a number ComfyUI can take. Put a finite number in its place.":
+        "工作流中含有 {name}，这不是 ComfyUI 能接受的数字。请换成一个有限的数字。",
     "Seed used": "使用的种子",
     "Soften seam in ComfyUI (grow_mask_by)": "在 ComfyUI 中柔化接缝（grow_mask_by）",
     "ComfyUI widens the mask by this much before encoding, so the repainted area blends in":

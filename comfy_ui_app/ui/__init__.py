@@ -34,6 +34,10 @@ from comfy_ui_app.ui.status import StatusChecker, banner_markdown
 
 __all__ = ["build_app", "STATUS_POLL_S"]
 
+#: Gradio's temp files (``delete_cache``): every half hour, those older than 6 hours go. A page kept open
+#: longer shows its pictures again from History; an upload older than that is picked again.
+GRADIO_CACHE_CLEANING = (30 * 60, 6 * 3600)
+
 STATUS_POLL_S = 3.0   # how often an open page re-checks that ComfyUI is reachable
 
 
@@ -54,8 +58,9 @@ def build_app(cluster: Cluster, jobs: JobService, *, workflows_dir, output_dir, 
     output_dir = Path(output_dir)
     checker = StatusChecker(cluster, local=local_comfyui, hide_paths=jobs.policy.public)
 
-    # gr.Blocks whose skipped outputs cost nothing (_blocks.py); no usage statistics to Gradio's servers
-    with Blocks(title="ComfyUI", analytics_enabled=False) as demo:
+    # gr.Blocks whose skipped outputs cost nothing (_blocks.py); no usage statistics to Gradio's servers;
+    # Gradio's copies of uploads and shown pictures are deleted once old (the job store keeps the outputs)
+    with Blocks(title="ComfyUI", analytics_enabled=False, delete_cache=GRADIO_CACHE_CLEANING) as demo:
         lang = gr.State(DEFAULT_LANGUAGE)  # this browser tab's language code (ctx.lang)
         ids = BrowserIds(identity_key or secrets.token_bytes(32))
         browser_id = BrowserIdState("", storage_key="comfy-ui-browser-id", secret=browser_secret, ids=ids)

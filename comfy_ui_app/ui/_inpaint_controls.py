@@ -13,6 +13,7 @@ from __future__ import annotations
 import gradio as gr
 
 from comfy_ui_app.ui.form import Form, build_field, build_form
+from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.ui.runner import MAX_UI_SEED
 
 __all__ = ["OWN_FIELDS", "LATER", "SEAM_LABEL", "controls"]
@@ -32,9 +33,9 @@ def controls(ctx, h, form: Form, info) -> dict:
         parts["inverted"] = gr.Checkbox(label="Invert mask", value=False, min_width=200,
                                         info="Repaint everything except what you painted")  # fmt: skip
     with gr.Row(equal_height=False):
-        parts["grow_px"] = gr.Slider(0, 64, value=0, step=1, label="Grow mask", min_width=SLIDER_MIN_WIDTH,
+        parts["grow_px"] = lenient.Slider(0, 64, value=0, step=1, label="Grow mask", min_width=SLIDER_MIN_WIDTH,
                                      info="Widen the painted area (pixels)", elem_id="inpaint-grow")  # fmt: skip
-        parts["blur_px"] = gr.Slider(0, 32, value=0, step=1, label="Mask blur", min_width=SLIDER_MIN_WIDTH,
+        parts["blur_px"] = lenient.Slider(0, 32, value=0, step=1, label="Mask blur", min_width=SLIDER_MIN_WIDTH,
                                      info="Soften the mask's edge (pixels)", elem_id="inpaint-blur")  # fmt: skip
     if "denoise" in own:
         form.add(build_field(ctx, h.template, own["denoise"], info, label="Denoise",

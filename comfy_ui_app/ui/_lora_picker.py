@@ -17,6 +17,7 @@ from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.workflow.lora import DEFAULT_STRENGTH, NONE, lora_names, with_lora
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui.form import error_md
+from comfy_ui_app.ui import _lenient as lenient
 
 __all__ = ["LoraPicker", "STRENGTH_SLIDER"]
 
@@ -54,7 +55,7 @@ class LoraPicker:
                                         interactive=True, elem_id="txt2img-lora")
             self.dropdown_error = gr.Markdown("", visible=False, elem_classes=["field-error"])
         with gr.Column(min_width=160, elem_classes=["field"]):
-            self.strength = gr.Slider(low, high, value=DEFAULT_STRENGTH, step=step, label="LoRA strength",
+            self.strength = lenient.Slider(low, high, value=DEFAULT_STRENGTH, step=step, label="LoRA strength",
                                       visible=bool(names), interactive=True, elem_id="txt2img-lora-strength")
             self.strength_error = gr.Markdown("", visible=False, elem_classes=["field-error"])
 

@@ -35,6 +35,7 @@ from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import form as forms
+from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.ui.context import TabHandles, caller_ids, current_user
 from comfy_ui_app.ui.retry import retry_button, retry_visibility, wire_retry
 from comfy_ui_app.ui.runner import (
@@ -225,7 +226,7 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
         reuse_btn = gr.Button(tr("♻ Reuse last seed", lang), size="sm", elem_id="custom-reuse-seed")
         reuse_btn.click(reuse_seed, inputs=[results.last_seed], outputs=[seed.component],
                         api_visibility="private", concurrency_limit=None)
-    count = gr.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label=tr("Batch count", lang))
+    count = lenient.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label=tr("Batch count", lang))
     with gr.Row():
         generate_btn = gr.Button(tr("Generate", lang), variant="primary", min_width=120, elem_id="custom-generate")
         interrupt_btn = gr.Button(tr("Interrupt", lang), variant="stop", min_width=120, elem_id="custom-interrupt")
@@ -235,6 +236,12 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
         browser_id = None
         if user_inputs(ctx):
             *values, browser_id = values
+        problems = lenient.run_problems(form, values, ctx.jobs.policy, batch_count=batch_count,
+                                        max_batch_count=MAX_BATCH_COUNT)
+        if problems:  # NaN, text for a number, a text too long…: next to the field, nothing sent
+            u = lenient.stopped_update(problems, lang, ctx.names)
+            yield (*results.values(u), *form.error_updates(u.errors), gr.skip())
+            return
         run_request = RunRequest(template, fields, form.collect(values), count=int(batch_count or 1),
                                  workflow=workflow.get("workflow"), owner=current_user(request, browser_id),
                                  template_name=workflow.get("name") or "", kind="custom")

@@ -27,6 +27,7 @@ from comfy_ui_app.workflow.templates import choose_checkpoint
 from comfy_ui_app.workflow.fields import Field, input_spec
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.ui._page_view import shown
+from comfy_ui_app.ui import _lenient as lenient
 
 __all__ = ["FieldUI", "Form", "build_field", "build_form", "ui_range", "choices_for", "snap", "range_check",
            "error_md", "SERVER_ROLES", "MODEL_FOLDERS"]  # fmt: skip
@@ -129,6 +130,11 @@ class Form:
     def collect(self, values: Iterable[Any]) -> dict[str, Any]:
         """``{field name: value}`` from the components' values (same order as ``components``)."""
         return collect([i.field for i in self.items], values)
+
+    def check(self, values: Iterable[Any], policy=None) -> dict:
+        """``{field name: errors.BadValue}`` for each unusable value (same order as ``components``): a
+        number that is not finite or past its control's ends, not text, longer than ``policy`` allows."""
+        return lenient.form_problems(self.items, list(values), policy)
 
     def error_updates(self, errors: dict[str, str] | None) -> list:
         """One update per error slot: the field's problem shown, others hidden (nothing sent for
@@ -260,12 +266,12 @@ def _component(ctx, template: dict, f: Field, object_info: dict | None, **kw: An
         value = kw.pop("value", f.default)
         span = ui_range(f)
         if span:
-            return gr.Slider(span[0], span[1], value=value, step=span[2], label=label, **kw)
-        return gr.Number(label=label, value=value, precision=0 if f.kind == "int" else None,
+            return lenient.Slider(span[0], span[1], value=value, step=span[2], label=label, **kw)
+        return lenient.Number(label=label, value=value, precision=0 if f.kind == "int" else None,
                          minimum=kw.pop("minimum", f.minimum), maximum=kw.pop("maximum", f.maximum), **kw)
     multiline = f.multiline or f.role in _PROMPT_ROLES
     lines = kw.pop("lines", 3 if f.role == "prompt" else 2 if multiline else 1)
-    return gr.Textbox(label=label, value=kw.pop("value", "" if f.default is None else str(f.default)),
+    return lenient.Textbox(label=label, value=kw.pop("value", "" if f.default is None else str(f.default)),
                       lines=lines, **kw)
 
 

@@ -39,6 +39,7 @@ from comfy_ui_app.ui import _history_external as elsewhere
 from comfy_ui_app.ui.context import TabHandles, current_user
 from comfy_ui_app.ui.queue_tab import age_text, owner_name
 from comfy_ui_app.ui.status import md_escape
+from comfy_ui_app.ui._lenient import id_problem
 
 __all__ = ["build_tab", "HistoryView", "PAGE_SIZE", "EXTERNAL_PREFIX"]
 
@@ -213,6 +214,7 @@ def build_tab(ctx) -> TabHandles:
 
     def list_page(page, selected, browser_id, lang, request: gr.Request):
         user = current_user(request, browser_id)
+        selected = None if id_problem(selected) else selected
         page, label, rows, pics, choices, ids = view.page(user, int(page or 0), lang)
         try:
             ext_rows, ext_choices = view.external(user, lang)
@@ -234,6 +236,9 @@ def build_tab(ctx) -> TabHandles:
         return handler
 
     def open_job(choice, browser_id, lang, request: gr.Request):
+        bad = id_problem(choice)  # a raw call's 1 MB string or dict: refused before any look-up
+        if bad:
+            return describe(bad, lang=lang), [], None
         try:
             text, paths, params = view.open(choice, current_user(request, browser_id), lang)
         except ComfyError as e:
@@ -244,6 +249,8 @@ def build_tab(ctx) -> TabHandles:
         return ids[evt.index] if isinstance(evt.index, int) and evt.index < len(ids) else gr.skip()
 
     def load_parameters(choice, browser_id, lang, request: gr.Request):
+        if id_problem(choice):
+            return None, describe(id_problem(choice), lang=lang)
         _, _, params = view.open(choice, current_user(request, browser_id), lang)
         if not params or params.get("template") is None:
             return None, tr("Open one of the app's jobs first.", lang)
@@ -252,8 +259,10 @@ def build_tab(ctx) -> TabHandles:
     def act(action):
         def handler(page, choice, browser_id, lang, request: gr.Request):
             user = current_user(request, browser_id)
+            bad = id_problem(choice)
+            choice = None if bad else choice
             try:
-                text = action(choice, user, lang)
+                text = describe(bad, lang=lang) if bad else action(choice, user, lang)
             except NotAllowed:
                 text = tr("This job belongs to someone else.", lang)
             except ComfyError as e:

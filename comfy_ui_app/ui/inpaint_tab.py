@@ -36,6 +36,7 @@ from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
 from comfy_ui_app.ui._inpaint_controls import controls
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui.form import Form, error_md
+from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.ui.runner import (
     RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs,
 )
@@ -137,6 +138,11 @@ class InpaintTab:
         if user_inputs(self.ctx):
             *form_values, browser_id = form_values
         out = self.outputs_for
+        problems = lenient.run_problems(form, form_values, self.ctx.jobs.policy,
+                                        extra=lenient.mask_tool_checks(grow_px, blur_px))
+        if problems:  # NaN, text for a number, a prompt too long…: next to the field, nothing sent
+            yield (*out(lenient.stopped_update(problems, lang, self.ctx.names), form), gr.skip())
+            return
         picture = self.picture_fields()[0]
         try:
             if self.shape is None:

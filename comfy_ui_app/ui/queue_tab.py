@@ -35,6 +35,7 @@ from comfy_ui_app.jobs.queue_actions import APP_QUEUE as MOVED_IN_APP_QUEUE, OWN
 from comfy_ui_app.jobs.service import NotAllowed
 from comfy_ui_app.jobs.store import JobRecord
 from comfy_ui_app.ui.context import TabHandles, current_user
+from comfy_ui_app.ui._lenient import id_problem
 
 __all__ = ["build_tab", "QueueView", "QueueEntry", "owner_name", "age_text", "QUEUE_TICK_S", "QUEUE_STALE_S"]
 
@@ -236,6 +237,7 @@ def build_tab(ctx) -> TabHandles:
 
     def show(selected, browser_id, lang, request: gr.Request, *, fresh=False):
         user = current_user(request, browser_id)
+        selected = None if id_problem(selected) else selected  # not one of ours: nothing is selected
         stamp = (view.version(), time.monotonic())
         try:
             return (stamp, *view.view(user, lang, selected, fresh=fresh))
@@ -254,8 +256,9 @@ def build_tab(ctx) -> TabHandles:
     def act(action):
         def handler(selected, browser_id, lang, request: gr.Request):
             user = current_user(request, browser_id)
+            bad = id_problem(selected)  # a raw call's 1 MB string or dict: refused before any look-up
             try:
-                text = action(selected, user, lang)
+                text = describe(bad, lang=lang) if bad else action(selected, user, lang)
             except NotAllowed:
                 text = tr("This job belongs to someone else.", lang)
             except ComfyError as e:

@@ -23,6 +23,8 @@ from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.workflow.lora import has_lora
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import form as forms
+from comfy_ui_app.ui import _lenient as lenient
+from comfy_ui_app.workflow.graph import Field
 from comfy_ui_app.ui._lora_picker import LoraPicker
 from comfy_ui_app.ui._sizes import (
     CUSTOM_SIZE, SIZE_PRESETS, apply_preset, preset_for, size_dropdown, wire_size,
@@ -97,6 +99,18 @@ class Txt2Img:
         return RunUpdate(progress_markdown(tr("Stopped", lang)), gallery=[], message=message, errors=errors,
                          final=True)
 
+    def _problems(self, values, batch_count, lora, strength) -> dict:
+        """Unusable values (NaN, text where a number goes, a 5 MB prompt…), by field, before anything else."""
+        extra = {}
+        if self.picker:
+            slider = self.picker.strength
+            extra["lora"] = (Field("lora", "choice", "", "", "", "LoRA"), lora, None, None)
+            if strength not in (None, ""):  # empty: the picker's default strength
+                extra["lora_strength"] = (Field("lora_strength", "float", "", "", 1.0, "LoRA strength"), strength,
+                                          getattr(slider, "minimum", None), getattr(slider, "maximum", None))
+        return lenient.run_problems(self.form, values, self.ctx.jobs.policy, batch_count=batch_count,
+                                    max_batch_count=MAX_BATCH_COUNT, extra=extra)
+
     async def generate(self, request: gr.Request, lang, random_seed, batch_count, *values):
         """Inputs: lang, random seed, batch count, every field[, LoRA, LoRA strength][, browser id];
         outputs as :meth:`outputs_for` plus this run's job ids (for Interrupt)."""
@@ -109,6 +123,10 @@ class Txt2Img:
             *values, lora, strength = values
         if not self.template:
             yield (*self.outputs_for(self._stopped(tr(self.error, lang), {}, lang), self.form), gr.skip())
+            return
+        problems = self._problems(values, batch_count, lora, strength)
+        if problems:
+            yield (*self.outputs_for(lenient.stopped_update(problems, lang, self.ctx.names), self.form), gr.skip())
             return
         wanted = self.form.collect(values)
         if random_seed and "seed" in wanted:
@@ -170,7 +188,7 @@ def _lay_out(h: Txt2Img) -> dict:
     with gr.Row(equal_height=False):
         one("batch_size", info="Pictures per job")
         with gr.Column(min_width=160):
-            parts["batch_count"] = gr.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label="Batch count",
+            parts["batch_count"] = lenient.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label="Batch count",
                                              info="Jobs one after another")
     shown = {i.field.name for i in h.form.items}
     forms.build_form(ctx, h.template, h.fields, info, form=h.form, skip=shown, advanced_only=True)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import re
 from pathlib import Path
 from typing import Any
 
-from comfy_ui_app.errors import WorkflowError
+from comfy_ui_app.errors import BadValue, WorkflowError
 from comfy_ui_app.workflow.fields import PLACEHOLDER, Field, discover
 
 __all__ = [
@@ -49,7 +50,7 @@ def load_workflow(source: str | Path) -> dict:
         except OSError as e:
             raise WorkflowError(f"Cannot read the workflow file {path.name}: {e.strerror}") from e
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as e:
         raise WorkflowError(f"The workflow is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from e
     if isinstance(data, dict) and "nodes" in data and "links" in data:
@@ -69,6 +70,12 @@ def load_workflow(source: str | Path) -> dict:
     return data
 
 
+def _refuse_constant(name: str):
+    """``json.loads`` takes NaN, Infinity and -Infinity, which JSON does not have: no graph may hold one."""
+    raise WorkflowError(f"The workflow holds {name}, which is not a number ComfyUI can take. "
+                        "Put a finite number in its place.")
+
+
 def find_fields(prompt: dict, object_info: dict | None = None) -> dict[str, tuple[str, str]]:
     """Map each field name found in the graph to its ``(node_id, input_name)``."""
     return {f.name: (f.node_id, f.input_name) for f in discover(prompt, object_info) if not f.placeholder}
@@ -81,6 +88,9 @@ def workflow_defaults(prompt: dict, object_info: dict | None = None) -> dict[str
 
 def _coerce(field: Field, value: Any) -> Any:
     name, kind = field.name, field.kind
+    if kind in ("int", "float") and _not_finite(value):
+        raise BadValue(name, "not_a_number" if isinstance(value, int) else "not_finite", label=field.label,
+                       value=value)
     try:
         if kind == "int":
             if isinstance(value, float) and not value.is_integer():
@@ -88,7 +98,7 @@ def _coerce(field: Field, value: Any) -> Any:
             return int(float(value)) if isinstance(value, str) else int(value)
         if kind == "float":
             return float(value)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         raise WorkflowError(f"{name} must be a {'whole number' if kind == 'int' else 'number'}, not {value!r}", name) from e
     if kind == "bool":
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no", "on", "off"):
@@ -97,6 +107,18 @@ def _coerce(field: Field, value: Any) -> Any:
             return bool(value)
         raise WorkflowError(f"{name} must be true or false, not {value!r}", name)
     return "" if value is None else str(value)
+
+
+def _not_finite(value: Any) -> bool:
+    """A number (or numeric text, "1e309") that is NaN or infinite, or an int too large for a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return False
+    try:
+        return not math.isfinite(float(value))
+    except OverflowError:
+        return True
+    except ValueError:
+        return False  # not a number at all: worded below as before
 
 
 def _fill_placeholders(text: str, values: dict[str, Any]) -> str:
