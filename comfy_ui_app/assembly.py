@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from comfy_ui_app.cluster.cluster import RUN_LIMIT_S, Cluster
 from comfy_ui_app.comfy.connection import Comfy
@@ -24,6 +25,7 @@ from comfy_ui_app.jobs.service import JobService
 from comfy_ui_app.jobs.store import JobStore
 from comfy_ui_app.ui import build_app
 from comfy_ui_app.ui import healthz
+from comfy_ui_app.ui.call_guard import CallGuard
 
 __all__ = ["AssembledApp", "assemble", "launch", "start_jobs"]
 
@@ -105,5 +107,6 @@ def launch(app: AssembledApp, *, host: str = "127.0.0.1", port: int | None = Non
         prevent_thread_lock=not block,
         allowed_paths=[str(app.output_dir), str(app.store.outputs_dir)],
         max_file_size=max_file_size,
-        app_kwargs=healthz.app_kwargs(app.cluster, app.jobs, app.local))
+        app_kwargs={**healthz.app_kwargs(app.cluster, app.jobs, app.local),
+                    "middleware": [Middleware(CallGuard, blocks=app.demo)]})   # a malformed call: one plain line
     return url
