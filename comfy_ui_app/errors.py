@@ -15,7 +15,9 @@ The tree::
     ├── NotAnImage                  /view answered, but not with a picture
     ├── OutputsNotSaved             the pictures came, but the app could not write them (disk full…)
     ├── WorkflowError               a template or a form value we cannot use (also a ValueError)
-    │   └── NoServerCanRun          no server of a cluster has every node type and checkpoint a job needs
+    │   ├── NoServerCanRun          no server of a cluster has every node type and checkpoint a job needs
+    │   ├── WorkflowTooLarge        more nodes than this app accepts (a policy's max_nodes)
+    │   └── WorkflowTooDeep         a workflow file nested deeper than any real one
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
 
@@ -59,6 +61,8 @@ __all__ = [
     "ComfyUIStartFailed",
     "LimitExceeded",
     "NoServerCanRun",
+    "WorkflowTooLarge",
+    "WorkflowTooDeep",
     "NotAllowed",
     "error_from_record",
     "error_record",
@@ -357,6 +361,29 @@ class NoServerCanRun(WorkflowError):
         text = "; ".join(parts)
         super().__init__(text[0].upper() + text[1:], field)
 
+
+
+class WorkflowTooLarge(WorkflowError):
+    """A workflow with more nodes than this app accepts (``jobs.policy.Policy.max_nodes``), refused
+    before any conversion, form or job is made of it. ``nodes``: how many it has; ``allowed``: the cap."""
+
+    code = "workflow_too_large"
+
+    def __init__(self, nodes: int, allowed: int, field: str | None = None) -> None:
+        self.nodes = nodes
+        self.allowed = allowed
+        super().__init__(f"The workflow has {nodes} nodes; at most {allowed} are accepted", field)
+
+
+class WorkflowTooDeep(WorkflowError):
+    """A workflow file nested deeper than any workflow is (lists in lists in lists…), or a graph
+    whose links run deeper than the app follows. ``allowed``: the deepest accepted."""
+
+    code = "workflow_too_deep"
+
+    def __init__(self, allowed: int, field: str | None = None) -> None:
+        self.allowed = allowed
+        super().__init__(f"The workflow is nested more than {allowed} levels deep", field)
 
 def error_record(error: BaseException) -> tuple[str, str | None, dict | None]:
     """What a job record keeps of ``error``: ``(str(error), code, data)``; code and data are

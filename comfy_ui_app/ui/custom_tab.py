@@ -22,7 +22,8 @@ from pathlib import Path
 import gradio as gr
 
 from comfy_ui_app.errors import WorkflowError
-from comfy_ui_app.workflow.templates import load_workflow
+from comfy_ui_app.workflow.source import check_nodes, parse_json
+from comfy_ui_app.workflow.templates import api_graph, load_workflow
 from comfy_ui_app.workflow.convert import is_ui_workflow, ui_to_api
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.i18n import tr
@@ -38,6 +39,7 @@ from comfy_ui_app.ui.txt2img_tab import MAX_BATCH_COUNT
 __all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text"]
 
 MAX_WORKFLOW_BYTES = 5_000_000
+WORKFLOW_FIELD = "workflow"  # what a refused file's error names: the upload, not a form field
 
 
 def bundled_workflows(workflows_dir: Path) -> list[str]:
@@ -48,11 +50,13 @@ def bundled_workflows(workflows_dir: Path) -> list[str]:
         return []
 
 
-def read_workflow(path: Path, object_info: dict | None) -> dict:
+def read_workflow(path: Path, object_info: dict | None, max_nodes: int | None = None) -> dict:
     """``{"name", "prompt", "workflow"}`` for a file; raises WorkflowError in plain words.
 
     ``workflow`` is the editor graph of a UI-format file (kept for the PNG's
-    ``workflow`` chunk), else None.
+    ``workflow`` chunk), else None. A file of more than ``max_nodes`` nodes (the app's
+    ``policy.max_nodes``; None: no cap) or nested too deep is refused before it is
+    converted or made into a form.
     """
     path = Path(path)
     try:
@@ -64,9 +68,11 @@ def read_workflow(path: Path, object_info: dict | None) -> dict:
     except OSError as exc:
         raise WorkflowError(f"Cannot read the workflow file {path.name}: {exc.strerror}") from exc
     try:
-        data = json.loads(text)
-    except ValueError:
-        data = None  # load_workflow words the JSON error
+        data = parse_json(text, field=WORKFLOW_FIELD)
+    except json.JSONDecodeError:
+        return {"name": path.name, "prompt": load_workflow(text if text.lstrip().startswith(("{", "[")) else path),
+                "workflow": None}  # load_workflow words the JSON error
+    check_nodes(data, max_nodes, field=WORKFLOW_FIELD)
     if is_ui_workflow(data):
         if not object_info:
             raise WorkflowError(
@@ -74,7 +80,7 @@ def read_workflow(path: Path, object_info: dict | None) -> dict:
                 "cannot be reached right now. Load it again once ComfyUI is connected, or export it "
                 "in ComfyUI with Workflow > Export (API) and upload that file.")
         return {"name": path.name, "prompt": ui_to_api(data, object_info), "workflow": data}
-    prompt = load_workflow(text if text.lstrip().startswith(("{", "[")) else path)
+    prompt = api_graph(data)
     missing = sorted({n["class_type"] for n in prompt.values() if object_info and n["class_type"] not in object_info})
     if missing:
         raise WorkflowError(
@@ -118,7 +124,7 @@ def build_tab(ctx) -> TabHandles:
         if not path:
             return gr.skip(), ""
         try:
-            loaded = read_workflow(Path(path), ctx.catalog.object_info_or_none())
+            loaded = read_workflow(Path(path), ctx.catalog.object_info_or_none(), ctx.jobs.policy.max_nodes)
         except Exception as exc:  # noqa: BLE001 - any unusable file: a plain sentence, old form kept
             reason = describe(exc, lang=lang, names=ctx.names)
             return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=reason)

@@ -152,23 +152,30 @@ def _sampler_fields(finder: Finder, sampler: str, tag: int | str) -> None:
 
 
 def _text_targets(finder: Finder, link: Any, seen: set[str]) -> list[tuple[str, str]]:
-    """Follow conditioning links back to ``(node, text input)`` of every encoder, main one first."""
-    node_id = finder.linked(link)
-    if node_id is None or node_id in seen:
-        return []
-    seen.add(node_id)
-    inputs = finder.inputs(node_id)
-    for name in _TEXT_INPUTS:
-        if isinstance(inputs.get(name), str):
-            return [(node_id, name)]
-        if finder.primitive(inputs.get(name)):
-            return [finder.primitive(inputs[name])]
-    if "positive" in inputs and "negative" in inputs:  # ControlNet apply, inpaint conditioning
-        keys = ["positive" if link[1] == 0 else "negative"]
-    else:
-        keys = sorted((k for k in finder.input_order(node_id) if k not in _NOT_CONDITIONING),
-                      key=lambda k: k not in _MAIN_CONDITIONING)  # fmt: skip
-    return [target for k in keys for target in _text_targets(finder, inputs[k], seen)]
+    """Follow conditioning links back to ``(node, text input)`` of every encoder, main one first.
+
+    Depth first, in input order (an explicit stack: a chain of any length is no recursion)."""
+    targets: list[tuple[str, str]] = []
+    stack = [link]
+    while stack:
+        link = stack.pop()
+        node_id = finder.linked(link)
+        if node_id is None or node_id in seen:
+            continue
+        seen.add(node_id)
+        inputs = finder.inputs(node_id)
+        found = next((name for name in _TEXT_INPUTS
+                      if isinstance(inputs.get(name), str) or finder.primitive(inputs.get(name))), None)
+        if found:
+            targets.append((node_id, found) if isinstance(inputs[found], str) else finder.primitive(inputs[found]))
+            continue
+        if "positive" in inputs and "negative" in inputs:  # ControlNet apply, inpaint conditioning
+            keys = ["positive" if link[1] == 0 else "negative"]
+        else:
+            keys = sorted((k for k in finder.input_order(node_id) if k not in _NOT_CONDITIONING),
+                          key=lambda k: k not in _MAIN_CONDITIONING)  # fmt: skip
+        stack.extend(inputs[k] for k in reversed(keys))
+    return targets
 
 
 def _own_title(finder: Finder, node_id: str) -> bool:

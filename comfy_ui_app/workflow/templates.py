@@ -16,11 +16,13 @@ from typing import Any
 
 from comfy_ui_app.errors import WorkflowError
 from comfy_ui_app.workflow.fields import PLACEHOLDER, Field, discover
+from comfy_ui_app.workflow.source import check_nodes, parse_json
 
 __all__ = [
     "FIELD_NAMES",
     "SEED_MAX",
     "load_workflow",
+    "api_graph",
     "workflow_defaults",
     "apply_values",
     "find_fields",
@@ -35,11 +37,13 @@ FIELD_NAMES = (
     "batch_size", "checkpoint", "sampler", "scheduler",
 )  # fmt: skip
 
-def load_workflow(source: str | Path) -> dict:
+def load_workflow(source: str | Path, *, max_nodes: int | None = None) -> dict:
     """Read an API-format workflow from a path or a JSON string.
 
     Raises WorkflowError with a plain message for bad JSON, a UI-format workflow
-    (the "Save" kind, with ``nodes`` and ``links``) or anything that is not a graph.
+    (the "Save" kind, with ``nodes`` and ``links``) or anything that is not a graph;
+    WorkflowTooDeep for a file nested deeper than any workflow, WorkflowTooLarge for
+    more than ``max_nodes`` nodes (None: no cap).
     """
     text = str(source)
     if not text.lstrip().startswith(("{", "[")):
@@ -49,9 +53,15 @@ def load_workflow(source: str | Path) -> dict:
         except OSError as e:
             raise WorkflowError(f"Cannot read the workflow file {path.name}: {e.strerror}") from e
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except json.JSONDecodeError as e:
         raise WorkflowError(f"The workflow is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from e
+    check_nodes(data, max_nodes)
+    return api_graph(data)
+
+
+def api_graph(data: Any) -> dict:
+    """``data`` (parsed JSON) as an API-format graph; WorkflowError in plain words when it is not one."""
     if isinstance(data, dict) and "nodes" in data and "links" in data:
         raise WorkflowError(
             "This is a UI-format workflow. In ComfyUI, use Workflow > Export (API) "
