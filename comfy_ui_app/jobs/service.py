@@ -42,6 +42,7 @@ from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, NotRecorded, WorkflowError, error_record
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
 from comfy_ui_app.jobs.policy import Policy
+from comfy_ui_app.workflow.source import check_nodes
 from comfy_ui_app.jobs.joblog import JobFacts, log_facts, log_job
 from comfy_ui_app.jobs.queue_actions import QueueActions
 from comfy_ui_app.jobs.resume import Resumer
@@ -117,7 +118,9 @@ class JobService:
         """Record, then put in the app's queue; raises what ``Cluster.submit`` raises (the record
         says why). A job that no server can run raises its WorkflowError here, like a rejected
         prompt. Over a cap of
-        ``limits`` (not for admins) it raises LimitExceeded, and nothing is recorded or sent."""
+        ``limits`` (not for admins) it raises LimitExceeded, and nothing is recorded or sent;
+        a graph of more nodes than ``policy.max_nodes`` (for everyone) raises WorkflowTooLarge."""
+        check_nodes(prompt, self.policy.max_nodes)
         prompt_id = str(uuid.uuid4())
         with admitted(limits_for(self, owner), prompt, pending=lambda: count_pending(self.store, owner, self.live)):
             record = self.store.create(
