@@ -39,6 +39,7 @@ from comfy_ui_app.ui.txt2img_tab import MAX_BATCH_COUNT
 __all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text"]
 
 MAX_WORKFLOW_BYTES = 5_000_000
+MAX_FORM_FIELDS = 300  # components of one workflow's form (the rest keep their values): bounded render time
 WORKFLOW_FIELD = "workflow"  # what a refused file's error names: the upload, not a form field
 
 
@@ -200,7 +201,8 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
     template = workflow["prompt"]
     info = ctx.catalog.object_info_or_none()
     fields = discover(template, info)
-    form = forms.build_form(ctx, template, fields, info, lang=lang, values=workflow.get("values"))
+    form = forms.build_form(ctx, template, fields, info, lang=lang, values=workflow.get("values"),
+                            max_fields=MAX_FORM_FIELDS)
     seed = next((form.get(f.name) for f in fields if f.role == "seed" and form.get(f.name)), None)  # the runner's
     if seed is not None:
         reuse_btn = gr.Button(tr("♻ Reuse last seed", lang), size="sm", elem_id="custom-reuse-seed")
