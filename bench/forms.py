@@ -11,7 +11,9 @@ the same graph is made by ``workflow.editor_format.api_to_ui``. Two measurements
   event and the ``@gr.render`` that draws the form (api name ``apply``) run through
   ``/gradio_api/queue/join``; the time is from the upload to the form's last byte.
 
-Target: a 1,000-node workflow's form (the page, API format) in under 2 s on 2 cores, and the
+Target: a 1,000-node workflow's form (the page, API format) in under 2 s on 2 cores (wall time,
+and the CPU seconds this process spent meanwhile: on a machine others load the wall time is
+mostly waiting for a core), and the
 growth from 1,000 to 2,000 nodes linear (at most 2.5x; the form itself is capped at
 ``custom_tab.MAX_FORM_FIELDS`` components, so the page's time grows more slowly than that).
 """
@@ -125,6 +127,7 @@ def run(quick: bool = False) -> Report:
         report.say(f"{nodes} nodes ({fields} fields): read + discover {code['API'] * 1000:.0f} ms API format, "
                    f"{code['UI'] * 1000:.0f} ms UI format (converted)")
     page: dict[tuple[int, str], float] = {}
+    page_cpu: dict[tuple[int, str], float] = {}
     with comfy_server() as server, launched_app(server.url) as app:
         page_seconds(app.url, files[sizes[0]]["API"], "warm.json")  # the first render imports and warms up
         for nodes in sizes:
@@ -134,13 +137,15 @@ def run(quick: bool = False) -> Report:
                     took, used, size = page_seconds(app.url, files[nodes][kind], f"w{nodes}.json")
                     seconds.append(took)
                     cpu.append(used)
-                page[nodes, kind] = median(seconds)
+                page[nodes, kind], page_cpu[nodes, kind] = median(seconds), median(cpu)
                 report.say(f"page, {nodes} nodes {kind} format: upload -> form drawn {page[nodes, kind]:.2f} s "
                            f"(min {min(seconds):.2f} s; CPU {median(cpu):.2f} s; form {size / 1e6:.1f} MB, at most "
                            f"{MAX_FORM_FIELDS} fields)")
     middle, last = sizes[1], sizes[2]
     report.check(f"{middle}-node workflow -> form (page, API format)", page[middle, "API"], "s", "< 2 s",
                  page[middle, "API"] < 2)
+    report.check(f"{middle}-node workflow -> form, CPU (page, API format)", page_cpu[middle, "API"], "s",
+                 "< 2 s (what the wall time is on an idle machine)", page_cpu[middle, "API"] < 2)
     growth = page[last, "API"] / page[middle, "API"]
     report.check(f"{last} / {middle} nodes (page, API format)", growth, "x", "<= 2.5x (linear or better)",
                  growth <= 2.5)

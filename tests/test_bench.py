@@ -88,7 +88,8 @@ def test_every_benchmark_has_a_module_with_run():
 def test_forms_draws_every_size_in_both_formats():
     report = forms.run(quick=True)
     checks = _checks(report)
-    assert set(checks) == {"200-node workflow -> form (page, API format)", "400 / 200 nodes (page, API format)"}
+    assert set(checks) == {"200-node workflow -> form (page, API format)", "400 / 200 nodes (page, API format)",
+                           "200-node workflow -> form, CPU (page, API format)"}
     assert all(math.isfinite(c.value) and c.value > 0 for c in checks.values())
     pages = [line for line in report.lines if line.startswith("page, ")]
     assert len(pages) == 6 and all("form drawn" in line for line in pages)
