@@ -137,6 +137,7 @@ READER_CASES = {  # file -> words (the tab shows "Could not load this workflow: 
     "a-list": (b"[1, 2]", "is not an API-format graph of nodes"),
     "node-not-object": (b'{"1": 5}', "Node 1 of the workflow has no class_type"),
     "inputs-not-object": (b'{"1": {"class_type": "SaveImage", "inputs": [1]}}', "has malformed inputs"),
+    "meta-not-object": (b'{"1": {"class_type": "SaveImage", "inputs": {}, "_meta": "x"}}', "has a malformed _meta"),
     "nodes-too-many": (json.dumps(samplers(1001)).encode(), "This workflow has 1,001 nodes; this app accepts at "
                                                               "most 1,000."),
 }
@@ -268,3 +269,13 @@ def test_many_nodes_fed_through_one_long_reroute_chain_convert_in_linear_time():
     assert {tuple(n["inputs"]["model"]) for n in api.values() if n["class_type"] == "KSampler"} == {
         (str(checkpoint["id"]), 0)}
     assert took < 4, f"{took:.1f} s"   # ~0.3 s here
+
+
+def test_a_negative_output_slot_is_no_link_in_the_editor_copy():
+    """["6", -3] once made api_to_ui (the PNG's workflow chunk) raise IndexError; the check calls it a bad link."""
+    graph = copy.deepcopy(BASE)
+    graph["3"]["inputs"]["positive"] = ["6", -3]
+    fields = discover(graph, INFO)
+    filled = apply_values(graph, {"checkpoint": "tiny-sd15-random.safetensors"}, fields=fields)
+    assert [p.kind for p in check_prompt(filled, INFO, fields)] == ["bad_linked_input"]
+    assert len(api_to_ui(filled, INFO)["nodes"]) == len(graph)

@@ -163,7 +163,11 @@ def build_tab(ctx) -> TabHandles:
                 if not workflow:
                     gr.Markdown(tr("Pick a bundled workflow or upload one to see its form.", lang))
                     return
-                _workflow_form(ctx, workflow, lang, results, reattach)
+                try:
+                    _workflow_form(ctx, workflow, lang, results, reattach)
+                except Exception as exc:  # noqa: BLE001 - a graph no check foresaw: words, not Gradio's empty error
+                    gr.Markdown(tr("Could not make a form of this workflow: {reason}", lang,
+                                   reason=describe(exc, lang=lang, names=ctx.names)), elem_classes=["field-error"])
 
     return TabHandles(tab=tab, refresh=refresh, refresh_outputs=[bundled],
                       parts={"workflow": loaded, "gallery": results.gallery, "job_ids": results.job_ids,

@@ -38,7 +38,8 @@ CONTROL_VALUE = "fixed"
 
 
 def _is_link(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], int)
+    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], int)
+            and not isinstance(value[1], bool) and value[1] >= 0)  # ["6", -3] is no socket of node 6
 
 
 def _ui_id(node_id: str) -> int | str:

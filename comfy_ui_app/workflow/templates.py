@@ -76,6 +76,8 @@ def api_graph(data: Any) -> dict:
             raise WorkflowError(f"Node {node_id} of the workflow has no class_type: is it API format?")
         if not isinstance(node.get("inputs", {}), dict):
             raise WorkflowError(f"Node {node_id} of the workflow has malformed inputs.")
+        if not isinstance(node.get("_meta", {}), dict):
+            raise WorkflowError(f"Node {node_id} of the workflow has a malformed _meta (its title).")
     return data
 
 
