@@ -98,14 +98,26 @@ def admin_ids(text: str, *, hf_login: bool = False) -> set[str]:
     return {f"{kind}:{name}" for name in names for kind in kinds}
 
 
-def browser_secret(data_dir: Path) -> str:
-    """A random key kept in the data folder, so browser ids survive an app restart."""
-    path = data_dir / "browser-secret"
+def _kept_key(data_dir: Path, name: str) -> str:
+    """A random key kept in the data folder as ``name`` (made once, readable by this user only)."""
+    path = data_dir / name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def browser_secret(data_dir: Path) -> str:
+    """The key that scrambles the browser id in localStorage. Gradio publishes it in ``/config``:
+    it protects nothing (``identity_key`` does)."""
+    return _kept_key(data_dir, "browser-secret")
+
+
+def identity_key(data_dir: Path) -> str:
+    """The key that signs the browser ids the page issues (``comfy_ui_app.jobs.identity``), kept in
+    the data folder so ids survive an app restart; it never leaves the server."""
+    return _kept_key(data_dir, "identity-key")
 
 
 def _say(message) -> None:
@@ -177,7 +189,8 @@ def main(argv=None) -> None:
                        run_limit=args.run_limit * 60 if args.run_limit > 0 else None,
                        data_dir=data_dir, output_dir=output_dir, workflows_dir=Path(args.workflows),
                        admins=admins, log_prompts=args.log_prompts, limits=build_limits(args),
-                       policy=build_policy(args), browser_secret=browser_secret(data_dir), hf_login=args.hf_login, local=local)
+                       policy=build_policy(args), browser_secret=browser_secret(data_dir),
+                       identity_key=identity_key(data_dir), hf_login=args.hf_login, local=local)
     except BaseException:
         if local is not None:
             local.stop()

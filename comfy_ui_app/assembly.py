@@ -67,7 +67,7 @@ def assemble(urls: list[str], *, data_dir: Path, output_dir: Path, workflows_dir
              labels: list[str | None] | None = None, per_server: int = 2, run_limit: float | None = RUN_LIMIT_S,
              admins: set[str] | frozenset[str] | tuple = (), log_prompts: bool = False,
              limits: Limits | None = None, policy: Policy | None = None, browser_secret: str | None = None,
-             hf_login: bool = False,
+             identity_key: bytes | str | None = None, hf_login: bool = False,
              local: Any = None, comfy_options: dict | None = None,
              cluster_options: dict | None = None) -> AssembledApp:
     """Build and start everything but the web server: one queue of the app's own over every
@@ -86,7 +86,7 @@ def assemble(urls: list[str], *, data_dir: Path, output_dir: Path, workflows_dir
     try:
         jobs.resume()     # jobs that were queued or running when the app last stopped
         demo = build_app(cluster, jobs, workflows_dir=workflows_dir, output_dir=output_dir,
-                         browser_secret=browser_secret, hf_login=hf_login, local_comfyui=local)
+                         browser_secret=browser_secret, identity_key=identity_key, hf_login=hf_login, local_comfyui=local)
         demo.queue(default_concurrency_limit=None)   # streaming handlers must not wait on each other
     except BaseException:
         cluster.close()

@@ -16,6 +16,7 @@ The tree::
     ├── OutputsNotSaved             the pictures came, but the app could not write them (disk full…)
     ├── WorkflowError               a template or a form value we cannot use (also a ValueError)
     │   ├── NoServerCanRun          no server of a cluster has every node type and checkpoint a job needs
+    │   ├── GraphRefused            a graph this user may not run (custom workflows off, a node or file not allowed)
     │   ├── WorkflowTooLarge        more nodes than this app accepts (a policy's max_nodes)
     │   └── WorkflowTooDeep         a workflow file nested deeper than any real one
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
@@ -61,6 +62,7 @@ __all__ = [
     "ComfyUIStartFailed",
     "LimitExceeded",
     "NoServerCanRun",
+    "GraphRefused",
     "WorkflowTooLarge",
     "WorkflowTooDeep",
     "NotAllowed",
@@ -362,6 +364,27 @@ class NoServerCanRun(WorkflowError):
         super().__init__(text[0].upper() + text[1:], field)
 
 
+class GraphRefused(WorkflowError):
+    """A graph this user may not run (``comfy_ui_app.jobs.graph_rules``), refused before anything
+    is recorded or sent. ``rule``: "custom_off" (nobody may run a workflow of their own),
+    "custom_admins" (only admins may), "node_not_allowed" (a class outside ``--allow-nodes``),
+    or a file-name input's value: "file_path" (folders, ``..``), "file_annotation" (``[output]``…),
+    "file_not_yours" (another user's upload), "file_unknown" (not a file the server lists).
+    ``node``/``class_type``/``input``/``value``: where; ``field``: the form field, when it is one."""
+
+    code = "graph_refused"
+
+    def __init__(self, rule: str, *, field: str | None = None, node: str | None = None,
+                 class_type: str | None = None, input: str | None = None, value: str | None = None) -> None:
+        self.rule = rule
+        self.node = node
+        self.class_type = class_type
+        self.input = input
+        self.value = value if value is None or len(value) <= 200 else value[:200] + "…"  # a 1 MB name: cut
+        where = f" (node {node} {class_type}, input {input}: {value!r})" if input else (
+            f" (node {node} {class_type})" if node else "")
+        super().__init__(f"Graph refused: {rule}{where}", field)
+
 
 class WorkflowTooLarge(WorkflowError):
     """A workflow with more nodes than this app accepts (``jobs.policy.Policy.max_nodes``), refused
@@ -384,6 +407,7 @@ class WorkflowTooDeep(WorkflowError):
     def __init__(self, allowed: int, field: str | None = None) -> None:
         self.allowed = allowed
         super().__init__(f"The workflow is nested more than {allowed} levels deep", field)
+
 
 def error_record(error: BaseException) -> tuple[str, str | None, dict | None]:
     """What a job record keeps of ``error``: ``(str(error), code, data)``; code and data are

@@ -337,6 +337,68 @@ def private_app(make_hostile_app) -> HostileApp:
     return make_hostile_app("private", public=False)
 
 
+# -- a page's session, driven raw (engineer A, issue 13 point 1) -----------------------------------
+
+def queue_join(app: HostileApp, fn_index: int, data: list, session: str, *, trigger_id: int | None = None,
+               timeout: float = 120.0) -> dict:
+    """Run event ``fn_index`` in ``session`` as the page does (``/gradio_api/queue/join``, then the
+    session's event stream) and return its ``process_completed`` message (``{"msg": "error"}``-like
+    dict with ``success`` False when it failed). Works for private events too: the page calls them so."""
+    answer = requests.post(f"{app.url}/gradio_api/queue/join", timeout=30,
+                           json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
+                                 "trigger_id": trigger_id})
+    answer.raise_for_status()
+    with requests.get(f"{app.url}/gradio_api/queue/data", params={"session_hash": session}, stream=True,
+                      timeout=timeout) as stream:
+        for line in stream.iter_lines(decode_unicode=True):
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    return message
+    return {"msg": "process_completed", "success": False, "output": {"error": "<stream ended>"}}
+
+
+def run_custom_workflow(app: HostileApp, workflow: dict, *, name: str = "workflow.json",
+                        forbidden: tuple[str, ...] = ()) -> Outcome:
+    """Upload ``workflow`` in the Custom workflow tab and press its Generate, all raw in one new session:
+    the tab's (private) ``load`` event, the form's render, then the rendered Generate with the form's
+    own starting values. The Generate's last update comes back as an :class:`Outcome` (``api``
+    "custom_generate"), counted in :data:`TALLY`."""
+    import uuid
+
+    session = uuid.uuid4().hex[:12]
+    TALLY.cases += 1
+    deps = app.config["dependencies"]
+    load = next(d for d in deps if d.get("api_name") == "load")
+    loaded = load["outputs"][0]
+    render = next(d for d in deps if [loaded, "change"] in [list(t) for t in d.get("targets", [])])
+    lang = next(i for i in render["inputs"] if i != loaded)
+    upload = requests.post(f"{app.url}/gradio_api/upload", timeout=60,
+                           files={"files": (name, json.dumps(workflow).encode())})
+    upload.raise_for_status()
+    file = {"path": upload.json()[0], "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+    done = queue_join(app, load["id"], [file, "en"], session, trigger_id=load["targets"][0][0])
+    rendered = queue_join(app, render["id"], [None, "en"], session, trigger_id=loaded)
+    config = (rendered.get("output") or {}).get("render_config") or {}
+    components = {c["id"]: c for c in app.config["components"]}
+    components.update({c["id"]: c for c in config.get("components", [])})
+    generate = next((d for d in config.get("dependencies", []) for t in d["targets"]
+                     if (components.get(t[0], {}).get("props") or {}).get("elem_id") == "custom-generate"), None)
+    if generate is None:   # no form: what the load said is the outcome
+        text = json.dumps(done) + json.dumps(rendered)
+        return app._count(Outcome("custom_generate", 200, [("complete", (done.get("output") or {}).get("data"))],
+                                  ["workflow", "Load message"], text), forbidden)
+    data = ["en" if i == lang else "" if components.get(i, {}).get("type") == "browserstate"
+            else (components.get(i, {}).get("props") or {}).get("value") for i in generate["inputs"]]
+    ran = queue_join(app, generate["id"], data, session, trigger_id=generate["targets"][0][0])
+    labels = [str((components.get(i, {}).get("props") or {}).get("label") or components.get(i, {}).get("type"))
+              for i in generate["outputs"]]
+    output = ran.get("output") or {}
+    events = [("complete", output["data"])] if ran.get("success") and "data" in output else [
+        ("error", output.get("error") or "<no data>")]
+    return app._count(Outcome("custom_generate", 200, events, labels, json.dumps(ran)), forbidden)
+
+
 # -- calls in one browser session (engineer B: the Custom workflow tab's load, then its form) ----------
 
 def join(app: HostileApp, api: str, data: list, session: str, *, timeout: float = 120.0) -> Outcome:

@@ -45,6 +45,8 @@ from types import SimpleNamespace as _NS
 
 _os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from _identity import TEST_IDENTITY_KEY as _TEST_IDENTITY_KEY  # noqa: E402 - browser ids tests sign (_identity.browser_id)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _gradio_upload_folder(tmp_path_factory):
@@ -92,7 +94,7 @@ def launch_app(tmp_path):
                        workflows_dir=workflows_dir or _Path(__file__).resolve().parents[1] / "workflows",
                        admins=admins, limits=limits,  # limits: comfy_ui_app.jobs.limits.Limits
                        policy=policy,  # policy: comfy_ui_app.jobs.policy.Policy (None: a private app's)
-                       browser_secret="test-secret")
+                       browser_secret="test-secret", identity_key=_TEST_IDENTITY_KEY)
         started.append(app)
         url = serve(app, port=_free_port(), auth=auth, block=False, quiet=True)
         return _NS(url=url, output_dir=app.output_dir, comfy=app.comfy, cluster=app.cluster, demo=app.demo,
@@ -144,7 +146,7 @@ def launch_app_cluster(tmp_path):
         app = assemble(list(urls), labels=labels, per_server=per_server, admins=admins,  # labels: app.py's
                        data_dir=tmp_path / f"cluster-data{n}", output_dir=tmp_path / f"cluster-outputs{n}",
                        workflows_dir=_Path(__file__).resolve().parents[1] / "workflows",
-                       browser_secret="test-secret",
+                       browser_secret="test-secret", identity_key=_TEST_IDENTITY_KEY,
                        comfy_options=dict(timeout=2, poll_interval=0.1, stall_after=0.5, give_up_after=give_up_after),
                        cluster_options=dict(health_interval=0.2, give_up_after=30))
         started.append(app)

@@ -14,6 +14,7 @@ from comfy_ui_app.jobs.service import current_server
 from comfy_ui_app.ui.queue_tab import QueueView
 from test_ui_api import CKPT, generate, outputs_of
 from _waiting import wait_for
+from _identity import browser_id, owner_of
 
 X = "x.safetensors"
 
@@ -72,7 +73,7 @@ def test_a_server_dying_mid_run_ends_the_job_naming_it_and_rerun_goes_elsewhere(
     healthy(app, 2)
     client = Client(app.url, verbose=False, download_files=False)  # several streams at once: see module doc
     run = generate(client, browser="alice")
-    record = wait_for(lambda: next(iter(app.store.list(owner="browser:alice", statuses=["running"])), None),
+    record = wait_for(lambda: next(iter(app.store.list(owner=owner_of("alice"), statuses=["running"])), None),
                       what="the job to run")
     assert current_server(record) == slow.url and spare.received_prompts == []
     slow.stop()
@@ -82,9 +83,9 @@ def test_a_server_dying_mid_run_ends_the_job_naming_it_and_rerun_goes_elsewhere(
     assert failed.status == "lost" and slow.url in failed.error  # JobLost: "ComfyUI at <url> stopped while this job ran"
     healthy(app, 1)
     assert "1 of 2 ComfyUI servers are up" in banner(client)
-    answer = client.predict(record.job_id, "alice", api_name="/history_rerun")
+    answer = client.predict(record.job_id, browser_id("alice"), api_name="/history_rerun")
     assert answer[0].startswith("Queued again")
-    again = wait_for(lambda: [r for r in app.store.list(owner="browser:alice") if r.job_id != record.job_id],
+    again = wait_for(lambda: [r for r in app.store.list(owner=owner_of("alice")) if r.job_id != record.job_id],
                      what="the new job")[0]
     done = wait_for(lambda: app.store.get(again.job_id).done and app.store.get(again.job_id), what="the re-run")
     assert done.status == "success" and current_server(done) == spare.url and len(spare.received_prompts) == 1

@@ -239,7 +239,7 @@ def test_upload(fresh, tmp_path, name, data, faults, words):
 
 def test_upload_names_lose_their_directories(fresh, tmp_path):
     """A picked file is sent under its last name part only; a path that is not a picked file
-    is never read: it goes to ComfyUI as a name, which refuses it."""
+    is never read, and (issue 13) never sent as a name either: refused next to its field."""
     proxy, app, client = fresh
     from comfy_ui_app.comfy.inputs import content_name
     from comfy_ui_app.jobs.uploads import upload_name
@@ -248,16 +248,18 @@ def test_upload_names_lose_their_directories(fresh, tmp_path):
     assert upload_name("C:\\Windows\\x.png") == "x.png" and upload_name("..") == "output"
     for path in ("../../../../../../etc/passwd", "/etc/passwd", str(REPO / "README.md")):
         before = len(app.server.uploads)
-        run_img2img(app.jobs, tmp_path, path)
+        prompts = len(app.server.received_prompts)
+        update = run_img2img(app.jobs, tmp_path, path)
         assert len(app.server.uploads) == before, f"{path} was read and uploaded"
-        sent = app.server.received_prompts[-1]["prompt"]
-        assert path in [n["inputs"].get("image") for n in sent.values()]  # passed on as a name, for ComfyUI to judge
+        assert len(app.server.received_prompts) == prompts, f"{path} was sent as a name"
+        assert "a file name may not contain folders" in update.message and update.errors == {"image": update.message}
     picked = tmp_path / "ok.png"
     picked.write_bytes(small_png())
     update = run_img2img(app.jobs, tmp_path, str(picked))
     assert update.ok, update.message
-    # the app's queue uploads it under a name made of its bytes, never the folder it was picked from
-    assert app.server.uploads[-1]["filename"] == content_name(small_png(), "ok.png")
+    # the app's queue uploads it under a name made of its bytes (tagged with its owner: issue 13), never the
+    # folder it was picked from
+    assert app.server.uploads[-1]["filename"].endswith("-" + content_name(small_png(), "ok.png"))
 
 
 # -- the Inpainting tab through /inpaint ----------------------------------------------------

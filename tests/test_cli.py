@@ -140,6 +140,21 @@ def test_server_rejection_is_mapped_to_the_field(comfy_server, tmp_path):
     assert not comfy_server.received_prompts and not list(tmp_path.glob("*.png"))
 
 
+@pytest.mark.parametrize("value, words", [
+    ("../secret.png", "image: “../secret.png” is not allowed: a file name may not contain folders (/, \\, ..)."),
+    ("/etc/passwd", "image: “/etc/passwd” is not allowed: a file name may not contain folders (/, \\, ..)."),
+    ("x.png [output]", "image: “x.png [output]” names a file in another ComfyUI folder; only a plain file name is "
+                       "allowed."),
+])
+def test_a_file_name_with_a_path_or_an_annotation_is_refused_before_sending(comfy_server, tmp_path, value, words):
+    # issue 13: the command line is trusted, but a path or an annotation reads outside the input folder
+    result = run_cli("generate", "--workflow", str(REPO / "workflows" / "img2img.json"), "--set", f"image={value}",
+                     "--set", "steps=2", "--out", str(tmp_path), "--server", comfy_server.url)
+    assert result.returncode == 2
+    assert assert_one_plain_line(result.stderr) == words
+    assert not comfy_server.received_prompts
+
+
 def test_unknown_set_name_names_it(comfy_server, tmp_path):
     result = run_cli(*generate_args(tmp_path, "--set", "colour=red", server=comfy_server.url))
     assert result.returncode == 2

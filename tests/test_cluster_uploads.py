@@ -20,7 +20,9 @@ from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.workflow.inpaint import inpaint_shape
 from comfy_ui_app.jobs.inpaint import make_files, stage_files
+from comfy_ui_app.jobs.graph_rules import owner_tag
 from comfy_ui_app.jobs.service import JobService, current_server
+from comfy_ui_app.workflow.file_inputs import tagged_name
 from comfy_ui_app.jobs.store import JobStore
 from comfy_ui_app.workflow.templates import apply_values
 from test_inpaint import CHECKPOINT, PAINTED, SOURCE, TEMPLATE_A, TEMPLATE_B
@@ -63,7 +65,12 @@ def staged(template, client):
 
 
 def input_names(server) -> list[str]:
-    return sorted(p.name for p in (Path(server.root) / "input").glob("inpaint-*"))
+    return sorted(p.name for p in (Path(server.root) / "input").glob("*inpaint-*"))
+
+
+def sent_name(item, owner: str = "u") -> str:
+    """The name ``item`` is uploaded under: the job service tags each upload with its owner (issue 13)."""
+    return tagged_name(item.name, owner_tag(owner))
 
 
 @pytest.mark.parametrize("template", [TEMPLATE_A, TEMPLATE_B], ids=["alpha", "mask-loader"])
@@ -79,11 +86,11 @@ def test_an_inpaint_job_on_the_second_server_gets_its_pictures_there(make_comfy_
     assert finished.ok, finished.error
     assert job.server == second.url and first.uploads == [] and first.received_prompts == []
     assert [u["route"] for u in second.uploads] == ["/upload/image"] * len(inputs)
-    assert input_names(second) == sorted(i.name for i in inputs)
+    assert input_names(second) == sorted(sent_name(i) for i in inputs)
     for item in inputs:  # exactly the bytes staged, under the name the prompt uses
-        assert (Path(second.root) / "input" / item.name).read_bytes() == item.data
+        assert (Path(second.root) / "input" / sent_name(item)).read_bytes() == item.data
     if template is TEMPLATE_A:  # the merged picture: alpha 0 where painted, as /upload/mask would write
-        with Image.open(Path(second.root) / "input" / inputs[0].name) as merged:
+        with Image.open(Path(second.root) / "input" / sent_name(inputs[0])) as merged:
             alpha = np.asarray(merged.getchannel("A"))
         assert np.array_equal(alpha == 0, PAINTED == 255)
     done = eventually(lambda: jobs.store.get(record.job_id).done and jobs.store.get(record.job_id))
@@ -107,7 +114,7 @@ def test_a_job_moved_to_another_server_is_uploaded_there_again(make_comfy_server
     finished = job.wait(timeout=30)
     assert finished.ok, finished.error
     assert job.server == second.url and job.attempts == 2
-    assert input_names(second) == [inputs[0].name]
+    assert input_names(second) == [sent_name(inputs[0])]
 
 
 def test_a_prompt_sent_again_without_its_files_finds_them(make_comfy_server, service, dead_url):
@@ -124,7 +131,7 @@ def test_a_prompt_sent_again_without_its_files_finds_them(make_comfy_server, ser
     eventually(lambda: [s.healthy for s in jobs.cluster.servers] == [False, True], what="only the second healthy")
     again, job2 = jobs.submit(owner="u", template="inpaint.json", values={}, prompt=record.prompt, kind="inpaint")
     assert job2.wait(timeout=30).ok and job2.server == second.url
-    assert input_names(second) == [inputs[0].name]
+    assert input_names(second) == [sent_name(inputs[0])]
 
 
 def test_content_names_are_stable_and_repeat_uploads_write_one_file(comfy_server):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
@@ -30,7 +31,13 @@ FORMAT_CASES = {
         ("finished",), {"result": "lost", "error": "\n  gone away\ntraceback..."},
         "event=finished job=j1 user=user:alice result=lost error=\"gone away\""),
     "an = and a backslash are quoted and escaped": (
-        ("running",), {"user": "browser:a=b\\c"}, 'event=running job=j1 user="browser:a=b\\\\c"'),
+        ("running",), {"user": "user:a=b\\c"}, 'event=running job=j1 user="user:a=b\\\\c"'),
+    "a browser id is a credential: only its tag": (
+        ("queued",), {"user": "browser:0123456789abcdef0123456789abcdef.00112233445566778899aabbccddeeff"},
+        "event=queued job=j1 user=browser:" + hashlib.sha256(
+            b"browser:0123456789abcdef0123456789abcdef.00112233445566778899aabbccddeeff").hexdigest()[:8]),
+    "a session id too": (("queued",), {"user": "session:abc123"},
+                         "event=queued job=j1 user=session:" + hashlib.sha256(b"session:abc123").hexdigest()[:8]),
     "the prompt, when asked for, last": (
         ("queued",), {"prompt": "a red fox\nin snow"}, 'event=queued job=j1 user=user:alice prompt="a red fox\\nin snow"'),
     "an empty prompt is still shown as empty": (("queued",), {"prompt": ""}, 'event=queued job=j1 user=user:alice prompt=""'),

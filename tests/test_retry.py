@@ -17,6 +17,7 @@ from comfy_ui_app.ui.jobfeed import RunUpdate
 from comfy_ui_app.ui.retry import retry_visibility
 from test_ui_api import generate, outputs_of
 from _waiting import wait_for
+from _identity import browser_id, owner_of
 
 SEED = 4242
 
@@ -43,17 +44,17 @@ def test_retry_runs_the_failed_job_again_with_the_same_seed(make_comfy_server, l
     server.fail_next(message="Injected failure")
     outs = outputs_of(generate(client, browser="alice", **{"Random seed": False, "Seed": SEED}))
     assert "Injected failure" in outs[-1][3]
-    (failed,) = app.store.list(owner="browser:alice")
+    (failed,) = app.store.list(owner=owner_of("alice"))
     assert failed.status == "error"
-    outs = outputs_of(client.submit("alice", api_name="/retry"))
+    outs = outputs_of(client.submit(browser_id("alice"), api_name="/retry"))
     progress, _, gallery, message, seed = outs[-1][:5]
     assert message == "Done: 1 image(s) saved." and len(gallery) == 1 and seed == SEED, outs[-1][:5]
     assert seeds(server) == [SEED, SEED]
-    again = next(r for r in app.store.list(owner="browser:alice") if r.job_id != failed.job_id)
+    again = next(r for r in app.store.list(owner=owner_of("alice")) if r.job_id != failed.job_id)
     assert again.status == "success" and again.values == failed.values and again.prompt == failed.prompt
     # someone else's page has no failed job of theirs to retry: nothing is sent
     other = Client(app.url, verbose=False, download_files=False)
-    outs = outputs_of(other.submit("bob", api_name="/retry"))
+    outs = outputs_of(other.submit(browser_id("bob"), api_name="/retry"))
     assert outs[-1][3] == "There is no failed job to retry." and len(server.received_prompts) == 2
 
 
@@ -75,7 +76,7 @@ def test_retry_after_a_failed_job_of_a_batch_runs_that_job_alone(make_comfy_serv
     statuses = wait_for(lambda: (rs := {r.values["_batch"]["index"]: r.status for r in app.store.list()})
                         and all(s != "queued" and s != "running" for s in rs.values()) and rs, what="both ended")
     assert statuses == {0: "error", 1: "interrupted"}
-    outs = outputs_of(client.submit("fay", api_name="/retry"))
+    outs = outputs_of(client.submit(browser_id("fay"), api_name="/retry"))
     assert outs[-1][3] == "Done: 1 image(s) saved." and outs[-1][4] == SEED, outs[-1][:5]
     again = app.store.list()[0]  # newest first
     assert again.status == "success" and "_batch" not in again.values  # a job of its own
@@ -89,7 +90,7 @@ def test_retry_after_the_server_stopped_mid_run_goes_to_another(make_comfy_serve
     wait_for(lambda: all(s.healthy for s in app.cluster.servers), what="two healthy servers")
     client = Client(app.url, verbose=False, download_files=False)
     run = generate(client, browser="carol", **{"Random seed": False, "Seed": SEED})
-    record = wait_for(lambda: next(iter(app.store.list(owner="browser:carol", statuses=["running"])), None),
+    record = wait_for(lambda: next(iter(app.store.list(owner=owner_of("carol"), statuses=["running"])), None),
                       what="the job to run")
     assert len(slow.received_prompts) == 1 and spare.received_prompts == []  # both idle: the first listed
     slow_url = slow.url
@@ -97,7 +98,7 @@ def test_retry_after_the_server_stopped_mid_run_goes_to_another(make_comfy_serve
     message = outputs_of(run, timeout=60)[-1][3]
     assert message.startswith(f"ComfyUI at {slow_url} stopped while this job ran"), message
     assert app.store.get(record.job_id).status == "lost"
-    outs = outputs_of(client.submit("carol", api_name="/retry"), timeout=60)
+    outs = outputs_of(client.submit(browser_id("carol"), api_name="/retry"), timeout=60)
     assert outs[-1][3] == "Done: 1 image(s) saved.", outs[-1][3]
     assert seeds(spare)[-1] == SEED
 

@@ -33,6 +33,7 @@ from comfy_ui_app.ui.system_numbers import Summary, number_rows
 from test_app_cluster import banner, healthy, server_rows
 from test_ui_api import generate, outputs_of
 from _waiting import wait_for
+from _identity import browser_id, owner_of
 
 REPO = Path(__file__).resolve().parents[1]
 URL = "http://10.0.0.5:8188"
@@ -191,13 +192,13 @@ def test_the_page_never_shows_a_labelled_servers_address(make_comfy_server, dead
     rows = server_rows(client)
     shown(rows)
     assert [row[:2] for row in rows] == [[ONE, "✔"], [TWO, "⚠ Cannot reach ComfyUI server 2. Is it running?"]]
-    refreshed = shown(client.predict("bob", 2, api_name="/system_refresh"))  # server 2's stats: it is down
+    refreshed = shown(client.predict(browser_id("bob"), 2, api_name="/system_refresh"))  # server 2's stats: it is down
     assert "Cannot reach ComfyUI server 2" in refreshed
 
     run = generate(client, browser="alice")
-    record = wait_for(lambda: next(iter(app_.store.list(owner="browser:alice", statuses=["running"])), None),
+    record = wait_for(lambda: next(iter(app_.store.list(owner=owner_of("alice"), statuses=["running"])), None),
                       what="the job to run")
-    queue = shown(client.predict("alice", api_name="/queue_load"))
+    queue = shown(client.predict(browser_id("alice"), api_name="/queue_load"))
     assert ONE in queue  # the Server column
     slow.stop()
     message = shown(outputs_of(run, timeout=60)[-1][3])
@@ -207,7 +208,7 @@ def test_the_page_never_shows_a_labelled_servers_address(make_comfy_server, dead
     assert failed.status == "lost" and shown(describe_recorded(failed, names=names)).startswith(
         "ComfyUI server 1 stopped while this job ran")
     assert failed.server == slow.url and slow.url in failed.error  # the record keeps the address (operators, logs)
-    opened = shown(client.predict(record.job_id, "alice", api_name="/history_open"))
+    opened = shown(client.predict(record.job_id, browser_id("alice"), api_name="/history_open"))
     assert "ComfyUI server 1 stopped while this job ran" in opened
     shown(client.predict(api_name="/system_numbers"))
     healthy(app_, 0)

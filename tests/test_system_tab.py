@@ -71,6 +71,20 @@ def test_models_and_nodes(ctx):
     assert view.node("NoSuchNode") == {} and view.node(None) == {}
 
 
+@pytest.mark.parametrize("public, user, listed", [
+    (True, "visitor", False), (True, "root", True), (False, "visitor", True),
+])
+def test_file_lists_of_the_node_browser_on_a_public_app_are_for_admins(ctx, monkeypatch, public, user, listed):
+    # issue 13 point 7: LoadImage's list is every user's upload names
+    from comfy_ui_app.jobs.policy import Policy
+
+    monkeypatch.setattr(ctx.jobs, "policy", Policy.for_app(public))
+    monkeypatch.setattr(ctx.jobs, "admins", frozenset({"root"}))
+    image = SystemView(ctx).node("LoadImage", user=user)["input"]["required"]["image"]
+    assert ("example.png" in image[0]) is listed and image[1].get("image_upload") is True
+    assert "example.png" in ctx.comfy.client.object_info("LoadImage")["LoadImage"]["input"]["required"]["image"][0]
+
+
 def test_only_an_admin_frees_memory(ctx, monkeypatch):
     calls = []
     real = ctx.comfy.client.free

@@ -19,6 +19,7 @@ from gradio_client import Client
 from PIL import Image
 
 from comfy_ui_app.workflow.convert import ui_to_api
+from _identity import browser_id, owner_of
 
 CKPT = "tiny-sd15-random.safetensors"
 FIRST_FIELD = 2      # inputs before the fields: Random seed, Batch count
@@ -32,7 +33,8 @@ def params_of(client: Client) -> list[dict]:
 
 def generate(client: Client, values: dict | None = None, *, browser: str | None = None, **short):
     """Submit /generate with the page's defaults, overridden by label (``{"Steps": 4}``);
-    ``browser`` is the browser id the call claims (None: an anonymous API client)."""
+    ``browser`` names the browser the call claims to be (None: an anonymous API client); it is
+    sent as that name's signed id (``_identity.browser_id``), as the page would hold it."""
     wanted = {"Prompt": "a red fox", "Negative prompt": "blurry", "Checkpoint": CKPT, "Steps": 4,
               "Width": 64, "Height": 64, "Seed": -1, "Random seed": True, "CFG": 7}
     wanted.update(values or {})
@@ -40,7 +42,8 @@ def generate(client: Client, values: dict | None = None, *, browser: str | None 
     params = params_of(client)
     unknown = set(wanted) - {p["label"] for p in params}
     assert not unknown, f"no such inputs: {unknown}"
-    args = [browser if p.get("component") == "Browserstate" else wanted.get(p["label"], p.get("parameter_default"))
+    claimed = browser_id(browser) if browser else browser
+    args = [claimed if p.get("component") == "Browserstate" else wanted.get(p["label"], p.get("parameter_default"))
             for p in params]  # fmt: skip
     return client.submit(*args, api_name="/generate")
 
@@ -222,7 +225,7 @@ def test_interrupt_stops_only_this_users_job(make_comfy_server, launch_app):
     # the waiting job shows its place in the line
     assert _wait_for(lambda: any("position 1 in line" in (o[0] or "") for o in other_job.outputs())), \
         [o[0] for o in other_job.outputs()]
-    progress, message = mine.predict("alice", api_name="/interrupt")  # the Interrupt button, in my session
+    progress, message = mine.predict(browser_id("alice"), api_name="/interrupt")  # the Interrupt button, in my session
     assert message == "Interrupted. The job was cancelled."
     # Mine is interrupted on the server long before its 60 steps (3 s) are done ...
     my_id = next(p["prompt_id"] for p in server.received_prompts if p["prompt"]["6"]["inputs"]["text"] == "mine")
@@ -234,7 +237,7 @@ def test_interrupt_stops_only_this_users_job(make_comfy_server, launch_app):
     outs = outputs_of(other_job, timeout=30)
     assert outs[-1][3].startswith("Done"), outs[-1]
     owners = {r.owner: r.status for r in app.store.list()}
-    assert owners == {"browser:alice": "interrupted", "browser:bob": "success"}
+    assert owners == {owner_of("alice"): "interrupted", owner_of("bob"): "success"}
 
 
 def test_a_dropped_stream_leaves_the_job_running_and_recorded(make_comfy_server, launch_app):
@@ -245,7 +248,7 @@ def test_a_dropped_stream_leaves_the_job_running_and_recorded(make_comfy_server,
     assert _wait_for(lambda: any("step" in (o[0] or "") for o in job.outputs())), "never started"
     job.cancel()  # the page was closed or reloaded: nobody pressed Interrupt
     (record,) = app.store.list()
-    assert record.owner == "browser:carol" and record.status in ("queued", "running")
+    assert record.owner == owner_of("carol") and record.status in ("queued", "running")
     done = _wait_for(lambda: (r := app.store.get(record.job_id)).done and r, timeout=15)
     assert done and done.status == "success", done
     assert len(done.outputs) == 1 and done.outputs[0].path.is_file()
@@ -267,7 +270,7 @@ def test_a_batch_runs_whole_when_its_page_goes_away(make_comfy_server, launch_ap
     records = _wait_for(lambda: (rs := app.store.list()) and all(r.done for r in rs) and rs, timeout=30)
     assert records and sorted(r.status for r in records) == ["success"] * 3, records
     assert sorted(p["prompt"]["3"]["inputs"]["seed"] for p in server.received_prompts) == [700, 701, 702]
-    assert all(r.owner == "browser:dora" and len(r.outputs) == 1 for r in records)
+    assert all(r.owner == owner_of("dora") and len(r.outputs) == 1 for r in records)
     marks = sorted((r.values["_batch"]["index"], r.values["_batch"]["count"]) for r in records)
     assert marks == [(0, 3), (1, 3), (2, 3)] and len({r.values["_batch"]["id"] for r in records}) == 1
 
@@ -277,7 +280,7 @@ def test_interrupt_when_nothing_runs_says_so_and_keeps_the_result(comfy_server, 
     client = Client(app.url, verbose=False, download_files=False)
     done = outputs_of(generate(client, browser="erin"))[-1]
     assert done[3] == "Done: 1 image(s) saved."
-    progress, message = client.predict("erin", api_name="/interrupt")
+    progress, message = client.predict(browser_id("erin"), api_name="/interrupt")
     assert message == "Nothing is running."
     assert "Interrupted" not in (progress or "")  # the line is left as it was
     (record,) = app.store.list()

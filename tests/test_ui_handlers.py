@@ -167,12 +167,19 @@ def test_local_check_names_the_field_and_sends_nothing(service_ctx):
 
 
 def test_a_prompt_comfyui_refuses_names_the_field(service_ctx):
-    """The app's queue sends the job later, so ComfyUI's refusal ends the job; its field is marked."""
+    """The app's queue sends the job later, so ComfyUI's refusal ends the job; its field is marked.
+    (Issue 13: a file the server does not list is refused by the app itself for a user; an admin's
+    name goes to ComfyUI, which refuses it.)"""
     server, ctx = service_ctx()
     template = load_workflow(REPO / "workflows" / "img2img.json")
     fields = discover(template, OBJECT_INFO)
     image = next(f for f in fields if f.kind == "image")
     request = RunRequest(template, fields, {"checkpoint": CKPT, image.name: "gone.png"}, owner=ALICE)
+    outs = collect(ctx, request)
+    assert len(server.received_prompts) == 0 and outs[-1].final and not outs[-1].ok
+    assert outs[-1].errors == {image.name: outs[-1].message}
+    assert outs[-1].message == f"{image.name}: “gone.png” is not a file on the ComfyUI server. Upload it first."
+    ctx.jobs.admins = frozenset({ALICE})
     outs = collect(ctx, request)
     assert len(server.received_prompts) == 0 and outs[-1].final and not outs[-1].ok
     assert list(outs[-1].errors) == [image.name] and "gone.png" in outs[-1].errors[image.name], outs[-1]

@@ -2,7 +2,8 @@
 
 Order: read the workflow and ``--set`` syntax (no network), reach the server and read
 its ``/object_info``, convert a UI-format save, discover the fields (so every name
-``fields`` lists is accepted), fill them, check the prompt locally, then submit. A
+``fields`` lists is accepted), fill them, check the prompt locally (a file-name input with a path or an annotation is
+refused: ``jobs.graph_rules``), then submit. A
 problem found locally or a server rejection is reported by field name on one line.
 """
 from __future__ import annotations
@@ -90,7 +91,20 @@ def _prepare(comfy, args, say) -> tuple[dict, list, dict]:
     problems = check_prompt(prompt, object_info, fields)
     if problems:
         raise CommandFailed(problems_line("Please fix", problems), EXIT_USAGE)
+    _check_file_names(prompt, object_info, fields)
     return prompt, fields, object_info
+
+
+def _check_file_names(prompt: dict, object_info: dict, fields) -> None:
+    """GraphRefused (named after its ``--set`` field) for a file-name input with a path or an
+    annotation: they read outside ComfyUI's input folder. The command line is a trusted local
+    tool: nothing more is refused (``jobs.graph_rules``, ``client="cli"``)."""
+    from comfy_ui_app.cli.history import cli_owner
+    from comfy_ui_app.jobs.graph_rules import GraphRules
+    from comfy_ui_app.jobs.policy import Policy
+
+    GraphRules(lambda: object_info).check(Policy(), prompt, owner=cli_owner(), admin=False, kind="cli",
+                                          client="cli", fields=fields)
 
 
 def generate(args, out=None) -> int:

@@ -8,11 +8,12 @@ or a control character. Keys, always in this order, a key left out when it has n
     event=dispatched job=6f1c… user=user:alice server=http://gpu-1:8188
     event=running job=6f1c… user=user:alice server=http://gpu-1:8188 queue_wait=1.52
     event=finished job=6f1c… user=user:alice server=http://gpu-1:8188 queue_wait=1.52 run_time=8.07 result=success
-    event=finished job=9a0b… user=browser:3e… server=http://gpu-1:8188 result=error error="ComfyUI rejected …"
+    event=finished job=9a0b… user=browser:3e5a91c0 server=http://gpu-1:8188 result=error error="ComfyUI rejected …"
 
 ``event`` is ``queued`` (recorded), ``dispatched`` (sent to a server of a cluster),
 ``running`` or ``finished``; ``result`` (finished only) is ``success``, ``error``,
-``interrupted`` or ``lost``; ``user`` is the job's owner id; ``queue_wait`` and
+``interrupted`` or ``lost``; ``user`` is the job's owner id, a browser's or session's as a short
+non-reversible tag (:func:`~comfy_ui_app.jobs.identity.owner_tag`: the id is a credential); ``queue_wait`` and
 ``run_time`` are seconds from the job store (creation to start, start to end); ``error``
 is the first line of the stored error, at most ``ERROR_CHARS`` characters. The prompt
 text is never written unless asked for (``log_prompts``: ``prompt="…"`` at the end).
@@ -32,6 +33,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from comfy_ui_app.jobs.identity import owner_tag
 from comfy_ui_app.jobs.records import TERMINAL
 
 __all__ = ["LOGGER_NAME", "ERROR_CHARS", "JobFacts", "format_line", "line_for", "log_job", "log_facts", "configure"]
@@ -62,8 +64,9 @@ def short_error(error: str | None) -> str | None:
 def format_line(event: str, *, job_id: str, user: str, server: str | None = None,
                 queue_wait: float | None = None, run_time: float | None = None, result: str | None = None,
                 error: str | None = None, prompt: str | None = None) -> str:
-    """One logfmt line; ``None`` (and an empty server) leaves the key out."""
-    pairs = [("event", event), ("job", job_id), ("user", user), ("server", server or None),
+    """One logfmt line; ``None`` (and an empty server) leaves the key out; ``user`` is written as
+    its :func:`~comfy_ui_app.jobs.identity.owner_tag`."""
+    pairs = [("event", event), ("job", job_id), ("user", owner_tag(user)), ("server", server or None),
              ("queue_wait", queue_wait), ("run_time", run_time), ("result", result),
              ("error", short_error(error)), ("prompt", prompt)]
     return " ".join(f"{key}={_value(value)}" for key, value in pairs if value is not None)

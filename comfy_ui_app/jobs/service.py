@@ -40,6 +40,7 @@ from comfy_ui_app.comfy.jobs import Job
 from comfy_ui_app.comfy.updates import Finished, OutputImage, Started
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, NotRecorded, WorkflowError, error_record
+from comfy_ui_app.jobs.graph_rules import GraphRules, NodeTable
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
 from comfy_ui_app.jobs.policy import Policy
 from comfy_ui_app.workflow.source import check_nodes
@@ -81,6 +82,7 @@ class JobService:
         self._facts: dict[str, JobFacts] = {}  # job_id -> what its log lines say, for jobs submitted here
         self._resumer = Resumer(self)
         self._queues = QueueActions(self)
+        self.rules = GraphRules(NodeTable(cluster))  # who may run which graph, which files it may read
 
     @staticmethod
     def hooks_for(store: JobStore):
@@ -114,13 +116,20 @@ class JobService:
         client: str = "web",
         extra_data: dict | None = None,
         inputs: list | tuple = (),
+        fields: list | tuple = (),
     ) -> tuple[JobRecord, Job]:
         """Record, then put in the app's queue; raises what ``Cluster.submit`` raises (the record
         says why). A job that no server can run raises its WorkflowError here, like a rejected
         prompt. Over a cap of
-        ``limits`` (not for admins) it raises LimitExceeded, and nothing is recorded or sent;
-        a graph of more nodes than ``policy.max_nodes`` (for everyone) raises WorkflowTooLarge."""
+        ``limits`` (not for admins) it raises LimitExceeded, and nothing is recorded or sent.
+        A graph ``owner`` may not run (:mod:`comfy_ui_app.jobs.graph_rules`; ``fields`` name the form's
+        field at fault) raises GraphRefused, nothing recorded or sent; ``inputs`` are renamed to carry
+        the owner's tag, the prompt and values with them. A graph of more nodes than ``policy.max_nodes``
+        (for everyone) raises WorkflowTooLarge."""
         check_nodes(prompt, self.policy.max_nodes)
+        prompt, values, inputs = self.rules.tag_inputs(owner, prompt, values, inputs)
+        self.rules.check(self.policy, prompt, owner=owner, admin=self.is_admin(owner), kind=kind, client=client,
+                         inputs=inputs, fields=fields)
         prompt_id = str(uuid.uuid4())
         with admitted(limits_for(self, owner), prompt, pending=lambda: count_pending(self.store, owner, self.live)):
             record = self.store.create(

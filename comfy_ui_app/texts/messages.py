@@ -17,7 +17,7 @@ English line) go through ``i18n.tr_stored``, the catalog lookup of an English se
 from __future__ import annotations
 
 from comfy_ui_app.errors import (
-    ComfyError, ComfyUIStartFailed, JobFailed, JobInterrupted, JobLost, LimitExceeded, NoServerCanRun,
+    ComfyError, ComfyUIStartFailed, GraphRefused, JobFailed, JobInterrupted, JobLost, LimitExceeded, NoServerCanRun,
     NotAnImage, NotRecorded, OutputsNotSaved, PromptRejected, RunLimitExceeded, ServerHTTPError,
     ServerNoLongerConfigured, ServerUnreachable, WorkflowError, WorkflowTooDeep, WorkflowTooLarge,
     error_from_record,
@@ -26,6 +26,7 @@ from comfy_ui_app.texts.problem_words import (
     TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text,
 )
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr, tr_stored
+from comfy_ui_app.texts.rule_words import graph_refused_text
 from comfy_ui_app.texts.server_names import ServerNames
 
 __all__ = ["ServerNames", "describe", "describe_problem", "describe_recorded"]
@@ -277,6 +278,8 @@ def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames)
                   "try again.", lang, span=exc.span, server=_server(exc.url, names))
     if isinstance(exc, NoServerCanRun):
         return one_line(_describe_no_server(exc, lang, names), 2000)
+    if isinstance(exc, GraphRefused):  # jobs.graph_rules: texts/rule_words
+        return one_line(graph_refused_text(exc, lang), 2000)
     if isinstance(exc, WorkflowTooLarge):
         return tr("This workflow has {nodes} nodes; this app accepts at most {allowed}.", lang,
                   nodes=_number(exc.nodes), allowed=_number(exc.allowed))

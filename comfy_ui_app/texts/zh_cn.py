@@ -478,4 +478,18 @@ ZH_CN: dict[str, str] = {
         "已应答的 ComfyUI 服务器中没有一台同时具有此工作流所需的全部节点类型和模型",
     "{names} could not be asked (it has not answered for {s} s)": "无法询问 {names}（已 {s} 秒没有应答）",
     "{names} could not be asked (they have not answered for {s} s)": "无法询问 {names}（已 {s} 秒没有应答）",
+    # A graph a user may not run (errors.GraphRefused, worded by texts/rule_words).
+    "Running a workflow of your own is turned off on this app.": "本应用已关闭运行自己的工作流。",
+    "Only an admin may run a workflow of their own on this app.": "在本应用中，只有管理员可以运行自己的工作流。",
+    "Node {node} ({class_type}) is a node type this app does not allow.": "节点 {node}（{class_type}）是本应用不允许的节点类型。",
+    "Node {node} ({class_type}), input {input}": "节点 {node}（{class_type}）的输入 {input}",
+    "{where}: “{value}” is not allowed: a file name may not contain folders (/, \\, ..).":
+        "{where}：不允许“{value}”：文件名不能包含文件夹（/、\\、..）。",
+    "{where}: “{value}” names a file in another ComfyUI folder; only a plain file name is allowed.":
+        "{where}：“{value}”指向 ComfyUI 另一个文件夹中的文件；只允许普通文件名。",
+    "{where}: “{value}” is not a file you uploaded. Upload it yourself.":
+        "{where}：“{value}”不是你上传的文件。请自己上传。",
+    "{where}: “{value}” is not a file on the ComfyUI server. Upload it first.":
+        "{where}：“{value}”不是 ComfyUI 服务器上的文件。请先上传。",
+    "This workflow is not allowed on this app.": "本应用不允许此工作流。",
 }

@@ -10,13 +10,14 @@ small ``gr.State`` / ``gr.BrowserState`` values).
 """
 from __future__ import annotations
 
-import uuid
+import secrets
 from pathlib import Path
 
 import gradio as gr
 
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE
+from comfy_ui_app.jobs.identity import BrowserIds
 from comfy_ui_app.jobs.service import JobService
 from comfy_ui_app.ui import _crosstab
 from comfy_ui_app.ui import custom_tab as custom
@@ -27,6 +28,7 @@ from comfy_ui_app.ui import system_tab
 from comfy_ui_app.ui import txt2img_tab as txt2img
 from comfy_ui_app.ui._blocks import Blocks
 from comfy_ui_app.ui.context import AppContext, ServerCatalog
+from comfy_ui_app.ui.identity import BrowserIdState, issue_browser_id
 from comfy_ui_app.ui.language_switch import install_language_switch, language_picker
 from comfy_ui_app.ui.status import StatusChecker, banner_markdown
 
@@ -35,30 +37,28 @@ __all__ = ["build_app", "STATUS_POLL_S"]
 STATUS_POLL_S = 3.0   # how often an open page re-checks that ComfyUI is reachable
 
 
-def _ensure_browser_id(current: str | None) -> str:
-    """This browser's identity when auth is off: made up once, then kept in localStorage."""
-    return current or uuid.uuid4().hex
-
-
 def build_app(cluster: Cluster, jobs: JobService, *, workflows_dir, output_dir, browser_secret: str | None = None,
-              hf_login: bool = False, local_comfyui=None) -> gr.Blocks:
+              identity_key: bytes | str | None = None, hf_login: bool = False, local_comfyui=None) -> gr.Blocks:
     """Build the Blocks over a started ``Cluster`` of ComfyUI servers (one server too) and the
     ``JobService`` that records every job there (as :mod:`comfy_ui_app.assembly` builds them).
 
-    ``workflows_dir`` holds the workflow templates; ``browser_secret`` encrypts the browser id
-    so it survives app restarts; ``hf_login`` adds "Sign in with Hugging Face" (Spaces OAuth:
+    ``workflows_dir`` holds the workflow templates; ``browser_secret`` scrambles the browser id in
+    localStorage (Gradio publishes it in ``/config``: it protects nothing); ``identity_key`` signs the
+    browser ids the page issues (``ui.identity``; never published; None: a key of this process's
+    own, so ids do not survive a restart); ``hf_login`` adds "Sign in with Hugging Face" (Spaces OAuth:
     see ``current_user``). Pass ``output_dir`` and ``jobs.store.outputs_dir`` to
     ``launch(allowed_paths=...)``. ``local_comfyui`` (a ``managed.LocalComfyUI`` the app started)
     lets the banner say "Starting ComfyUI…" / "restarting…" / why it failed instead of "cannot reach".
     """
     workflows_dir = Path(workflows_dir)
     output_dir = Path(output_dir)
-    checker = StatusChecker(cluster, local=local_comfyui)
+    checker = StatusChecker(cluster, local=local_comfyui, hide_paths=jobs.policy.public)
 
     # gr.Blocks whose skipped outputs cost nothing (_blocks.py); no usage statistics to Gradio's servers
     with Blocks(title="ComfyUI", analytics_enabled=False) as demo:
         lang = gr.State(DEFAULT_LANGUAGE)  # this browser tab's language code (ctx.lang)
-        browser_id = gr.BrowserState("", storage_key="comfy-ui-browser-id", secret=browser_secret)
+        ids = BrowserIds(identity_key or secrets.token_bytes(32))
+        browser_id = BrowserIdState("", storage_key="comfy-ui-browser-id", secret=browser_secret, ids=ids)
         with gr.Row(equal_height=True, elem_id="page-header"):
             gr.Markdown("# ComfyUI — simple mode")
             if hf_login:  # on a Space with ``hf_oauth: true``: jobs follow the account, not the browser
@@ -79,7 +79,7 @@ def build_app(cluster: Cluster, jobs: JobService, *, workflows_dir, output_dir, 
         _wire_status(demo, ctx, checker, handles, banner, server_ok, timer)
         _crosstab.wire(ctx, t2i, inp, cw, history, tabs)
         _timers_follow_tabs(handles)
-        demo.load(_ensure_browser_id, inputs=[browser_id], outputs=[browser_id], api_visibility="private",
+        demo.load(issue_browser_id(browser_id), inputs=[browser_id], outputs=[browser_id], api_visibility="private",
                   concurrency_limit=None, show_progress="hidden")
 
         def banner_in_language(lang_code):

@@ -125,13 +125,13 @@ class AppContext:
     output_dir: Path
     catalog: ServerCatalog
     lang: Any  # gr.State holding this browser tab's language code ("en", "zh-CN")
-    browser_id: Any = None  # gr.BrowserState: a random id kept in this browser (the user when auth is off)
+    browser_id: Any = None  # ui.identity.BrowserIdState: a signed id kept in this browser (the user when auth is off)
 
     @property
     def names(self) -> ServerNames:
         """What the page calls each server (``Comfy.label``), for ``describe``: none when every
-        address may be shown."""
-        return ServerNames.of(self.cluster.comfies)
+        address may be shown; a public app's also cut file-system paths from every message."""
+        return ServerNames.of(self.cluster.comfies, hide_paths=self.jobs.policy.public)
 
     @property
     def comfy(self) -> Comfy:
@@ -167,8 +167,12 @@ def current_user(request: Any, browser_id: str | None) -> str:
     """Who is asking: the Gradio auth user when auth is on, else the Hugging Face
     account signed in on a Space, else this browser's own id, else this session's.
 
+    ``browser_id`` is what the page's :class:`~comfy_ui_app.ui.identity.BrowserIdState` let
+    through: an id this app issued and verified, or ``""`` for anything else the caller sent
+    (a forged, tampered, over-long or someone else's made-up id is no one).
+
     Never one identity for everyone: a caller without a browser id (a page that submits
-    before its id arrived, an API client sending ``""``) is ``session:<session hash>``,
+    before its id arrived, an API client sending ``""`` or a forged id) is ``session:<session hash>``,
     which Gradio gives each page load and each API client of its own. ``"anonymous"``
     is left only for a call with no request at all (code calling a handler directly).
     """

@@ -12,6 +12,11 @@ picked. A form with a seed has "♻ Reuse last seed", as "Text to image" has.
 
 "Load parameters" in History sets the loaded workflow with ``"values"``: the form then
 starts at that job's values (:func:`load_job`).
+
+Who may run a workflow here is the job service's rule (``--custom-workflows``, enforced by
+:mod:`comfy_ui_app.jobs.graph_rules` on every submit, so a raw API call meets it too); the tab
+only mirrors it: a visitor who may not sees why (:func:`access_note`) and no picker. On a
+public app the form's file choices (LoadImage's list: every user's uploads) are left empty.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from comfy_ui_app.errors import WorkflowError
+from comfy_ui_app.errors import GraphRefused, WorkflowError
+from comfy_ui_app.jobs.graph_rules import may_run_custom
+from comfy_ui_app.workflow.file_inputs import hide_file_lists
 from comfy_ui_app.workflow.source import check_nodes, parse_json
 from comfy_ui_app.workflow.templates import api_graph, load_workflow
 from comfy_ui_app.workflow.convert import is_ui_workflow, ui_to_api
@@ -29,14 +36,14 @@ from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import form as forms
-from comfy_ui_app.ui.context import TabHandles, current_user
+from comfy_ui_app.ui.context import TabHandles, caller_ids, current_user
 from comfy_ui_app.ui.retry import retry_button, retry_visibility, wire_retry
 from comfy_ui_app.ui.runner import (
     RunRequest, interrupt_handler, job_ids_output, run, user_inputs, wire_reattach,
 )
 from comfy_ui_app.ui.txt2img_tab import MAX_BATCH_COUNT
 
-__all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text"]
+__all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text", "access_note"]
 
 MAX_WORKFLOW_BYTES = 5_000_000
 MAX_FORM_FIELDS = 300  # components of one workflow's form (the rest keep their values): bounded render time
@@ -108,6 +115,12 @@ def load_job(workflows_dir: Path, template_name: str | None, prompt: dict | None
     return {**loaded, "values": dict(values or {})}, bundled
 
 
+def access_note(jobs, users: list[str], lang: str) -> str | None:
+    """Why none of ``users`` may run a workflow of their own here (``--custom-workflows``), or None."""
+    rule = may_run_custom(jobs.policy, any(jobs.is_admin(u) for u in users))
+    return describe(GraphRefused(rule), lang=lang) if rule else None
+
+
 def reuse_seed(last_seed):
     """♻ of a custom form: the seed of this page's last run back in the seed box."""
     return gr.skip() if last_seed is None else last_seed
@@ -137,8 +150,14 @@ def build_tab(ctx) -> TabHandles:
     def refresh():
         return gr.Dropdown(choices=bundled_workflows(ctx.workflows_dir))
 
+    def show_access(request: gr.Request, lang, browser_id=None):
+        note = access_note(ctx.jobs, caller_ids(request, browser_id), lang)
+        return gr.Markdown(f"**{note}**" if note else "", visible=bool(note)), gr.Row(visible=not note)
+
     with gr.Tab("Custom workflow", id="custom", elem_id="custom-tab") as tab:
-        with gr.Row(equal_height=False):
+        closed = ctx.jobs.policy.custom_workflows != "everyone"  # until the page knows who it is
+        access = gr.Markdown("", visible=False, elem_id="custom-access")
+        with gr.Row(equal_height=False, visible=not closed) as pickers:
             bundled = gr.Dropdown(bundled_workflows(ctx.workflows_dir), value=None, label="Bundled workflow",
                                   min_width=200, elem_id="custom-bundled")
             upload = gr.UploadButton("Upload a workflow (.json, API or UI format)", file_types=[".json"],
@@ -149,6 +168,10 @@ def build_tab(ctx) -> TabHandles:
             form_column = gr.Column(scale=1, min_width=300)
             with gr.Column(scale=1, min_width=300):
                 results = _Results()
+        if closed and gr.context.Context.root_block is not None:  # said when the page opens and the tab does
+            gr.on([gr.context.Context.root_block.load, tab.select], show_access,
+                  inputs=[ctx.lang, *user_inputs(ctx)], outputs=[access, pickers], api_visibility="private",
+                  concurrency_limit=None, show_progress="hidden")
         bundled.input(load_bundled, inputs=[bundled, ctx.lang], outputs=[loaded, load_message],
                       api_visibility="private", concurrency_limit=None)
         upload.upload(load, inputs=[upload, ctx.lang], outputs=[loaded, load_message],
@@ -172,7 +195,8 @@ def build_tab(ctx) -> TabHandles:
     return TabHandles(tab=tab, refresh=refresh, refresh_outputs=[bundled],
                       parts={"workflow": loaded, "gallery": results.gallery, "job_ids": results.job_ids,
                              "reattach_event": reattach, "bundled": bundled, "load_message": load_message,
-                             "seed_used": results.seed_used, "last_seed": results.last_seed})
+                             "seed_used": results.seed_used, "last_seed": results.last_seed, "access": access,
+                             "pickers": pickers})
 
 
 class _Results:
@@ -205,7 +229,8 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
     template = workflow["prompt"]
     info = ctx.catalog.object_info_or_none()
     fields = discover(template, info)
-    form = forms.build_form(ctx, template, fields, info, lang=lang, values=workflow.get("values"),
+    shown = hide_file_lists(info) if ctx.jobs.policy.public else info  # not every user's upload names
+    form = forms.build_form(ctx, template, fields, shown, lang=lang, values=workflow.get("values"),
                             max_fields=MAX_FORM_FIELDS)
     seed = next((form.get(f.name) for f in fields if f.role == "seed" and form.get(f.name)), None)  # the runner's
     if seed is not None:

@@ -82,7 +82,8 @@ class RunRequest:
 def _submit(ctx, request: RunRequest, plan: Planned):
     """``(job, job id)``: recorded through the job service."""
     record, job = ctx.jobs.submit(owner=request.owner, template=request.template_name, values=json_safe(plan.values),
-                                  prompt=plan.prompt, kind=request.kind, extra_data=plan.extra, inputs=request.inputs)
+                                  prompt=plan.prompt, kind=request.kind, extra_data=plan.extra, inputs=request.inputs,
+                                  fields=request.fields)  # fields: a refused file input is named by its field
     return job, record.job_id
 
 

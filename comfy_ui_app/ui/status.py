@@ -126,8 +126,9 @@ class StatusChecker:
     """The banner's status of a ``Cluster``'s servers (one server: probed; several: their
     health checks), cached for ``ttl`` seconds."""
 
-    def __init__(self, cluster, ttl: float = 2.0, local=None) -> None:
+    def __init__(self, cluster, ttl: float = 2.0, local=None, hide_paths: bool = False) -> None:
         self._cluster = cluster
+        self._hide_paths = hide_paths   # a public page: no file-system path in the banner either
         self._ttl = ttl
         self._local = local   # a managed.LocalComfyUI the app started, or None
         self._lock = threading.Lock()
@@ -186,7 +187,8 @@ class StatusChecker:
                               if hidden(comfies[0]) else
                               ServerStatus(True, "Connected to ComfyUI at {url}", (("url", comfies[0].url),)))
             except Exception as exc:  # noqa: BLE001 - any failure is "not usable"
-                status = ServerStatus(False, "", error=exc.with_traceback(None), names=ServerNames.of(comfies))
+                names = ServerNames.of(comfies, hide_paths=self._hide_paths)
+                status = ServerStatus(False, "", error=exc.with_traceback(None), names=names)
             self._last, self._at = status, time.monotonic()
             return status
         finally:

@@ -4,7 +4,9 @@
   VRAM (total/free) and torch VRAM; a line chart of free RAM/VRAM over time;
 * the models in each folder (``/models``, ``/models/{folder}``), the embeddings and
   the frontend extensions;
-* a node browser: pick a node class, see ``/object_info/{class}``;
+* a node browser: pick a node class, see ``/object_info/{class}`` (on a public app, the file
+  lists of the input/output folders, LoadImage's list of every user's uploads, for admins only:
+  others see them empty);
 * "Free memory" and "Unload models" (``POST /free``), for admins only: hidden for
   others, and refused by the handler should someone call it anyway;
 * with several servers (a :class:`~comfy_ui_app.cluster.cluster.Cluster`), a table of every
@@ -39,6 +41,7 @@ from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.context import TabHandles, current_user
 from comfy_ui_app.ui.status import md_escape, server_reason
+from comfy_ui_app.workflow.file_inputs import hide_file_lists
 from comfy_ui_app.ui.system_numbers import NUMBER_HEADERS, WINDOW_S, number_rows, summarize
 
 __all__ = ["build_tab", "StatsSampler", "stats_markdown", "server_rows", "SAMPLE_EVERY_S", "SAMPLES_KEPT"]
@@ -161,8 +164,14 @@ class SystemView:
     def node_classes(self) -> list[str]:
         return sorted(self.ctx.catalog.object_info())
 
-    def node(self, name: str | None, which: int | None = None) -> dict:
-        return self.comfy(which).client.object_info(name).get(name, {}) if name else {}
+    def node(self, name: str | None, which: int | None = None, *, user: str | None = None) -> dict:
+        """The node's definition; on a public app, file lists emptied unless ``user`` is an admin."""
+        if not name:
+            return {}
+        info = self.comfy(which).client.object_info(name)
+        if self.ctx.jobs.policy.public and not self.ctx.jobs.is_admin(user):
+            info = hide_file_lists(info)
+        return info.get(name, {})
 
     def free(self, user: str, lang: str, *, unload_models: bool, which: int | None = None) -> str:
         if not self.ctx.jobs.is_admin(user):
@@ -230,9 +239,9 @@ def build_tab(ctx) -> TabHandles:
             lists = (gr.skip(), describe(e, lang=lang, names=ctx.names), gr.skip(), gr.skip())
         return (*show_stats(lang, which), gr.Row(visible=admin), *lists, gr.Timer(active=True))
 
-    def show_node(name, lang, which=None):
+    def show_node(name, lang, which=None, browser_id=None, request: gr.Request = None):
         try:
-            return view.node(name, which)
+            return view.node(name, which, user=current_user(request, browser_id))
         except ComfyError as e:
             return {"error": describe(e, lang=lang, names=ctx.names)}
 
@@ -257,7 +266,9 @@ def build_tab(ctx) -> TabHandles:
           api_name="system_servers", **common)
     gr.on([tab.select, refresh_btn.click, timer.tick], show_numbers, [ctx.lang], [numbers],
           api_name="system_numbers", **common)
-    node_picker.change(show_node, [node_picker, ctx.lang, picker], [node_info], api_name="system_node", **common)
+    browser = [ctx.browser_id] if ctx.browser_id is not None else []   # who asks: an admin sees file lists
+    node_picker.change(show_node, [node_picker, ctx.lang, picker, *browser], [node_info], api_name="system_node",
+                       **common)
     free_btn.click(act(False), who, [message], api_name="system_free_memory", **common)
     unload_btn.click(act(True), who, [message], api_name="system_unload_models", **common)
     return TabHandles(needs_server=[free_btn, unload_btn, refresh_btn],
