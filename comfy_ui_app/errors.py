@@ -18,7 +18,9 @@ The tree::
     │   ├── NoServerCanRun          no server of a cluster has every node type and checkpoint a job needs
     │   ├── GraphRefused            a graph this user may not run (custom workflows off, a node or file not allowed)
     │   ├── BadValue                a value sent for a field that cannot be used (NaN, text for a number, too long…)
-    │   └── NotSendable             a filled graph JSON cannot carry (NaN): found here, before it reaches a server
+    │   ├── NotSendable             a filled graph JSON cannot carry (NaN): found here, before it reaches a server
+    │   ├── WorkflowTooLarge        more nodes than this app accepts (a policy's max_nodes)
+    │   └── WorkflowTooDeep         a workflow file nested deeper than any real one
     ├── DiskNearlyFull              the data folder's disk has too little free space for new jobs
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
@@ -67,6 +69,8 @@ __all__ = [
     "BadValue",
     "NotSendable",
     "DiskNearlyFull",
+    "WorkflowTooLarge",
+    "WorkflowTooDeep",
     "NotAllowed",
     "error_from_record",
     "error_record",
@@ -440,6 +444,29 @@ class DiskNearlyFull(ComfyError):
         self.min_free_mb = float(min_free_mb)
         super().__init__(f"The data folder's disk is nearly full: {self.free_mb:g} MB free, "
                          f"{self.min_free_mb:g} MB wanted")
+
+
+class WorkflowTooLarge(WorkflowError):
+    """A workflow with more nodes than this app accepts (``jobs.policy.Policy.max_nodes``), refused
+    before any conversion, form or job is made of it. ``nodes``: how many it has; ``allowed``: the cap."""
+
+    code = "workflow_too_large"
+
+    def __init__(self, nodes: int, allowed: int, field: str | None = None) -> None:
+        self.nodes = nodes
+        self.allowed = allowed
+        super().__init__(f"The workflow has {nodes} nodes; at most {allowed} are accepted", field)
+
+
+class WorkflowTooDeep(WorkflowError):
+    """A workflow file nested deeper than any workflow is (lists in lists in lists…), or a graph
+    whose links run deeper than the app follows. ``allowed``: the deepest accepted."""
+
+    code = "workflow_too_deep"
+
+    def __init__(self, allowed: int, field: str | None = None) -> None:
+        self.allowed = allowed
+        super().__init__(f"The workflow is nested more than {allowed} levels deep", field)
 
 
 def error_record(error: BaseException) -> tuple[str, str | None, dict | None]:

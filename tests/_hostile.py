@@ -351,7 +351,7 @@ def queue_join(app: HostileApp, fn_index: int, data: list, session: str, *, trig
     answer.raise_for_status()
     with requests.get(f"{app.url}/gradio_api/queue/data", params={"session_hash": session}, stream=True,
                       timeout=timeout) as stream:
-        for line in stream.iter_lines(decode_unicode=True):
+        for line in stream.iter_lines(chunk_size=1 << 16, decode_unicode=True):   # a form's render is MBs
             if line.startswith("data:"):
                 message = json.loads(line[5:])
                 if message.get("msg") == "process_completed":
@@ -398,6 +398,8 @@ def run_custom_workflow(app: HostileApp, workflow: dict, *, name: str = "workflo
     events = [("complete", output["data"])] if ran.get("success") and "data" in output else [
         ("error", output.get("error") or "<no data>")]
     return app._count(Outcome("custom_generate", 200, events, labels, json.dumps(ran)), forbidden)
+
+
 # -- added for issue 13's value checks (tests/test_hostile_values.py) --------------------------------
 
 def generic_error(outcome: Outcome):
@@ -411,3 +413,44 @@ def generic_error(outcome: Outcome):
     if text is None or text == "<no data>" or any(word in str(text) for word in GENERIC_ERRORS):
         return error
     return None
+
+
+# -- calls in one browser session (engineer B: the Custom workflow tab's load, then its form) ----------
+
+def join(app: HostileApp, api: str, data: list, session: str, *, timeout: float = 120.0) -> Outcome:
+    """Run the event named ``api`` as the page does (``POST /gradio_api/queue/join`` with ``session``
+    as its session hash), and read that session's event stream to the event's end. Unlike
+    :meth:`HostileApp.call` a session keeps its ``gr.State`` between calls, so a ``load`` followed by
+    the ``@gr.render`` that draws its form (api name ``apply``) sees the loaded workflow. Counted in
+    :data:`TALLY`; a ``process_completed`` with ``success: false`` is an ``error`` event."""
+    point = app.endpoint(api)
+    TALLY.cases += 1
+    try:
+        answer = requests.post(f"{app.url}/gradio_api/queue/join", timeout=30,
+                               json={"data": data, "fn_index": point["fn_index"], "session_hash": session,
+                                     "trigger_id": None, "event_data": None})
+    except requests.RequestException as exc:
+        return app._count(Outcome(api, 599, [("error", type(exc).__name__)], point["outputs"]), ())
+    events: list[tuple[str, Any]] = []
+    text = answer.text
+    if answer.status_code == 200:
+        event_id = answer.json()["event_id"]
+        with requests.get(f"{app.url}/gradio_api/queue/data", params={"session_hash": session}, stream=True,
+                          timeout=timeout) as stream:
+            for line in stream.iter_lines(chunk_size=1 << 16, decode_unicode=True):   # a form is MBs
+                if not line.startswith("data:"):
+                    continue
+                text += "\n" + line
+                message = json.loads(line.split(":", 1)[1])
+                if message.get("event_id") not in (None, event_id):
+                    continue
+                if message.get("msg") == "process_completed":
+                    output = message.get("output") or {}
+                    if message.get("success"):
+                        events.append(("complete", output.get("data")))
+                    else:
+                        events.append(("error", output.get("error") or "<no data>"))
+                    break
+                if message.get("msg") == "close_stream":
+                    break
+    return app._count(Outcome(api, answer.status_code, events, point["outputs"], text), ())

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("comfy_api_simplified", reason="pip install -r bench/requirements.txt")
 
 from bench import BENCHMARKS, percentile  # noqa: E402
-from bench import concurrency, latency, overhead, scaling, startup  # noqa: E402
+from bench import concurrency, forms, latency, overhead, scaling, startup  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -83,3 +83,13 @@ def test_every_benchmark_has_a_module_with_run():
 
     for name in BENCHMARKS:
         assert callable(importlib.import_module(f"bench.{name}").run)
+
+
+def test_forms_draws_every_size_in_both_formats():
+    report = forms.run(quick=True)
+    checks = _checks(report)
+    assert set(checks) == {"200-node workflow -> form (page, API format)", "400 / 200 nodes (page, API format)",
+                           "200-node workflow -> form, CPU (page, API format)"}
+    assert all(math.isfinite(c.value) and c.value > 0 for c in checks.values())
+    pages = [line for line in report.lines if line.startswith("page, ")]
+    assert len(pages) == 6 and all("form drawn" in line for line in pages)

@@ -45,10 +45,16 @@ def server_url(args) -> str:
 
 
 def read_workflow_file(path: str | Path) -> tuple[dict, bool]:
-    """``(graph, is_ui)``: an API-format graph checked by ``load_workflow``, or a UI-format save."""
+    """``(graph, is_ui)``: an API-format graph checked by ``load_workflow``, or a UI-format save.
+
+    A file nested too deep, or of more nodes than a private app accepts (``Policy().max_nodes``,
+    5,000: the command line is a trusted local tool, with no flag of its own for it), is
+    refused before it is converted or its fields are looked for."""
+    from comfy_ui_app.jobs.policy import Policy
     from comfy_ui_app.workflow.convert import is_ui_workflow
     from comfy_ui_app.errors import WorkflowError
-    from comfy_ui_app.workflow.templates import load_workflow
+    from comfy_ui_app.workflow.source import check_nodes, parse_json
+    from comfy_ui_app.workflow.templates import api_graph, load_workflow
 
     path = Path(path)
     if not path.is_file():
@@ -60,12 +66,13 @@ def read_workflow_file(path: str | Path) -> tuple[dict, bool]:
     if not text.lstrip().startswith(("{", "[")):
         raise WorkflowError(f"{path.name} is not a JSON workflow.")
     try:
-        data = json.loads(text)
-    except ValueError:
-        data = None  # load_workflow words the JSON error
+        data = parse_json(text)
+    except json.JSONDecodeError:
+        return load_workflow(text), False  # load_workflow words the JSON error
+    check_nodes(data, Policy().max_nodes)
     if is_ui_workflow(data):
         return data, True
-    return load_workflow(text), False
+    return api_graph(data), False
 
 
 def load_object_info(path: str | Path) -> dict:

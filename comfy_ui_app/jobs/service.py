@@ -44,6 +44,7 @@ from comfy_ui_app.jobs.admission import check_disk, check_sendable, check_texts
 from comfy_ui_app.jobs.graph_rules import GraphRules, NodeTable
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
 from comfy_ui_app.jobs.policy import Policy
+from comfy_ui_app.workflow.source import check_nodes
 from comfy_ui_app.jobs.joblog import JobFacts, log_facts, log_job
 from comfy_ui_app.jobs.queue_actions import QueueActions
 from comfy_ui_app.jobs.resume import Resumer
@@ -125,7 +126,9 @@ class JobService:
         a disk nearly full, a text over the policy's caps or a NaN in the graph (``jobs.admission``).
         A graph ``owner`` may not run (:mod:`comfy_ui_app.jobs.graph_rules`; ``fields`` name the form's
         field at fault) raises GraphRefused, nothing recorded or sent; ``inputs`` are renamed to carry
-        the owner's tag, the prompt and values with them."""
+        the owner's tag, the prompt and values with them. A graph of more nodes than ``policy.max_nodes``
+        (for everyone) raises WorkflowTooLarge."""
+        check_nodes(prompt, self.policy.max_nodes)
         check_texts(self.policy, values, prompt)
         check_sendable(prompt)
         check_disk(self.store.data_dir, self.policy)

@@ -117,7 +117,8 @@ PUBLIC = [
             help="longest other text field (file name prefix, a workflow's text input); default 10000, 1000 on "
                  "a public app (env COMFY_UI_MAX_TEXT_CHARS)"),
     Setting("max_nodes", ("--max-nodes",), "COMFY_UI_MAX_NODES", OPTIONAL_COUNT, metavar="N",
-            help="nodes of one uploaded workflow; default 5000, 1000 on a public app (env COMFY_UI_MAX_NODES)"),
+            help="nodes of one workflow (an upload, or any graph a job sends); default 5000, 1000 on a public app "
+                 "(env COMFY_UI_MAX_NODES)"),
     Setting("min_free_mb", ("--min-free-disk-mb",), "COMFY_UI_MIN_FREE_DISK_MB", MEGABYTES_OR_ZERO, metavar="MB",
             help="refuse new jobs while the data folder's disk has less free space than this; 0: never "
                  "(default 500) (env COMFY_UI_MIN_FREE_DISK_MB)"),

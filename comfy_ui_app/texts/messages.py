@@ -19,8 +19,8 @@ from __future__ import annotations
 from comfy_ui_app.errors import (
     BadValue, ComfyError, ComfyUIStartFailed, DiskNearlyFull, GraphRefused, JobFailed, JobInterrupted, JobLost,
     LimitExceeded, NoServerCanRun, NotAnImage, NotRecorded, NotSendable, OutputsNotSaved, PromptRejected,
-    RunLimitExceeded, ServerHTTPError,
-    ServerNoLongerConfigured, ServerUnreachable, WorkflowError, error_from_record,
+    RunLimitExceeded, ServerHTTPError, ServerNoLongerConfigured, ServerUnreachable, WorkflowError, WorkflowTooDeep,
+    WorkflowTooLarge, error_from_record,
 )
 from comfy_ui_app.texts.problem_words import (
     TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text,
@@ -309,6 +309,12 @@ def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames)
     if isinstance(exc, DiskNearlyFull):
         return tr("The server's disk is nearly full, so it takes no new jobs for now. Please tell whoever runs it.",
                   lang)
+    if isinstance(exc, WorkflowTooLarge):
+        return tr("This workflow has {nodes} nodes; this app accepts at most {allowed}.", lang,
+                  nodes=_number(exc.nodes), allowed=_number(exc.allowed))
+    if isinstance(exc, WorkflowTooDeep):
+        return tr("This workflow file is nested more than {allowed} levels deep, which no real workflow is. Please "
+                  "check the file.", lang, allowed=_number(exc.allowed))
     if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
         return one_line(tr(exc.template, lang, **getattr(exc, "params", {})), 2000)  # uploads.UploadRefused
     if isinstance(exc, WorkflowError):

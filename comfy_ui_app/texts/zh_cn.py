@@ -349,6 +349,13 @@ ZH_CN: dict[str, str] = {
         "一次要求的图片太多：{asked} 张，此服务器最多允许 {allowed} 张。",
     "The picture {name} is too large: {asked} MB, at most {allowed} MB per picture allowed on this server.":
         "图片 {name} 太大：{asked} MB，此服务器每张图片最多允许 {allowed} MB。",
+    "Could not make a form of this workflow: {reason}": "无法为此工作流生成表单：{reason}",
+    "This workflow has {total} inputs; the form shows the first {shown}. The others keep the workflow's values.":
+        "此工作流有 {total} 个输入项；表单只显示前 {shown} 个，其余保持工作流中的值。",
+    "This workflow has {nodes} nodes; this app accepts at most {allowed}.":
+        "此工作流有 {nodes} 个节点；本应用最多接受 {allowed} 个。",
+    "This workflow file is nested more than {allowed} levels deep, which no real workflow is. Please check the file.":
+        "此工作流文件的嵌套超过 {allowed} 层，真正的工作流不会这样。请检查该文件。",
     # --- local ComfyUI (--comfyui-dir) ---
     "Starting ComfyUI…": "正在启动 ComfyUI…",
     "ComfyUI stopped unexpectedly; restarting (attempt {attempt} of {attempts})…":

@@ -29,7 +29,8 @@ import gradio as gr
 from comfy_ui_app.errors import GraphRefused, WorkflowError
 from comfy_ui_app.jobs.graph_rules import may_run_custom
 from comfy_ui_app.workflow.file_inputs import hide_file_lists
-from comfy_ui_app.workflow.templates import load_workflow
+from comfy_ui_app.workflow.source import check_nodes, parse_json
+from comfy_ui_app.workflow.templates import api_graph, load_workflow
 from comfy_ui_app.workflow.convert import is_ui_workflow, ui_to_api
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.i18n import tr
@@ -46,6 +47,8 @@ from comfy_ui_app.ui.txt2img_tab import MAX_BATCH_COUNT
 __all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text", "access_note"]
 
 MAX_WORKFLOW_BYTES = 5_000_000
+MAX_FORM_FIELDS = 300  # components of one workflow's form (the rest keep their values): bounded render time
+WORKFLOW_FIELD = "workflow"  # what a refused file's error names: the upload, not a form field
 
 
 def bundled_workflows(workflows_dir: Path) -> list[str]:
@@ -56,11 +59,13 @@ def bundled_workflows(workflows_dir: Path) -> list[str]:
         return []
 
 
-def read_workflow(path: Path, object_info: dict | None) -> dict:
+def read_workflow(path: Path, object_info: dict | None, max_nodes: int | None = None) -> dict:
     """``{"name", "prompt", "workflow"}`` for a file; raises WorkflowError in plain words.
 
     ``workflow`` is the editor graph of a UI-format file (kept for the PNG's
-    ``workflow`` chunk), else None.
+    ``workflow`` chunk), else None. A file of more than ``max_nodes`` nodes (the app's
+    ``policy.max_nodes``; None: no cap) or nested too deep is refused before it is
+    converted or made into a form.
     """
     path = Path(path)
     try:
@@ -72,9 +77,11 @@ def read_workflow(path: Path, object_info: dict | None) -> dict:
     except OSError as exc:
         raise WorkflowError(f"Cannot read the workflow file {path.name}: {exc.strerror}") from exc
     try:
-        data = json.loads(text)
-    except ValueError:
-        data = None  # load_workflow words the JSON error
+        data = parse_json(text, field=WORKFLOW_FIELD)
+    except json.JSONDecodeError:
+        return {"name": path.name, "prompt": load_workflow(text if text.lstrip().startswith(("{", "[")) else path),
+                "workflow": None}  # load_workflow words the JSON error
+    check_nodes(data, max_nodes, field=WORKFLOW_FIELD)
     if is_ui_workflow(data):
         if not object_info:
             raise WorkflowError(
@@ -82,7 +89,7 @@ def read_workflow(path: Path, object_info: dict | None) -> dict:
                 "cannot be reached right now. Load it again once ComfyUI is connected, or export it "
                 "in ComfyUI with Workflow > Export (API) and upload that file.")
         return {"name": path.name, "prompt": ui_to_api(data, object_info), "workflow": data}
-    prompt = load_workflow(text if text.lstrip().startswith(("{", "[")) else path)
+    prompt = api_graph(data)
     missing = sorted({n["class_type"] for n in prompt.values() if object_info and n["class_type"] not in object_info})
     if missing:
         raise WorkflowError(
@@ -132,7 +139,7 @@ def build_tab(ctx) -> TabHandles:
         if not path:
             return gr.skip(), ""
         try:
-            loaded = read_workflow(Path(path), ctx.catalog.object_info_or_none())
+            loaded = read_workflow(Path(path), ctx.catalog.object_info_or_none(), ctx.jobs.policy.max_nodes)
         except Exception as exc:  # noqa: BLE001 - any unusable file: a plain sentence, old form kept
             reason = describe(exc, lang=lang, names=ctx.names)
             return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=reason)
@@ -180,7 +187,11 @@ def build_tab(ctx) -> TabHandles:
                 if not workflow:
                     gr.Markdown(tr("Pick a bundled workflow or upload one to see its form.", lang))
                     return
-                _workflow_form(ctx, workflow, lang, results, reattach)
+                try:
+                    _workflow_form(ctx, workflow, lang, results, reattach)
+                except Exception as exc:  # noqa: BLE001 - a graph no check foresaw: words, not Gradio's empty error
+                    gr.Markdown(tr("Could not make a form of this workflow: {reason}", lang,
+                                   reason=describe(exc, lang=lang, names=ctx.names)), elem_classes=["field-error"])
 
     return TabHandles(tab=tab, refresh=refresh, refresh_outputs=[bundled],
                       parts={"workflow": loaded, "gallery": results.gallery, "job_ids": results.job_ids,
@@ -220,7 +231,8 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
     info = ctx.catalog.object_info_or_none()
     fields = discover(template, info)
     shown = hide_file_lists(info) if ctx.jobs.policy.public else info  # not every user's upload names
-    form = forms.build_form(ctx, template, fields, shown, lang=lang, values=workflow.get("values"))
+    form = forms.build_form(ctx, template, fields, shown, lang=lang, values=workflow.get("values"),
+                            max_fields=MAX_FORM_FIELDS)
     seed = next((form.get(f.name) for f in fields if f.role == "seed" and form.get(f.name)), None)  # the runner's
     if seed is not None:
         reuse_btn = gr.Button(tr("♻ Reuse last seed", lang), size="sm", elem_id="custom-reuse-seed")

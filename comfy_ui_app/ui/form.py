@@ -278,11 +278,14 @@ def _component(ctx, template: dict, f: Field, object_info: dict | None, **kw: An
 def build_form(ctx, template: dict, fields: list[Field], object_info: dict | None = None, *,
                form: Form | None = None, skip: Iterable[str] = (), advanced_only: bool = False,
                lang: str | None = None, values: dict[str, Any] | None = None,
-               advanced_too: Iterable[str] = ()) -> Form:
+               advanced_too: Iterable[str] = (), max_fields: int | None = None) -> Form:
     """Lay out ``fields`` (all but ``skip``): named ones, then an "Advanced" accordion.
 
     ``advanced_too``: named fields that go into the accordion anyway. ``values``: start
     values by field name (pictures excepted: a job's value is a file on the server).
+    ``max_fields``: lay out at most that many (named ones first) and say so above them; the
+    others keep the template's values. Each component costs Gradio about a millisecond to
+    build and send, so an uploaded graph of thousands of inputs gets a form of bounded size.
     """
     form = form or Form(template, list(fields))
     skip, later = set(skip), set(advanced_too)
@@ -290,6 +293,12 @@ def build_form(ctx, template: dict, fields: list[Field], object_info: dict | Non
     advanced = [f for f in fields if (f.advanced or f.name in later) and f.name not in skip]
     if advanced_only:
         advanced, named = named + advanced, []
+    if max_fields is not None and len(named) + len(advanced) > max_fields:
+        total = len(named) + len(advanced)
+        named, advanced = named[:max_fields], advanced[:max(0, max_fields - len(named))]
+        gr.Markdown(tr("This workflow has {total} inputs; the form shows the first {shown}. The others keep the "
+                       "workflow's values.", lang, total=f"{total:,}", shown=f"{max_fields:,}"),
+                    elem_classes=["form-note"])
     start = {k: v for k, v in (values or {}).items() if v is not None}
 
     def add(f: Field) -> None:

@@ -125,6 +125,7 @@ class _Graph:
         self.subgraphs = {s.get("id"): s.get("name") or s.get("id")
                           for s in definitions.get("subgraphs") or [] if isinstance(s, dict)}
         self.group_nodes = set((workflow.get("extra") or {}).get("groupNodes") or {})
+        self._followed: dict[tuple[Any, str | None], tuple[Any, dict | None]] = {}  # (link, type) -> follow's answer
 
     def is_primitive(self, kind: str) -> bool:
         return kind == "PrimitiveNode" or (kind in PRIMITIVE_COUSINS and kind not in self.object_info)
@@ -152,10 +153,24 @@ class _Graph:
         a literal or _NOTHING) and the PrimitiveNode it came from, if any.
 
         The link is followed back through Reroutes and bypassed nodes. A PrimitiveNode
-        gives its value. A muted or missing source gives _NOTHING.
+        gives its value. A muted or missing source gives _NOTHING. Every link passed on the way
+        is remembered with the answer, so many nodes fed through one long chain of Reroutes
+        walk it once, not once each.
         """
+        path: list[Any] = []
+        key = (link_id, want_type)
+        if key not in self._followed:
+            answer = self._follow(link_id, want_type, path)
+            self._followed.update(((link, want_type), answer) for link in path)
+            self._followed[key] = answer
+        return self._followed[key]
+
+    def _follow(self, link_id: Any, want_type: str | None, path: list) -> tuple[Any, dict | None]:
         seen: set[str] = set()
         while True:
+            if (link_id, want_type) in self._followed:
+                return self._followed[link_id, want_type]
+            path.append(link_id)
             if link_id not in self.links:
                 return _NOTHING, None
             source_id, slot = self.links[link_id]

@@ -38,7 +38,8 @@ CONTROL_VALUE = "fixed"
 
 
 def _is_link(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], int)
+    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], int)
+            and not isinstance(value[1], bool) and value[1] >= 0)  # ["6", -3] is no socket of node 6
 
 
 def _ui_id(node_id: str) -> int | str:
@@ -88,19 +89,30 @@ def _widgets(inputs: dict, info: dict) -> list:
 
 
 def _depths(prompt: dict) -> dict[str, int]:
-    """Column of each node: one more than the deepest node it reads from (loops cut)."""
+    """Column of each node: one more than the deepest node it reads from (loops cut).
+
+    Depth first with an explicit stack (a chain of any length is no recursion); a link back
+    to a node on the current path is a loop, and is left out."""
+    def sources(node_id: str) -> list[str]:
+        return [v[0] for v in ((prompt.get(node_id) or {}).get("inputs") or {}).values()
+                if _is_link(v) and v[0] in prompt]
+
     depths: dict[str, int] = {}
-
-    def depth(node_id: str, seen: frozenset) -> int:
-        if node_id in depths:
-            return depths[node_id]
-        sources = [v[0] for v in ((prompt.get(node_id) or {}).get("inputs") or {}).values()
-                   if _is_link(v) and v[0] in prompt and v[0] not in seen]
-        depths[node_id] = 1 + max((depth(s, seen | {node_id}) for s in sources), default=-1)
-        return depths[node_id]
-
-    for node_id in prompt:
-        depth(node_id, frozenset())
+    for root in prompt:
+        if root in depths:
+            continue
+        path, stack = {root}, [(root, iter(sources(root)))]
+        while stack:
+            node_id, todo = stack[-1]
+            source = next((s for s in todo if s not in path and s not in depths), None)
+            if source is not None:
+                path.add(source)
+                stack.append((source, iter(sources(source))))
+                continue
+            stack.pop()
+            path.discard(node_id)
+            depths[node_id] = 1 + max((depths[s] for s in sources(node_id) if s in depths and s not in path),
+                                      default=-1)
     return depths
 
 

@@ -81,8 +81,8 @@ def discover(prompt: dict, object_info: dict | None = None) -> list[Field]:
     for (node_id, input_name), names in placeholders.items():
         for name, default in names:
             if name not in finder.fields:
-                finder.fields[name] = Field(name, "text", node_id, input_name, (default or "").strip(), label_for(name, 1)[1],
-                                            name if name in ROLE_LABELS else None, placeholder=True)  # fmt: skip
+                finder.put(Field(name, "text", node_id, input_name, (default or "").strip(), label_for(name, 1)[1],
+                                 name if name in ROLE_LABELS else None, placeholder=True))  # fmt: skip
     named = sorted(finder.fields.values(), key=lambda f: _FORM_ORDER.index(f.role if f.role in _FORM_ORDER else None))
     advanced = []
     for node_id in finder.order:
@@ -97,29 +97,51 @@ def discover(prompt: dict, object_info: dict | None = None) -> list[Field]:
 def _sampler_tags(finder: Finder) -> dict[str, int | str]:
     """1, 2 … per sampler in order; "refiner" for a later one whose title or model says so."""
     tags: dict[str, int | str] = {}
+    says: dict[str, bool] = {}  # node -> its "model" chain (it included) mentions "refiner"
+    numbered = 0
     for index, sampler in enumerate(finder.samplers):
-        words = [finder.title(sampler)]
-        for node_id in _sampler_unit(finder, sampler):  # follow "model" links up to the loader
-            source, hops = finder.linked(finder.inputs(node_id).get("model")), 0
-            while source and hops < len(finder.prompt):
-                inputs, hops = finder.inputs(source), hops + 1
-                words += [finder.title(source), str(inputs.get("ckpt_name", "")), str(inputs.get("unet_name", ""))]
-                source = finder.linked(inputs.get("model"))
-        if index > 0 and "refiner" not in tags.values() and "refiner" in " ".join(words).lower():
+        if index > 0 and "refiner" not in tags.values() and (
+                "refiner" in finder.title(sampler).lower()
+                or any(_model_says_refiner(finder, finder.linked(finder.inputs(node_id).get("model")), says)
+                       for node_id in _sampler_unit(finder, sampler))):  # follow "model" links up to the loader
             tags[sampler] = "refiner"
         else:
-            tags[sampler] = 1 + sum(tag != "refiner" for tag in tags.values())
+            numbered += 1
+            tags[sampler] = numbered
     return tags
+
+
+def _model_says_refiner(finder: Finder, source: str | None, says: dict[str, bool]) -> bool:
+    """Whether a node or any node up its chain of ``model`` links has "refiner" in its title or
+    model file; remembered per node in ``says``, so samplers sharing a chain walk it once."""
+    path: list[str] = []
+    while source is not None and source not in says and source not in path:
+        path.append(source)
+        source = finder.linked(finder.inputs(source).get("model"))
+    tail = says.get(source, False) if source is not None else False
+    if source in path:  # a loop: every node on it sees the whole loop
+        tail = any(_mentions_refiner(finder, n) for n in path[path.index(source):])
+    for node_id in reversed(path):
+        tail = tail or _mentions_refiner(finder, node_id)
+        says[node_id] = tail
+    return tail
+
+
+def _mentions_refiner(finder: Finder, node_id: str) -> bool:
+    inputs = finder.inputs(node_id)
+    words = (finder.title(node_id), str(inputs.get("ckpt_name", "")), str(inputs.get("unet_name", "")))
+    return "refiner" in " ".join(words).lower()
 
 
 def _sampler_unit(finder: Finder, sampler: str) -> list[str]:
     """The sampler and the nodes feeding its noise/guider/sampler/sigmas inputs."""
-    unit = [sampler]
+    unit, seen = [sampler], {sampler}
     for node_id in unit:  # grows while we walk it
         for part in _SAMPLER_PARTS:
             source = finder.linked(finder.inputs(node_id).get(part))
-            if source and source not in unit and source not in finder.samplers:
+            if source and source not in seen and source not in finder.sampler_set:
                 unit.append(source)
+                seen.add(source)
     return unit
 
 
@@ -152,23 +174,30 @@ def _sampler_fields(finder: Finder, sampler: str, tag: int | str) -> None:
 
 
 def _text_targets(finder: Finder, link: Any, seen: set[str]) -> list[tuple[str, str]]:
-    """Follow conditioning links back to ``(node, text input)`` of every encoder, main one first."""
-    node_id = finder.linked(link)
-    if node_id is None or node_id in seen:
-        return []
-    seen.add(node_id)
-    inputs = finder.inputs(node_id)
-    for name in _TEXT_INPUTS:
-        if isinstance(inputs.get(name), str):
-            return [(node_id, name)]
-        if finder.primitive(inputs.get(name)):
-            return [finder.primitive(inputs[name])]
-    if "positive" in inputs and "negative" in inputs:  # ControlNet apply, inpaint conditioning
-        keys = ["positive" if link[1] == 0 else "negative"]
-    else:
-        keys = sorted((k for k in finder.input_order(node_id) if k not in _NOT_CONDITIONING),
-                      key=lambda k: k not in _MAIN_CONDITIONING)  # fmt: skip
-    return [target for k in keys for target in _text_targets(finder, inputs[k], seen)]
+    """Follow conditioning links back to ``(node, text input)`` of every encoder, main one first.
+
+    Depth first, in input order (an explicit stack: a chain of any length is no recursion)."""
+    targets: list[tuple[str, str]] = []
+    stack = [link]
+    while stack:
+        link = stack.pop()
+        node_id = finder.linked(link)
+        if node_id is None or node_id in seen:
+            continue
+        seen.add(node_id)
+        inputs = finder.inputs(node_id)
+        found = next((name for name in _TEXT_INPUTS
+                      if isinstance(inputs.get(name), str) or finder.primitive(inputs.get(name))), None)
+        if found:
+            targets.append((node_id, found) if isinstance(inputs[found], str) else finder.primitive(inputs[found]))
+            continue
+        if "positive" in inputs and "negative" in inputs:  # ControlNet apply, inpaint conditioning
+            keys = ["positive" if link[1] == 0 else "negative"]
+        else:
+            keys = sorted((k for k in finder.input_order(node_id) if k not in _NOT_CONDITIONING),
+                          key=lambda k: k not in _MAIN_CONDITIONING)  # fmt: skip
+        stack.extend(inputs[k] for k in reversed(keys))
+    return targets
 
 
 def _own_title(finder: Finder, node_id: str) -> bool:
@@ -183,7 +212,7 @@ def _latent_source(finder: Finder, link: Any) -> str | None:
     """The node making a sampler's latent, or resizing its image (not through another sampler)."""
     node_id = finder.linked(link)
     for _ in finder.prompt:
-        if node_id is None or node_id in finder.samplers:
+        if node_id is None or node_id in finder.sampler_set:
             return None
         inputs = finder.inputs(node_id)
         if "width" in inputs and "height" in inputs:
@@ -229,15 +258,15 @@ def _title_field(finder: Finder, node_id: str, title: str, literals: list[str], 
 
 def _class_fields(finder: Finder, tags: dict[str, int | str]) -> None:
     """Model, LoRA, image … inputs found by class and input name (rule 3)."""
-    owners: dict[str, set] = {}
-    for sampler in finder.samplers:
-        for node_id in finder.upstream(sampler, stop=finder.samplers):
-            owners.setdefault(node_id, set()).add(tags[sampler])
-    control = set()
-    for node_id in finder.order:
-        image = finder.linked(finder.inputs(node_id).get("image"))
-        if image and "ControlNet" in finder.cls(node_id):
-            control |= finder.upstream(image)
+    refiners = [s for s in finder.samplers if tags[s] == "refiner"]
+    others = [s for s in finder.samplers if tags[s] != "refiner"]
+    # Nodes only the refiner depends on (not looking past another sampler): one walk from each
+    # group of samplers at once, not one per sampler.
+    refiner_only = finder.upstream(*refiners, stop=finder.sampler_set) - finder.upstream(
+        *others, stop=finder.sampler_set) if refiners else set()
+    controls = [image for node_id in finder.order if "ControlNet" in finder.cls(node_id)
+                for image in [finder.linked(finder.inputs(node_id).get("image"))] if image]
+    control = finder.upstream(*controls) if controls else set()
     counts: dict[str, int] = {}
     for node_id in finder.order:
         class_type, roles = finder.cls(node_id), {}
@@ -248,7 +277,7 @@ def _class_fields(finder: Finder, tags: dict[str, int | str]) -> None:
         if not roles:
             continue
         family = next(iter(roles.values()))
-        if "refiner" in finder.title(node_id).lower() or owners.get(node_id) == {"refiner"}:
+        if "refiner" in finder.title(node_id).lower() or node_id in refiner_only:
             tag: int | str = "refiner"
         else:
             tag = counts[family] = counts.get(family, 0) + 1

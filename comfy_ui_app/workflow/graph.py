@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["Field", "Finder", "ROLE_LABELS", "input_spec", "is_link", "label_for", "squash"]
@@ -88,6 +89,13 @@ def squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", str(text).lower())
 
 
+def _named(role: str, refiner: bool, number: int, title: str | None) -> tuple[str, str]:
+    """Name and label of instance ``number`` of ``role`` (a refiner's, or one named by ``title``)."""
+    if title:
+        return (role, title) if number == 1 else (f"{role}_{number}", f"{title} ({number})")
+    return label_for(role, (f"refiner_{number}" if number > 1 else "refiner") if refiner else number)
+
+
 class Finder:
     """The graph, what is named so far, and small questions about both."""
 
@@ -102,6 +110,10 @@ class Finder:
             self.order = ids
         self.samplers = [n for n in self.order if "latent_image" in self.inputs(n)
                          and {"positive", "guider"} & set(self.inputs(n))]  # fmt: skip
+        self.sampler_set = frozenset(self.samplers)
+        self._labels: set[str] = set()  # the labels of self.fields (kept by put)
+        self._free: dict[tuple, tuple[int, int]] = {}  # add's search for a free name: (first, last) tried
+        self._used_outputs: dict[str, set[int]] | None = None  # node -> its output slots linked (image_kind)
         groups: dict[str, list[tuple[str, str]]] = {}
         self.primitive_titles: dict[tuple[str, str], str] = {}  # (node, input) -> the Primitive's title
         for node_id in self.order:
@@ -144,7 +156,12 @@ class Finder:
         title = self.primitive_titles.get((node_id, input_name))
         if not title or squash(title) in ("primitive", squash(input_name)):
             return None
-        return None if title in {f.label for f in self.fields.values()} else title
+        return None if title in self._labels else title
+
+    def put(self, field: Field) -> None:
+        """Record a named field (every named field goes through here)."""
+        self.fields[field.name] = field
+        self._labels.add(field.label)
 
     def sources(self, node_id: str) -> list[str]:
         return [s for s in map(self.linked, self.inputs(node_id).values()) if s]
@@ -161,12 +178,13 @@ class Finder:
             return source, next(iter(self.inputs(source)))
         return None
 
-    def upstream(self, start: str, stop: list[str] | tuple = ()) -> set[str]:
-        """``start`` and every node it depends on, not looking past the nodes in ``stop``."""
-        seen, stack = {start}, [start]
+    def upstream(self, *starts: str, stop: Iterable[str] = ()) -> set[str]:
+        """The ``starts`` and every node they depend on, not looking past the nodes in ``stop``
+        (a start is looked past); one walk for all of them."""
+        seen, stack, stop, first = set(starts), list(starts), set(stop), set(starts)
         while stack:
             node_id = stack.pop()
-            for source in self.sources(node_id) if node_id == start or node_id not in stop else ():
+            for source in self.sources(node_id) if node_id in first or node_id not in stop else ():
                 if source not in seen:
                     seen.add(source)
                     stack.append(source)
@@ -177,15 +195,25 @@ class Finder:
         """Name an input after a role (or a custom title); a taken name takes the next free number."""
         if not self.literal(node_id, input_name):
             return
-        name, label = (role, title) if title else label_for(role, tag)
-        number = tag if isinstance(tag, int) else int(str(tag).partition("_")[2] or 1)
-        while name in self.fields:
-            number = number + 1 if number > 1 else 2
-            tag = f"refiner_{number}" if isinstance(tag, str) else number
-            name, label = (f"{role}_{number}", f"{title} ({number})") if title else label_for(role, tag)
+        refiner = isinstance(tag, str)
+        number = int(str(tag).partition("_")[2] or 1) if refiner else tag
+        name, label = _named(role, refiner, number, title)
+        if name in self.fields:
+            # Names are only ever added, so when a search went from ``first`` to ``last`` every
+            # number between is taken: a later search starting there goes on from ``last`` (1,000
+            # inputs titled "Seed" cost 1,000 steps, not half a million).
+            start, (first, last) = number, self._free.get((role, refiner), (1, 0))
+            if 1 <= first <= number <= last:
+                number = last
+                name, label = _named(role, refiner, number, title)
+            while name in self.fields:
+                number = number + 1 if number > 1 else 2
+                name, label = _named(role, refiner, number, title)
+            if start >= 1:
+                self._free[role, refiner] = (first if first <= start <= last else start, number)
         also = (*also, *(t for t in self.partners(node_id, input_name) if t not in also))
         label = (None if title else self.primitive_label(node_id, input_name)) or label
-        self.fields[name] = self.make(name, node_id, input_name, label, None if title else role, also=also)
+        self.put(self.make(name, node_id, input_name, label, None if title else role, also=also))
         self.taken.update([(node_id, input_name), *also])
 
     def make(self, name: str, node_id: str, input_name: str, label: str, role: str | None, *,
@@ -208,5 +236,12 @@ class Finder:
         """``mask`` for a mask loader, or an image whose MASK output (1 - alpha) is used."""
         class_type = self.cls(node_id)
         outputs = ((self.info or {}).get(class_type) or {}).get("output") or ["IMAGE", "MASK"]
-        used = {v[1] for n in self.prompt for v in self.inputs(n).values() if self.linked(v) == node_id}
+        if self._used_outputs is None:  # built once: every node's linked outputs
+            self._used_outputs = {}
+            for n in self.prompt:
+                for value in self.inputs(n).values():
+                    source = self.linked(value)
+                    if source is not None:
+                        self._used_outputs.setdefault(source, set()).add(value[1])
+        used = self._used_outputs.get(node_id, set())
         return "mask" if "Mask" in class_type or any(0 <= i < len(outputs) and outputs[i] == "MASK" for i in used) else "image"

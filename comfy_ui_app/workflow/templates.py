@@ -17,11 +17,13 @@ from typing import Any
 
 from comfy_ui_app.errors import BadValue, WorkflowError
 from comfy_ui_app.workflow.fields import PLACEHOLDER, Field, discover
+from comfy_ui_app.workflow.source import check_nodes, parse_json
 
 __all__ = [
     "FIELD_NAMES",
     "SEED_MAX",
     "load_workflow",
+    "api_graph",
     "workflow_defaults",
     "apply_values",
     "find_fields",
@@ -36,11 +38,13 @@ FIELD_NAMES = (
     "batch_size", "checkpoint", "sampler", "scheduler",
 )  # fmt: skip
 
-def load_workflow(source: str | Path) -> dict:
+def load_workflow(source: str | Path, *, max_nodes: int | None = None) -> dict:
     """Read an API-format workflow from a path or a JSON string.
 
     Raises WorkflowError with a plain message for bad JSON, a UI-format workflow
-    (the "Save" kind, with ``nodes`` and ``links``) or anything that is not a graph.
+    (the "Save" kind, with ``nodes`` and ``links``) or anything that is not a graph;
+    WorkflowTooDeep for a file nested deeper than any workflow, WorkflowTooLarge for
+    more than ``max_nodes`` nodes (None: no cap).
     """
     text = str(source)
     if not text.lstrip().startswith(("{", "[")):
@@ -50,9 +54,15 @@ def load_workflow(source: str | Path) -> dict:
         except OSError as e:
             raise WorkflowError(f"Cannot read the workflow file {path.name}: {e.strerror}") from e
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = parse_json(text)   # NaN / Infinity refused there too
     except json.JSONDecodeError as e:
         raise WorkflowError(f"The workflow is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from e
+    check_nodes(data, max_nodes)
+    return api_graph(data)
+
+
+def api_graph(data: Any) -> dict:
+    """``data`` (parsed JSON) as an API-format graph; WorkflowError in plain words when it is not one."""
     if isinstance(data, dict) and "nodes" in data and "links" in data:
         raise WorkflowError(
             "This is a UI-format workflow. In ComfyUI, use Workflow > Export (API) "
@@ -67,13 +77,9 @@ def load_workflow(source: str | Path) -> dict:
             raise WorkflowError(f"Node {node_id} of the workflow has no class_type: is it API format?")
         if not isinstance(node.get("inputs", {}), dict):
             raise WorkflowError(f"Node {node_id} of the workflow has malformed inputs.")
+        if not isinstance(node.get("_meta", {}), dict):
+            raise WorkflowError(f"Node {node_id} of the workflow has a malformed _meta (its title).")
     return data
-
-
-def _refuse_constant(name: str):
-    """``json.loads`` takes NaN, Infinity and -Infinity, which JSON does not have: no graph may hold one."""
-    raise WorkflowError(f"The workflow holds {name}, which is not a number ComfyUI can take. "
-                        "Put a finite number in its place.")
 
 
 def find_fields(prompt: dict, object_info: dict | None = None) -> dict[str, tuple[str, str]]:
