@@ -298,3 +298,11 @@ def test_admitted_without_limits_checks_nothing():
         pass
     with admitted(Limits(max_steps=100), txt2img(steps=10), pending=lambda: 1 / 0):  # no pending cap: not counted
         pass
+
+
+def test_an_int_too_large_for_a_float_is_over_the_cap_not_an_error():
+    """JSON carries 10**400 as an int: the steps cap words it, where it raised OverflowError before."""
+    graph = {"3": {"class_type": "KSampler", "inputs": {"steps": 10**400, "seed": 1}}}
+    with pytest.raises(LimitExceeded) as caught:
+        Limits(max_steps=50).check_prompt(graph)
+    assert describe(caught.value).startswith("Too many steps: 10,000,000")

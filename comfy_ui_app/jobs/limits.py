@@ -118,7 +118,9 @@ def _number(value: Any) -> int | None:
             value = float(value.strip())
         except ValueError:
             return None
-    if isinstance(value, (int, float)) and math.isfinite(value):
+    if isinstance(value, int):
+        return value   # any size: 10**400 steps is over every cap, not an error of ours
+    if isinstance(value, float) and math.isfinite(value):
         return int(value)
     return None
 
