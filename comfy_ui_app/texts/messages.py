@@ -17,8 +17,8 @@ English line) go through ``i18n.tr_stored``, the catalog lookup of an English se
 from __future__ import annotations
 
 from comfy_ui_app.errors import (
-    ComfyError, ComfyUIStartFailed, JobFailed, JobInterrupted, JobLost, LimitExceeded, NoServerCanRun,
-    NotAnImage, NotRecorded, OutputsNotSaved, PromptRejected, RunLimitExceeded, ServerHTTPError,
+    BatchStopped, ComfyError, ComfyUIStartFailed, JobFailed, JobInterrupted, JobLost, LimitExceeded, NoServerCanRun,
+    NotAnImage, NotRecorded, OutputsNotSaved, PictureRefused, PromptRejected, RunLimitExceeded, ServerHTTPError,
     ServerNoLongerConfigured, ServerUnreachable, WorkflowError, error_from_record,
 )
 from comfy_ui_app.texts.problem_words import (
@@ -228,6 +228,25 @@ def _describe_limit(exc: LimitExceeded, lang: str) -> str:
     return one_line(str(exc))
 
 
+def _pixels(count: int, lang: str) -> str:
+    """``169_000_000`` -> "169 million pixels", ``1_048_576`` -> "1.0 million pixels", ``4096`` -> "4,096 pixels"."""
+    if count >= 1_000_000:
+        millions = f"{count / 1e6:.0f}" if count >= 9_950_000 else f"{count / 1e6:.1f}"
+        return tr("{count} million pixels", lang, count=millions)
+    return tr("{count} pixels", lang, count=f"{count:,}")
+
+
+def _describe_picture(exc: PictureRefused, lang: str) -> str:
+    """A picture refused from its header: empty, not a picture, or too many pixels."""
+    if exc.reason == "empty":
+        return tr("The file {name} is empty.", lang, name=exc.name)
+    if exc.reason == "too_large":
+        return tr("The picture {name} is {size} ({pixels}); at most {limit}.", lang, name=exc.name,
+                  size=f"{exc.width}×{exc.height}", pixels=_pixels(exc.width * exc.height, lang),
+                  limit=_pixels(exc.limit, lang))
+    return tr("The file {name} is not a picture (PNG, JPEG or WebP).", lang, name=exc.name)
+
+
 def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_LANGUAGE,
              names: ServerNames = NO_NAMES) -> str:
     """Return one plain line describing ``exc`` for a non-technical user, in ``lang``.
@@ -251,6 +270,12 @@ def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames)
         return _describe_job_failed(exc, lang)
     if isinstance(exc, JobInterrupted):
         return tr("The job was interrupted before it finished.", lang)
+    if isinstance(exc, BatchStopped) and exc.server_gone:
+        return tr("Not run: the ComfyUI server went away during job {after} of {count} of this batch, so the batch "
+                  "stopped there.", lang, after=exc.after, count=exc.count)
+    if isinstance(exc, BatchStopped):
+        return tr("Not run: job {after} of {count} of this batch failed, so the batch stopped there.", lang,
+                  after=exc.after, count=exc.count)
     server = names.name_of(getattr(exc, "url", None)) if isinstance(exc, JobLost) else None
     if server:
         if exc.started:
@@ -276,6 +301,8 @@ def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames)
                   "try again.", lang, span=exc.span, server=_server(exc.url, names))
     if isinstance(exc, NoServerCanRun):
         return one_line(_describe_no_server(exc, lang, names), 2000)
+    if isinstance(exc, PictureRefused):
+        return _describe_picture(exc, lang)
     if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
         return one_line(tr(exc.template, lang, **getattr(exc, "params", {})), 2000)  # uploads.UploadRefused
     if isinstance(exc, WorkflowError):

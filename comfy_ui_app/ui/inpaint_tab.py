@@ -29,13 +29,15 @@ from comfy_ui_app.workflow import masks
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.workflow.inpaint import inpaint_shape
-from comfy_ui_app.jobs.inpaint import make_files, stage_files
-from comfy_ui_app.jobs.limits import check_run
+from comfy_ui_app.jobs.inpaint import make_files, open_editor, stage_files
+from comfy_ui_app.jobs.limits import check_run, limits_for
+from comfy_ui_app.jobs.uploads import DECODING
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
 from comfy_ui_app.ui._inpaint_controls import controls
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui.form import Form, error_md
+from comfy_ui_app.ui._pictures import PICTURE_HANDLERS, PICTURES, PictureEditor
 from comfy_ui_app.ui.runner import (
     RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs,
 )
@@ -86,18 +88,36 @@ class InpaintTab:
         except (ComfyError, OSError) as exc:
             self.error = describe(exc, names=self.ctx.names)
 
-    def files(self, value, inverted, grow_px, blur_px) -> masks.MaskFiles | None:
-        """The picture and mask exactly as they would be uploaded now (None: no picture)."""
+    def files(self, value, inverted, grow_px, blur_px, limits=None) -> masks.MaskFiles | None:
+        """The picture and mask exactly as they would be uploaded now (None: no picture).
+
+        The editor hands over files: each is decoded only after its header passed the limits
+        (``limits``: the user's caps); hold :data:`~comfy_ui_app.jobs.uploads.DECODING` around this."""
         if self.shape is None or not value or value.get("background") is None:
             return None
+        value = open_editor(value, field=self.picture_fields()[0], limits=limits)
         mask = masks.mask_from_editor(value)
         mask = masks.process(mask, inverted=bool(inverted), grow_px=int(grow_px or 0), blur_px=float(blur_px or 0))
         return make_files(self.shape, self.template, value["background"], mask)
 
     def mask_preview(self, value, inverted, grow_px, blur_px):
-        """The picture with the mask that would be sent tinted red."""
-        files = self.files(value, inverted, grow_px, blur_px)
-        return None if files is None else masks.preview_from_files(files)
+        """The picture with the mask that would be sent tinted red (None: no picture, or one
+        refused: Generate says why, next to the editor)."""
+        try:
+            with DECODING:
+                files = self.files(value, inverted, grow_px, blur_px)
+                return None if files is None else masks.preview_from_files(files)
+        except ComfyError:
+            return None
+
+    def prepared(self, value, inverted, grow_px, blur_px, limits=None):
+        """``(files, preview, painted)`` for Generate, decoded under DECODING (None: no picture)."""
+        with DECODING:
+            files = self.files(value, inverted, grow_px, blur_px, limits)
+            if files is None:
+                return None
+            painted = bool(masks.decode_mask(files.mask_png, files.kind, files.channel).any())
+            return files, masks.preview_from_files(files) if painted else None, painted
 
     def _upload(self, files: masks.MaskFiles) -> tuple[dict, list]:
         """The filled template and the files the job carries (the cluster uploads them where it runs)."""
@@ -141,12 +161,13 @@ class InpaintTab:
         try:
             if self.shape is None:
                 raise WorkflowError(self.error or tr("No inpainting workflow.", lang))
-            files = await anyio.to_thread.run_sync(self.files, value, inverted, grow_px, blur_px)
-            if files is None:
+            limits = limits_for(self.ctx.jobs, current_user(request, browser_id))
+            prepared = await anyio.to_thread.run_sync(self.prepared, value, inverted, grow_px, blur_px, limits)
+            if prepared is None:
                 raise WorkflowError(tr("Please add a picture first.", lang), picture)
-            if not masks.decode_mask(files.mask_png, files.kind, files.channel).any():
+            files, preview, painted = prepared
+            if not painted:
                 raise WorkflowError(tr("Please paint over the part of the picture to change.", lang), picture)
-            preview = await anyio.to_thread.run_sync(masks.preview_from_files, files)
             first = RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
             yield (*out(first, form, preview), gr.skip())
             await anyio.to_thread.run_sync(lambda: check_run(  # a public app's caps, before any upload
@@ -175,8 +196,8 @@ def build_tab(ctx: AppContext) -> TabHandles:
     with gr.Tab("Inpainting", id="inpaint") as tab:
         with gr.Row(equal_height=False, elem_classes=["app-columns"]):
             with gr.Column(scale=3, min_width=320):
-                editor = gr.ImageEditor(
-                    label="Image", image_mode="RGBA", type="numpy", format="png",
+                editor = PictureEditor(  # hands over files: checked before any pixel is decoded
+                    label="Image", image_mode="RGBA", type="filepath", format="png",
                     sources=["upload", "clipboard"], eraser=gr.Eraser(default_size=BRUSH_SIZE),
                     brush=gr.Brush(default_size=BRUSH_SIZE, colors=[BRUSH_COLOR], color_mode="fixed"),
                     layers=gr.LayerOptions(allow_additional_layers=False), transforms=(),
@@ -210,14 +231,15 @@ def build_tab(ctx: AppContext) -> TabHandles:
 
     for event in (editor.upload, editor.change, inverted.change, grow_px.change, blur_px.change):
         event(show_mask, mask_inputs, mask_image, trigger_mode="always_last", show_progress="hidden",
-                       api_visibility="private", concurrency_limit=4)  # fmt: skip
+              api_visibility="private", concurrency_limit=PICTURE_HANDLERS, concurrency_id=PICTURES)  # fmt: skip
 
     def clear_mask(value):
         return editor_value(value.get("background") if value else None)
 
     # Setting the editor from code fires no change event: refresh the mask preview after.
     after_set_image = dict(fn=show_mask, inputs=mask_inputs, outputs=mask_image, show_progress="hidden",
-                           api_visibility="private", concurrency_limit=4)  # fmt: skip
+                           api_visibility="private", concurrency_limit=PICTURE_HANDLERS,
+                           concurrency_id=PICTURES)  # fmt: skip
     clear_btn.click(clear_mask, editor, editor, api_visibility="private", show_progress="hidden").then(
         **after_set_image)
 
