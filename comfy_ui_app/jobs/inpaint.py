@@ -32,10 +32,9 @@ def open_editor(value: dict, *, field: str | None, limits=None) -> dict:
     is not needed (the mask comes from the layers) and is never decoded."""
     background = value.get("background")
     layers = [layer for layer in value.get("layers") or [] if layer is not None]
-    return {"background": None if background is None else open_picture(background, name="image", field=field,
-                                                                        limits=limits),
-            "layers": [open_picture(layer, name="layer", field=field, limits=limits) for layer in layers],
-            "composite": None}
+    return {"background": None if background is None else open_picture(background, field=field, limits=limits),
+            "layers": [open_picture(layer, field=field, limits=limits) for layer in layers],
+            "composite": None}  # a refusal names the file as uploaded (a path keeps the browser's name)
 
 
 def make_files(shape: InpaintShape, prompt: dict, image: Any, mask: np.ndarray) -> masks.MaskFiles:
