@@ -12,6 +12,7 @@ latency        test server sends ``progress`` -> gradio_client receives the page
 concurrency    50 gradio_client sessions at once vs the same 50 jobs through Comfy.submit
 scaling        1, 2, 4 test servers through Cluster: jobs/s
 startup        ``python app.py`` to a served page, idle RSS, History over 10,000 jobs
+bombs          four 13000×13000 PNG bombs sent to Inpainting at once: the app's peak RSS, each refused
 =============  ==============================================================================
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["BENCHMARKS", "Check", "Report", "percentile", "median"]
 
-BENCHMARKS = ("overhead", "latency", "concurrency", "scaling", "startup")
+BENCHMARKS = ("overhead", "latency", "concurrency", "scaling", "startup", "bombs")
 
 
 def median(values) -> float:

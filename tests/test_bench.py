@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("comfy_api_simplified", reason="pip install -r bench/requirements.txt")
 
 from bench import BENCHMARKS, percentile  # noqa: E402
-from bench import concurrency, latency, overhead, scaling, startup  # noqa: E402
+from bench import bombs, concurrency, latency, overhead, scaling, startup  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -83,3 +83,10 @@ def test_every_benchmark_has_a_module_with_run():
 
     for name in BENCHMARKS:
         assert callable(importlib.import_module(f"bench.{name}").run)
+
+
+def test_bombs_are_each_refused_and_measured():
+    report = bombs.run(quick=True)
+    checks = _checks(report)
+    assert checks["bombs refused with the message"].value == bombs.AT_ONCE, report.lines
+    assert math.isfinite(checks["app peak RSS during 4 bombs"].value)
