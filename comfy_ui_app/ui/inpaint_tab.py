@@ -18,7 +18,6 @@ user's run lives in the locals of :meth:`InpaintTab.generate`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import anyio
 import gradio as gr
@@ -34,7 +33,7 @@ from comfy_ui_app.jobs.limits import check_run, limits_for
 from comfy_ui_app.jobs.uploads import DECODING
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
-from comfy_ui_app.ui._inpaint_controls import controls
+from comfy_ui_app.ui._inpaint_controls import controls, editor_value, named_boxes, wire_gallery
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui.form import Form, error_md
 from comfy_ui_app.ui._pictures import PICTURE_HANDLERS, PICTURES, PictureEditor
@@ -49,26 +48,6 @@ __all__ = ["InpaintTab", "build_tab", "editor_value", "TEMPLATE_NAME"]
 TEMPLATE_NAME = "inpaint.json"
 BRUSH_SIZE = 24
 BRUSH_COLOR = ("#ff0000", 0.6)  # see-through red; any touched pixel (alpha > 0) is masked
-
-
-def editor_value(image: Any) -> dict | None:
-    """An ImageEditor value with ``image`` (a path, PIL or array) and nothing painted.
-
-    For "Use as new input" and for other tabs' "Send to inpainting" buttons.
-    """
-    if image is None:
-        return None
-    return {"background": image, "layers": [], "composite": image}
-
-
-def _first_image(gallery, selected) -> Any:
-    """The selected gallery picture, else the first one (gallery values are (path, caption))."""
-    items = list(gallery or [])
-    if not items:
-        return None
-    index = selected if isinstance(selected, int) and 0 <= selected < len(items) else 0
-    item = items[index]
-    return item[0] if isinstance(item, (list, tuple)) else item
 
 
 class InpaintTab:
@@ -100,15 +79,17 @@ class InpaintTab:
         mask = masks.process(mask, inverted=bool(inverted), grow_px=int(grow_px or 0), blur_px=float(blur_px or 0))
         return make_files(self.shape, self.template, value["background"], mask)
 
-    def mask_preview(self, value, inverted, grow_px, blur_px):
-        """The picture with the mask that would be sent tinted red (None: no picture, or one
-        refused: Generate says why, next to the editor)."""
+    def mask_preview(self, value, inverted, grow_px, blur_px, lang=None) -> tuple:
+        """``(the picture with the mask that would be sent tinted red, the editor's error slot)``: a
+        picture refused from its header (too large, not a picture) is said under the editor at once."""
         try:
             with DECODING:
                 files = self.files(value, inverted, grow_px, blur_px)
-                return None if files is None else masks.preview_from_files(files)
-        except ComfyError:
-            return None
+                image = None if files is None else masks.preview_from_files(files)
+        except ComfyError as exc:
+            text = describe(exc, lang=lang or "en", names=self.ctx.names)
+            return None, self.editor_error({self.picture_fields()[0]: text})
+        return image, self.editor_error({})
 
     def prepared(self, value, inverted, grow_px, blur_px, limits=None):
         """``(files, preview, painted)`` for Generate, decoded under DECODING (None: no picture)."""
@@ -225,21 +206,20 @@ def build_tab(ctx: AppContext) -> TabHandles:
     clear_btn, inverted, grow_px, blur_px = (parts[k] for k in ("clear", "inverted", "grow_px", "blur_px"))
 
     mask_inputs = [editor, inverted, grow_px, blur_px]
+    h.editor_slot = editor_error
 
-    def show_mask(value, inv, grow, blur):
-        return h.mask_preview(value, inv, grow, blur)
+    def show_mask(value, inv, grow, blur, lang):
+        return h.mask_preview(value, inv, grow, blur, lang)
 
+    preview_io = dict(inputs=[*mask_inputs, ctx.lang], outputs=[mask_image, editor_error], show_progress="hidden",
+                      api_visibility="private", concurrency_limit=PICTURE_HANDLERS, concurrency_id=PICTURES)
     for event in (editor.upload, editor.change, inverted.change, grow_px.change, blur_px.change):
-        event(show_mask, mask_inputs, mask_image, trigger_mode="always_last", show_progress="hidden",
-              api_visibility="private", concurrency_limit=PICTURE_HANDLERS, concurrency_id=PICTURES)  # fmt: skip
+        event(show_mask, trigger_mode="always_last", **preview_io)
 
     def clear_mask(value):
         return editor_value(value.get("background") if value else None)
 
-    # Setting the editor from code fires no change event: refresh the mask preview after.
-    after_set_image = dict(fn=show_mask, inputs=mask_inputs, outputs=mask_image, show_progress="hidden",
-                           api_visibility="private", concurrency_limit=PICTURE_HANDLERS,
-                           concurrency_id=PICTURES)  # fmt: skip
+    after_set_image = dict(fn=show_mask, **preview_io)  # setting the editor from code fires no change event
     clear_btn.click(clear_mask, editor, editor, api_visibility="private", show_progress="hidden").then(
         **after_set_image)
 
@@ -266,7 +246,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
                         concurrency_limit=None)  # fmt: skip
 
     form.wire_range_checks(ctx.lang)
-    _wire_gallery(gallery, selected, reuse_btn, editor, after_set_image)
+    wire_gallery(gallery, selected, reuse_btn, editor, after_set_image)
 
     def refresh():
         return form.choice_updates(ctx)
@@ -276,27 +256,4 @@ def build_tab(ctx: AppContext) -> TabHandles:
                       parts={"image": editor, "after_set_image": after_set_image, "gallery": gallery,
                              "generate": generate_btn, "form": form, "editor_error": editor_error,
                              "message": message, "picture_field": h.shape.image if h.shape else None,
-                             **_named(form)})  # fmt: skip
-
-
-def _named(form: Form) -> dict:
-    """The prompt and negative prompt boxes (for "Send to inpainting")."""
-    return {name: form.get(name).component for name in ("prompt", "negative") if form.get(name)}
-
-
-def _wire_gallery(gallery, selected, reuse_btn, editor, after_set_image) -> None:
-    """ "Use as new input": the selected (else first) result goes into the editor."""
-
-    def remember(evt: gr.SelectData):
-        return evt.index
-
-    def forget_selection():
-        return None
-
-    def reuse(items, index):
-        return editor_value(_first_image(items, index)) or gr.skip()
-
-    gallery.select(remember, None, selected, api_visibility="private", show_progress="hidden")
-    gallery.change(forget_selection, None, selected, api_visibility="private", show_progress="hidden")
-    reuse_btn.click(reuse, [gallery, selected], editor, api_visibility="private", show_progress="hidden").then(
-        **after_set_image)
+                             **named_boxes(form)})  # fmt: skip
