@@ -17,36 +17,46 @@ import gradio as gr
 from gradio import processing_utils
 from gradio.data_classes import FileData
 
-__all__ = ["PictureEditor", "PictureInput", "PICTURES"]
+__all__ = ["picture_editor", "picture_input", "PICTURES", "PICTURE_HANDLERS"]
 
 PICTURES = "pictures"  # the concurrency id every handler that decodes pictures shares
 PICTURE_HANDLERS = 2  # how many of them run at once, app-wide
 
 
-class PictureInput(gr.Image):
-    """A ``gr.Image`` that never opens the file: its value is the path (give it ``type="filepath"``:
-    no ``__init__`` of its own, since Gradio reads the page's settings from ``__init__``'s signature)."""
-
-    def get_block_name(self) -> str:
-        return "image"  # Gradio's page component
-
-    def preprocess(self, payload):
-        if payload is None or payload.path is None:
-            return None  # a data: URL (only webcam streaming sends one) is not taken
-        return str(payload.path)
+def _image_path(payload) -> str | None:
+    """A ``gr.Image`` payload as its path, never opened (a data: URL, only webcam streaming sends one, is not taken)."""
+    if payload is None or payload.path is None:
+        return None
+    return str(payload.path)
 
 
-class PictureEditor(gr.ImageEditor):
-    """A ``gr.ImageEditor`` whose value holds paths: ``{"background", "layers", "composite"}`` (give
-    it ``type="filepath"``, so the API says so)."""
+def _editor_file(editor: gr.ImageEditor):
+    """An editor's ``convert_and_format_image`` that gives the file's path, undecoded (blob
+    bytes are written to Gradio's cache first)."""
 
-    def get_block_name(self) -> str:
-        return "imageeditor"  # Gradio's page component
-
-    def convert_and_format_image(self, file, flatten_on_white: bool = False) -> str | None:
-        """The file's path, undecoded (blob bytes are written to Gradio's cache first)."""
+    def as_file(file, flatten_on_white: bool = False) -> str | None:
         if file is None:
             return None
         if isinstance(file, FileData):
             return None if file.path is None else str(file.path)
-        return processing_utils.save_bytes_to_cache(bytes(file), "image.png", self.GRADIO_CACHE)
+        return processing_utils.save_bytes_to_cache(bytes(file), "image.png", editor.GRADIO_CACHE)
+
+    return as_file
+
+
+def picture_input(**kwargs) -> gr.Image:
+    """A ``gr.Image`` (``type="filepath"``) whose value is the uploaded file's path, never opened.
+
+    The instance's own ``preprocess`` replaces Gradio's (a subclass would make Gradio write a
+    ``.pyi`` stub next to this module at import, and need the page component's name kept)."""
+    image = gr.Image(type="filepath", **kwargs)
+    image.preprocess = _image_path
+    return image
+
+
+def picture_editor(**kwargs) -> gr.ImageEditor:
+    """A ``gr.ImageEditor`` (``type="filepath"``) whose value ``{"background", "layers",
+    "composite"}`` holds the files' paths, none of them decoded."""
+    editor = gr.ImageEditor(type="filepath", **kwargs)
+    editor.convert_and_format_image = _editor_file(editor)
+    return editor

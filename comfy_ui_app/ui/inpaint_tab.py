@@ -36,7 +36,7 @@ from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
 from comfy_ui_app.ui._inpaint_controls import controls, editor_value, named_boxes, wire_gallery
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui.form import Form, error_md
-from comfy_ui_app.ui._pictures import PICTURE_HANDLERS, PICTURES, PictureEditor
+from comfy_ui_app.ui._pictures import PICTURE_HANDLERS, PICTURES, picture_editor
 from comfy_ui_app.ui.runner import (
     RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs,
 )
@@ -177,8 +177,8 @@ def build_tab(ctx: AppContext) -> TabHandles:
     with gr.Tab("Inpainting", id="inpaint") as tab:
         with gr.Row(equal_height=False, elem_classes=["app-columns"]):
             with gr.Column(scale=3, min_width=320):
-                editor = PictureEditor(  # hands over files: checked before any pixel is decoded
-                    label="Image", image_mode="RGBA", type="filepath", format="png",
+                editor = picture_editor(  # hands over files: checked before any pixel is decoded
+                    label="Image", image_mode="RGBA", format="png",
                     sources=["upload", "clipboard"], eraser=gr.Eraser(default_size=BRUSH_SIZE),
                     brush=gr.Brush(default_size=BRUSH_SIZE, colors=[BRUSH_COLOR], color_mode="fixed"),
                     layers=gr.LayerOptions(allow_additional_layers=False), transforms=(),
