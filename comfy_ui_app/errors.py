@@ -379,18 +379,21 @@ class PictureRefused(WorkflowError):
     """A picture the app will not decode, judged from its first bytes only (no pixel is decoded).
 
     ``reason``: "empty" (no bytes), "not_a_picture" (no picture format Pillow knows), "too_large"
-    (``width`` × ``height`` over ``limit`` pixels). ``name``: the file's name; ``field``: the form
-    field it came from (its error slot shows the message)."""
+    (``width`` × ``height`` over ``limit`` pixels), "too_many_layers" (an editor value with ``count``
+    layers, over ``limit``). ``name``: the file's name; ``field``: the form field it came from (its
+    error slot shows the message)."""
 
     code = "picture_refused"
 
     def __init__(self, reason: str, *, name: str = "", field: str | None = None, width: int = 0, height: int = 0,
-                 limit: int = 0) -> None:
+                 limit: int = 0, count: int = 0) -> None:
         self.reason = reason
         self.name = name
-        self.width, self.height, self.limit = width, height, limit
+        self.width, self.height, self.limit, self.count = width, height, limit, count
         if reason == "too_large":
             text = f"The picture {name} is {width}×{height} ({width * height} pixels); at most {limit} pixels"
+        elif reason == "too_many_layers":
+            text = f"The picture has {count} layers; at most {limit}"
         else:
             text = f"The file {name} is " + ("empty" if reason == "empty" else "not a picture")
         super().__init__(text, field)

@@ -78,8 +78,23 @@ def test_a_bad_background_is_refused_next_to_the_editor(app, name, content, mess
 
 def test_a_bomb_as_a_painted_layer_is_refused_too(app):
     picture = app.upload(small_png(), "p.png")
-    bomb = app.upload(bomb_png(), "bomb.png")
-    assert_refused(app, inpaint(app, editor(picture, [bomb])), BOMB_MESSAGE)
+    bomb = app.upload(bomb_png(), "bomb.png")  # a layer may not be larger than its picture (or 1 million pixels)
+    assert_refused(app, inpaint(app, editor(picture, [bomb])),
+                   "The picture bomb.png is 13000×13000 (169 million pixels); at most 1.0 million pixels.")
+
+
+def test_a_layer_larger_than_its_picture_is_refused(app):
+    """The editor's layers have the picture's size: a 4000×4000 "layer" on a 64×64 picture is not one
+    (64 such layers would otherwise each be decoded to 64 MB)."""
+    picture = app.upload(small_png(), "p.png")
+    big = app.upload(bomb_png(4000, 4000), "big.png")
+    assert_refused(app, inpaint(app, editor(picture, [big])),
+                   "The picture big.png is 4000×4000 (16 million pixels); at most 1.0 million pixels.")
+
+
+def test_a_pile_of_layers_is_refused(app):
+    picture, layer = app.upload(small_png(), "p.png"), app.upload(small_png(mode="RGBA"), "layer.png")
+    assert_refused(app, inpaint(app, editor(picture, [layer] * 50)), "The picture has 50 layers; at most 4.")
 
 
 def test_a_bomb_as_a_composite_is_never_decoded(app):
@@ -151,6 +166,29 @@ def test_picture_header(tmp_path, content, limit, expected):
         with pytest.raises(PictureRefused) as caught:
             picture_header(source, name="x.png", field="image", max_pixels=limit)
         assert describe(caught.value) == expected and caught.value.field == "image"
+
+
+def test_the_page_components_hand_over_files_undecoded(tmp_path, monkeypatch):
+    """Gradio's own preprocess would open these; ours pass the path on (a non-picture too: the
+    handler then says what it is, next to its field)."""
+    import gradio as gr
+    from gradio.data_classes import FileData
+
+    from comfy_ui_app.ui._pictures import picture_editor, picture_input
+
+    def never(*args, **kwargs):
+        raise AssertionError("a picture was opened in preprocess")
+
+    monkeypatch.setattr(Image, "open", never)
+    notes, blob = tmp_path / "notes.png", b"not a picture either"
+    notes.write_bytes(b"hello")
+    with gr.Blocks():
+        image, edit = picture_input(label="Image"), picture_editor(label="Image")
+    assert image.preprocess(FileData(path=str(notes), orig_name="notes.png")) == str(notes)
+    value = edit.preprocess(edit.data_model(background=FileData(path=str(notes)), layers=[FileData(path=str(notes))],
+                                            composite=None))
+    assert value == {"background": str(notes), "layers": [str(notes)], "composite": None}
+    assert open(edit.convert_and_format_image(blob), "rb").read() == blob  # a blob from the page: saved as is
 
 
 def test_a_bomb_is_refused_whatever_pillows_own_limit(monkeypatch):

@@ -25,16 +25,27 @@ from comfy_ui_app.workflow.inpaint import InpaintShape, named_files, picture_siz
 __all__ = ["make_files", "open_editor", "stage_files"]
 
 
+MAX_LAYERS = 4  # the page's editor paints on one layer; a caller may not send a pile of them
+LAYER_FLOOR = 1_048_576  # pixels a layer may have whatever the picture's size (the page's empty canvas)
+
+
 def open_editor(value: dict, *, field: str | None, limits=None) -> dict:
     """The editor's value (paths or bytes, as the page's editor hands them over) with its
     background and layers decoded, each only after its header passed the pixel limits
-    (:func:`comfy_ui_app.jobs.uploads.open_picture`; a refusal names ``field``). The composite
-    is not needed (the mask comes from the layers) and is never decoded."""
+    (:func:`comfy_ui_app.jobs.uploads.open_picture`; a refusal names ``field``). At most
+    :data:`MAX_LAYERS` layers, none larger than the picture (the editor's layers have its size),
+    so layers cannot add up to more than a few pictures' memory. The composite is not needed (the
+    mask comes from the layers) and is never decoded. A refusal names the file as uploaded."""
     background = value.get("background")
     layers = [layer for layer in value.get("layers") or [] if layer is not None]
-    return {"background": None if background is None else open_picture(background, field=field, limits=limits),
-            "layers": [open_picture(layer, field=field, limits=limits) for layer in layers],
-            "composite": None}  # a refusal names the file as uploaded (a path keeps the browser's name)
+    if background is None:
+        return {"background": None, "layers": [], "composite": None}
+    if len(layers) > MAX_LAYERS:
+        raise PictureRefused("too_many_layers", field=field, count=len(layers), limit=MAX_LAYERS)
+    picture = open_picture(background, field=field, limits=limits)
+    most = min(MAX_PIXELS, max(picture.width * picture.height, LAYER_FLOOR))
+    return {"background": picture, "composite": None,
+            "layers": [open_picture(layer, field=field, max_pixels=most) for layer in layers]}
 
 
 def make_files(shape: InpaintShape, prompt: dict, image: Any, mask: np.ndarray) -> masks.MaskFiles:

@@ -25,6 +25,7 @@ from PIL import Image
 
 from comfy_ui_app.errors import ComfyError, PictureRefused, WorkflowError
 from comfy_ui_app.jobs.store import safe_filename
+from comfy_ui_app.workflow import masks
 
 __all__ = ["MAX_PIXELS", "DECODING", "UploadRefused", "check_image", "is_picked_file", "server_upload_limit",
            "upload_name", "read_upload", "picture_header", "open_picture", "set_pillow_limit"]
@@ -97,12 +98,13 @@ def picture_header(source, *, name: str | None = None, field: str | None = None,
     return width, height
 
 
-def open_picture(source, *, name: str | None = None, field: str | None = None, limits=None) -> Image.Image:
+def open_picture(source, *, name: str | None = None, field: str | None = None, max_pixels: int = MAX_PIXELS,
+                 limits=None) -> Image.Image:
     """The picture at ``source`` (a path or bytes; a PIL image is returned as is), decoded only
     after :func:`picture_header` passed it. Hold :data:`DECODING` around the work that needs it."""
-    if isinstance(source, Image.Image):
-        return source
-    picture_header(source, name=name, field=field, limits=limits)
+    if not isinstance(source, (str, Path, bytes, bytearray)):
+        return masks.to_pil(source)  # decoded in this process already (a PIL image, an array): nothing to guard
+    picture_header(source, name=name, field=field, max_pixels=max_pixels, limits=limits)
     label = upload_name(name or (Path(source).name if isinstance(source, (str, Path)) else "image"))
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     try:

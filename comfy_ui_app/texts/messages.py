@@ -244,6 +244,8 @@ def _describe_picture(exc: PictureRefused, lang: str) -> str:
         return tr("The picture {name} is {size} ({pixels}); at most {limit}.", lang, name=exc.name,
                   size=f"{exc.width}×{exc.height}", pixels=_pixels(exc.width * exc.height, lang),
                   limit=_pixels(exc.limit, lang))
+    if exc.reason == "too_many_layers":
+        return tr("The picture has {count} layers; at most {limit}.", lang, count=exc.count, limit=exc.limit)
     return tr("The file {name} is not a picture (PNG, JPEG or WebP).", lang, name=exc.name)
 
 

@@ -313,6 +313,7 @@ ZH_CN: dict[str, str] = {
     "The picture {name} is {size} ({pixels}); at most {limit}.": "图片 {name} 为 {size}（{pixels}），最多允许 {limit}。",
     "{count} million pixels": "{count} 百万像素",
     "{count} pixels": "{count} 像素",
+    "The picture has {count} layers; at most {limit}.": "图片有 {count} 个图层，最多 {limit} 个。",
     "The picture {name} is too large ({width}×{height} pixels); the limit is {limit} pixels.":
         "图片 {name} 太大（{width}×{height} 像素）；上限为 {limit} 像素。",
     # table headers and states shown through tr(variable), which the source scan cannot see
