@@ -230,9 +230,10 @@ def queue_call(app, fn_index: int, data: list, timeout: float = 60.0) -> tuple[s
 def test_bombs_sent_to_the_mask_preview_take_no_memory(app):
     """Four bombs at once through the preview handler (it runs on every upload): each gives no
     preview and its refusal under the editor, nothing crashes, and the memory stays low."""
-    index = next(dep.get("id", n) for n, dep in enumerate(app.config["dependencies"])
-                 if dep.get("api_name") == "show_mask")
-    values = [editor(app.upload(bomb_png(), "bomb.png")), False, 0, 0, None]  # None: the page's language
+    index, dep = next((dep.get("id", n), dep) for n, dep in enumerate(app.config["dependencies"])
+                      if dep.get("api_name") == "show_mask")
+    values = [editor(app.upload(bomb_png(), "bomb.png")), False, 0, 0]
+    values += [None] * (len(dep["inputs"]) - len(values))  # the page's language, the browser id
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: queue_call(app, index, values), range(4)))
     assert [kind for kind, _ in answers] == ["ok"] * 4, answers
@@ -240,3 +241,17 @@ def test_bombs_sent_to_the_mask_preview_take_no_memory(app):
         preview, slot = output["data"]
         assert preview is None and BOMB_MESSAGE in str(slot), output
     assert app.alive() and app.rss_mb()[1] < RSS_LIMIT_MB, app.rss_mb()
+
+
+def test_the_preview_keeps_the_users_pixel_cap(make_hostile_app):
+    """With ``--max-pixels``, a picture over the cap is not decoded for the preview either: the
+    cap's message shows under the editor at once."""
+    capped = make_hostile_app("pictures", "--max-pixels", "32x32")
+    index, dep = next((dep.get("id", n), dep) for n, dep in enumerate(capped.config["dependencies"])
+                      if dep.get("api_name") == "show_mask")
+    values = [editor(capped.upload(small_png(), "p.png")), False, 0, 0]
+    values += [None] * (len(dep["inputs"]) - len(values))
+    kind, output = queue_call(capped, index, values)
+    preview, slot = output["data"]
+    assert kind == "ok" and preview is None, output
+    assert "The picture p.png is too large: 64×64 is 4,096 pixels, at most 1,024 allowed on this server." in str(slot)

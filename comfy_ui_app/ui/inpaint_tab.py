@@ -79,12 +79,13 @@ class InpaintTab:
         mask = masks.process(mask, inverted=bool(inverted), grow_px=int(grow_px or 0), blur_px=float(blur_px or 0))
         return make_files(self.shape, self.template, value["background"], mask)
 
-    def mask_preview(self, value, inverted, grow_px, blur_px, lang=None) -> tuple:
+    def mask_preview(self, value, inverted, grow_px, blur_px, lang=None, limits=None) -> tuple:
         """``(the picture with the mask that would be sent tinted red, the editor's error slot)``: a
-        picture refused from its header (too large, not a picture) is said under the editor at once."""
+        picture refused from its header (too large, not a picture, over the user's ``limits``) is
+        said under the editor at once."""
         try:
             with DECODING:
-                files = self.files(value, inverted, grow_px, blur_px)
+                files = self.files(value, inverted, grow_px, blur_px, limits)
                 image = None if files is None else masks.preview_from_files(files)
         except ComfyError as exc:
             text = describe(exc, lang=lang or "en", names=self.ctx.names)
@@ -208,10 +209,12 @@ def build_tab(ctx: AppContext) -> TabHandles:
     mask_inputs = [editor, inverted, grow_px, blur_px]
     h.editor_slot = editor_error
 
-    def show_mask(value, inv, grow, blur, lang):
-        return h.mask_preview(value, inv, grow, blur, lang)
+    def show_mask(request: gr.Request, value, inv, grow, blur, lang, *browser):  # browser: its id, if kept
+        limits = limits_for(ctx.jobs, current_user(request, browser[0] if browser else None))
+        return h.mask_preview(value, inv, grow, blur, lang, limits)
 
-    preview_io = dict(inputs=[*mask_inputs, ctx.lang], outputs=[mask_image, editor_error], show_progress="hidden",
+    preview_io = dict(inputs=[*mask_inputs, ctx.lang, *user_inputs(ctx)], outputs=[mask_image, editor_error],
+                      show_progress="hidden",
                       api_visibility="private", concurrency_limit=PICTURE_HANDLERS, concurrency_id=PICTURES)
     for event in (editor.upload, editor.change, inverted.change, grow_px.change, blur_px.change):
         event(show_mask, trigger_mode="always_last", **preview_io)
