@@ -4,7 +4,7 @@ Gradio's own ``gr.Image`` and ``gr.ImageEditor`` decode what a visitor sends bef
 handler runs (``ImageEditor`` always, ``Image`` whenever the picture's mode differs from the
 component's), so a 37 KB PNG that claims 13000×13000 pixels would take gigabytes before the app
 could look at its size, and a file that is not a picture would end in Gradio's generic error.
-These two keep Gradio's page (the same Svelte component) but pass the uploaded file's path on
+These two are Gradio's components (the same page) with their decoding step replaced: they pass the file's path on
 untouched; the handlers read its header (:func:`comfy_ui_app.jobs.uploads.picture_header`) and
 refuse it next to its field before a pixel is decoded.
 
