@@ -13,6 +13,7 @@ concurrency    50 gradio_client sessions at once vs the same 50 jobs through Com
 scaling        1, 2, 4 test servers through Cluster: jobs/s
 startup        ``python app.py`` to a served page, idle RSS, History over 10,000 jobs
 forms          an uploaded workflow of 200, 1,000, 2,000 nodes -> its form (code and page)
+bombs          four 13000×13000 PNG bombs sent to Inpainting at once: the app's peak RSS, each refused
 =============  ==============================================================================
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["BENCHMARKS", "Check", "Report", "percentile", "median"]
 
-BENCHMARKS = ("overhead", "latency", "concurrency", "scaling", "startup", "forms")
+BENCHMARKS = ("overhead", "latency", "concurrency", "scaling", "startup", "forms", "bombs")
 
 
 def median(values) -> float:

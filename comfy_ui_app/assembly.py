@@ -23,6 +23,7 @@ from comfy_ui_app.jobs.limits import Limits
 from comfy_ui_app.jobs.policy import Policy
 from comfy_ui_app.jobs.service import JobService
 from comfy_ui_app.jobs.store import JobStore
+from comfy_ui_app.jobs.uploads import MAX_PIXELS, set_pillow_limit
 from comfy_ui_app.ui import build_app
 from comfy_ui_app.ui import healthz
 from comfy_ui_app.ui.call_guard import CallGuard
@@ -78,6 +79,7 @@ def assemble(urls: list[str], *, data_dir: Path, output_dir: Path, workflows_dir
     ``run_limit`` is in seconds (None: no limit); ``labels`` are what a public page shows
     instead of each url (None: the url); ``policy``: what a visitor may send (None: a
     private app's rules)."""
+    set_pillow_limit(MAX_PIXELS)  # Pillow refuses any picture over our limit, wherever it is opened
     output_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(data_dir)
     labels = labels or [None] * len(urls)

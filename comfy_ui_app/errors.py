@@ -8,6 +8,7 @@ The tree::
     │   └── PromptRejected          POST /prompt refused the graph (400; also a ValueError)
     ├── JobFailed                   the graph ran and a node raised (execution_error)
     ├── JobInterrupted              the job was interrupted or removed from the queue
+    ├── BatchStopped                a job of a batch not run: an earlier job of the batch failed
     ├── JobLost                     the server no longer knows the job (restart, hang)
     ├── ServerNoLongerConfigured    a job recorded on a server the app no longer has (seen at restart)
     ├── NotRecorded                 the app failed to follow a job to its end (a bug; the record says so)
@@ -20,7 +21,8 @@ The tree::
     │   ├── BadValue                a value sent for a field that cannot be used (NaN, text for a number, too long…)
     │   ├── NotSendable             a filled graph JSON cannot carry (NaN): found here, before it reaches a server
     │   ├── WorkflowTooLarge        more nodes than this app accepts (a policy's max_nodes)
-    │   └── WorkflowTooDeep         a workflow file nested deeper than any real one
+    │   ├── WorkflowTooDeep         a workflow file nested deeper than any real one
+    │   └── PictureRefused          a picked picture refused from its header (empty, not a picture, too many pixels)
     ├── DiskNearlyFull              the data folder's disk has too little free space for new jobs
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
@@ -55,6 +57,7 @@ __all__ = [
     "PromptRejected",
     "JobFailed",
     "JobInterrupted",
+    "BatchStopped",
     "JobLost",
     "ServerNoLongerConfigured",
     "NotRecorded",
@@ -71,6 +74,7 @@ __all__ = [
     "DiskNearlyFull",
     "WorkflowTooLarge",
     "WorkflowTooDeep",
+    "PictureRefused",
     "NotAllowed",
     "error_from_record",
     "error_record",
@@ -191,6 +195,19 @@ class JobInterrupted(ComfyError):
     def __init__(self, prompt_id: str) -> None:
         self.prompt_id = prompt_id
         super().__init__("The job was interrupted")
+
+
+class BatchStopped(ComfyError):
+    """A job of a batch the app stopped before it ran, because job ``after`` (1-based) of the
+    batch of ``count`` failed first; ``server_gone``: that job failed because its ComfyUI server
+    went away (stopped answering, lost the job). Nobody interrupted it: recorded as "cancelled"."""
+
+    code = "batch_stopped"
+
+    def __init__(self, prompt_id: str, after: int, count: int, *, server_gone: bool = False) -> None:
+        self.prompt_id, self.after, self.count, self.server_gone = prompt_id, after, count, server_gone
+        why = "its ComfyUI server went away" if server_gone else "it failed"
+        super().__init__(f"Not run: the batch stopped at job {after} of {count} ({why})")
 
 
 class JobLost(ComfyError):
@@ -467,6 +484,28 @@ class WorkflowTooDeep(WorkflowError):
     def __init__(self, allowed: int, field: str | None = None) -> None:
         self.allowed = allowed
         super().__init__(f"The workflow is nested more than {allowed} levels deep", field)
+class PictureRefused(WorkflowError):
+    """A picture the app will not decode, judged from its first bytes only (no pixel is decoded).
+
+    ``reason``: "empty" (no bytes), "not_a_picture" (no picture format Pillow knows), "too_large"
+    (``width`` × ``height`` over ``limit`` pixels), "too_many_layers" (an editor value with ``count``
+    layers, over ``limit``). ``name``: the file's name; ``field``: the form field it came from (its
+    error slot shows the message)."""
+
+    code = "picture_refused"
+
+    def __init__(self, reason: str, *, name: str = "", field: str | None = None, width: int = 0, height: int = 0,
+                 limit: int = 0, count: int = 0) -> None:
+        self.reason = reason
+        self.name = name
+        self.width, self.height, self.limit, self.count = width, height, limit, count
+        if reason == "too_large":
+            text = f"The picture {name} is {width}×{height} ({width * height} pixels); at most {limit} pixels"
+        elif reason == "too_many_layers":
+            text = f"The picture has {count} layers; at most {limit}"
+        else:
+            text = f"The file {name} is " + ("empty" if reason == "empty" else "not a picture")
+        super().__init__(text, field)
 
 
 def error_record(error: BaseException) -> tuple[str, str | None, dict | None]:

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("comfy_api_simplified", reason="pip install -r bench/requirements.txt")
 
 from bench import BENCHMARKS, percentile  # noqa: E402
-from bench import concurrency, forms, latency, overhead, scaling, startup  # noqa: E402
+from bench import bombs, concurrency, forms, latency, overhead, scaling, startup  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +93,8 @@ def test_forms_draws_every_size_in_both_formats():
     assert all(math.isfinite(c.value) and c.value > 0 for c in checks.values())
     pages = [line for line in report.lines if line.startswith("page, ")]
     assert len(pages) == 6 and all("form drawn" in line for line in pages)
+def test_bombs_are_each_refused_and_measured():
+    report = bombs.run(quick=True)
+    checks = _checks(report)
+    assert checks["bombs refused with the message"].value == bombs.AT_ONCE, report.lines
+    assert math.isfinite(checks["app peak RSS during 4 bombs"].value)

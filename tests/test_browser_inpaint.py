@@ -94,7 +94,10 @@ def merged_transparent(server) -> set:
 def painted(value) -> set:
     """Pixels any layer of an editor value has alpha > 0 in (independent of comfy_ui_app)."""
     union = np.zeros((H, W), bool)
-    for layer in value["layers"]:
+    for layer in value["layers"]:  # the editor hands over files (issue 13: never decoded before a size check)
+        if isinstance(layer, (str, Path)):
+            with Image.open(layer) as opened:
+                layer = opened.convert("RGBA")
         layer = np.asarray(layer)
         assert layer.shape == (H, W, 4)
         union |= layer[..., 3] > 0

@@ -304,3 +304,20 @@ def test_the_queue_and_system_timers_tick_only_while_their_tab_is_shown(comfy_se
     for shown in ("txt2img", "queue", "system", "history"):
         active = select(shown)
         assert active == {t: tab_timers[t] == shown for t in tab_timers}, (shown, active)
+
+
+def test_cancelling_ones_own_finished_job_says_it_had_already_finished(make_comfy_server, tmp_path):
+    """Issue 13 point 9: a finished job is not "cancelled": nothing is changed, and the message says so;
+    someone else's finished job is still refused."""
+    server = make_comfy_server()
+    ctx = make_ctx(server, tmp_path)
+    try:
+        done = submit(ctx, "user:alice", 1)
+        wait_status(ctx, done.job_id, "success")
+        view = QueueView(ctx)
+        assert view.cancel(done.prompt_id, "user:alice", "en") == "The job had already finished; nothing was changed."
+        assert ctx.jobs.store.get(done.job_id).status == "success"
+        with pytest.raises(NotAllowed):
+            view.cancel(done.prompt_id, "user:bob", "en")
+    finally:
+        close_ctx(ctx)

@@ -21,6 +21,7 @@ from comfy_ui_app import load_workflow
 from comfy_ui_app.workflow.fields import discover
 from _png_text import text_chunks
 from comfy_ui_app.ui.runner import RunRequest, run
+from comfy_ui_app.texts.messages import describe_recorded
 
 REPO = Path(__file__).resolve().parents[1]
 OBJECT_INFO = json.loads((REPO / "tests" / "fixtures" / "comfyui" / "object_info.json").read_text())
@@ -152,7 +153,34 @@ def test_a_failed_job_ends_the_batch(service_ctx):
     assert not outs[-1].ok and outs[-1].failed
     first, rest = outs[-1].job_ids
     record = ended(ctx, rest)
-    assert record.status == "interrupted", ("the rest of the batch must be stopped", record.error, record.timeline)
+    # issue 13: stopped by the app, not interrupted by anyone, and the record says why
+    assert record.status == "cancelled", ("the rest of the batch must be stopped", record.error, record.timeline)
+    assert record.error_code == "batch_stopped" and record.error_data["after"] == 1, record.error_data
+    assert describe_recorded(record) == "Not run: job 1 of 2 of this batch failed, so the batch stopped there."
+
+
+def test_a_batch_whose_server_went_away_records_the_rest_as_not_run(service_ctx):
+    """Issue 13 point 9: ComfyUI dies during job 1 of 3; jobs 2 and 3 were never run and nobody
+    interrupted them: each is recorded as cancelled, with why (batch_stopped, the server went away)."""
+    server, ctx = service_ctx(step_time=0.05, steps=40, per_server=1)
+    stopped = []
+
+    def stop_the_server_once_running(update) -> bool:
+        if not stopped and re.search(r"step \d+/40", update.progress or ""):
+            stopped.append(True)
+            server.stop()
+        return False
+
+    outs = collect(ctx, owned_request(ALICE, count=3), stop_when=stop_the_server_once_running)
+    assert stopped and not outs[-1].ok and "stopped while this job ran" in outs[-1].message, outs[-1].message
+    first, *rest = outs[-1].job_ids
+    assert ended(ctx, first).status == "lost"
+    for job_id in rest:
+        record = ended(ctx, job_id)
+        assert (record.status, record.error_code) == ("cancelled", "batch_stopped"), (record.status, record.error)
+        assert record.error_data["server_gone"] and record.error_data["after"] == 1
+        assert describe_recorded(record) == ("Not run: the ComfyUI server went away during job 1 of 3 of this "
+                                             "batch, so the batch stopped there.")
 
 
 def test_local_check_names_the_field_and_sends_nothing(service_ctx):

@@ -74,13 +74,22 @@ class ClusterJob(Job):
         self.run_started: float | None = None  # monotonic time it was last seen starting on a server
         self.overran = False  # it ran past the cluster's run limit and is being stopped
         self.cancel_requested = False
+        self.stop_reason: ComfyError | None = None  # set when the app, not a user, stops it (see stop())
 
     def __repr__(self) -> str:
         return f"<ClusterJob {self.prompt_id} {self.state} owner={self.owner!r} server={self.server!r}>"
 
+    def stop(self, reason: ComfyError) -> None:
+        """Stop it as :meth:`interrupt` does, but it ends with ``reason`` (the app stopped it,
+        nobody interrupted it: a batch whose earlier job failed)."""
+        self.stop_reason = reason
+        self.interrupt()
+
     def _finish(self, status: str, error: ComfyError | None = None) -> None:
         if self.waiting and isinstance(error, JobLost):
             return  # a reader's silence timeout (``updates(timeout=)``): waiting in our queue is no fault
+        if status == "interrupted" and self.stop_reason is not None:
+            error = self.stop_reason
         super()._finish(status, error)
 
     def _follow(self, server_job: Job) -> Finished:

@@ -53,11 +53,15 @@ class QueueActions:
     def cancel_prompt(self, prompt_id: str, *, user: str, server: str | None = None) -> bool:
         """Stop a prompt seen in ComfyUI's queue: a recorded job (its owner or an admin), or,
         for an admin only, one submitted from elsewhere (or by another process of the app).
-        ``server``: the URL whose queue showed it (the record's server otherwise)."""
+        ``server``: the URL whose queue showed it (the record's server otherwise). False: it had
+        already ended (nothing was changed)."""
         host = self._host
         record = host.store.by_prompt_id(prompt_id)
         if record is not None and host.live(record.job_id) is not None:
             return host.cancel(record.job_id, user=user)
+        if record is not None and record.done:  # it ended already: nothing to stop
+            host.record_for(record.job_id, user)  # NotAllowed for someone else's
+            return False
         if not (host.is_admin(user) or (record is not None and record.owner == user)):
             raise NotAllowed("This job belongs to someone else")
         comfy = host.comfy_for(server or (current_server(record) if record is not None else None))

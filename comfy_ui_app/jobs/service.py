@@ -39,7 +39,7 @@ from comfy_ui_app.comfy.connection import Comfy
 from comfy_ui_app.comfy.jobs import Job
 from comfy_ui_app.comfy.updates import Finished, OutputImage, Started
 from comfy_ui_app.cluster.cluster import Cluster
-from comfy_ui_app.errors import ComfyError, JobLost, NotAllowed, NotRecorded, WorkflowError, error_record
+from comfy_ui_app.errors import BatchStopped, ComfyError, JobLost, NotAllowed, NotRecorded, WorkflowError, error_record
 from comfy_ui_app.jobs.admission import check_disk, check_sendable, check_texts
 from comfy_ui_app.jobs.graph_rules import GraphRules, NodeTable
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
@@ -201,7 +201,8 @@ class JobService:
                     started, finished = self._resumer.settled_times(job_id, job) if resumed else (None, None)
                     if started is not None:  # it ran while the app was away
                         self._set_status(job_id, "running", at=started)
-                    status = "lost" if isinstance(update.error, JobLost) else _STATUS[update.status]
+                    status = ("lost" if isinstance(update.error, JobLost) else "cancelled"
+                              if isinstance(update.error, BatchStopped) else _STATUS[update.status])
                     detail = {"node_id": getattr(update.error, "node_id", None)} if update.error else None
                     self._set_status(job_id, status, error=update.error, detail=detail, at=finished)
                     self.log_event(job_id, "finished")

@@ -4,7 +4,11 @@
 be non-empty, no larger than the server's ``/features`` ``max_upload_size`` (when the
 server says one), an image PIL recognises, and at most :data:`MAX_PIXELS` pixels. The
 size is read from the header, before any pixel is decoded, so a decompression bomb
-costs nothing. ``limits`` (a :class:`~comfy_ui_app.jobs.limits.Limits`, given for users who
+costs nothing: :func:`picture_header` does that for a path or bytes (every picture a visitor
+sends, the Inpainting editor's too), :func:`open_picture` decodes only after it, and
+:data:`DECODING` lets two pictures at most be decoded at once, app-wide.
+:func:`set_pillow_limit` (called once at start, by ``assembly``) makes Pillow's own bomb
+guard refuse anything over our limit, wherever a picture is opened. ``limits`` (a :class:`~comfy_ui_app.jobs.limits.Limits`, given for users who
 are not admins) adds the public app's caps: megabytes per picture and pixels per picture
 (LimitExceeded naming the cap). :func:`upload_name` gives the file name to send: the last path part
 only, tidied by the job store's rules. No Gradio here: the runner and the inpainting
@@ -13,18 +17,102 @@ code call these.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from pathlib import Path
 
 from PIL import Image
 
-from comfy_ui_app.errors import ComfyError, WorkflowError
+from comfy_ui_app.errors import ComfyError, PictureRefused, WorkflowError
 from comfy_ui_app.jobs.store import safe_filename
+from comfy_ui_app.workflow import masks
 
-__all__ = ["MAX_PIXELS", "UploadRefused", "check_image", "is_picked_file", "server_upload_limit", "upload_name",
-           "read_upload"]
+__all__ = ["MAX_PIXELS", "DECODING", "UploadRefused", "check_image", "is_picked_file", "server_upload_limit",
+           "upload_name", "read_upload", "picture_header", "open_picture", "set_pillow_limit"]
 
 MAX_PIXELS = 64_000_000  # about 8000 x 8000; ComfyUI would need far more memory than that
+DECODING = threading.BoundedSemaphore(2)  # hold it while decoding pictures: two at once, app-wide
+
+
+def set_pillow_limit(max_pixels: int = MAX_PIXELS) -> None:
+    """Pillow refuses to open (DecompressionBombError) a picture of more than twice its
+    ``MAX_IMAGE_PIXELS``: set to half of ``max_pixels``, it refuses what we refuse, in any code
+    that opens a picture (Gradio's own included). Called once, at start."""
+    Image.MAX_IMAGE_PIXELS = max(1, max_pixels // 2)
+
+
+def _size_past_the_guard(stream) -> tuple[int, int] | None:
+    """The size in the header of a picture Pillow's bomb guard refused to open (to say how big)."""
+    stream.seek(0)
+    prefix = stream.read(16)
+    for kind in Image.ID:
+        factory, accept = Image.OPEN[kind]
+        if accept and not accept(prefix):
+            continue
+        stream.seek(0)
+        try:
+            with factory(stream, "") as image:  # the plugin reads the header; the guard is Image.open's
+                return image.size
+        except (OSError, ValueError, SyntaxError, IndexError, TypeError):
+            continue
+    return None
+
+
+def _header_size(source) -> tuple[int, int] | None:
+    """``(width, height)`` from the header of a path or bytes; None if not a picture Pillow knows."""
+    stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
+    with stream:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(stream) as image:  # reads the header only
+                    return image.size
+        except Image.DecompressionBombError:
+            return _size_past_the_guard(stream)
+        except (OSError, ValueError):
+            return None
+
+
+def picture_header(source, *, name: str | None = None, field: str | None = None, max_pixels: int = MAX_PIXELS,
+                   limits=None) -> tuple[int, int]:
+    """``(width, height)`` of the picture at ``source`` (a path or bytes), read from its header
+    only; PictureRefused if it is empty, not a picture, or over ``max_pixels``; LimitExceeded if
+    over ``limits``' pixel cap (``limits``: the user's caps, None for an admin)."""
+    if name is None:
+        name = Path(source).name if isinstance(source, (str, Path)) else "image"
+    label = upload_name(name)
+    try:
+        empty = not source if isinstance(source, (bytes, bytearray)) else Path(source).stat().st_size == 0
+    except OSError:
+        raise PictureRefused("not_a_picture", name=label, field=field) from None
+    if empty:
+        raise PictureRefused("empty", name=label, field=field)
+    size = _header_size(source)
+    if size is None:
+        raise PictureRefused("not_a_picture", name=label, field=field)
+    width, height = size
+    if width * height > max_pixels:
+        raise PictureRefused("too_large", name=label, field=field, width=width, height=height, limit=max_pixels)
+    if limits is not None:
+        limits.check_pixels(width, height, field=field, name=label)
+    return width, height
+
+
+def open_picture(source, *, name: str | None = None, field: str | None = None, max_pixels: int = MAX_PIXELS,
+                 limits=None) -> Image.Image:
+    """The picture at ``source`` (a path or bytes; a PIL image is returned as is), decoded only
+    after :func:`picture_header` passed it. Hold :data:`DECODING` around the work that needs it."""
+    if not isinstance(source, (str, Path, bytes, bytearray)):
+        return masks.to_pil(source)  # decoded in this process already (a PIL image, an array): nothing to guard
+    picture_header(source, name=name, field=field, max_pixels=max_pixels, limits=limits)
+    label = upload_name(name or (Path(source).name if isinstance(source, (str, Path)) else "image"))
+    stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    try:
+        with Image.open(stream) as opened:
+            opened.load()
+            return opened.copy()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # a header fine, the pixels not
+        raise PictureRefused("not_a_picture", name=label, field=field) from exc
 
 
 class UploadRefused(WorkflowError):
@@ -60,28 +148,13 @@ def check_image(data: bytes, name: str, *, max_bytes: int | None = None, max_pix
     LimitExceeded if over a cap of ``limits``."""
     label = upload_name(name)
     if not data:
-        raise UploadRefused("The file {name} is empty.", field, name=label)
+        raise PictureRefused("empty", name=label, field=field)
     if limits is not None:
         limits.check_upload(len(data), label, field=field)
     if max_bytes is not None and len(data) > max_bytes:
         raise UploadRefused("The file {name} is too large ({size}); this ComfyUI server accepts uploads up to "
                             "{limit}.", field, name=label, size=_mb(len(data)), limit=_mb(max_bytes))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:  # reads the header only
-                width, height = image.size
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        if isinstance(exc, Image.DecompressionBombError):
-            raise UploadRefused("The picture {name} is too large (over {limit} pixels).", field, name=label,
-                                limit=f"{max_pixels:,}") from exc
-        raise UploadRefused("The file {name} is not a picture (PNG, JPEG or WebP).", field, name=label) from exc
-    if width * height > max_pixels:
-        raise UploadRefused("The picture {name} is too large ({width}×{height} pixels); the limit is {limit} "
-                            "pixels.", field, name=label, width=width, height=height, limit=f"{max_pixels:,}")
-    if limits is not None:
-        limits.check_pixels(width, height, field=field, name=label)
-    return width, height
+    return picture_header(data, name=name, field=field, max_pixels=max_pixels, limits=limits)
 
 
 def upload_name(name: str | Path) -> str:

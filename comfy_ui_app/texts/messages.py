@@ -17,10 +17,10 @@ English line) go through ``i18n.tr_stored``, the catalog lookup of an English se
 from __future__ import annotations
 
 from comfy_ui_app.errors import (
-    BadValue, ComfyError, ComfyUIStartFailed, DiskNearlyFull, GraphRefused, JobFailed, JobInterrupted, JobLost,
-    LimitExceeded, NoServerCanRun, NotAnImage, NotRecorded, NotSendable, OutputsNotSaved, PromptRejected,
-    RunLimitExceeded, ServerHTTPError, ServerNoLongerConfigured, ServerUnreachable, WorkflowError, WorkflowTooDeep,
-    WorkflowTooLarge, error_from_record,
+    BadValue, BatchStopped, ComfyError, ComfyUIStartFailed, DiskNearlyFull, GraphRefused, JobFailed, JobInterrupted,
+    JobLost, LimitExceeded, NoServerCanRun, NotAnImage, NotRecorded, NotSendable, OutputsNotSaved, PictureRefused,
+    PromptRejected, RunLimitExceeded, ServerHTTPError, ServerNoLongerConfigured, ServerUnreachable, WorkflowError,
+    WorkflowTooDeep, WorkflowTooLarge, error_from_record,
 )
 from comfy_ui_app.texts.problem_words import (
     TOP_LEVEL, first_line, join, node_error_texts, one_line, problem_text,
@@ -248,6 +248,25 @@ def _describe_bad_value(exc: BadValue, lang: str) -> str:
     if problem == "too_small":
         return tr("{word} must be at least {limit} (got {value})", lang, word=label, limit=exc.limit, value=exc.value)
     return tr("{word} must be at most {limit} (got {value})", lang, word=label, limit=exc.limit, value=exc.value)
+def _pixels(count: int, lang: str) -> str:
+    """``169_000_000`` -> "169 million pixels", ``1_048_576`` -> "1.0 million pixels", ``4096`` -> "4,096 pixels"."""
+    if count >= 1_000_000:
+        millions = f"{count / 1e6:.0f}" if count >= 9_950_000 else f"{count / 1e6:.1f}"
+        return tr("{count} million pixels", lang, count=millions)
+    return tr("{count} pixels", lang, count=f"{count:,}")
+
+
+def _describe_picture(exc: PictureRefused, lang: str) -> str:
+    """A picture refused from its header: empty, not a picture, or too many pixels."""
+    if exc.reason == "empty":
+        return tr("The file {name} is empty.", lang, name=exc.name)
+    if exc.reason == "too_large":
+        return tr("The picture {name} is {size} ({pixels}); at most {limit}.", lang, name=exc.name,
+                  size=f"{exc.width}×{exc.height}", pixels=_pixels(exc.width * exc.height, lang),
+                  limit=_pixels(exc.limit, lang))
+    if exc.reason == "too_many_layers":
+        return tr("The picture has {count} layers; at most {limit}.", lang, count=exc.count, limit=exc.limit)
+    return tr("The file {name} is not a picture (PNG, JPEG or WebP).", lang, name=exc.name)
 
 
 def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_LANGUAGE,
@@ -273,6 +292,12 @@ def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames)
         return _describe_job_failed(exc, lang)
     if isinstance(exc, JobInterrupted):
         return tr("The job was interrupted before it finished.", lang)
+    if isinstance(exc, BatchStopped) and exc.server_gone:
+        return tr("Not run: the ComfyUI server went away during job {after} of {count} of this batch, so the batch "
+                  "stopped there.", lang, after=exc.after, count=exc.count)
+    if isinstance(exc, BatchStopped):
+        return tr("Not run: job {after} of {count} of this batch failed, so the batch stopped there.", lang,
+                  after=exc.after, count=exc.count)
     server = names.name_of(getattr(exc, "url", None)) if isinstance(exc, JobLost) else None
     if server:
         if exc.started:
@@ -315,6 +340,8 @@ def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames)
     if isinstance(exc, WorkflowTooDeep):
         return tr("This workflow file is nested more than {allowed} levels deep, which no real workflow is. Please "
                   "check the file.", lang, allowed=_number(exc.allowed))
+    if isinstance(exc, PictureRefused):
+        return _describe_picture(exc, lang)
     if isinstance(exc, WorkflowError) and isinstance(getattr(exc, "template", None), str):
         return one_line(tr(exc.template, lang, **getattr(exc, "params", {})), 2000)  # uploads.UploadRefused
     if isinstance(exc, WorkflowError):

@@ -199,6 +199,11 @@ ZH_CN: dict[str, str] = {
     "a node": "某个节点",
     "unknown error": "未知错误",
     "The job was interrupted before it finished.": "任务在完成前被中断。",
+    "Not run: the ComfyUI server went away during job {after} of {count} of this batch, so the batch stopped there.":
+        "未运行：本批次第 {after}/{count} 个任务进行时 ComfyUI 服务器已失去连接，批次就此停止。",
+    "Not run: job {after} of {count} of this batch failed, so the batch stopped there.":
+        "未运行：本批次第 {after}/{count} 个任务失败，批次就此停止。",
+    "The job had already finished; nothing was changed.": "该任务已经结束，没有做任何更改。",
     "ComfyUI lost track of the job (it may have restarted or stopped answering). Please try again.":
         "ComfyUI 丢失了这个任务（它可能已重启或停止响应）。请重试。",
     "Please fix the form: {problems}.": "请修改表单：{problems}。",
@@ -305,6 +310,10 @@ ZH_CN: dict[str, str] = {
         "文件 {name} 太大（{size}）；此 ComfyUI 服务器最多接受 {limit} 的上传。",
     "The picture {name} is too large (over {limit} pixels).": "图片 {name} 太大（超过 {limit} 像素）。",
     "The file {name} is not a picture (PNG, JPEG or WebP).": "文件 {name} 不是图片（PNG、JPEG 或 WebP）。",
+    "The picture {name} is {size} ({pixels}); at most {limit}.": "图片 {name} 为 {size}（{pixels}），最多允许 {limit}。",
+    "{count} million pixels": "{count} 百万像素",
+    "{count} pixels": "{count} 像素",
+    "The picture has {count} layers; at most {limit}.": "图片有 {count} 个图层，最多 {limit} 个。",
     "The picture {name} is too large ({width}×{height} pixels); the limit is {limit} pixels.":
         "图片 {name} 太大（{width}×{height} 像素）；上限为 {limit} 像素。",
     # table headers and states shown through tr(variable), which the source scan cannot see

@@ -1,4 +1,5 @@
-"""The Inpainting tab's controls under the editor (:mod:`comfy_ui_app.ui.inpaint_tab`).
+"""The Inpainting tab's controls under the editor (:mod:`comfy_ui_app.ui.inpaint_tab`), and
+its gallery's "Use as new input".
 
 Mask tools first (clear, invert, grow, blur: what the mask preview shows), then
 denoise and seed, the template's named fields, and "Advanced": ComfyUI's own
@@ -10,13 +11,15 @@ instead of squeezing their labels to one word per line.
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
 from comfy_ui_app.ui.form import Form, build_field, build_form
 from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.ui.runner import MAX_UI_SEED
 
-__all__ = ["OWN_FIELDS", "LATER", "SEAM_LABEL", "controls"]
+__all__ = ["OWN_FIELDS", "LATER", "SEAM_LABEL", "controls", "editor_value", "named_boxes", "wire_gallery"]
 
 OWN_FIELDS = ("image", "mask", "denoise", "grow_mask", "seed")  # laid out here, not by build_form
 LATER = ("grow_mask", "filename_prefix")  # named fields that still go under "Advanced"
@@ -55,3 +58,46 @@ def controls(ctx, h, form: Form, info) -> dict:
                              "so the repainted area blends in") if f.name == "grow_mask" else {}
                 form.add(build_field(ctx, h.template, f, info, **extra))
     return parts
+
+
+def editor_value(image: Any) -> dict | None:
+    """An ImageEditor value with ``image`` (a path, PIL or array) and nothing painted.
+
+    For "Use as new input" and for other tabs' "Send to inpainting" buttons.
+    """
+    if image is None:
+        return None
+    return {"background": image, "layers": [], "composite": image}
+
+
+def _first_image(gallery, selected) -> Any:
+    """The selected gallery picture, else the first one (gallery values are (path, caption))."""
+    items = list(gallery or [])
+    if not items:
+        return None
+    index = selected if isinstance(selected, int) and 0 <= selected < len(items) else 0
+    item = items[index]
+    return item[0] if isinstance(item, (list, tuple)) else item
+
+
+def named_boxes(form: Form) -> dict:
+    """The prompt and negative prompt boxes (for "Send to inpainting")."""
+    return {name: form.get(name).component for name in ("prompt", "negative") if form.get(name)}
+
+
+def wire_gallery(gallery, selected, reuse_btn, editor, after_set_image) -> None:
+    """ "Use as new input": the selected (else first) result goes into the editor."""
+
+    def remember(evt: gr.SelectData):
+        return evt.index
+
+    def forget_selection():
+        return None
+
+    def reuse(items, index):
+        return editor_value(_first_image(items, index)) or gr.skip()
+
+    gallery.select(remember, None, selected, api_visibility="private", show_progress="hidden")
+    gallery.change(forget_selection, None, selected, api_visibility="private", show_progress="hidden")
+    reuse_btn.click(reuse, [gallery, selected], editor, api_visibility="private", show_progress="hidden").then(
+        **after_set_image)

@@ -26,7 +26,7 @@ import dataclasses
 import anyio
 
 from comfy_ui_app.comfy.updates import Finished
-from comfy_ui_app.errors import LimitExceeded, PromptRejected
+from comfy_ui_app.errors import BatchStopped, JobLost, LimitExceeded, PromptRejected, ServerUnreachable
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.texts.messages import ServerNames, describe, describe_problem
 from comfy_ui_app.workflow.check import Problem, problems_from_rejection
@@ -70,11 +70,25 @@ def _wait_end(job) -> Finished | None:
     return None
 
 
-def _interrupt(job) -> None:
+def _interrupt(job, reason: BatchStopped | None = None) -> None:
+    """Stop ``job``: as interrupted, or (``reason``) as not run because the batch stopped."""
     try:
-        job.interrupt()
+        if reason is not None and hasattr(job, "stop"):  # a cluster job: it ends with the reason
+            job.stop(reason)
+        else:
+            job.interrupt()
     except Exception:  # noqa: BLE001 - it ends anyway (its server is gone)
         pass
+
+
+def _stopped_by(finished: Finished | None, index: int, count: int) -> BatchStopped | None:
+    """Why the jobs after job ``index`` are not run: job ``index`` failed (None: it was
+    interrupted by its owner, and the rest are interrupted with it)."""
+    if finished is not None and finished.status == "interrupted":
+        return None
+    error = getattr(finished, "error", None)
+    gone = finished is None or isinstance(error, (JobLost, ServerUnreachable))
+    return BatchStopped("", index + 1, count, server_gone=gone)
 
 
 class Batch:
@@ -141,18 +155,21 @@ class Batch:
                 continue
             finished = _wait_end(sent.job)
             if finished is None or finished.status != "success":
-                self._end(after=index + 1)
+                self._end(after=index + 1, reason=_stopped_by(finished, index, len(self.plans)))
                 return
             index += 1
 
-    def _end(self, *, error: BaseException | None = None, after: int = 0) -> None:
-        """Send nothing more; stop the jobs from ``after`` on."""
+    def _end(self, *, error: BaseException | None = None, after: int = 0, reason: BatchStopped | None = None) -> None:
+        """Send nothing more; stop the jobs from ``after`` on (``reason``: why, when no user
+        interrupted them; each then ends with it, under its own prompt id)."""
         with self._cond:
             self.stopped, self.error = True, self.error or error
             rest = [s for s in self._sent[after:] if s is not None]
             self._cond.notify_all()
         for sent in rest:
-            _interrupt(sent.job)
+            own = None if reason is None else BatchStopped(str(sent.job.prompt_id), reason.after, reason.count,
+                                                           server_gone=reason.server_gone)
+            _interrupt(sent.job, own)
 
     def stop(self) -> None:
         """Stop every job of the batch (a bare run whose page went away)."""

@@ -28,6 +28,7 @@ from comfy_ui_app.workflow.fields import Field, input_spec
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui import _lenient as lenient
+from comfy_ui_app.ui._pictures import picture_input
 
 __all__ = ["FieldUI", "Form", "build_field", "build_form", "ui_range", "choices_for", "snap", "range_check",
            "error_md", "SERVER_ROLES", "MODEL_FOLDERS"]  # fmt: skip
@@ -246,7 +247,7 @@ def build_field(ctx, template: dict, f: Field, object_info: dict | None, *, lang
 def _component(ctx, template: dict, f: Field, object_info: dict | None, **kw: Any):
     label = kw.pop("label", f.label)
     if f.kind in ("image", "mask"):
-        return gr.Image(label=label, type="filepath", format="png", sources=["upload", "clipboard"],
+        return picture_input(label=label, format="png", sources=["upload", "clipboard"],  # a file, never decoded
                         image_mode="RGBA" if f.kind == "mask" else "RGB", height=kw.pop("height", 240), **kw)
     if f.kind == "choice" or f.role in SERVER_ROLES:
         choices = choices_for(ctx, template, f, object_info)

@@ -18,7 +18,6 @@ user's run lives in the locals of :meth:`InpaintTab.generate`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import anyio
 import gradio as gr
@@ -29,14 +28,16 @@ from comfy_ui_app.workflow import masks
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.workflow.inpaint import inpaint_shape
-from comfy_ui_app.jobs.inpaint import make_files, stage_files
-from comfy_ui_app.jobs.limits import check_run
+from comfy_ui_app.jobs.inpaint import make_files, open_editor, stage_files
+from comfy_ui_app.jobs.limits import check_run, limits_for
+from comfy_ui_app.jobs.uploads import DECODING
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
-from comfy_ui_app.ui._inpaint_controls import controls
+from comfy_ui_app.ui._inpaint_controls import controls, editor_value, named_boxes, wire_gallery
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui.form import Form, error_md
 from comfy_ui_app.ui import _lenient as lenient
+from comfy_ui_app.ui._pictures import PICTURE_HANDLERS, PICTURES, picture_editor
 from comfy_ui_app.ui.runner import (
     RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs,
 )
@@ -48,26 +49,6 @@ __all__ = ["InpaintTab", "build_tab", "editor_value", "TEMPLATE_NAME"]
 TEMPLATE_NAME = "inpaint.json"
 BRUSH_SIZE = 24
 BRUSH_COLOR = ("#ff0000", 0.6)  # see-through red; any touched pixel (alpha > 0) is masked
-
-
-def editor_value(image: Any) -> dict | None:
-    """An ImageEditor value with ``image`` (a path, PIL or array) and nothing painted.
-
-    For "Use as new input" and for other tabs' "Send to inpainting" buttons.
-    """
-    if image is None:
-        return None
-    return {"background": image, "layers": [], "composite": image}
-
-
-def _first_image(gallery, selected) -> Any:
-    """The selected gallery picture, else the first one (gallery values are (path, caption))."""
-    items = list(gallery or [])
-    if not items:
-        return None
-    index = selected if isinstance(selected, int) and 0 <= selected < len(items) else 0
-    item = items[index]
-    return item[0] if isinstance(item, (list, tuple)) else item
 
 
 class InpaintTab:
@@ -87,18 +68,39 @@ class InpaintTab:
         except (ComfyError, OSError) as exc:
             self.error = describe(exc, names=self.ctx.names)
 
-    def files(self, value, inverted, grow_px, blur_px) -> masks.MaskFiles | None:
-        """The picture and mask exactly as they would be uploaded now (None: no picture)."""
+    def files(self, value, inverted, grow_px, blur_px, limits=None) -> masks.MaskFiles | None:
+        """The picture and mask exactly as they would be uploaded now (None: no picture).
+
+        The editor hands over files: each is decoded only after its header passed the limits
+        (``limits``: the user's caps); hold :data:`~comfy_ui_app.jobs.uploads.DECODING` around this."""
         if self.shape is None or not value or value.get("background") is None:
             return None
+        value = open_editor(value, field=self.picture_fields()[0], limits=limits)
         mask = masks.mask_from_editor(value)
         mask = masks.process(mask, inverted=bool(inverted), grow_px=int(grow_px or 0), blur_px=float(blur_px or 0))
         return make_files(self.shape, self.template, value["background"], mask)
 
-    def mask_preview(self, value, inverted, grow_px, blur_px):
-        """The picture with the mask that would be sent tinted red."""
-        files = self.files(value, inverted, grow_px, blur_px)
-        return None if files is None else masks.preview_from_files(files)
+    def mask_preview(self, value, inverted, grow_px, blur_px, lang=None, limits=None) -> tuple:
+        """``(the picture with the mask that would be sent tinted red, the editor's error slot)``: a
+        picture refused from its header (too large, not a picture, over the user's ``limits``) is
+        said under the editor at once."""
+        try:
+            with DECODING:
+                files = self.files(value, inverted, grow_px, blur_px, limits)
+                image = None if files is None else masks.preview_from_files(files)
+        except ComfyError as exc:
+            text = describe(exc, lang=lang or "en", names=self.ctx.names)
+            return None, self.editor_error({self.picture_fields()[0]: text})
+        return image, self.editor_error({})
+
+    def prepared(self, value, inverted, grow_px, blur_px, limits=None):
+        """``(files, preview, painted)`` for Generate, decoded under DECODING (None: no picture)."""
+        with DECODING:
+            files = self.files(value, inverted, grow_px, blur_px, limits)
+            if files is None:
+                return None
+            painted = bool(masks.decode_mask(files.mask_png, files.kind, files.channel).any())
+            return files, masks.preview_from_files(files) if painted else None, painted
 
     def _upload(self, files: masks.MaskFiles) -> tuple[dict, list]:
         """The filled template and the files the job carries (the cluster uploads them where it runs)."""
@@ -147,12 +149,13 @@ class InpaintTab:
         try:
             if self.shape is None:
                 raise WorkflowError(self.error or tr("No inpainting workflow.", lang))
-            files = await anyio.to_thread.run_sync(self.files, value, inverted, grow_px, blur_px)
-            if files is None:
+            limits = limits_for(self.ctx.jobs, current_user(request, browser_id))
+            prepared = await anyio.to_thread.run_sync(self.prepared, value, inverted, grow_px, blur_px, limits)
+            if prepared is None:
                 raise WorkflowError(tr("Please add a picture first.", lang), picture)
-            if not masks.decode_mask(files.mask_png, files.kind, files.channel).any():
+            files, preview, painted = prepared
+            if not painted:
                 raise WorkflowError(tr("Please paint over the part of the picture to change.", lang), picture)
-            preview = await anyio.to_thread.run_sync(masks.preview_from_files, files)
             first = RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
             yield (*out(first, form, preview), gr.skip())
             await anyio.to_thread.run_sync(lambda: check_run(  # a public app's caps, before any upload
@@ -181,8 +184,8 @@ def build_tab(ctx: AppContext) -> TabHandles:
     with gr.Tab("Inpainting", id="inpaint") as tab:
         with gr.Row(equal_height=False, elem_classes=["app-columns"]):
             with gr.Column(scale=3, min_width=320):
-                editor = gr.ImageEditor(
-                    label="Image", image_mode="RGBA", type="numpy", format="png",
+                editor = picture_editor(  # hands over files: checked before any pixel is decoded
+                    label="Image", image_mode="RGBA", format="png",
                     sources=["upload", "clipboard"], eraser=gr.Eraser(default_size=BRUSH_SIZE),
                     brush=gr.Brush(default_size=BRUSH_SIZE, colors=[BRUSH_COLOR], color_mode="fixed"),
                     layers=gr.LayerOptions(allow_additional_layers=False), transforms=(),
@@ -210,20 +213,22 @@ def build_tab(ctx: AppContext) -> TabHandles:
     clear_btn, inverted, grow_px, blur_px = (parts[k] for k in ("clear", "inverted", "grow_px", "blur_px"))
 
     mask_inputs = [editor, inverted, grow_px, blur_px]
+    h.editor_slot = editor_error
 
-    def show_mask(value, inv, grow, blur):
-        return h.mask_preview(value, inv, grow, blur)
+    def show_mask(request: gr.Request, value, inv, grow, blur, lang, *browser):  # browser: its id, if kept
+        limits = limits_for(ctx.jobs, current_user(request, browser[0] if browser else None))
+        return h.mask_preview(value, inv, grow, blur, lang, limits)
 
+    preview_io = dict(inputs=[*mask_inputs, ctx.lang, *user_inputs(ctx)], outputs=[mask_image, editor_error],
+                      show_progress="hidden",
+                      api_visibility="private", concurrency_limit=PICTURE_HANDLERS, concurrency_id=PICTURES)
     for event in (editor.upload, editor.change, inverted.change, grow_px.change, blur_px.change):
-        event(show_mask, mask_inputs, mask_image, trigger_mode="always_last", show_progress="hidden",
-                       api_visibility="private", concurrency_limit=4)  # fmt: skip
+        event(show_mask, trigger_mode="always_last", **preview_io)
 
     def clear_mask(value):
         return editor_value(value.get("background") if value else None)
 
-    # Setting the editor from code fires no change event: refresh the mask preview after.
-    after_set_image = dict(fn=show_mask, inputs=mask_inputs, outputs=mask_image, show_progress="hidden",
-                           api_visibility="private", concurrency_limit=4)  # fmt: skip
+    after_set_image = dict(fn=show_mask, **preview_io)  # setting the editor from code fires no change event
     clear_btn.click(clear_mask, editor, editor, api_visibility="private", show_progress="hidden").then(
         **after_set_image)
 
@@ -250,7 +255,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
                         concurrency_limit=None)  # fmt: skip
 
     form.wire_range_checks(ctx.lang)
-    _wire_gallery(gallery, selected, reuse_btn, editor, after_set_image)
+    wire_gallery(gallery, selected, reuse_btn, editor, after_set_image)
 
     def refresh():
         return form.choice_updates(ctx)
@@ -260,27 +265,4 @@ def build_tab(ctx: AppContext) -> TabHandles:
                       parts={"image": editor, "after_set_image": after_set_image, "gallery": gallery,
                              "generate": generate_btn, "form": form, "editor_error": editor_error,
                              "message": message, "picture_field": h.shape.image if h.shape else None,
-                             **_named(form)})  # fmt: skip
-
-
-def _named(form: Form) -> dict:
-    """The prompt and negative prompt boxes (for "Send to inpainting")."""
-    return {name: form.get(name).component for name in ("prompt", "negative") if form.get(name)}
-
-
-def _wire_gallery(gallery, selected, reuse_btn, editor, after_set_image) -> None:
-    """ "Use as new input": the selected (else first) result goes into the editor."""
-
-    def remember(evt: gr.SelectData):
-        return evt.index
-
-    def forget_selection():
-        return None
-
-    def reuse(items, index):
-        return editor_value(_first_image(items, index)) or gr.skip()
-
-    gallery.select(remember, None, selected, api_visibility="private", show_progress="hidden")
-    gallery.change(forget_selection, None, selected, api_visibility="private", show_progress="hidden")
-    reuse_btn.click(reuse, [gallery, selected], editor, api_visibility="private", show_progress="hidden").then(
-        **after_set_image)
+                             **named_boxes(form)})  # fmt: skip

@@ -23,7 +23,7 @@ from typing import Any
 import anyio
 
 from comfy_ui_app.comfy.updates import Finished, Output, Preview
-from comfy_ui_app.errors import JobInterrupted
+from comfy_ui_app.errors import BatchStopped, JobInterrupted
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import ServerNames, describe
 from comfy_ui_app.workflow.pnginfo import PNG_SIGNATURE, add_text_chunk
@@ -221,6 +221,9 @@ async def _ending(done: Finished, job, job_dir: Path, parameters: str, label: st
             await anyio.to_thread.run_sync(store_outputs, done.images, job_dir, saved, gallery, parameters)
         return RunUpdate(progress_markdown(tr("Done", lang), label, progress_bar(1, 1) + " 100%"), preview,
                          list(gallery), done_message(gallery, lang), final=True, ok=True)
+    if done.status == "interrupted" and isinstance(done.error, BatchStopped):  # the app stopped it, not a user
+        return RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
+                         describe(done.error, lang=lang, names=names), final=True)
     if done.status == "interrupted":  # the very words of the Interrupt button, which may come first
         return RunUpdate(progress_markdown(tr("Interrupted", lang), label), preview, list(gallery),
                          tr("Interrupted. The job was cancelled.", lang), final=True)

@@ -181,7 +181,8 @@ class QueueView:
             return tr("Choose one of your jobs first.", lang)
         server = next((e.server for e in self.entries()  # which server's queue shows it
                        if e.prompt_id == prompt_id and e.server != APP_QUEUE), None)
-        self.jobs.cancel_prompt(prompt_id, user=user, server=server)
+        if not self.jobs.cancel_prompt(prompt_id, user=user, server=server):
+            return tr("The job had already finished; nothing was changed.", lang)
         return tr("The job was cancelled.", lang)
 
     def move_to_front(self, prompt_id: str | None, user: str, lang: str) -> str:

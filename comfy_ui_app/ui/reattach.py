@@ -15,7 +15,7 @@ from pathlib import Path
 
 import anyio
 
-from comfy_ui_app.errors import JobLost
+from comfy_ui_app.errors import BatchStopped, JobLost
 from comfy_ui_app.comfy.updates import OutputImage
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.texts.i18n import tr
@@ -62,6 +62,8 @@ def finished_update(record, parameters: str, lang: str, gallery: list[str] | Non
     store_outputs(images, Path(), set(), gallery, parameters)
     if record.status == "success":
         progress, message = progress_markdown(tr("Done", lang), "100%"), done_message(gallery, lang)
+    elif record.error_code == BatchStopped.code:  # the app did not run it: an earlier job of the batch failed
+        progress, message = progress_markdown(tr("Stopped", lang)), describe_recorded(record, lang=lang, names=names)
     elif record.status in ("interrupted", "cancelled"):
         progress, message = progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
     elif record.status == "lost" and not record.error:
