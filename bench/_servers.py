@@ -22,6 +22,18 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 WORKFLOWS = ROOT / "workflows"
 CKPT = "tiny-sd15-random.safetensors"
+BENCH_IDENTITY_KEY = "bench-identity-key"   # signs the browser ids the benchmarks claim (app.py's identity-key)
+
+
+def bench_browser_id(name: str | None = None) -> str:
+    """A browser id the benchmark's apps accept: signed with BENCH_IDENTITY_KEY (a fresh one without ``name``)."""
+    import hashlib
+    import uuid
+
+    from comfy_ui_app.jobs.identity import BrowserIds
+
+    random_part = hashlib.sha256(name.encode()).hexdigest()[:32] if name is not None else uuid.uuid4().hex
+    return BrowserIds(BENCH_IDENTITY_KEY).sign(random_part)
 
 
 def _tests_on_path() -> None:
@@ -122,7 +134,8 @@ def launched_app(urls, *, cluster: bool = True, per_server: int = 2, data_dir: P
         try:
             if not cluster:
                 target.wait_connected(10)
-            demo = build_app(target, workflows_dir=WORKFLOWS, output_dir=out, jobs=jobs, browser_secret="bench")
+            demo = build_app(target, workflows_dir=WORKFLOWS, output_dir=out, jobs=jobs, browser_secret="bench",
+                             identity_key=BENCH_IDENTITY_KEY)
             demo.queue(default_concurrency_limit=None)
             _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
                                     allowed_paths=[str(out), str(store.outputs_dir)], quiet=True)
@@ -184,6 +197,10 @@ def app_process(urls, data_dir: Path, *, per_server: int = 2, timeout: float = 6
     """``python app.py`` as a child process (its own interpreter, as users run it) on a free
     port; yields ``.url``, ``.proc`` and ``.startup_s`` (spawn -> first ``GET /`` answered 200)."""
     urls = [urls] if isinstance(urls, str) else list(urls)
+    key = data_dir / "identity-key"   # app.py keeps it there; ours, so that bench_browser_id's ids are valid
+    if not key.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key.write_text(BENCH_IDENTITY_KEY)
     argv = [str(ROOT / "app.py"), "--server", ",".join(urls), "--port", "{port}",
             "--data", str(data_dir), "--per-server", str(per_server)]
     return page_process(argv, "app.py", cwd=data_dir.parent, timeout=timeout)

@@ -38,14 +38,14 @@ import os
 import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from comfy_ui_app.jobs.store import JobStore
 
 from . import Report, median
-from ._servers import ROOT, app_process, comfy_server, generate_args, launched_app, page_process, prompt
+from ._servers import (ROOT, app_process, bench_browser_id, comfy_server, generate_args, launched_app, page_process,
+                       prompt)
 
 SEEDS = itertools.count(5000)
 
@@ -106,7 +106,7 @@ def through_app(app, clients, args_of, steps: int) -> tuple[float, int, list[int
     before = {r.job_id for r in app.store.list(limit=100000)}
     if getattr(app, "proc", None) is not None and app.proc.poll() is not None:
         raise RuntimeError("the app process died")
-    browsers = [uuid.uuid4().hex for _ in clients]
+    browsers = [bench_browser_id() for _ in clients]
     wall, finals, updates = all_at_once(clients, lambda i: args_of(browsers[i], next(SEEDS)))
     done = sum(1 for out in finals if "Done" in str(out[0]) and len(out[2] or []) == 1)
     records = [r for r in app.store.list(limit=100000) if r.job_id not in before]

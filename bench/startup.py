@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 from . import Report, median
-from ._servers import app_process, comfy_server, prompt
+from ._servers import app_process, bench_browser_id, comfy_server, prompt
 from ._sse import PageClient
 
-BROWSER = "bench-browser"
+BROWSER = bench_browser_id("bench-browser")   # signed: the app accepts only ids it could have issued
 OWNER = f"browser:{BROWSER}"
 
 
