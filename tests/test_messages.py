@@ -339,8 +339,9 @@ def test_status_banner_describes_the_failure_in_the_page_language():
 
 from comfy_ui_app import errors as errors_module  # noqa: E402
 from comfy_ui_app.errors import (  # noqa: E402
-    ComfyUIStartFailed, LimitExceeded, NoServerCanRun, NotRecorded, OutputsNotSaved, RunLimitExceeded,
-    ServerNoLongerConfigured, error_from_record, error_record,
+    BadValue, BatchStopped, ComfyError, ComfyUIStartFailed, DiskNearlyFull, GraphRefused, LimitExceeded,
+    NoServerCanRun, NotRecorded, NotSendable, OutputsNotSaved, PictureRefused, RunLimitExceeded,
+    ServerNoLongerConfigured, WorkflowTooDeep, WorkflowTooLarge, error_from_record, error_record,
 )
 from comfy_ui_app.texts.messages import describe_recorded  # noqa: E402
 from comfy_ui_app.texts.server_names import ServerNames  # noqa: E402
@@ -365,7 +366,27 @@ EVERY_ERROR = [
                    unasked=[URL], waited=30),
     ServerNoLongerConfigured(URL),
     NotRecorded(),
+    # issue 13: refusals of what a visitor sends, and a batch stopped by its server going away
+    BatchStopped("pid", 1, 3, server_gone=True),
+    BatchStopped("pid", 2, 3),
+    GraphRefused("file_path", field="image", node="10", class_type="LoadImage", input="image", value="../x.png"),
+    GraphRefused("custom_admins"),
+    BadValue("cfg", "not_finite", label="CFG"),
+    BadValue("prompt", "too_long", label="Prompt", length=5_000_000, limit=10_000),
+    NotSendable("3", "cfg"),
+    DiskNearlyFull(120.5, 500),
+    WorkflowTooLarge(1200, 1000),
+    WorkflowTooDeep(64),
+    PictureRefused("too_large", name="bomb.png", width=13000, height=13000, limit=64_000_000),
+    PictureRefused("empty", name="empty.png"),
 ]
+
+
+def test_every_error_class_is_worded_here():
+    """EVERY_ERROR holds one of each class the package exports, so each is worded and round-tripped."""
+    exported = {getattr(errors_module, n) for n in errors_module.__all__}
+    classes = {c for c in exported if isinstance(c, type) and issubclass(c, ComfyError) and c is not ComfyError}
+    assert classes - {type(e) for e in EVERY_ERROR} == set()
 
 
 def test_every_error_class_has_its_own_stable_code():
