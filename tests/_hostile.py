@@ -15,6 +15,7 @@ leak fails its test; the tally is the figure the issue asks to see.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -140,6 +141,7 @@ class HostileApp:
              "--data", str(data_dir), *flags],
             cwd=REPO, env=environ, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self._config: dict | None = None
+        self.http = requests.Session()   # cookies of a login (as_user), none otherwise
         self._wait_up()
 
     def _wait_up(self, timeout: float = 90.0) -> None:
@@ -148,12 +150,22 @@ class HostileApp:
             if self.proc.poll() is not None:
                 pytest.fail(f"app.py exited ({self.proc.returncode}): {self.log()[-2000:]}")
             try:
-                if requests.get(self.url + "/", timeout=2).status_code == 200:
+                if self.http.get(self.url + "/", timeout=2).status_code == 200:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
         pytest.fail(f"app.py did not serve its page within {timeout} s: {self.log()[-2000:]}")
+
+    def as_user(self, user: str, password: str) -> "HostileApp":
+        """This app seen by a visitor logged in (``--auth``) as ``user``: the same process, calls carrying
+        the login cookie Gradio's ``POST /login`` sets."""
+        view = copy.copy(self)
+        view.http = requests.Session()
+        view._config = None
+        answer = view.http.post(self.url + "/login", data={"username": user, "password": password}, timeout=30)
+        assert answer.status_code == 200, f"login as {user}: {answer.status_code} {answer.text[:200]}"
+        return view
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -163,7 +175,7 @@ class HostileApp:
     @property
     def config(self) -> dict:
         if self._config is None:
-            self._config = requests.get(self.url + "/config", timeout=10).json()
+            self._config = self.http.get(self.url + "/config", timeout=10).json()
         return self._config
 
     def _component(self, i: int) -> dict:
@@ -200,7 +212,7 @@ class HostileApp:
         payload = body if body is not None else json.dumps({"data": data}).encode()   # NaN stays a bare NaN
         TALLY.cases += 1
         try:
-            answer = requests.post(f"{self.url}/gradio_api/call/{api}", data=payload, timeout=30,
+            answer = self.http.post(f"{self.url}/gradio_api/call/{api}", data=payload, timeout=30,
                                    headers={"content-type": "application/json"})
         except requests.RequestException as exc:
             return self._count(Outcome(api, 599, [("error", f"{type(exc).__name__}")], []), forbidden)
@@ -209,7 +221,7 @@ class HostileApp:
         if answer.status_code == 200 and "event_id" in answer.text:
             event_id = answer.json()["event_id"]
             name = None
-            with requests.get(f"{self.url}/gradio_api/call/{api}/{event_id}", stream=True, timeout=timeout) as stream:
+            with self.http.get(f"{self.url}/gradio_api/call/{api}/{event_id}", stream=True, timeout=timeout) as stream:
                 for line in stream.iter_lines(decode_unicode=True):
                     text += "\n" + line if line else ""
                     if line.startswith("event:"):
@@ -240,11 +252,11 @@ class HostileApp:
     def get(self, path: str, **kwargs) -> requests.Response:
         """A raw GET (a file route, /config…), counted as a case."""
         TALLY.cases += 1
-        return requests.get(self.url + path, timeout=kwargs.pop("timeout", 30), **kwargs)
+        return self.http.get(self.url + path, timeout=kwargs.pop("timeout", 30), **kwargs)
 
     def upload(self, content: bytes, name: str = "picture.png") -> dict:
         """POST ``content`` to Gradio's upload route as file ``name``; the FileData dict a call then sends."""
-        answer = requests.post(f"{self.url}/gradio_api/upload", files={"files": (name, content)}, timeout=60)
+        answer = self.http.post(f"{self.url}/gradio_api/upload", files={"files": (name, content)}, timeout=60)
         answer.raise_for_status()
         path = answer.json()[0]
         return {"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
@@ -256,7 +268,7 @@ class HostileApp:
         if self.proc.poll() is not None:
             return False
         try:
-            return requests.get(self.url + "/", timeout=10).status_code == 200
+            return self.http.get(self.url + "/", timeout=10).status_code == 200
         except requests.RequestException:
             return False
 
@@ -345,11 +357,11 @@ def queue_join(app: HostileApp, fn_index: int, data: list, session: str, *, trig
     """Run event ``fn_index`` in ``session`` as the page does (``/gradio_api/queue/join``, then the
     session's event stream) and return its ``process_completed`` message (``{"msg": "error"}``-like
     dict with ``success`` False when it failed). Works for private events too: the page calls them so."""
-    answer = requests.post(f"{app.url}/gradio_api/queue/join", timeout=30,
+    answer = app.http.post(f"{app.url}/gradio_api/queue/join", timeout=30,
                            json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
                                  "trigger_id": trigger_id})
     answer.raise_for_status()
-    with requests.get(f"{app.url}/gradio_api/queue/data", params={"session_hash": session}, stream=True,
+    with app.http.get(f"{app.url}/gradio_api/queue/data", params={"session_hash": session}, stream=True,
                       timeout=timeout) as stream:
         for line in stream.iter_lines(chunk_size=1 << 16, decode_unicode=True):   # a form's render is MBs
             if line.startswith("data:"):
@@ -374,7 +386,7 @@ def run_custom_workflow(app: HostileApp, workflow: dict, *, name: str = "workflo
     loaded = load["outputs"][0]
     render = next(d for d in deps if [loaded, "change"] in [list(t) for t in d.get("targets", [])])
     lang = next(i for i in render["inputs"] if i != loaded)
-    upload = requests.post(f"{app.url}/gradio_api/upload", timeout=60,
+    upload = app.http.post(f"{app.url}/gradio_api/upload", timeout=60,
                            files={"files": (name, json.dumps(workflow).encode())})
     upload.raise_for_status()
     file = {"path": upload.json()[0], "orig_name": name, "meta": {"_type": "gradio.FileData"}}
@@ -426,7 +438,7 @@ def join(app: HostileApp, api: str, data: list, session: str, *, timeout: float 
     point = app.endpoint(api)
     TALLY.cases += 1
     try:
-        answer = requests.post(f"{app.url}/gradio_api/queue/join", timeout=30,
+        answer = app.http.post(f"{app.url}/gradio_api/queue/join", timeout=30,
                                json={"data": data, "fn_index": point["fn_index"], "session_hash": session,
                                      "trigger_id": None, "event_data": None})
     except requests.RequestException as exc:
@@ -435,7 +447,7 @@ def join(app: HostileApp, api: str, data: list, session: str, *, timeout: float 
     text = answer.text
     if answer.status_code == 200:
         event_id = answer.json()["event_id"]
-        with requests.get(f"{app.url}/gradio_api/queue/data", params={"session_hash": session}, stream=True,
+        with app.http.get(f"{app.url}/gradio_api/queue/data", params={"session_hash": session}, stream=True,
                           timeout=timeout) as stream:
             for line in stream.iter_lines(chunk_size=1 << 16, decode_unicode=True):   # a form is MBs
                 if not line.startswith("data:"):

@@ -113,3 +113,41 @@ def test_the_node_browser_lists_uploads_to_admins_only_on_a_public_app(public_ap
     assert OTHERS_UPLOAD not in _node_browser(public_app, "LoadImage")
     assert "image_upload" in _node_browser(public_app, "LoadImage")
     assert OTHERS_UPLOAD in _node_browser(private_app, "LoadImage")   # a private app: as before
+
+
+@pytest.fixture(scope="module")
+def logins(make_hostile_app):
+    """A public app with logins: root is an admin, eve is not (``--auth`` + ``--admins``)."""
+    app = make_hostile_app("logins", "--auth", "root:root-pw,eve:eve-pw", "--admins", "root")
+    return app.as_user("root", "root-pw"), app.as_user("eve", "eve-pw")
+
+
+def test_an_admin_is_exempt_where_a_logged_in_visitor_is_refused(logins, hostile_comfy):
+    """On a public app the Custom workflow tab is for admins (the default ``--custom-workflows admins``),
+    and an admin's graph may name any file; the same calls by a visitor who is not an admin are refused."""
+    admin, visitor = logins
+    put_input(hostile_comfy, OTHERS_UPLOAD)
+    refused(visitor, hostile_comfy, loads("example.png"), "Only an admin may run a workflow of their own on this app.")
+    before = len(hostile_comfy.received_prompts)
+    outcome = run_custom_workflow(admin, loads(OTHERS_UPLOAD))   # someone's upload: fine for an admin
+    assert_survived(admin, outcome)
+    assert "Done" in outcome.texts() or "Finished" in outcome.texts(), outcome.texts()[:800]
+    assert len(hostile_comfy.received_prompts) == before + 1
+    assert hostile_comfy.received_prompts[-1]["prompt"]["1"]["inputs"]["image"] == OTHERS_UPLOAD
+
+
+@pytest.mark.parametrize("body", [b'{"data": []}', b'not json', b'{"data": [1], "fn_index": 0}'])
+@pytest.mark.parametrize("route", ["/gradio_api/call/generate", "/gradio_api/queue/join"])
+def test_without_a_login_an_app_with_auth_answers_nothing_but_401(logins, route, body):
+    """A malformed call of a stranger meets Gradio's login check first (ui/call_guard.py steps aside):
+    nothing about the app's events (their number of inputs) leaks before a login."""
+    admin, _ = logins
+    answer = requests.post(admin.url + route, data=body, headers={"content-type": "application/json"}, timeout=30)
+    if body == b"not json":   # FastAPI refuses the body itself (422 json_invalid) before any login check
+        assert answer.status_code in (401, 422) and "The request is not JSON" not in answer.text, answer.text[:200]
+    else:
+        assert answer.status_code == 401, (answer.status_code, answer.text[:200])
+    assert "values" not in answer.text
+    logged_in = admin.http.post(admin.url + "/gradio_api/call/generate", data=b'{"data": []}', timeout=30,
+                                headers={"content-type": "application/json"})
+    assert logged_in.status_code == 422 and "This call needs" in logged_in.text   # the guard, for a login

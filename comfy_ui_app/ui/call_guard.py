@@ -8,11 +8,14 @@ event (``POST /gradio_api/call/<api>``, ``/gradio_api/call/v2/<api>``, ``/gradio
 ``/gradio_api/queue/join``) and answers 422 with one plain sentence when the body is not a JSON
 object, its ``data`` not a list, or the list too short for the event; and 413 when the body is
 larger than any real call (``MAX_CALL_BYTES``: files travel through the upload route, not here).
-Everything else passes through untouched, the body replayed as it came.
+Everything else passes through untouched, the body replayed as it came; so does every call of a
+caller who is not logged in to an app with ``--auth`` (Gradio answers 401: a stranger learns
+nothing of the app's events here).
 """
 from __future__ import annotations
 
 import json
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 __all__ = ["CallGuard", "MAX_CALL_BYTES", "call_problem"]
@@ -65,6 +68,25 @@ def call_problem(body: bytes, fns: dict, api_name: str | None) -> str | None:
     return f"This call needs {needed} values, one per input; it sent {len(data)}."
 
 
+def _logged_out(scope) -> bool:
+    """Does Gradio's app (``scope["app"]``) want a login this request lacks? (Its own check, read here:
+    the ``access-token-<cookie id>`` cookie among the tokens it issued.)"""
+    app = scope.get("app")
+    if getattr(app, "auth_dependency", None) is not None:
+        return True   # a login of another kind: leave every call to Gradio
+    if getattr(app, "auth", None) is None:
+        return False
+    cookie = SimpleCookie()
+    try:
+        cookie.load(b"; ".join(v for k, v in scope.get("headers", []) if k == b"cookie").decode("latin-1"))
+    except CookieError:
+        return True
+    cookie_id = getattr(app, "cookie_id", "")
+    token = next((cookie[name].value for name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}")
+                  if name in cookie), None)
+    return getattr(app, "tokens", {}).get(token) is None
+
+
 class CallGuard:
     """ASGI middleware over Gradio's app; ``blocks``: the ``gr.Blocks`` whose events it checks."""
 
@@ -77,7 +99,7 @@ class CallGuard:
             await self.app(scope, receive, send)
             return
         api_name, runs = _event_of(scope.get("path", ""))
-        if not runs:
+        if not runs or _logged_out(scope):
             await self.app(scope, receive, send)
             return
         chunks, size, more = [], 0, True
