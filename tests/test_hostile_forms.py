@@ -83,6 +83,10 @@ BAD_FILES = {  # content -> words of the load message
     "not-utf8": (b"\xff\xfe\x00\x01", "is not a text (JSON) file."),
     "a-list": (b"[1, 2, 3]", "is not an API-format graph of nodes"),
     "node-not-object": (b'{"1": "KSampler"}', "Node 1 of the workflow has no class_type"),
+    # point 3: json.loads takes these bare words; the graph sent to ComfyUI must never hold one
+    "nan-cfg": (json.dumps(BASE).replace('"cfg": 7.0', '"cfg": NaN').encode(), "The workflow holds NaN"),
+    "infinity-denoise": (json.dumps(BASE).replace('"denoise": 1.0', '"denoise": -Infinity').encode(),
+                         "The workflow holds -Infinity"),
     "chain-10000-over-the-cap": (conditioning_chain(10_000), "This workflow has 10,007 nodes; this app accepts at "
                                                              "most 5,000."),
 }
