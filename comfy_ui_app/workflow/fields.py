@@ -31,6 +31,9 @@ these rules in this order; an input named by an earlier rule is not named again:
 5. Every other literal input: an advanced field ``"<node>.<input>"``.
 
 Inputs one editor Primitive filled are one field whatever rule names it (``also``).
+
+:func:`form_fields` prefers the form the workflow's author chose in ComfyUI's App mode
+(:mod:`comfy_ui_app.workflow.app_mode`), with discovery as the fallback.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from comfy_ui_app.workflow.app_mode import app_fields, read_app_mode
 from comfy_ui_app.workflow.graph import ROLE_LABELS, Field, Finder, input_spec, is_link, label_for, squash
 
-__all__ = ["Field", "discover", "input_spec", "PLACEHOLDER", "ROLE_LABELS", "is_link"]
+__all__ = ["Field", "discover", "form_fields", "input_spec", "PLACEHOLDER", "ROLE_LABELS", "is_link"]
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*(?::([^}]*))?\}\}")
 
@@ -92,6 +96,14 @@ def discover(prompt: dict, object_info: dict | None = None) -> list[Field]:
                                         f"{finder.title(node_id)} › {input_name}", None, advanced=True, also=also))
             finder.taken.update([(node_id, input_name), *also])
     return named + advanced
+
+
+def form_fields(prompt: dict, object_info: dict | None = None, workflow: dict | None = None) -> list[Field]:
+    """The form of ``prompt``: the inputs its author chose in App mode when ``workflow`` (the
+    editor save it was converted from) has them, else every field :func:`discover` finds."""
+    fields = discover(prompt, object_info)
+    app = read_app_mode(workflow, prompt)
+    return app_fields(app, fields, prompt, object_info) if app and app.inputs else fields
 
 
 def _sampler_tags(finder: Finder) -> dict[str, int | str]:
