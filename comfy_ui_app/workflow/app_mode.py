@@ -77,12 +77,15 @@ def read_app_mode(workflow: Any, prompt: dict) -> AppMode | None:
     raw_outputs = data.get("outputs") if isinstance(data.get("outputs"), list) else []
     graph = _Graph(workflow, prompt)
     inputs: list[AppInput] = []
+    dropped = 0
     for entry in raw_inputs:
         found = graph.resolve(entry)
+        dropped += found is None
         if found and all((i.node_id, i.input_name) != (found.node_id, found.input_name) for i in inputs):
             inputs.append(found)
-    outputs = list(dict.fromkeys(str(o) for o in raw_outputs if _plain_id(o) and str(o) in prompt))
-    dropped = len(raw_inputs) - len(inputs) + len(raw_outputs) - len(outputs)
+    found_outputs = [str(o) for o in raw_outputs if _plain_id(o) and str(o) in prompt]
+    outputs = list(dict.fromkeys(found_outputs))
+    dropped += len(raw_outputs) - len(found_outputs)
     if not inputs and not outputs:
         return None
     return AppMode(tuple(inputs), tuple(outputs), dropped)
@@ -101,13 +104,14 @@ def app_fields(app: AppMode, discovered: list[Field], prompt: dict, object_info:
     taken = {f.name for f in discovered}
     for chosen in app.inputs:
         field = by_target.get((chosen.node_id, chosen.input_name))
-        if field is None or field.name in names:
+        made = field is None or field.name in names
+        if made:
             if not finder.literal(chosen.node_id, chosen.input_name):
                 continue
             label = f"{finder.title(chosen.node_id)} › {chosen.input_name}"
             field = finder.make(f"{chosen.node_id}.{chosen.input_name}", chosen.node_id, chosen.input_name, label, None)
         name = field.name
-        if field.advanced and chosen.label:
+        if (made or field.advanced) and chosen.label:
             slug = re.sub(r"[^a-z0-9]+", "_", chosen.label.lower()).strip("_")
             name = slug if slug[:1].isalpha() and slug not in names and slug not in taken else name
         fields.append(dataclasses.replace(field, name=name, label=chosen.label or field.label, advanced=False))
