@@ -10,6 +10,10 @@ form is rebuilt for it with ``@gr.render`` and runs through ``runner.run``. The 
 reloaded page can show the user's newest custom job there again before any workflow is
 picked. A form with a seed has "♻ Reuse last seed", as "Text to image" has.
 
+A UI-format workflow whose author chose its inputs and outputs in ComfyUI's App mode
+(``extra.linearData``, :mod:`comfy_ui_app.workflow.app_mode`) gets exactly that form, and the
+result area shows only the chosen output nodes' files (the job keeps them all: History).
+
 "Load parameters" in History sets the loaded workflow with ``"values"``: the form then
 starts at that job's values (:func:`load_job`).
 
@@ -24,6 +28,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import gradio as gr
 
 from comfy_ui_app.errors import GraphRefused, WorkflowError
@@ -32,7 +37,8 @@ from comfy_ui_app.workflow.file_inputs import hide_file_lists
 from comfy_ui_app.workflow.source import check_nodes, parse_json
 from comfy_ui_app.workflow.templates import api_graph, load_workflow
 from comfy_ui_app.workflow.convert import is_ui_workflow, ui_to_api
-from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.workflow.app_mode import read_app_mode, shown_outputs
+from comfy_ui_app.workflow.fields import form_fields
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import form as forms
@@ -225,11 +231,19 @@ class _Results:
                 retry_visibility(u), *seeds)
 
 
+def chosen_outputs(store, app, gallery: list[str], job_ids) -> list[str]:
+    """The files of ``gallery`` that App mode's chosen output nodes made (the store knows each file's node)."""
+    records = [store.get(job_id) for job_id in job_ids or ()]
+    stored = [(str(o.path), o.node) for record in records if record is not None for o in record.outputs]
+    return shown_outputs(app, gallery, stored)
+
+
 def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) -> None:
     """The form and buttons for one loaded workflow (inside ``@gr.render``)."""
     template = workflow["prompt"]
     info = ctx.catalog.object_info_or_none()
-    fields = discover(template, info)
+    fields = form_fields(template, info, workflow.get("workflow"))  # App mode's inputs, else discovery's
+    app = read_app_mode(workflow.get("workflow"), template)
     shown = hide_file_lists(info) if ctx.jobs.policy.public else info  # not every user's upload names
     form = forms.build_form(ctx, template, fields, shown, lang=lang, values=workflow.get("values"),
                             max_fields=MAX_FORM_FIELDS)
@@ -259,6 +273,8 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
                                  template_name=workflow.get("name") or "", kind="custom")
         ids = job_ids_output()
         async for u in run(ctx, run_request, lang):
+            if app is not None and app.outputs and u.gallery is not None:  # App mode: the chosen outputs only
+                u.gallery = await anyio.to_thread.run_sync(chosen_outputs, ctx.jobs.store, app, u.gallery, u.job_ids)
             yield (*results.values(u), *form.error_updates(u.errors), ids(u))
 
     event = generate_btn.click(generate, inputs=[ctx.lang, count, *form.components, *user_inputs(ctx)],
