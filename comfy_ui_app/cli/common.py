@@ -117,3 +117,23 @@ def problems_line(lead: str, problems: list) -> str:
     from comfy_ui_app.texts.messages import describe_problem
 
     return f"{lead}: " + "; ".join(describe_problem(p, name_first=True) for p in problems) + "."
+
+
+def workflow_fields(prompt: dict, object_info: dict | None, graph: dict | None, *, every: bool = False) -> list:
+    """The fields of a workflow for the command line: the inputs its author chose in ComfyUI's App
+    mode when ``graph`` (the UI-format save) has them, else every field discovery finds.
+
+    ``every`` (``generate``): App mode's fields first, then discovery's others (advanced, under
+    names App mode left free), so ``--set`` takes the author's names and any other input too,
+    and a checkpoint the server lacks is still replaced."""
+    import dataclasses
+
+    from comfy_ui_app.workflow.fields import discover, form_fields
+
+    fields = form_fields(prompt, object_info, graph)
+    if not every:
+        return fields
+    names = {f.name for f in fields}
+    targets = {t for f in fields for t in ((f.node_id, f.input_name), *f.also)}
+    return fields + [dataclasses.replace(f, advanced=True) for f in discover(prompt, object_info)
+                     if f.name not in names and (f.node_id, f.input_name) not in targets]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from comfy_ui_app.cli.common import (
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, parse_sets, problems_line, read_workflow_file,
-    server_url, to_api,
+    server_url, to_api, workflow_fields,
 )
 from comfy_ui_app.cli.history import Recording
 from comfy_ui_app.workflow.templates import choose_checkpoint
@@ -76,7 +76,6 @@ def _prepare(comfy, args, say) -> tuple[dict, list, dict]:
     """The filled and checked prompt, its fields and the server's node list."""
     from comfy_ui_app.workflow.templates import apply_values
     from comfy_ui_app.workflow.check import check_prompt
-    from comfy_ui_app.workflow.fields import discover
 
     graph, is_ui = read_workflow_file(args.workflow)  # file and --set problems: before any network
     values = parse_sets(args.sets)
@@ -85,7 +84,7 @@ def _prepare(comfy, args, say) -> tuple[dict, list, dict]:
     prompt = to_api(graph, is_ui, object_info, comfy.url)
     if is_ui:
         say("Converted the UI-format workflow to API format")
-    fields = discover(prompt, object_info)
+    fields = workflow_fields(prompt, object_info, graph if is_ui else None, every=True)  # App mode's names first
     prompt = apply_values(prompt, _checkpoint_value(comfy, fields, _by_field_name(values, fields), say),
                           fields=fields)
     problems = check_prompt(prompt, object_info, fields)

@@ -2,7 +2,8 @@
 
 ``generate`` fills a workflow, checks it against the server's ``/object_info``, runs
 it and saves the PNGs (see ``cli.generate``); ``fields`` prints the fields a workflow
-offers as JSON; ``convert`` turns an editor (UI-format) save into API format; ``history``
+offers as JSON (a workflow saved in ComfyUI's App mode: the inputs its author chose);
+``convert`` turns an editor (UI-format) save into API format; ``history``
 lists recorded jobs (``cli.history``). The options are declared in
 ``comfy_ui_app.settings.command_line``; what the commands share is in ``cli.common``.
 Any failure exits non-zero with ONE plain line on stderr (worded by
@@ -20,7 +21,7 @@ from typing import Any, Sequence
 from comfy_ui_app.cli import history
 from comfy_ui_app.cli.common import (
     EXIT_CTRL_C, EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, UsageError, fetch_object_info, load_object_info,
-    read_workflow_file, server_url, to_api,
+    read_workflow_file, server_url, to_api, workflow_fields,
 )
 from comfy_ui_app.settings import SettingsParser
 from comfy_ui_app.settings.command_line import CONVERT, FIELDS, GENERATE
@@ -37,7 +38,7 @@ def field_json(field) -> dict[str, Any]:
 
 def fields_command(args, out=None) -> int:
     from comfy_ui_app.errors import ServerUnreachable
-    from comfy_ui_app.workflow.fields import discover
+    from comfy_ui_app.workflow.app_mode import read_app_mode
     from comfy_ui_app.texts.messages import describe
 
     out = out or sys.stdout
@@ -56,7 +57,9 @@ def fields_command(args, out=None) -> int:
     if note:
         print(note + "Fields listed without the server's node list, so without choices, min or max.",
               file=sys.stderr, flush=True)
-    fields = discover(prompt, object_info)
+    fields = workflow_fields(prompt, object_info, graph if is_ui else None)
+    if is_ui and fields and read_app_mode(graph, prompt):
+        print("App mode: the inputs the workflow's author chose, in their order.", file=sys.stderr, flush=True)
     print(json.dumps([field_json(f) for f in fields], indent=2, ensure_ascii=False), file=out, flush=True)
     return EXIT_OK
 
@@ -135,7 +138,9 @@ def build_parser(env=None) -> SettingsParser:
                     "mask), default, choices, min, max, step, node_id, input_name, advanced, placeholder.\n"
                     "Types, choices, min and max come from the server's node list; when the server cannot\n"
                     "be reached (or with --offline) the fields are found without it, which stderr says\n"
-                    "(exit status 0). A UI-format workflow needs the node list (server or --object-info).\n\n"
+                    "(exit status 0). A UI-format workflow needs the node list (server or --object-info).\n"
+                    "A workflow saved with ComfyUI's App mode lists the inputs its author chose, in order,\n"
+                    "with the author's labels (generate --set takes those names, and every other field's).\n\n"
                     "example:\n  python -m comfy_ui_app fields workflows/txt2img.json --server http://127.0.0.1:8188")
     fields.declare(FIELDS)
     fields.set_defaults(run=fields_command)
