@@ -207,8 +207,8 @@ class _Graph:
                 name = str((socket.get("widget") or {}).get("name") or socket.get("name") or "")
                 inner_id = f"{api_id}:{link.get('target_id')}"
                 if self._literal(inner_id, name):
-                    label = _socket_label(node, widget) or (slot.get("label") if isinstance(slot.get("label"), str) else None)
-                    return inner_id, name, label or socket.get("label") or None
+                    slot_label = slot.get("label") if isinstance(slot.get("label"), str) else None
+                    return inner_id, name, _socket_label(node, widget) or slot_label or _socket_label(target, name)
         return None
 
     def _instance(self, subgraph_id: str) -> str | None:
