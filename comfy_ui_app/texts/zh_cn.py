@@ -400,6 +400,9 @@ ZH_CN: dict[str, str] = {
         "ComfyUI（{url}）已不再记得此任务（它可能已重启）。请重试。",
     # --- lead: odd answers, Hugging Face names ---
     "ComfyUI sent something that is not an image for {file}.": "ComfyUI 为 {file} 返回的内容不是图片。",
+    "ComfyUI sent something that is not a video for {file}.": "ComfyUI 为 {file} 返回的内容不是视频。",
+    "ComfyUI sent something that is not an audio file for {file}.": "ComfyUI 为 {file} 返回的内容不是音频文件。",
+    "ComfyUI sent something that is not a 3D model for {file}.": "ComfyUI 为 {file} 返回的内容不是 3D 模型。",
     "The pictures were made but this app could not save them ({reason}). Please tell whoever runs it.":
         "图片已生成，但本应用无法保存它们（{reason}）。请告知本服务的管理员。",
     "{name} (Hugging Face)": "{name}（Hugging Face）",
