@@ -160,3 +160,19 @@ def test_the_cli_saves_every_kind(media_comfy, tmp_path):
     assert kinds == ["3d", "audio", "audio", "image", "text", "video"], saved
     text = next(p for p in out.rglob("*.txt"))
     assert text.read_text() == "a caption made by the graph"
+
+
+def test_history_and_results_sort_files_by_media(tmp_path):
+    """What History's "open" and the Custom tab's results send each component (``MediaResults.updates``)."""
+    from comfy_ui_app.ui._media_results import MediaResults, pictures
+
+    names = ["a_00001_.png", "clip_00001_.mp4", "tone_00001_.flac", "example.glb", "text_40_1.txt", "x.bin"]
+    paths = [str(tmp_path / n) for n in names]
+    (tmp_path / "text_40_1.txt").write_text("a caption")
+    assert pictures(paths) == paths[:1]
+    video, audio, model, text, files, note = MediaResults.updates(paths, "zh-CN")
+    assert (video["value"], audio["value"], model["value"]) == tuple(paths[1:4])
+    assert text["value"] == "a caption" and files["value"] == paths[1:]
+    assert note["value"] == "已作为文件保留供下载（本页无法显示）：x.bin"
+    hidden = MediaResults.updates(paths[:1], "en")
+    assert [u["visible"] for u in hidden] == [False] * 6
