@@ -16,6 +16,7 @@ from comfy_ui_app.cli.common import (
     server_url, to_api, workflow_fields,
 )
 from comfy_ui_app.cli.history import Recording
+from comfy_ui_app.comfy.outputs import media_of
 from comfy_ui_app.workflow.templates import choose_checkpoint
 
 
@@ -159,7 +160,8 @@ def generate(args, out=None) -> int:
         if finished.status != "success":
             raise finished.error if finished.error is not None else JobInterrupted(job.prompt_id)
         save(finished.images)
-        say(f"Done: {len(saved)} image(s) in {out_dir}" if saved else "Finished, but the workflow produced no images")
+        what = "image(s)" if all(media_of(str(p)) == "image" for p in saved.values()) else "output(s)"
+        say(f"Done: {len(saved)} {what} in {out_dir}" if saved else "Finished, but the workflow produced no images")
         job = None
         return EXIT_OK
     except KeyboardInterrupt:

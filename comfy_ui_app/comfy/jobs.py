@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from comfy_ui_app.comfy.frames import Message
+from comfy_ui_app.comfy.outputs import output_refs
 from comfy_ui_app.comfy.updates import (
     Executing, Finished, Output, OutputImage, Preview, Progress, Queued, Started, Update,
 )
@@ -169,9 +170,9 @@ class Job:
             self._mark_running()
             self._push(self._progress(data))
         elif kind == "executed":
-            images = (data.get("output") or {}).get("images") or []
-            if images:
-                fetch(self, str(data.get("node")), images)
+            refs = output_refs(str(data.get("node")), data.get("output") or {})
+            if refs:
+                fetch(self, str(data.get("node")), refs)
         elif kind == "execution_success":
             self._finish("success")
         elif kind == "execution_error":

@@ -2,9 +2,11 @@
 
 Two objects, each composed into ``Comfy`` and given what it needs in its constructor:
 
-* :class:`OutputFetcher`: a small pool fetches output images through ``/view`` so the
-  event reader never blocks; each must be a picture PIL can read (a server or proxy
-  answering 200 with an error page is no output), then the ``save_outputs`` hook stores them;
+* :class:`OutputFetcher`: a small pool fetches output files through ``/view`` so the
+  event reader never blocks (every kind :func:`~comfy_ui_app.comfy.outputs.output_refs` reads:
+  pictures, video, audio, 3D, text, files of kinds never seen); a picture must be one PIL can
+  read, a video or audio file must start like one (a server or proxy answering 200 with an error
+  page is no output), then the ``save_outputs`` hook stores them;
 * :class:`Monitor`: a thread that asks ``/queue`` for queue positions when a ``status``
   event says the queue moved, and ``/history`` and ``/queue`` about jobs that went quiet or
   after a reconnect, so that no job waits forever: one the server no longer knows ends as
@@ -28,6 +30,7 @@ from PIL import Image
 
 from comfy_ui_app.comfy.client import ComfyClient
 from comfy_ui_app.comfy.jobs import Job, job_failed_from
+from comfy_ui_app.comfy.outputs import TEXT_TYPE, check_media, media_of, output_refs
 from comfy_ui_app.comfy.stream import EventStream
 from comfy_ui_app.comfy.updates import OutputImage
 from comfy_ui_app.errors import (
@@ -80,11 +83,17 @@ class OutputFetcher:
             for ref in refs:
                 filename, subfolder = str(ref.get("filename", "")), str(ref.get("subfolder", ""))
                 kind = str(ref.get("type", "output"))
+                if kind == TEXT_TYPE:  # PreviewAny's text: in the message itself, nothing to fetch
+                    images.append(OutputImage(filename, subfolder, kind, str(ref.get("text", "")).encode()))
+                    continue
                 try:
                     data = self._client.view(filename, subfolder=subfolder, type=kind)
-                    check_output_image(data, filename)
+                    if media_of(filename) == "image":
+                        check_output_image(data, filename)
+                    else:
+                        check_media(data, filename)
                 except NotAnImage as e:  # the others of the node may still be fine
-                    log.warning("output %s of %s is not an image", filename, job.prompt_id)
+                    log.warning("output %s of %s is not what its name says", filename, job.prompt_id)
                     job.fetch_errors.append(e)
                     continue
                 images.append(OutputImage(filename, subfolder, kind, data))
@@ -222,7 +231,7 @@ class Monitor:
                 job._finish("error", self._lost(job, "it is in neither its queue nor its history"))
             return
         for node, output in (entry.get("outputs") or {}).items():
-            self._fetcher.fetch(job, str(node), list((output or {}).get("images") or []), from_history=True)
+            self._fetcher.fetch(job, str(node), output_refs(str(node), output or {}), from_history=True)
         status = entry.get("status") or {}
         messages = dict((m[0], m[1]) for m in status.get("messages") or [] if isinstance(m, list) and len(m) == 2)
         if status.get("status_str") == "success":

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Union
 
+from comfy_ui_app.comfy.outputs import media_of
 from comfy_ui_app.errors import ComfyError
 
 __all__ = [
@@ -35,7 +36,8 @@ def _open_image(data: bytes):
 
 @dataclass(frozen=True)
 class OutputImage:
-    """One output file, its bytes already fetched through ``/view``.
+    """One output file, its bytes already fetched through ``/view`` (a picture, or any other
+    kind: :attr:`media`; a text output's bytes are its UTF-8 text, its name ``text_<node>_<n>.txt``).
 
     ``path`` is where the app stored it, when a ``save_outputs`` hook is installed
     on :class:`~comfy_ui_app.Comfy` (the job store does this).
@@ -80,6 +82,12 @@ class OutputImage:
             except FileExistsError:
                 continue
         raise AssertionError("unreachable")  # itertools.count() never ends
+
+    @property
+    def media(self) -> str:
+        """``image``, ``video``, ``audio``, ``3d``, ``text`` or ``file`` (a kind no page shows:
+        kept for download), from the file's name (see :mod:`comfy_ui_app.comfy.outputs`)."""
+        return media_of(self.filename)
 
     def to_pil(self):
         return _open_image(self.data)

@@ -141,13 +141,16 @@ class RunLimitExceeded(ComfyError):
 
 
 class NotAnImage(ComfyError):
-    """``/view`` answered, but not with a picture (an error page from a proxy, a cut file)."""
+    """``/view`` answered, but not with a picture (an error page from a proxy, a cut file);
+    ``media``: what the file should have been (``image``, ``video``, ``audio``, ``3d``)."""
 
     code = "not_an_image"
 
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, media: str = "image") -> None:
         self.filename = filename
-        super().__init__(f"ComfyUI sent something that is not an image for {filename}")
+        self.media = media
+        what = "an image" if media == "image" else f"a {media} file"
+        super().__init__(f"ComfyUI sent something that is not {what} for {filename}")
 
 
 class ServerNoLongerConfigured(ComfyError):

@@ -36,9 +36,9 @@ from typing import Any
 
 from comfy_ui_app.errors import ComfyError, GraphRefused
 from comfy_ui_app.jobs.policy import Policy
-from comfy_ui_app.workflow.file_inputs import file_inputs, file_verdict, spec_choices, tagged_name
+from comfy_ui_app.workflow.file_inputs import file_inputs, file_verdict, spec_choices, tagged_name, upload_tag
 
-__all__ = ["APP_KINDS", "GraphRules", "NodeTable", "owner_tag", "may_run_custom"]
+__all__ = ["APP_KINDS", "GraphRules", "NodeTable", "owner_tag", "owns_input", "may_run_custom"]
 
 APP_KINDS = ("txt2img", "inpaint")  # graphs from the app's own templates: only their form values vary
 TRUSTED_CLIENTS = ("cli",)
@@ -47,6 +47,13 @@ TRUSTED_CLIENTS = ("cli",)
 def owner_tag(owner: str) -> str:
     """The tag an owner's uploads carry: 12 hex digits of a hash of the owner."""
     return hashlib.sha256(f"comfy-ui-app upload owner\n{owner}".encode()).hexdigest()[:12]
+
+
+def owns_input(owner: str, filename: str) -> bool:
+    """Whether ``owner`` may see the input-folder file ``filename`` a job reported as its output
+    (``Preview3D`` shows a file of the input folder): not another user's upload."""
+    app_upload, tag = upload_tag(filename)
+    return not app_upload or tag == owner_tag(owner)
 
 
 def may_run_custom(policy: Policy, admin: bool) -> str | None:

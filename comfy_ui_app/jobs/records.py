@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from comfy_ui_app.comfy.outputs import media_of
+
 __all__ = ["JobRecord", "OutputFile", "STATUSES", "UNFINISHED", "TERMINAL", "current_server", "history_times"]
 
 _ENDS = ("execution_success", "execution_error", "execution_interrupted")
@@ -23,7 +25,12 @@ class OutputFile:
     path: Path
     filename: str  # the stored (sanitised) name, i.e. path.name
     node: str
-    kind: str
+    kind: str  # ComfyUI's folder type: output, temp, input (Preview3D), text (PreviewAny's words)
+
+    @property
+    def media(self) -> str:
+        """``image``, ``video``, ``audio``, ``3d``, ``text`` or ``file``, from the name."""
+        return media_of(self.filename)
 
 
 def current_server(record: JobRecord) -> str:

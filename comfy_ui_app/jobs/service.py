@@ -41,7 +41,7 @@ from comfy_ui_app.comfy.updates import Finished, OutputImage, Started
 from comfy_ui_app.cluster.cluster import Cluster
 from comfy_ui_app.errors import BatchStopped, ComfyError, JobLost, NotAllowed, NotRecorded, WorkflowError, error_record
 from comfy_ui_app.jobs.admission import check_disk, check_sendable, check_texts
-from comfy_ui_app.jobs.graph_rules import GraphRules, NodeTable
+from comfy_ui_app.jobs.graph_rules import GraphRules, NodeTable, owns_input
 from comfy_ui_app.jobs.limits import Limits, admitted, count_pending, limits_for
 from comfy_ui_app.jobs.policy import Policy
 from comfy_ui_app.workflow.source import check_nodes
@@ -95,6 +95,8 @@ class JobService:
                 return images
             saved = []
             for image in images:
+                if image.type == "input" and not owns_input(record.owner, image.filename):
+                    continue  # a Preview3D of another user's upload: fetched, never stored nor shown
                 stored = store.add_output(record.job_id, image.data, image.filename, node=node, kind=image.type)
                 saved.append(OutputImage(image.filename, image.subfolder, image.type, image.data, stored.path))
             return saved

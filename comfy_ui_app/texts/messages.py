@@ -192,6 +192,13 @@ def _describe_os_error(exc: OSError, lang: str) -> str | None:
     return None
 
 
+_NOT_THE_MEDIA = {  # NotAnImage.media -> its words (an image: the line below)
+    "video": "ComfyUI sent something that is not a video for {file}.",
+    "audio": "ComfyUI sent something that is not an audio file for {file}.",
+    "3d": "ComfyUI sent something that is not a 3D model for {file}.",
+}
+
+
 def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_LANGUAGE,
              names: ServerNames = NO_NAMES) -> str:
     """Return one plain line describing ``exc`` for a non-technical user, in ``lang``.
@@ -256,6 +263,8 @@ def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames)
         return tr_stored(one_line(str(exc)), lang) or tr("The workflow is not valid.", lang)
     if isinstance(exc, ComfyUIStartFailed):
         return _describe_start_failed(exc, lang)
+    if isinstance(exc, NotAnImage) and getattr(exc, "media", "image") in _NOT_THE_MEDIA:
+        return tr(_NOT_THE_MEDIA[exc.media], lang, file=exc.filename)
     if isinstance(exc, NotAnImage):
         return tr("ComfyUI sent something that is not an image for {file}.", lang, file=exc.filename)
     if isinstance(exc, OutputsNotSaved):

@@ -35,6 +35,11 @@ ZH_CN: dict[str, str] = {
     "Message": "消息",
     "Preview": "预览",
     "Images": "图像",
+    "Video": "视频",
+    "Audio": "音频",
+    "3D model": "3D 模型",
+    "Text": "文本",
+    "Files": "文件",
     "Image": "图像",
     "♻ Reuse last seed": "♻ 沿用上次的种子",
     "Size": "尺寸",
@@ -101,6 +106,8 @@ ZH_CN: dict[str, str] = {
     "ETA {s} s": "预计还需 {s} 秒",
     "Job {i} of {n}": "第 {i}/{n} 个任务",
     "Done: {n} image(s) saved.": "完成：已保存 {n} 张图像。",
+    "Done: {n} output(s) saved.": "完成：已保存 {n} 个输出。",
+    "Kept as files to download (this page cannot show them): {names}": "已作为文件保留供下载（本页无法显示）：{names}",
     "Finished, but the workflow produced no images.": "已完成，但工作流没有生成任何图像。",
     "ComfyUI stopped sending news about the job. Please try again.":
         "ComfyUI 不再发送该任务的消息。请重试。",
@@ -400,6 +407,9 @@ ZH_CN: dict[str, str] = {
         "ComfyUI（{url}）已不再记得此任务（它可能已重启）。请重试。",
     # --- lead: odd answers, Hugging Face names ---
     "ComfyUI sent something that is not an image for {file}.": "ComfyUI 为 {file} 返回的内容不是图片。",
+    "ComfyUI sent something that is not a video for {file}.": "ComfyUI 为 {file} 返回的内容不是视频。",
+    "ComfyUI sent something that is not an audio file for {file}.": "ComfyUI 为 {file} 返回的内容不是音频文件。",
+    "ComfyUI sent something that is not a 3D model for {file}.": "ComfyUI 为 {file} 返回的内容不是 3D 模型。",
     "The pictures were made but this app could not save them ({reason}). Please tell whoever runs it.":
         "图片已生成，但本应用无法保存它们（{reason}）。请告知本服务的管理员。",
     "{name} (Hugging Face)": "{name}（Hugging Face）",

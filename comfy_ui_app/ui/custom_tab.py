@@ -43,6 +43,7 @@ from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import form as forms
 from comfy_ui_app.ui import _lenient as lenient
+from comfy_ui_app.ui._media_results import MediaResults, pictures
 from comfy_ui_app.ui.context import TabHandles, caller_ids, current_user
 from comfy_ui_app.ui.retry import retry_button, retry_visibility, wire_retry
 from comfy_ui_app.ui.runner import (
@@ -219,16 +220,18 @@ class _Results:
         self.seed_used = gr.Textbox(label="Seed used", interactive=False, visible=False, elem_id="custom-seed-used")
         self.job_ids = gr.State([])  # the store's ids of this page's current run (for Interrupt)
         self.last_seed = gr.State(None)  # the first seed of this page's last run (for ♻)
+        self.media = MediaResults("custom")  # video, audio, 3D, text, files: outputs that are not pictures
         self.outputs = [self.progress, self.preview, self.gallery, self.message, self.retry, self.seed_used,
-                        self.last_seed]
+                        self.last_seed, *self.media.components]
 
     @staticmethod
-    def values(u) -> tuple:
+    def values(u, lang: str = "en") -> tuple:
         skip = gr.skip()
         seeds = (gr.update(value=seeds_text(u.seeds), visible=True), u.seeds[0]) if u.seeds else (skip, skip)
+        shown = pictures(u.gallery)
         return (u.progress if u.progress is not None else skip, u.preview if u.preview is not None else skip,
-                u.gallery if u.gallery is not None else skip, u.message if u.message is not None else skip,
-                retry_visibility(u), *seeds)
+                shown if shown is not None else skip, u.message if u.message is not None else skip,
+                retry_visibility(u), *seeds, *MediaResults.updates(u.gallery, lang))
 
 
 def chosen_outputs(store, app, gallery: list[str], job_ids) -> list[str]:
@@ -266,7 +269,7 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
                                         max_batch_count=MAX_BATCH_COUNT)
         if problems:  # NaN, text for a number, a text too long…: next to the field, nothing sent
             u = lenient.stopped_update(problems, lang, ctx.names)
-            yield (*results.values(u), *form.error_updates(u.errors), gr.skip())
+            yield (*results.values(u, lang), *form.error_updates(u.errors), gr.skip())
             return
         run_request = RunRequest(template, fields, form.collect(values), count=int(batch_count or 1),
                                  workflow=workflow.get("workflow"), owner=current_user(request, browser_id),
@@ -275,7 +278,7 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
         async for u in run(ctx, run_request, lang):
             if app is not None and app.outputs and u.gallery is not None:  # App mode: the chosen outputs only
                 u.gallery = await anyio.to_thread.run_sync(chosen_outputs, ctx.jobs.store, app, u.gallery, u.job_ids)
-            yield (*results.values(u), *form.error_updates(u.errors), ids(u))
+            yield (*results.values(u, lang), *form.error_updates(u.errors), ids(u))
 
     event = generate_btn.click(generate, inputs=[ctx.lang, count, *form.components, *user_inputs(ctx)],
                                outputs=[*results.outputs, *form.errors, results.job_ids],

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from comfy_ui_app.comfy.outputs import TEXT_TYPE, output_refs
 from comfy_ui_app.comfy.updates import OutputImage
 from comfy_ui_app.errors import ComfyError
 from comfy_ui_app.texts.i18n import tr
@@ -40,6 +41,7 @@ from comfy_ui_app.ui.context import TabHandles, current_user
 from comfy_ui_app.ui.queue_tab import age_text, owner_name
 from comfy_ui_app.ui.status import md_escape
 from comfy_ui_app.ui._lenient import id_problem
+from comfy_ui_app.ui._media_results import MediaResults, pictures
 
 __all__ = ["build_tab", "HistoryView", "PAGE_SIZE", "EXTERNAL_PREFIX"]
 
@@ -79,7 +81,7 @@ class HistoryView:
             status = tr(STATUS_WORDS.get(r.status, r.status), lang)
             rows.append([_when(r.created_at), r.template, status, age_text(r.duration, lang), len(r.outputs), who])
             choices.append((f"{_when(r.created_at)} · {r.template} · {status}", r.job_id))
-            first = next((o.path for o in r.outputs if o.path.is_file()), None)
+            first = next((o.path for o in r.outputs if o.media == "image" and o.path.is_file()), None)
             if first is not None:
                 thumbs.append((str(first), f"{r.template} · {status}"))
                 thumb_ids.append(r.job_id)
@@ -135,7 +137,9 @@ class HistoryView:
         folder = self.external_dir / safe_filename(prompt_id)
         paths = []
         for output in (entry.get("outputs") or {}).values():
-            for ref in (output or {}).get("images") or []:
+            for ref in output_refs("", output or {}):
+                if ref["type"] in (TEXT_TYPE, "input"):
+                    continue  # words in the entry itself; a preview of an input file: not the job's output
                 target = folder / safe_filename(f"{ref.get('type', 'output')}_{ref.get('filename', '')}")
                 if not target.is_file():  # fetched once, kept for the next look
                     kind = str(ref.get("type", "output"))
@@ -199,6 +203,7 @@ def build_tab(ctx) -> TabHandles:
                              allow_custom_value=True)  # the handlers check ownership themselves
         detail = gr.Markdown("", elem_id="history-detail", elem_classes=["no-i18n"])
         outputs = gr.Gallery(label="Outputs", format="png", columns=4, elem_id="history-outputs")
+        media = MediaResults("history")  # a job's video, audio, 3D model, text, files
         params_view = gr.JSON(label="Parameters")
         with gr.Row():
             load_btn = gr.Button("Load parameters")
@@ -238,12 +243,12 @@ def build_tab(ctx) -> TabHandles:
     def open_job(choice, browser_id, lang, request: gr.Request):
         bad = id_problem(choice)  # a raw call's 1 MB string or dict: refused before any look-up
         if bad:
-            return describe(bad, lang=lang), [], None
+            return describe(bad, lang=lang), [], None, *MediaResults.updates([], lang)
         try:
             text, paths, params = view.open(choice, current_user(request, browser_id), lang)
         except ComfyError as e:
             text, paths, params = describe(e, lang=lang, names=ctx.names), [], None
-        return text, paths, params
+        return text, pictures(paths), params, *MediaResults.updates(paths, lang)
 
     def open_thumb(ids, evt: gr.SelectData):
         return ids[evt.index] if isinstance(evt.index, int) and evt.index < len(ids) else gr.skip()
@@ -282,7 +287,7 @@ def build_tab(ctx) -> TabHandles:
     older_btn.click(turn(1), page_inputs, listing, api_name="history_older", **common)
     refresh_btn.click(turn(0), page_inputs, listing, api_name="history_refresh", **common)
     thumbs.select(open_thumb, [thumb_ids], [picker], api_visibility="private", **common)
-    picker.change(open_job, [picker, ctx.browser_id, ctx.lang], [detail, outputs, params_view],
+    picker.change(open_job, [picker, ctx.browser_id, ctx.lang], [detail, outputs, params_view, *media.components],
                   api_name="history_open", **common)
     load_event = load_btn.click(load_parameters, [picker, ctx.browser_id, ctx.lang], [parameters, message],
                                 api_name="history_load_parameters", **common)

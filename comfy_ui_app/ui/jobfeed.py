@@ -22,6 +22,7 @@ from typing import Any
 
 import anyio
 
+from comfy_ui_app.comfy.outputs import media_of
 from comfy_ui_app.comfy.updates import Finished, Output, Preview
 from comfy_ui_app.errors import BatchStopped, JobInterrupted
 from comfy_ui_app.texts.i18n import tr
@@ -56,7 +57,7 @@ class RunUpdate:
 
     progress: str | None = None          # Markdown: phase · node · step/%/ETA
     preview: Any = None                  # PIL image of the newest preview
-    gallery: list[str] | None = None     # every PNG saved so far (paths)
+    gallery: list[str] | None = None     # every output saved so far (paths; pictures, video, audio, 3D, text…)
     message: str | None = None           # one plain sentence ("" clears)
     errors: dict[str, str] | None = None  # field name -> problem; {} clears every slot
     seeds: list[int] | None = None       # the seed of each job so far
@@ -233,6 +234,8 @@ async def _ending(done: Finished, job, job_dir: Path, parameters: str, label: st
 
 
 def done_message(gallery: list, lang: str) -> str:
+    if gallery and any(media_of(path) != "image" for path in gallery):  # a video, a sound, a text…
+        return tr("Done: {n} output(s) saved.", lang, n=len(gallery))
     if gallery:
         return tr("Done: {n} image(s) saved.", lang, n=len(gallery))
     return tr("Finished, but the workflow produced no images.", lang)

@@ -11,6 +11,8 @@ nodes ``executed``; then ``progress_state`` (finished); finally
 ``status`` and sends the end marker ``executing {node: null}``.
 A cached output node only replays ``executed`` + ``progress_state``.
 
+Media outputs (video, animated WEBP, audio, 3D, text) are written by ``_media``.
+
 Per-prompt messages go to ``extra_data.client_id`` only; without one they are not
 sent at all, except ``progress_state``/``progress``/type-1 previews and
 ``execution_interrupted``, which are broadcast.
@@ -18,10 +20,11 @@ sent at all, except ``progress_state``/``progress``/type-1 previews and
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 
-from . import _images
+from . import _images, _media
 from ._graph import ExecutionList, OutputCache, is_link, node_spec, signatures
 from ._nodes import SAMPLER_CLASSES
 from ._ws import encode_preview, encode_preview_with_metadata
@@ -69,6 +72,7 @@ class Executor:
         self.wake = asyncio.Event()
         self.fail = None      # armed by ComfyTestServer.fail_next
         self.hang = False     # armed by ComfyTestServer.hang_next
+        self.extra_outputs: dict = {}  # class_type -> {ui key: (filename, bytes)}: ComfyTestServer.add_output_kind
 
     def request_interrupt(self) -> None:
         self.interrupt_requested = True
@@ -194,7 +198,8 @@ class Executor:
         if self.node_time.get(class_type):
             await asyncio.sleep(self.node_time[class_type])
         upstream = [spec_of(v[0]) for v in node["inputs"].values() if is_link(v)]
-        spec = node_spec(node, upstream, self.dirs)
+        spec = _media.node_values(class_type, node["inputs"], node_spec(node, upstream, self.dirs), upstream,
+                                  self.dirs)
         if class_type in SAMPLER_CLASSES:
             await self._sample(nid, node, prompt, spec)
         ui = None
@@ -205,6 +210,14 @@ class Executor:
                 prefix += "_temp_" + "".join(random.choice("abcdefghijklmnopqrstupvxyz") for _ in range(5))
             pnginfo = extra_data.get("extra_pnginfo") if isinstance(extra_data, dict) else None
             ui = {"images": _images.save_images(spec, prefix, self.dirs[kind], kind, prompt, pnginfo, level)}
+        elif class_type in _media.MEDIA_OUTPUT_NODES:
+            ui = _media.run_output(class_type, node["inputs"], spec, self.dirs, "ComfyUI_temp_" + "".join(
+                random.choice("abcdefghijklmnopqrstupvxyz") for _ in range(5)))
+        if ui is not None:
+            for key, (filename, data) in self.extra_outputs.get(class_type, {}).items():
+                with open(os.path.join(self.dirs["output"], filename), "wb") as f:
+                    f.write(data)
+                ui[key] = [{"filename": filename, "subfolder": "", "type": "output"}]
             self._send("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": self.prompt_id})
         self._progress(nid, state="finished")
         return spec, ui

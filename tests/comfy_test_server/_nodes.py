@@ -13,6 +13,9 @@ Dynamic parts, as recorded:
 * ``LoadImage.image`` / ``LoadImageMask.image`` list the image files directly in
   ``input/``, sorted (``upload.json`` -> ``object_info_LoadImage_after_uploads``:
   sub-folders and ``notes.txt`` are not listed);
+* ``LoadAudio.audio`` lists the audio and video files of ``input/``, ``LoadVideo.file`` the
+  videos, ``Load3D.model_file`` ``3d/<name>`` of ``input/3d`` (``media_outputs_and_templates.json``:
+  the uploaded ``tone.wav`` is what ``LoadAudio`` then reads);
 * ``LoraLoader`` / ``LoraLoaderModelOnly`` list the configured ``loras`` (the recorded
   server had none: an empty list), as ComfyUI lists the files of ``models/loras``.
 """
@@ -30,6 +33,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "comfyui"
 RECORDED_CHECKPOINTS = ["tiny-sd15-random.safetensors"]
 INPUT_LISTING_NODES = ("LoadImage", "LoadImageMask")
 LORA_NODES = ("LoraLoader", "LoraLoaderModelOnly")
+MEDIA_LISTING_NODES = ("LoadAudio", "LoadVideo", "Load3D")
 
 # Classes whose step loop reports progress and latent previews (one per step).
 SAMPLER_CLASSES = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced")
@@ -76,8 +80,25 @@ class NodeTable:
             return []
         return sorted(n for n in names if is_image_file(n))
 
+    def media_files(self, kinds: tuple[str, ...]) -> list[str]:
+        """Files directly in ``input/`` whose mimetype is one of ``kinds`` (``LoadAudio``:
+        audio and video, ``LoadVideo``: video), sorted."""
+        try:
+            names = [e.name for e in os.scandir(self.input_dir) if e.is_file()]
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if (mimetypes.guess_type(n)[0] or "").split("/")[0] in kinds)
+
+    def model_files(self) -> list[str]:
+        """``Load3D.model_file``: ``3d/<name>`` of every 3D file in ``input/3d``."""
+        try:
+            names = [e.name for e in os.scandir(self.input_dir / "3d") if e.is_file()]
+        except FileNotFoundError:
+            return []
+        return sorted(f"3d/{n}" for n in names if n.lower().endswith((".gltf", ".glb", ".obj", ".fbx", ".stl")))
+
     def _is_dynamic(self, class_type: str) -> bool:
-        return (class_type in INPUT_LISTING_NODES or class_type in _ckpt_classes()
+        return (class_type in INPUT_LISTING_NODES or class_type in MEDIA_LISTING_NODES or class_type in _ckpt_classes()
                 or (bool(self.loras) and class_type in LORA_NODES))
 
     def info(self, class_type: str) -> dict:
@@ -92,6 +113,12 @@ class NodeTable:
             required["image"][0] = self.input_files()
         if class_type in LORA_NODES:
             required["lora_name"][0] = list(self.loras)
+        if class_type == "LoadAudio":
+            required["audio"][0] = self.media_files(("audio", "video"))
+        elif class_type == "LoadVideo":
+            required["file"][1]["options"] = self.media_files(("video",))
+        elif class_type == "Load3D":
+            required["model_file"][0] = self.model_files()
         for section in ("required", "optional"):
             spec = entry["input"].get(section, {}).get("ckpt_name")
             if spec is not None:
@@ -99,7 +126,8 @@ class NodeTable:
         return entry
 
     def all(self) -> dict:
-        if self.checkpoints == RECORDED_CHECKPOINTS and not self.loras and self.input_files() == ["example.png"]:
+        if (self.checkpoints == RECORDED_CHECKPOINTS and not self.loras and self.input_files() == ["example.png"]
+                and not self.media_files(("audio", "video")) and not self.model_files()):
             return self._base
         return {name: self.info(name) for name in self._base}
 

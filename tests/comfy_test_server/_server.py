@@ -262,6 +262,11 @@ class ComfyTestServer:
                 "exception_type": exception_type}
         self._call(setattr, self.executor, "fail", spec)
 
+    def add_output_kind(self, class_type: str, key: str, filename: str, data: bytes) -> None:
+        """Every later run of a ``class_type`` output node also reports ``{key: [filename]}``
+        (the file written to ``output/``): a custom node's kind (VideoHelperSuite's ``gifs``)."""
+        self._call(lambda: self.executor.extra_outputs.setdefault(class_type, {}).update({key: (filename, data)}))
+
     def hang_next(self) -> None:
         """The next prompt stops at its sampler (else first node) until interrupted or stopped."""
         self._call(setattr, self.executor, "hang", True)
