@@ -79,6 +79,10 @@ class NodeTable:
         with self._lock:
             if self._table is not None and time.monotonic() - self._at < self._ttl:
                 return self._table
+        return self.refresh()
+
+    def refresh(self) -> dict | None:
+        """Ask the servers now (a file uploaded to ComfyUI since the table was cached is in its lists)."""
         fresh = self._fetch()
         with self._lock:
             if fresh is not None:
@@ -142,12 +146,19 @@ class GraphRules:
         own_refs = {getattr(item, "ref", item) for item in inputs}
         names = {(f.node_id, f.input_name): f.name for f in fields}
         tag = owner_tag(owner)
-        for item in file_inputs(prompt, self.node_table()):
-            verdict = file_verdict(item, own_refs=own_refs, own_tag=tag, trusted=trusted)
-            if verdict:
-                raise GraphRefused(f"file_{verdict}", field=names.get((item.node_id, item.input_name)),
-                                   node=item.node_id, class_type=item.class_type, input=item.input_name,
-                                   value=item.value)
+        table = self.node_table()
+        for attempt in range(2):
+            refusal = next(((item, verdict) for item in file_inputs(prompt, table)
+                            if (verdict := file_verdict(item, own_refs=own_refs, own_tag=tag, trusted=trusted))), None)
+            if refusal is None:
+                return
+            item, verdict = refusal
+            if verdict == "unknown" and attempt == 0 and hasattr(self.node_table, "refresh"):
+                table = self.node_table.refresh()   # the cached lists may predate a file put on the server since
+                continue
+            raise GraphRefused(f"file_{verdict}", field=names.get((item.node_id, item.input_name)),
+                               node=item.node_id, class_type=item.class_type, input=item.input_name,
+                               value=item.value)
 
     @staticmethod
     def tag_inputs(owner: str, prompt: dict, values: dict, inputs: Iterable[Any]) -> tuple[dict, dict, list]:
