@@ -38,10 +38,12 @@ from comfy_ui_app.ui.runner import user_inputs
 from comfy_ui_app.workflow.a1111 import match_model, parse_parameters
 from comfy_ui_app.workflow.convert import is_ui_workflow, ui_to_api
 from comfy_ui_app.workflow.embedded import Embedded, read_embedded
+from comfy_ui_app.workflow.fields import discover
+from comfy_ui_app.workflow.graph import is_link
 from comfy_ui_app.workflow.source import check_nodes, parse_json
 from comfy_ui_app.workflow.templates import api_graph
 
-__all__ = ["drop_zone", "read_picture", "open_graph", "form_values", "PictureOpener", "FILE_TYPES", "wire"]
+__all__ = ["drop_zone", "read_picture", "open_graph", "made_with", "form_values", "PictureOpener", "FILE_TYPES", "wire"]
 
 _VIDEOS = ("mp4", "webm")
 
@@ -90,14 +92,27 @@ def open_graph(found: Embedded, name: str, object_info: dict | None, max_nodes: 
                 "This is a UI-format workflow; converting it needs ComfyUI's node list, but ComfyUI "
                 "cannot be reached right now. Load it again once ComfyUI is connected, or export it "
                 "in ComfyUI with Workflow > Export (API) and upload that file.")
-        return {"name": name, "prompt": ui_to_api(workflow, object_info), "workflow": workflow}
+        graph = ui_to_api(workflow, object_info)
+        return {"name": name, "prompt": graph, "workflow": workflow, "values": made_with(graph, object_info)}
     graph = api_graph(prompt)
     missing = sorted({n["class_type"] for n in graph.values() if object_info and n["class_type"] not in object_info})
     if missing:
         raise WorkflowError(
             "This workflow uses node types that are not installed on this ComfyUI server: "
             + ", ".join(missing) + ". Install them (for example with ComfyUI-Manager) or pick another workflow.")
-    return {"name": name, "prompt": graph, "workflow": workflow}
+    return {"name": name, "prompt": graph, "workflow": workflow, "values": made_with(graph, object_info)}
+
+
+def made_with(graph: dict, object_info: dict | None) -> dict[str, Any]:
+    """``{field name: value}`` of every field as the graph holds it: the form starts at the values
+    the picture was made with (a seed too, where a form would otherwise start at -1, random)."""
+    values = {}
+    for field in discover(graph, object_info):
+        inputs = (graph.get(field.node_id) or {}).get("inputs") or {}
+        value = inputs.get(field.input_name)
+        if field.input_name in inputs and not field.placeholder and not is_link(value):
+            values[field.name] = value
+    return values
 
 
 def form_values(ctx, template: dict, fields, params: dict) -> tuple[dict[str, Any], str | None]:
