@@ -137,3 +137,14 @@ def test_a_visitor_who_may_not_run_workflows_is_told_why(make_hostile_app):
     both = png(prompt=json.dumps(PROMPT), parameters=A1111)   # the app's own pictures carry both
     outcome = open_picture(app, both, "fox.png", uuid.uuid4().hex[:12])
     assert outcome.output("Prompt") == "a lighthouse at dusk"
+
+
+def test_webp_and_video_metadata_survive_the_upload_path(private_app):
+    """ComfyUI's WEBP (EXIF) and SaveVideo's MP4 (udta keys) and WEBM (SimpleTags), each uploaded as a browser does."""
+    from test_embedded import comfy_exif, mp4, webm, webp
+
+    text = json.dumps(PROMPT)
+    for name, content in (("fox.webp", webp(comfy_exif(prompt=text))), ("fox.mp4", mp4({"prompt": text})),
+                          ("fox.webm", webm({"PROMPT": text}))):
+        outcome = open_picture(private_app, content, name, uuid.uuid4().hex[:12])
+        assert outcome.output("markdown", nth=0) == f"Opened the workflow of {name}, with the values it was made with."
