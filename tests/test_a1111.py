@@ -16,7 +16,8 @@ FORGE = ("a red fox in the snow, (masterpiece:1.2)\nsecond line of the prompt\n"
 
 CASES = [
     ("Forge, every setting", FORGE,
-     {"prompt": "a red fox in the snow, (masterpiece:1.2)\nsecond line of the prompt", "negative": "blurry, text\nwatermark",
+     {"prompt": "a red fox in the snow, (masterpiece:1.2)\nsecond line of the prompt",
+      "negative": "blurry, text\nwatermark",
       "steps": 28, "sampler": "dpmpp_2m", "scheduler": "karras", "cfg": 6.5, "seed": 1234567890, "width": 832,
       "height": 1216, "checkpoint": "juggernautXL_v9", "denoise": 0.4}),
     ("old A1111: the scheduler in the sampler's name",
@@ -68,13 +69,14 @@ def test_comfy_scheduler(name, expected):
     assert comfy_scheduler(name) == expected
 
 
-CHOICES = ["sd15/v1-5-pruned-emaonly.safetensors", "sdxl/juggernautXL_v9.safetensors", "flux.ckpt"]
+CHOICES = ["sd15/v1-5-pruned-emaonly.safetensors", "sdxl/juggernautXL_v9.safetensors", "flux.ckpt",
+           "sd_xl_base_1.0.safetensors"]
 
 
 @pytest.mark.parametrize("model, expected", [
     ("juggernautXL_v9", "sdxl/juggernautXL_v9.safetensors"), ("v1-5-pruned-emaonly", CHOICES[0]),
     ("sd15/v1-5-pruned-emaonly.safetensors", CHOICES[0]), ("FLUX", "flux.ckpt"),
     ("OfficialStableDiffusion/juggernautXL_v9.safetensors", "sdxl/juggernautXL_v9.safetensors"),
-    ("dreamshaper_8", None), ("", None)])
+    ("OfficialStableDiffusion/sd_xl_base_1.0", "sd_xl_base_1.0.safetensors"), ("dreamshaper_8", None), ("", None)])
 def test_match_model(model, expected):
     assert match_model(model, CHOICES) == expected

@@ -44,11 +44,13 @@ def test_a_graph_encoded_twice_is_read():
     (Embedded("png", "{not json"), None, OBJECT_INFO, "The workflow in this picture is not valid JSON."),
     (Embedded("png", '{"3": {"class_type": "KSampler", "inputs": {"cfg": NaN}}}'), None, OBJECT_INFO,
      "The workflow holds NaN, which is not a number ComfyUI can take. Put a finite number in its place."),
-    (Embedded("png", json.dumps(API)), 3, OBJECT_INFO, f"This workflow has {len(API)} nodes; this app accepts at most 3."),
+    (Embedded("png", json.dumps(API)), 3, OBJECT_INFO,
+     f"This workflow has {len(API)} nodes; this app accepts at most 3."),
     (Embedded("png", json.dumps({"1": {"class_type": "FancyNode", "inputs": {}}})), None, OBJECT_INFO,
      "This workflow uses node types that are not installed on this ComfyUI server: FancyNode. Install them (for "
      "example with ComfyUI-Manager) or pick another workflow."),
-    (Embedded("png", None, '{"nodes": 5}'), None, OBJECT_INFO, "The workflow in this picture is not one ComfyUI can run."),
+    (Embedded("png", None, '{"nodes": 5}'), None, OBJECT_INFO,
+     "The workflow in this picture is not one ComfyUI can run."),
 ])
 def test_refused_graphs_in_plain_words(found, max_nodes, info, expected):
     with pytest.raises(WorkflowError) as caught:

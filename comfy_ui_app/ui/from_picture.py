@@ -20,7 +20,6 @@ Nothing is kept per user: the handler reads the file and answers with page updat
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 

@@ -164,12 +164,13 @@ def match_model(name: str, choices: Iterable[str]) -> str | None:
     wanted = str(name or "").strip().replace("\\", "/")
     if not wanted:
         return None
-    stem = PurePosixPath(wanted).stem.lower() if "." in PurePosixPath(wanted).name else PurePosixPath(wanted).name.lower()
     options = [str(c) for c in choices]
     if wanted in options:
         return wanted
+    base = PurePosixPath(wanted).name.lower()  # "sd_xl_base_1.0" (no extension) or "x.safetensors"
+    names = {base, PurePosixPath(base).stem}
     for choice in options:
         path = PurePosixPath(choice.replace("\\", "/"))
-        if path.stem.lower() == stem or path.name.lower() == wanted.lower():
+        if path.stem.lower() in names or path.name.lower() == base:
             return choice
     return None
