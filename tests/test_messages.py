@@ -343,6 +343,7 @@ from comfy_ui_app.errors import (  # noqa: E402
     NoServerCanRun, NotRecorded, NotSendable, OutputsNotSaved, PictureRefused, RunLimitExceeded,
     ServerNoLongerConfigured, WorkflowTooDeep, WorkflowTooLarge, error_from_record, error_record,
 )
+from comfy_ui_app.errors import NothingEmbedded  # noqa: E402
 from comfy_ui_app.texts.messages import describe_recorded  # noqa: E402
 from comfy_ui_app.texts.server_names import ServerNames  # noqa: E402
 
@@ -379,6 +380,7 @@ EVERY_ERROR = [
     WorkflowTooDeep(64),
     PictureRefused("too_large", name="bomb.png", width=13000, height=13000, limit=64_000_000),
     PictureRefused("empty", name="empty.png"),
+    NothingEmbedded("cat.png", field="picture"),  # issue 14: a picture dropped to open its workflow
 ]
 
 

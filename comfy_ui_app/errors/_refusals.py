@@ -181,3 +181,15 @@ class PictureRefused(WorkflowError):
         else:
             text = f"The file {name} is " + ("empty" if reason == "empty" else "not a picture")
         super().__init__(text, field)
+
+
+class NothingEmbedded(WorkflowError):
+    """A picture or video dropped to open its workflow that carries none: no ComfyUI ``prompt`` or
+    ``workflow``, no A1111-style ``parameters`` (``workflow.embedded``). ``name``: the file's name;
+    ``field``: the drop zone (its message slot shows the words)."""
+
+    code = "nothing_embedded"
+
+    def __init__(self, name: str = "", field: str | None = None) -> None:
+        self.name = name
+        super().__init__(f"The file {name} carries no workflow or generation parameters", field)

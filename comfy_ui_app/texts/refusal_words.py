@@ -11,6 +11,7 @@ from comfy_ui_app.errors import (
     BadValue, DiskNearlyFull, GraphRefused, LimitExceeded, NotSendable, PictureRefused, WorkflowTooDeep,
     WorkflowTooLarge,
 )
+from comfy_ui_app.errors import NothingEmbedded
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.problem_words import one_line
 from comfy_ui_app.texts.rule_words import graph_refused_text
@@ -41,6 +42,8 @@ def refusal_text(exc: BaseException, lang: str) -> str | None:
                   "check the file.", lang, allowed=_number(exc.allowed))
     if isinstance(exc, PictureRefused):
         return _describe_picture(exc, lang)
+    if isinstance(exc, NothingEmbedded):
+        return tr("This picture carries no workflow or generation parameters.", lang)
     return None
 
 

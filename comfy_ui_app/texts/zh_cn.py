@@ -323,6 +323,17 @@ ZH_CN: dict[str, str] = {
     "The picture has {count} layers; at most {limit}.": "图片有 {count} 个图层，最多 {limit} 个。",
     "The picture {name} is too large ({width}×{height} pixels); the limit is {limit} pixels.":
         "图片 {name} 太大（{width}×{height} 像素）；上限为 {limit} 像素。",
+    # "Open from a picture" (ui/from_picture.py, issue 14 point 5)
+    "Open from a picture: drop a PNG, WEBP or video made by ComfyUI, or a picture made by AUTOMATIC1111, Forge or "
+    "SwarmUI": "从图片打开：拖入由 ComfyUI 生成的 PNG、WEBP 或视频，或由 AUTOMATIC1111、Forge 或 SwarmUI 生成的图片",
+    "This picture carries no workflow or generation parameters.": "这张图片不含工作流，也不含生成参数。",
+    "Opened the workflow of {name}, with the values it was made with.": "已打开 {name} 的工作流，数值与生成它时相同。",
+    "Text to image filled from the parameters of {name}.": "已用 {name} 的参数填写文生图表单。",
+    "Its checkpoint “{model}” is not on this server: the form keeps its own.":
+        "它的模型“{model}”不在此服务器上：表单保留原来的模型。",
+    "Could not open the workflow of this picture: {reason}": "无法打开这张图片中的工作流：{reason}",
+    "The workflow in this picture is not valid JSON.": "这张图片中的工作流不是有效的 JSON。",
+    "The workflow in this picture is not one ComfyUI can run.": "这张图片中的工作流不是 ComfyUI 能运行的工作流。",
     # table headers and states shown through tr(variable), which the source scan cannot see
     "Server": "服务器",
     "State": "状态",

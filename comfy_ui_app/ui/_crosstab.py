@@ -26,6 +26,7 @@ from comfy_ui_app.jobs.records import current_server
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import custom_tab as custom
+from comfy_ui_app.ui import from_picture
 from comfy_ui_app.ui import inpaint_tab as inpaint
 from comfy_ui_app.ui.context import current_user
 from comfy_ui_app.ui.runner import user_inputs
@@ -143,6 +144,7 @@ class ParameterLoader:
 def wire(ctx, t2i, inp, cw, history, tabs) -> None:
     """Both cross-tab buttons (call inside the Blocks, before the language switch)."""
     parts: dict[str, Any] = t2i.parts
+    from_picture.wire(ctx, t2i, cw, tabs)  # "Open from a picture" on the Custom workflow tab
     if "send_to_inpaint" in parts:
         parts["send_to_inpaint"].click(
             send_to_inpaint, inputs=[parts["selected_image"], parts.get("prompt", gr.State(None)),

@@ -50,6 +50,7 @@ from comfy_ui_app.ui.runner import (
     RunRequest, interrupt_handler, job_ids_output, run, user_inputs, wire_reattach,
 )
 from comfy_ui_app.ui.txt2img_tab import MAX_BATCH_COUNT
+from comfy_ui_app.ui._picture_drop import drop_zone as picture_drop_zone
 
 __all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text", "access_note"]
 
@@ -171,6 +172,7 @@ def build_tab(ctx) -> TabHandles:
             upload = gr.UploadButton("Upload a workflow (.json, API or UI format)", file_types=[".json"],
                                      type="filepath", min_width=200, elem_id="custom-upload")
         load_message = gr.Markdown("", elem_id="custom-load-message")
+        picture, picture_message = picture_drop_zone()  # "Open from a picture" (ui/from_picture.py wires it)
         loaded = gr.State(None)
         with gr.Row(equal_height=False):
             form_column = gr.Column(scale=1, min_width=300)
@@ -204,7 +206,7 @@ def build_tab(ctx) -> TabHandles:
                       parts={"workflow": loaded, "gallery": results.gallery, "job_ids": results.job_ids,
                              "reattach_event": reattach, "bundled": bundled, "load_message": load_message,
                              "seed_used": results.seed_used, "last_seed": results.last_seed, "access": access,
-                             "pickers": pickers})
+                             "pickers": pickers, "picture": picture, "picture_message": picture_message})
 
 
 class _Results:
