@@ -315,12 +315,26 @@ ALIGNED = [
     ("KSamplerAdvanced", ["enable", 7, 20, 8, "euler", "normal", 0, 10000, "disable"],
      {"add_noise": "enable", "noise_seed": 7, "steps": 20, "cfg": 8, "sampler_name": "euler", "scheduler": "normal",
       "start_at_step": 0, "end_at_step": 10000, "return_with_leftover_noise": "disable"}),
-    # saved before the node had its optional "device" input: read as far as it goes
-    ("CLIPLoader", ["clip_l.safetensors", "stable_diffusion"], {"clip_name": "clip_l.safetensors", "type": "stable_diffusion"}),
+    # saved before the node had its optional "device" input: read as far as it goes, the rest from the
+    # node's defaults, as the editor does (issue 14: this used to leave "device" out)
+    ("CLIPLoader", ["clip_l.safetensors", "stable_diffusion"],
+     {"clip_name": "clip_l.safetensors", "type": "stable_diffusion", "device": "default"}),
     ("CLIPLoader", ["clip_l.safetensors", "sd3", "cpu"], {"clip_name": "clip_l.safetensors", "type": "sd3", "device": "cpu"}),
     # a file name the server lacks is for the check to report, not a misaligned value
     ("CheckpointLoaderSimple", ["missing.safetensors"], {"ckpt_name": "missing.safetensors"}),
     ("LoadImage", ["photo.png", "image"], {"image": "photo.png"}),
+    # issue 14, what the editor does (these were refused before):
+    # extra stored values are ignored (an upload widget's, a preview's, a text the node showed)
+    ("LoadImage", ["photo.png", "image", ""], {"image": "photo.png"}),
+    ("EmptyLatentImage", [512, 512, 1, 4], {"width": 512, "height": 512, "batch_size": 1}),
+    # missing trailing values come from the node's defaults
+    ("EmptyLatentImage", [640], {"width": 640, "height": 512, "batch_size": 1}),
+    ("KSampler", [42, 20, 7, "euler", "normal"], KSAMPLER_INPUTS),
+    # any value in a control slot: old saves hold true/false there
+    ("KSampler", [42, True, 20, 7, "euler", "normal", 1], KSAMPLER_INPUTS),
+    ("KSampler", [42, None, 20, 7, "euler", "normal", 1], KSAMPLER_INPUTS),
+    # the node lost a seed's control widget and gained an input in the middle: lined up by type
+    ("KSampler", [42, "randomize", 20, "euler", "normal", 1], {**KSAMPLER_INPUTS, "cfg": 8.0}),
 ]  # fmt: skip
 
 
@@ -362,15 +376,6 @@ ERROR_CASES = {
     "damaged widgets": (
         ui_graph(ui_node(5, "EmptyLatentImage", "512")),
         f"Node 5 'EmptyLatentImage' has damaged widget values: {EXPORT_HINT}"),
-    "too few widget values": (
-        ui_graph(ui_node(5, "EmptyLatentImage", [640])),
-        f"Node 5 'EmptyLatentImage' has 1 widget value where 3 are expected: {RESAVE_HINT}"),
-    "too few widget values, titled": (
-        ui_graph(ui_node(3, "KSampler", [42, 20, 7, "euler", "normal"], title="Hires pass")),
-        f"Node 3 'KSampler' ('Hires pass') has 5 widget values where 7 or 6 are expected: {RESAVE_HINT}"),
-    "too many widget values": (
-        ui_graph(ui_node(5, "EmptyLatentImage", [512, 512, 1, 4])),
-        f"Node 5 'EmptyLatentImage' has 4 widget values where 3 are expected: {RESAVE_HINT}"),
     "text where a number belongs": (
         ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, "euler", 7, "normal", 1], title="Base")),
         "Node 3 'KSampler' ('Base') has widget values that do not line up with its inputs (cfg is 'euler', "
@@ -379,10 +384,10 @@ ERROR_CASES = {
         ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, 7, 8, "normal", 1])),
         "Node 3 'KSampler' has widget values that do not line up with its inputs (sampler_name is 8, which is "
         f"not one of its choices): {RESAVE_HINT}"),
-    "number where the control value belongs": (
-        ui_graph(ui_node(3, "KSampler", [42, 20, 7, 8, "euler", "normal", 1])),
-        "Node 3 'KSampler' has widget values that do not line up with its inputs (20 stands where a 'control "
-        f"after generate' value (fixed, randomize …) belongs): {RESAVE_HINT}"),
+    "a value out of place in the middle": (
+        ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, 7, "euler", 1, "normal", 1])),
+        "Node 3 'KSampler' has widget values that do not line up with its inputs (scheduler is 1, which is not "
+        f"one of its choices): {RESAVE_HINT}"),
     "fraction where a whole number belongs": (
         ui_graph(ui_node(5, "EmptyLatentImage", [512, 512.5, 1], title="Empty Latent Image")),
         "Node 5 'EmptyLatentImage' has widget values that do not line up with its inputs (height is 512.5, "
