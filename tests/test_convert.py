@@ -335,6 +335,8 @@ ALIGNED = [
     ("KSampler", [42, None, 20, 7, "euler", "normal", 1], KSAMPLER_INPUTS),
     # the node lost a seed's control widget and gained an input in the middle: lined up by type
     ("KSampler", [42, "randomize", 20, "euler", "normal", 1], {**KSAMPLER_INPUTS, "cfg": 8.0}),
+    # ... and a value that fits no widget left (here a number out of every range): left out
+    ("KSampler", [42, "fixed", 20, 7, -5, "euler", "normal", 1], KSAMPLER_INPUTS),
 ]  # fmt: skip
 
 
@@ -356,10 +358,6 @@ ERROR_CASES = {
         ui_graph(ui_node(12, "FooNode", [1])),
         "Node 12 'FooNode' is not installed on this ComfyUI server: install the custom node or export "
         "the workflow with Workflow > Export (API)"),
-    "subgraph": (
-        {**ui_graph(ui_node(20, SUBGRAPH_ID, [])),
-         "definitions": {"subgraphs": [{"id": SUBGRAPH_ID, "name": "Upscaler", "nodes": [], "links": []}]}},
-        f"Node 20 is a subgraph ('Upscaler'), which this app cannot unpack: {EXPORT_HINT}"),
     "legacy group node": (
         {**ui_graph(ui_node(21, "workflow>Hires", [])), "extra": {"groupNodes": {"Hires": {"nodes": []}}}},
         f"Node 21 'workflow>Hires' is a group node, which this app cannot unpack: {EXPORT_HINT}"),
@@ -376,21 +374,13 @@ ERROR_CASES = {
     "damaged widgets": (
         ui_graph(ui_node(5, "EmptyLatentImage", "512")),
         f"Node 5 'EmptyLatentImage' has damaged widget values: {EXPORT_HINT}"),
-    "text where a number belongs": (
-        ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, "euler", 7, "normal", 1], title="Base")),
-        "Node 3 'KSampler' ('Base') has widget values that do not line up with its inputs (cfg is 'euler', "
-        f"which is not a number): {RESAVE_HINT}"),
-    "number where a choice belongs": (
-        ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, 7, 8, "normal", 1])),
-        "Node 3 'KSampler' has widget values that do not line up with its inputs (sampler_name is 8, which is "
-        f"not one of its choices): {RESAVE_HINT}"),
-    "a value out of place in the middle": (
-        ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, 7, "euler", 1, "normal", 1])),
-        "Node 3 'KSampler' has widget values that do not line up with its inputs (scheduler is 1, which is not "
-        f"one of its choices): {RESAVE_HINT}"),
-    "fraction where a whole number belongs": (
-        ui_graph(ui_node(5, "EmptyLatentImage", [512, 512.5, 1], title="Empty Latent Image")),
-        "Node 5 'EmptyLatentImage' has widget values that do not line up with its inputs (height is 512.5, "
+    "values that fit no input": (
+        ui_graph(ui_node(5, "EmptyLatentImage", ["wide", "tall", "many"], title="Empty Latent Image")),
+        "Node 5 'EmptyLatentImage' has widget values that do not line up with its inputs (width is 'wide', "
+        f"which is not a whole number): {RESAVE_HINT}"),
+    "too many values out of place": (
+        ui_graph(ui_node(3, "KSampler", [42, "fixed", "euler", "normal", 7, 20, 30, 1], title="Base")),
+        "Node 3 'KSampler' ('Base') has widget values that do not line up with its inputs (steps is 'euler', "
         f"which is not a whole number): {RESAVE_HINT}"),
     "reroute loop": (
         ui_graph(ui_node(1, "Reroute", None, inputs=[("", "*", 2)]), ui_node(2, "Reroute", None, inputs=[("", "*", 1)]),

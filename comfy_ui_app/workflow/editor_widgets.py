@@ -33,6 +33,7 @@ recorder, the 3D viewer); their stored value is read like any other.
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 __all__ = ["Misaligned", "read_widgets", "widget_default"]
@@ -41,6 +42,7 @@ FRONTEND_WIDGET_TYPES = {"WEBCAM", "AUDIO_RECORD", "LOAD_3D", "LOAD_3D_ANIMATION
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", *FRONTEND_WIDGET_TYPES}
 MAX_UNPLACED = 2  # values an aligned read may leave out at the end (see _align)
 CONTROL_WORDS = ("fixed", "increment", "decrement", "randomize")
+_FILE_NAME = re.compile(r"\.[A-Za-z0-9]{2,12}(\s*\[\w+\])?$")  # "model.safetensors", "x.png [output]"
 UPLOAD_FLAGS = ("image_upload", "video_upload", "audio_upload", "animated_image_upload")
 SEED_NAMES = {"seed", "noise_seed"}
 _SKIPPED = ("control", "upload", "forceInput")  # kinds of the values that fill no input
@@ -55,6 +57,7 @@ class Slot(NamedTuple):
     name: str | None  # None: a value that fills no input
     kind: Any  # the input's type or list of choices, or one of _SKIPPED
     required: bool  # a required input (a skipped value never is)
+    limits: tuple = (None, None)  # a number's min and max
 
 
 def read_widgets(saved: list | dict, info: dict) -> dict[str, Any]:
@@ -76,6 +79,9 @@ def read_widgets(saved: list | dict, info: dict) -> dict[str, Any]:
     placed = _align(slots, saved)
     if placed is not None:
         return _with_defaults(placed, info)
+    for candidate in ordered:  # a choice renamed since the save: kept, for the check to report
+        if not any(misfit(slot, value, strict=False) for slot, value in zip(candidate, saved)):
+            return _with_defaults({s.name: v for s, v in zip(candidate, saved) if s.name is not None}, info)
     problem = next(filter(None, map(misfit, slots, saved)), None)
     raise Misaligned(f"has widget values that do not line up with its inputs ({problem})")
 
@@ -87,47 +93,66 @@ def _with_defaults(values: dict[str, Any], info: dict) -> dict[str, Any]:
 
 
 def _align(slots: list[Slot], saved: list) -> dict[str, Any] | None:
-    """Line ``saved`` up with ``slots`` in order, each value where its type fits, most values placed.
+    """Line ``saved`` up with ``slots`` in order, each value where its type and range fit, most values placed.
 
     A widget may get no value (one the node gained: it keeps its default); a control or
-    upload slot takes any value. A value may find no place only where the node lost a widget
-    the editor stores: a "control after generate" word (``CONTROL_WORDS``) in the middle, or up to
-    ``MAX_UNPLACED`` values at the end. Anything else: None (the values cannot be trusted)."""
+    upload slot takes any value; a value may find no place (a widget the node lost): a
+    "control after generate" word (``CONTROL_WORDS``) freely, others up to ``MAX_UNPLACED`` and
+    fewer than the values placed. Ties go to the plain reading, value ``i`` to widget ``i``.
+    None when that leaves too much out (the values cannot be trusted)."""
     n, m = len(saved), len(slots)
+    fit = [[misfit(slot, value) is None and _in_range(slot, value) for slot in slots] for value in saved]
     # best[i][j]: most values placed from saved[i:] onto slots[j:]
     best = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            fits = misfit(slots[j], saved[i]) is None
-            best[i][j] = max(best[i + 1][j + 1] + 1 if fits else -1, best[i + 1][j], best[i][j + 1])
+            best[i][j] = max(best[i + 1][j + 1] + 1 if fit[i][j] else -1, best[i + 1][j], best[i][j + 1])
     placed: dict[str, Any] = {}
+    left_out = [value for value in saved[:0]]
     i = j = 0
     while i < n and j < m:
-        if misfit(slots[j], saved[i]) is None and best[i][j] == best[i + 1][j + 1] + 1:
+        if fit[i][j] and best[i][j] == best[i + 1][j + 1] + 1:
             if slots[j].name is not None:
                 placed[slots[j].name] = saved[i]
             i, j = i + 1, j + 1
         elif best[i][j] == best[i + 1][j]:
-            if best[i + 1][j] > 0 and saved[i] not in CONTROL_WORDS:
-                return None  # a value left out in the middle: not a lost control widget
+            left_out.append(saved[i])
             i += 1
         else:
             j += 1
-    return placed if n - i <= MAX_UNPLACED else None
+    left_out.extend(saved[i:])
+    unplaced = [v for v in left_out if v not in CONTROL_WORDS]
+    return placed if len(unplaced) <= MAX_UNPLACED and len(unplaced) < len(placed) else None
 
 
-def misfit(slot: Slot, value: Any) -> str | None:
-    """Why ``value`` cannot be the value saved for ``slot``, or None when it fits."""
+def misfit(slot: Slot, value: Any, strict: bool = True) -> str | None:
+    """Why ``value`` cannot be the value saved for ``slot``, or None when it fits.
+
+    ``strict``: a combo's value must be one of its choices, or a file name (lists of files differ
+    from server to server); else any text will do (a choice renamed since the save: for the check
+    to report). ``ranges``: a number must also lie within the input's min and max."""
     kind = slot.kind
     if kind in _SKIPPED:  # the editor keeps any value in a control slot (old saves: true/false)
         return None
     if isinstance(kind, list):
-        fits = value is None or value in kind or (isinstance(value, str) and all(isinstance(c, str) for c in kind))
+        fits = value is None or value in kind or isinstance(value, str) and (
+            not strict or not kind or any(map(_is_file_name, [value, *kind])))
         return None if fits else f"{slot.name} is {value!r}, which is not one of its choices"
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     fits = {"INT": number and float(value).is_integer(), "FLOAT": number, "BOOLEAN": isinstance(value, bool),
             "STRING": isinstance(value, str)}.get(kind, True)  # fmt: skip
     return None if fits else f"{slot.name} is {value!r}, which is not {_WANTED[kind]}"
+
+
+def _in_range(slot: Slot, value: Any) -> bool:
+    low, high = slot.limits
+    if slot.kind not in ("INT", "FLOAT") or not isinstance(value, (int, float)):
+        return True
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _is_file_name(text: Any) -> bool:
+    return isinstance(text, str) and bool(_FILE_NAME.search(text))
 
 
 def layout(info: dict, legacy_force_input: bool = False, control: bool = True) -> list[Slot]:
@@ -145,7 +170,7 @@ def layout(info: dict, legacy_force_input: bool = False, control: bool = True) -
             if not (isinstance(kind, list) or kind in WIDGET_TYPES):
                 continue
             choices = list(options.get("options") or []) if kind == "COMBO" else kind  # newer servers
-            slots.append(Slot(name, choices, section == "required"))
+            slots.append(Slot(name, choices, section == "required", (options.get("min"), options.get("max"))))
             flag = options.get("control_after_generate")
             if control and (flag or (flag is None and kind == "INT" and name in SEED_NAMES)):
                 slots.append(Slot(None, "control", False))  # the "control after generate" value
