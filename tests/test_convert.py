@@ -480,3 +480,96 @@ def assert_accepted(prompt: dict, comfy_server) -> None:
     response = requests.post(f"{comfy_server.url}/prompt", json={"prompt": prompt, "client_id": "t"}, timeout=10)
     assert response.status_code == 200, response.text
     assert response.json()["node_errors"] == {}
+
+
+# ---------------------------------------------------------------- subgraphs (issue 14 point 1)
+
+def subgraph(sub_id, name, inputs, outputs, nodes, links):
+    """A ``definitions.subgraphs`` entry: ``inputs``/``outputs`` are ``(name, type)``; links are dicts."""
+    keys = ("id", "origin_id", "origin_slot", "target_id", "target_slot", "type")
+    return {"id": sub_id, "name": name, "nodes": list(nodes), "links": [dict(zip(keys, x)) for x in links],
+            "inputs": [{"id": f"in-{n}", "name": n, "type": t} for n, t in inputs],
+            "outputs": [{"id": f"out-{n}", "name": n, "type": t} for n, t in outputs]}
+
+
+DECODE_ID, LATENT_ID, OUTER_ID = "0000-decode", "0000-latent", "0000-outer"
+# "Decode": samples and vae in, VAEDecode inside, IMAGE out
+DECODE = subgraph(DECODE_ID, "Decode", [("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")],
+                  [ui_node(1, "VAEDecode", [], inputs=[("samples", "LATENT", 1), ("vae", "VAE", 2)])],
+                  [(1, -10, 0, 1, 0, "LATENT"), (2, -10, 1, 1, 1, "VAE"), (3, 1, 0, -20, 0, "IMAGE")])
+# "Latent": its width feeds a widget inside, so the subgraph node shows it (widgets_values)
+LATENT = subgraph(LATENT_ID, "Latent", [("width", "INT")], [("LATENT", "LATENT")],
+                  [{**ui_node(1, "EmptyLatentImage", [512, 512, 1], inputs=[("width", "INT", 1)]),
+                    "inputs": [{"name": "width", "type": "INT", "link": 1, "widget": {"name": "width"}}]}],
+                  [(1, -10, 0, 1, 0, "INT"), (2, 1, 0, -20, 0, "LATENT")])
+# "Outer": uses "Decode" inside (nested)
+OUTER = subgraph(OUTER_ID, "Outer", [("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")],
+                 [ui_node(5, DECODE_ID, None, inputs=[("samples", "LATENT", 1), ("vae", "VAE", 2)])],
+                 [(1, -10, 0, 5, 0, "LATENT"), (2, -10, 1, 5, 1, "VAE"), (3, 5, 0, -20, 0, "IMAGE")])
+
+
+def with_subgraphs(workflow, *definitions):
+    return {**workflow, "definitions": {"subgraphs": list(definitions)}}
+
+
+def decode_graph(kind, mode=0, latent_widgets=(768,)):
+    """EmptyLatentImage (or the "Latent" subgraph) -> ``kind`` (a subgraph node) -> SaveImage."""
+    return with_subgraphs(ui_graph(
+        ui_node(2, LATENT_ID, list(latent_widgets)), ui_node(3, "VAELoader", ["pixel_space"]),
+        ui_node(10, kind, None, inputs=[("samples", "LATENT", 1), ("vae", "VAE", 2)], mode=mode),
+        ui_node(4, "SaveImage", ["x"], inputs=[("images", "IMAGE", 3)]),
+        links=[(1, 2, 0, 10, 0, "LATENT"), (2, 3, 0, 10, 1, "VAE"), (3, 10, 0, 4, 0, "IMAGE")]),
+        DECODE, LATENT, OUTER)
+
+
+LATENT_768 = {"inputs": {"width": 768, "height": 512, "batch_size": 1}, "class_type": "EmptyLatentImage",
+              "_meta": {"title": "Empty Latent Image", "primitives": {"width": {"id": "2:in0", "title": "width"}}}}
+SUBGRAPH_CASES = {
+    # the inner node takes the outer links; the link out starts at the inner node; the subgraph node's
+    # widget value reaches the inner widget as one field titled like the subgraph's input
+    "subgraph": (decode_graph(DECODE_ID), {
+        "2:1": LATENT_768, "3": api("VAELoader", "Load VAE", vae_name="pixel_space"),
+        "10:1": api("VAEDecode", "VAE Decode", samples=["2:1", 0], vae=["3", 0]),
+        "4": api("SaveImage", "Save Image", filename_prefix="x", images=["10:1", 0])}),
+    "nested subgraph": (decode_graph(OUTER_ID), {
+        "2:1": LATENT_768, "3": api("VAELoader", "Load VAE", vae_name="pixel_space"),
+        "10:5:1": api("VAEDecode", "VAE Decode", samples=["2:1", 0], vae=["3", 0]),
+        "4": api("SaveImage", "Save Image", filename_prefix="x", images=["10:5:1", 0])}),
+    # a subgraph node without its widget value: the inner node's own
+    "no widget value": (decode_graph(DECODE_ID, latent_widgets=()), {
+        "2:1": api("EmptyLatentImage", "Empty Latent Image", width=512, height=512, batch_size=1),
+        "3": api("VAELoader", "Load VAE", vae_name="pixel_space"),
+        "10:1": api("VAEDecode", "VAE Decode", samples=["2:1", 0], vae=["3", 0]),
+        "4": api("SaveImage", "Save Image", filename_prefix="x", images=["10:1", 0])}),
+    # muted: left out, what it fed left without it (as any muted node)
+    "muted subgraph": (decode_graph(DECODE_ID, mode=2), {
+        "2:1": LATENT_768, "3": api("VAELoader", "Load VAE", vae_name="pixel_space"),
+        "4": api("SaveImage", "Save Image", filename_prefix="x")}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SUBGRAPH_CASES))
+def test_subgraphs_are_unpacked(case):
+    workflow, expected = SUBGRAPH_CASES[case]
+    assert ui_to_api(workflow, OBJECT_INFO) == expected
+
+
+def test_a_bypassed_subgraph_passes_its_input_on():
+    workflow = with_subgraphs(ui_graph(
+        ui_node(2, "LoadImage", ["a.png", "image"]),
+        ui_node(10, DECODE_ID, None, inputs=[("samples", "IMAGE", 1)], mode=4),
+        ui_node(4, "SaveImage", ["x"], inputs=[("images", "IMAGE", 2)]),
+        links=[(1, 2, 0, 10, 0, "IMAGE"), (2, 10, 0, 4, 0, "IMAGE")]), DECODE)
+    assert ui_to_api(workflow, OBJECT_INFO)["4"]["inputs"]["images"] == ["2", 0]
+
+
+def test_a_subgraph_that_uses_itself_is_refused():
+    loop = subgraph("0000-loop", "Loop", [], [], [ui_node(1, "0000-loop", None)], [])
+    workflow = with_subgraphs(ui_graph(ui_node(7, "0000-loop", None)), loop)
+    with pytest.raises(ConversionError) as caught:
+        ui_to_api(workflow, OBJECT_INFO)
+    assert str(caught.value) == f"The subgraph 'Loop' is nested more than 16 deep or uses itself: {EXPORT_HINT}"
+
+
+def test_the_converted_subgraph_prompt_passes_the_check():
+    assert check_prompt(ui_to_api(decode_graph(OUTER_ID), OBJECT_INFO), OBJECT_INFO) == []
