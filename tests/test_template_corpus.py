@@ -14,6 +14,7 @@ The run's figure, "N of M converted", is printed at the end of the test session 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 from _template_corpus import TALLY
 from comfy_ui_app.workflow.check import check_prompt
 from comfy_ui_app.workflow.convert import ConversionError, is_ui_workflow, ui_to_api
+from comfy_ui_app.workflow.fields import discover
 
 templates_package = pytest.importorskip("comfyui_workflow_templates")
 
@@ -74,3 +76,16 @@ def test_template_converts_to_a_prompt_the_server_accepts(name):
     problems = [p for p in check_prompt(prompt, OBJECT_INFO) if not _file_choice(p)]
     assert problems == [], f"{name}: the server would refuse {problems[:3]}"
     TALLY.converted += 1
+
+
+def test_the_default_workflow_gets_the_form_of_text_to_image():
+    """ComfyUI's default "Image Generation" workflow, converted, shows the same fields as the app's own
+    workflows/txt2img.json: same names, kinds, nodes, inputs, labels and limits (its values are its own)."""
+    def shape(fields):
+        return [dataclasses.replace(field, default=None) for field in fields]
+
+    default = json.loads((TEMPLATES / "default.json").read_text(encoding="utf-8"))
+    txt2img = json.loads((Path(__file__).parent.parent / "workflows" / "txt2img.json").read_text())
+    converted = discover(ui_to_api(default, OBJECT_INFO), OBJECT_INFO)
+    assert [f.name for f in converted][:4] == ["prompt", "negative", "seed", "steps"]
+    assert shape(converted) == shape(discover(txt2img, OBJECT_INFO))
