@@ -358,9 +358,6 @@ ERROR_CASES = {
         ui_graph(ui_node(12, "FooNode", [1])),
         "Node 12 'FooNode' is not installed on this ComfyUI server: install the custom node or export "
         "the workflow with Workflow > Export (API)"),
-    "legacy group node": (
-        {**ui_graph(ui_node(21, "workflow>Hires", [])), "extra": {"groupNodes": {"Hires": {"nodes": []}}}},
-        f"Node 21 'workflow>Hires' is a group node, which this app cannot unpack: {EXPORT_HINT}"),
     "newer group node": (
         ui_graph(ui_node(22, "workflow/Hires", [])),
         f"Node 22 'workflow/Hires' is a group node, which this app cannot unpack: {EXPORT_HINT}"),
@@ -573,3 +570,49 @@ def test_a_subgraph_that_uses_itself_is_refused():
 
 def test_the_converted_subgraph_prompt_passes_the_check():
     assert check_prompt(ui_to_api(decode_graph(OUTER_ID), OBJECT_INFO), OBJECT_INFO) == []
+
+
+# ---------------------------------------------------------------- group nodes (issue 14 point 1)
+
+def group(*nodes, links=(), external=()):
+    """An ``extra.groupNodes`` entry: inner nodes by position, links ``[from, slot, to, slot, from id, type]``."""
+    return {"nodes": list(nodes), "links": [list(x) for x in links], "external": [list(x) for x in external]}
+
+
+DECODE_SAVE = group(ui_node(7, "VAEDecode", [], inputs=[("samples", "LATENT", 5), ("vae", "VAE", 6)]),
+                    ui_node(8, "SaveImage", ["inner"], inputs=[("images", "IMAGE", 9)]),
+                    links=[(0, 0, 1, 0, 7, "IMAGE")])
+TWO_TEXTS = group(ui_node(1, "CLIPTextEncode", ["a cat"], inputs=[("clip", "CLIP", 1)]),
+                  ui_node(2, "CLIPTextEncode", ["a dog"], inputs=[("clip", "CLIP", 2)]))
+
+
+def test_a_group_node_is_unpacked():
+    workflow = {**ui_graph(
+        ui_node(2, "EmptyLatentImage", [64, 64, 1]), ui_node(3, "VAELoader", ["pixel_space"]),
+        ui_node(10, "workflow>Decode and save", ["grouped"], inputs=[("samples", "LATENT", 1), ("vae", "VAE", 2)]),
+        links=[(1, 2, 0, 10, 0, "LATENT"), (2, 3, 0, 10, 1, "VAE")]), "extra": {"groupNodes": {"Decode and save": DECODE_SAVE}}}
+    prompt = ui_to_api(workflow, OBJECT_INFO)
+    assert prompt["10:0"] == api("VAEDecode", "VAE Decode", samples=["2", 0], vae=["3", 0])
+    assert prompt["10:1"] == api("SaveImage", "Save Image", filename_prefix="grouped", images=["10:0", 0])
+    assert check_prompt(prompt, OBJECT_INFO) == []
+
+
+def test_an_older_group_node_feeds_the_nodes_outside():
+    workflow = {**ui_graph(
+        ui_node(20, "workflow/Latent", [768, 640, 2]),
+        ui_node(4, "VAEDecode", [], inputs=[("samples", "LATENT", 1), ("vae", "VAE", None)]),
+        links=[(1, 20, 0, 4, 0, "LATENT")]),
+        "extra": {"groupNodes": {"Latent": group(ui_node(1, "EmptyLatentImage", [512, 512, 1]))}}}
+    prompt = ui_to_api(workflow, OBJECT_INFO)
+    assert prompt["20:0"]["inputs"] == {"width": 768, "height": 640, "batch_size": 2}
+    assert prompt["4"]["inputs"] == {"samples": ["20:0", 0]}
+
+
+def test_a_group_nodes_inputs_of_the_same_name_are_told_apart():
+    workflow = {**ui_graph(
+        ui_node(3, "CheckpointLoaderSimple", ["a.safetensors"]), ui_node(4, "CLIPLoader", ["b.safetensors", "sd3"]),
+        ui_node(30, "workflow>Texts", ["a cat", "a dog"], inputs=[("CLIPTextEncode clip", "CLIP", 2), ("clip", "CLIP", 1)]),
+        links=[(1, 3, 1, 30, 1, "CLIP"), (2, 4, 0, 30, 0, "CLIP")]), "extra": {"groupNodes": {"Texts": TWO_TEXTS}}}
+    prompt = ui_to_api(workflow, OBJECT_INFO)
+    assert prompt["30:0"]["inputs"] == {"text": "a cat", "clip": ["3", 1]}
+    assert prompt["30:1"]["inputs"] == {"text": "a dog", "clip": ["4", 0]}

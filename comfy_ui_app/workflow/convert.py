@@ -82,7 +82,7 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict:
             "The server's node list (/object_info) is empty: check that ComfyUI started "
             "properly, then try again")
     try:
-        workflow = flatten(workflow)
+        workflow = flatten(workflow, object_info)
     except SubgraphError as e:
         raise ConversionError(
             f"The subgraph '{e.name}' is nested more than {MAX_DEPTH} deep or uses itself: {EXPORT_HINT}"

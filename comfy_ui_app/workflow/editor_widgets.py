@@ -108,7 +108,7 @@ def _align(slots: list[Slot], saved: list) -> dict[str, Any] | None:
         for j in range(m - 1, -1, -1):
             best[i][j] = max(best[i + 1][j + 1] + 1 if fit[i][j] else -1, best[i + 1][j], best[i][j + 1])
     placed: dict[str, Any] = {}
-    left_out = [value for value in saved[:0]]
+    left_out: list = []
     i = j = 0
     while i < n and j < m:
         if fit[i][j] and best[i][j] == best[i + 1][j + 1] + 1:

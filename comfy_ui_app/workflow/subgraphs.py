@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from comfy_ui_app.workflow.group_nodes import unpack_group_nodes
+from comfy_ui_app.workflow.group_nodes import link_dict, unpack_group_nodes
 
 __all__ = ["SubgraphError", "flatten", "link_dict", "MAX_DEPTH"]
 
@@ -44,23 +44,13 @@ class SubgraphError(ValueError):
         self.kind, self.name = kind, name
 
 
-def link_dict(link: Any) -> dict | None:
-    """A link as ``{id, origin_id, origin_slot, target_id, target_slot, type}`` (lists or dicts in), or None."""
-    if isinstance(link, dict):
-        return {k: link.get(k) for k in ("id", "origin_id", "origin_slot", "target_id", "target_slot", "type")}
-    if isinstance(link, list) and len(link) >= 3:
-        keys = ("id", "origin_id", "origin_slot", "target_id", "target_slot", "type")
-        return dict(zip(keys, [*link[:6], *[None] * (6 - min(len(link), 6))]))
-    return None
-
-
-def flatten(workflow: dict) -> dict:
+def flatten(workflow: dict, object_info: dict) -> dict:
     """``workflow`` with every group node and every subgraph node (not muted or bypassed) unpacked.
 
     The answer's ``links`` are dicts (see :func:`link_dict`); a workflow with neither comes back as it is."""
     definitions = {s["id"]: s for s in (workflow.get("definitions") or {}).get("subgraphs") or []
                    if isinstance(s, dict) and isinstance(s.get("id"), str)}
-    workflow = unpack_group_nodes(workflow)
+    workflow = unpack_group_nodes(workflow, object_info)
     if not definitions or not any(isinstance(n, dict) and n.get("type") in definitions for n in workflow["nodes"]):
         return workflow
     nodes, links = _flatten_level(workflow["nodes"], workflow.get("links") or [], definitions, 0)
