@@ -616,3 +616,15 @@ def test_a_group_nodes_inputs_of_the_same_name_are_told_apart():
     prompt = ui_to_api(workflow, OBJECT_INFO)
     assert prompt["30:0"]["inputs"] == {"text": "a cat", "clip": ["3", 1]}
     assert prompt["30:1"]["inputs"] == {"text": "a dog", "clip": ["4", 0]}
+
+
+def test_subgraphs_that_multiply_are_refused_before_they_are_unpacked():
+    """Ten levels, each using the one below ten times, would be 10**10 nodes: refused from the count alone."""
+    levels = [subgraph("0000-l0", "Level 0", [], [], [ui_node(1, "EmptyLatentImage", [64, 64, 1])], [])]
+    for depth in range(1, 10):
+        levels.append(subgraph(f"0000-l{depth}", f"Level {depth}", [], [],
+                               [ui_node(i, f"0000-l{depth - 1}", None) for i in range(10)], []))
+    workflow = with_subgraphs(ui_graph(ui_node(1, "0000-l9", None)), *levels)
+    with pytest.raises(ConversionError) as caught:
+        ui_to_api(workflow, OBJECT_INFO)
+    assert str(caught.value) == f"The subgraph 'Level 9' and those inside it make more than 100,000 nodes: {EXPORT_HINT}"

@@ -46,7 +46,7 @@ from __future__ import annotations
 from typing import Any
 
 from comfy_ui_app.workflow.editor_widgets import Misaligned, read_widgets
-from comfy_ui_app.workflow.subgraphs import MAX_DEPTH, SubgraphError, flatten, link_dict
+from comfy_ui_app.workflow.subgraphs import MAX_DEPTH, MAX_UNPACKED, SubgraphError, flatten, link_dict
 from comfy_ui_app.errors import WorkflowError
 
 __all__ = ["ConversionError", "is_ui_workflow", "ui_to_api"]
@@ -86,7 +86,8 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict:
     except SubgraphError as e:
         raise ConversionError(
             f"The subgraph '{e.name}' is nested more than {MAX_DEPTH} deep or uses itself: {EXPORT_HINT}"
-            if e.kind == "depth" else f"The subgraph '{e.name}' is damaged: {EXPORT_HINT}") from None
+            if e.kind == "depth" else
+            f"The subgraph '{e.name}' and those inside it make more than {MAX_UNPACKED:,} nodes: {EXPORT_HINT}") from None
     graph = _Graph(workflow, object_info)
     prompt: dict[str, dict] = {}
     for node in graph.nodes.values():

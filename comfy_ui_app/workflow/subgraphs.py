@@ -34,10 +34,12 @@ __all__ = ["SubgraphError", "flatten", "link_dict", "MAX_DEPTH"]
 INPUT_NODE, OUTPUT_NODE = -10, -20
 MUTED, BYPASSED = 2, 4
 MAX_DEPTH = 16  # subgraphs inside subgraphs; deeper (or a definition that uses itself) is refused
+MAX_UNPACKED = 100_000  # nodes once unpacked: subgraphs used many times inside others multiply (refused before)
 
 
 class SubgraphError(ValueError):
-    """The subgraphs cannot be unpacked: ``kind`` is ``"depth"`` or ``"damaged"``, ``name`` the subgraph."""
+    """The subgraphs cannot be unpacked: ``kind`` is ``"depth"`` (nested too deep, or uses itself) or
+    ``"size"`` (more than ``MAX_UNPACKED`` nodes once unpacked); ``name`` the subgraph."""
 
     def __init__(self, kind: str, name: str) -> None:
         super().__init__(f"{kind}: {name}")
@@ -53,8 +55,27 @@ def flatten(workflow: dict, object_info: dict) -> dict:
     workflow = unpack_group_nodes(workflow, object_info)
     if not definitions or not any(isinstance(n, dict) and n.get("type") in definitions for n in workflow["nodes"]):
         return workflow
+    sizes: dict[str, int] = {}
+    total = sum(_size(n, definitions, sizes, 0) for n in workflow["nodes"])
+    if total > MAX_UNPACKED:
+        used = next(n["type"] for n in workflow["nodes"] if isinstance(n, dict) and n.get("type") in definitions)
+        raise SubgraphError("size", str(definitions[used].get("name") or used))
     nodes, links = _flatten_level(workflow["nodes"], workflow.get("links") or [], definitions, 0)
     return {**workflow, "nodes": nodes, "links": list(links.values())}
+
+
+def _size(node: Any, definitions: dict, sizes: dict, depth: int) -> int:
+    """How many nodes ``node`` becomes once unpacked (each definition counted once, ``sizes``)."""
+    definition = definitions.get(node.get("type")) if isinstance(node, dict) else None
+    if definition is None or node.get("mode", 0) in (MUTED, BYPASSED):
+        return 1
+    key = definition["id"]
+    if key not in sizes:
+        if depth >= MAX_DEPTH:
+            raise SubgraphError("depth", str(definition.get("name") or key))
+        sizes[key] = min(MAX_UNPACKED + 1, sum(_size(n, definitions, sizes, depth + 1)
+                                                for n in definition.get("nodes") or []) + len(definition.get("inputs") or []))
+    return sizes[key]
 
 
 def _flatten_level(nodes: list, links: list, definitions: dict, depth: int) -> tuple[list, dict]:
