@@ -87,7 +87,8 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict:
         raise ConversionError(
             f"The subgraph '{e.name}' is nested more than {MAX_DEPTH} deep or uses itself: {EXPORT_HINT}"
             if e.kind == "depth" else
-            f"The subgraph '{e.name}' and those inside it make more than {MAX_UNPACKED:,} nodes: {EXPORT_HINT}") from None
+            f"The subgraph '{e.name}' and those inside it make more than {MAX_UNPACKED:,} nodes: "
+            f"{EXPORT_HINT}") from None
     graph = _Graph(workflow, object_info)
     prompt: dict[str, dict] = {}
     for node in graph.nodes.values():

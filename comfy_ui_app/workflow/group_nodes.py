@@ -109,11 +109,13 @@ def _open_inputs(inner: list) -> list[tuple[dict, int, str]]:
     named = []
     for node, slot in plain + converted:
         input_name = node["inputs"][slot].get("name")
-        name = node["inputs"][slot].get("label") or input_name
-        if name in seen:
+        key = name = node["inputs"][slot].get("label") or input_name
+        if name in seen:  # taken: "<title> <input>", then "<title> <count> <input>"
             prefix = f"{node.get('title') or node.get('type')} "
-            name = f"{prefix}{input_name}" if f"{prefix}{input_name}" not in seen else f"{prefix}{seen[name]} {input_name}"
-        seen[name] = seen.get(name, 1) + 1
+            key = name = f"{prefix}{input_name}"
+            if name in seen:
+                name = f"{prefix}{seen[name]} {input_name}"
+        seen[key] = seen.get(key, 1) + 1
         named.append((node, slot, name))
     return named
 

@@ -73,8 +73,8 @@ def _size(node: Any, definitions: dict, sizes: dict, depth: int) -> int:
     if key not in sizes:
         if depth >= MAX_DEPTH:
             raise SubgraphError("depth", str(definition.get("name") or key))
-        sizes[key] = min(MAX_UNPACKED + 1, sum(_size(n, definitions, sizes, depth + 1)
-                                                for n in definition.get("nodes") or []) + len(definition.get("inputs") or []))
+        inner = sum(_size(n, definitions, sizes, depth + 1) for n in definition.get("nodes") or [])
+        sizes[key] = min(MAX_UNPACKED + 1, inner + len(definition.get("inputs") or []))  # + held values
     return sizes[key]
 
 
@@ -150,11 +150,6 @@ def _unpack(instance: dict, definition: dict, definitions: dict, outer: dict, de
             origin = outputs.get(link["origin_slot"], (None, None))
             link["origin_id"], link["origin_slot"] = origin if origin[0] is not None else (f"{prefix}missing", 0)
     return [*extra, *nodes.values()]
-
-
-def _socket(node: dict | None, slot: Any) -> dict | None:
-    inputs = (node or {}).get("inputs") or []
-    return inputs[slot] if isinstance(slot, int) and 0 <= slot < len(inputs) and isinstance(inputs[slot], dict) else None
 
 
 def _outer_source(index: Any, declared: list, sockets: dict, outer: dict) -> tuple[Any, Any]:
