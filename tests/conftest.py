@@ -161,11 +161,16 @@ def launch_app_cluster(tmp_path):
 
 # ---- the hostile visitor (tests/_hostile.py): app.py in its own process, called as an attacker would ----
 from _hostile import TALLY as _HOSTILE_TALLY  # noqa: E402
+from _template_corpus import TALLY as _CORPUS_TALLY  # noqa: E402
 from _hostile import hostile_comfy, make_hostile_app, private_app, public_app  # noqa: E402,F401
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The hostile visitor suite's figures (issue 13), when it ran."""
+    """The hostile visitor suite's figures (issue 13), when it ran; the template corpus's (issue 14)."""
+    if _CORPUS_TALLY.total:
+        terminalreporter.write_sep("-", _CORPUS_TALLY.line())
+        for refused in _CORPUS_TALLY.refused:
+            terminalreporter.write_line(f"  refused: {refused}")
     if _HOSTILE_TALLY.cases:
         terminalreporter.write_sep("-", _HOSTILE_TALLY.line())
         for crash in _HOSTILE_TALLY.crashes:

@@ -315,12 +315,28 @@ ALIGNED = [
     ("KSamplerAdvanced", ["enable", 7, 20, 8, "euler", "normal", 0, 10000, "disable"],
      {"add_noise": "enable", "noise_seed": 7, "steps": 20, "cfg": 8, "sampler_name": "euler", "scheduler": "normal",
       "start_at_step": 0, "end_at_step": 10000, "return_with_leftover_noise": "disable"}),
-    # saved before the node had its optional "device" input: read as far as it goes
-    ("CLIPLoader", ["clip_l.safetensors", "stable_diffusion"], {"clip_name": "clip_l.safetensors", "type": "stable_diffusion"}),
+    # saved before the node had its optional "device" input: read as far as it goes, the rest from the
+    # node's defaults, as the editor does (issue 14: this used to leave "device" out)
+    ("CLIPLoader", ["clip_l.safetensors", "stable_diffusion"],
+     {"clip_name": "clip_l.safetensors", "type": "stable_diffusion", "device": "default"}),
     ("CLIPLoader", ["clip_l.safetensors", "sd3", "cpu"], {"clip_name": "clip_l.safetensors", "type": "sd3", "device": "cpu"}),
     # a file name the server lacks is for the check to report, not a misaligned value
     ("CheckpointLoaderSimple", ["missing.safetensors"], {"ckpt_name": "missing.safetensors"}),
     ("LoadImage", ["photo.png", "image"], {"image": "photo.png"}),
+    # issue 14, what the editor does (these were refused before):
+    # extra stored values are ignored (an upload widget's, a preview's, a text the node showed)
+    ("LoadImage", ["photo.png", "image", ""], {"image": "photo.png"}),
+    ("EmptyLatentImage", [512, 512, 1, 4], {"width": 512, "height": 512, "batch_size": 1}),
+    # missing trailing values come from the node's defaults
+    ("EmptyLatentImage", [640], {"width": 640, "height": 512, "batch_size": 1}),
+    ("KSampler", [42, 20, 7, "euler", "normal"], KSAMPLER_INPUTS),
+    # any value in a control slot: old saves hold true/false there
+    ("KSampler", [42, True, 20, 7, "euler", "normal", 1], KSAMPLER_INPUTS),
+    ("KSampler", [42, None, 20, 7, "euler", "normal", 1], KSAMPLER_INPUTS),
+    # the node lost a seed's control widget and gained an input in the middle: lined up by type
+    ("KSampler", [42, "randomize", 20, "euler", "normal", 1], {**KSAMPLER_INPUTS, "cfg": 8.0}),
+    # ... and a value that fits no widget left (here a number out of every range): left out
+    ("KSampler", [42, "fixed", 20, 7, -5, "euler", "normal", 1], KSAMPLER_INPUTS),
 ]  # fmt: skip
 
 
@@ -342,13 +358,6 @@ ERROR_CASES = {
         ui_graph(ui_node(12, "FooNode", [1])),
         "Node 12 'FooNode' is not installed on this ComfyUI server: install the custom node or export "
         "the workflow with Workflow > Export (API)"),
-    "subgraph": (
-        {**ui_graph(ui_node(20, SUBGRAPH_ID, [])),
-         "definitions": {"subgraphs": [{"id": SUBGRAPH_ID, "name": "Upscaler", "nodes": [], "links": []}]}},
-        f"Node 20 is a subgraph ('Upscaler'), which this app cannot unpack: {EXPORT_HINT}"),
-    "legacy group node": (
-        {**ui_graph(ui_node(21, "workflow>Hires", [])), "extra": {"groupNodes": {"Hires": {"nodes": []}}}},
-        f"Node 21 'workflow>Hires' is a group node, which this app cannot unpack: {EXPORT_HINT}"),
     "newer group node": (
         ui_graph(ui_node(22, "workflow/Hires", [])),
         f"Node 22 'workflow/Hires' is a group node, which this app cannot unpack: {EXPORT_HINT}"),
@@ -362,30 +371,13 @@ ERROR_CASES = {
     "damaged widgets": (
         ui_graph(ui_node(5, "EmptyLatentImage", "512")),
         f"Node 5 'EmptyLatentImage' has damaged widget values: {EXPORT_HINT}"),
-    "too few widget values": (
-        ui_graph(ui_node(5, "EmptyLatentImage", [640])),
-        f"Node 5 'EmptyLatentImage' has 1 widget value where 3 are expected: {RESAVE_HINT}"),
-    "too few widget values, titled": (
-        ui_graph(ui_node(3, "KSampler", [42, 20, 7, "euler", "normal"], title="Hires pass")),
-        f"Node 3 'KSampler' ('Hires pass') has 5 widget values where 7 or 6 are expected: {RESAVE_HINT}"),
-    "too many widget values": (
-        ui_graph(ui_node(5, "EmptyLatentImage", [512, 512, 1, 4])),
-        f"Node 5 'EmptyLatentImage' has 4 widget values where 3 are expected: {RESAVE_HINT}"),
-    "text where a number belongs": (
-        ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, "euler", 7, "normal", 1], title="Base")),
-        "Node 3 'KSampler' ('Base') has widget values that do not line up with its inputs (cfg is 'euler', "
-        f"which is not a number): {RESAVE_HINT}"),
-    "number where a choice belongs": (
-        ui_graph(ui_node(3, "KSampler", [42, "fixed", 20, 7, 8, "normal", 1])),
-        "Node 3 'KSampler' has widget values that do not line up with its inputs (sampler_name is 8, which is "
-        f"not one of its choices): {RESAVE_HINT}"),
-    "number where the control value belongs": (
-        ui_graph(ui_node(3, "KSampler", [42, 20, 7, 8, "euler", "normal", 1])),
-        "Node 3 'KSampler' has widget values that do not line up with its inputs (20 stands where a 'control "
-        f"after generate' value (fixed, randomize …) belongs): {RESAVE_HINT}"),
-    "fraction where a whole number belongs": (
-        ui_graph(ui_node(5, "EmptyLatentImage", [512, 512.5, 1], title="Empty Latent Image")),
-        "Node 5 'EmptyLatentImage' has widget values that do not line up with its inputs (height is 512.5, "
+    "values that fit no input": (
+        ui_graph(ui_node(5, "EmptyLatentImage", ["wide", "tall", "many"], title="Empty Latent Image")),
+        "Node 5 'EmptyLatentImage' has widget values that do not line up with its inputs (width is 'wide', "
+        f"which is not a whole number): {RESAVE_HINT}"),
+    "too many values out of place": (
+        ui_graph(ui_node(3, "KSampler", [42, "fixed", "euler", "normal", 7, 20, 30, 1], title="Base")),
+        "Node 3 'KSampler' ('Base') has widget values that do not line up with its inputs (steps is 'euler', "
         f"which is not a whole number): {RESAVE_HINT}"),
     "reroute loop": (
         ui_graph(ui_node(1, "Reroute", None, inputs=[("", "*", 2)]), ui_node(2, "Reroute", None, inputs=[("", "*", 1)]),
@@ -485,3 +477,154 @@ def assert_accepted(prompt: dict, comfy_server) -> None:
     response = requests.post(f"{comfy_server.url}/prompt", json={"prompt": prompt, "client_id": "t"}, timeout=10)
     assert response.status_code == 200, response.text
     assert response.json()["node_errors"] == {}
+
+
+# ---------------------------------------------------------------- subgraphs (issue 14 point 1)
+
+def subgraph(sub_id, name, inputs, outputs, nodes, links):
+    """A ``definitions.subgraphs`` entry: ``inputs``/``outputs`` are ``(name, type)``; links are dicts."""
+    keys = ("id", "origin_id", "origin_slot", "target_id", "target_slot", "type")
+    return {"id": sub_id, "name": name, "nodes": list(nodes), "links": [dict(zip(keys, x)) for x in links],
+            "inputs": [{"id": f"in-{n}", "name": n, "type": t} for n, t in inputs],
+            "outputs": [{"id": f"out-{n}", "name": n, "type": t} for n, t in outputs]}
+
+
+DECODE_ID, LATENT_ID, OUTER_ID = "0000-decode", "0000-latent", "0000-outer"
+# "Decode": samples and vae in, VAEDecode inside, IMAGE out
+DECODE = subgraph(DECODE_ID, "Decode", [("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")],
+                  [ui_node(1, "VAEDecode", [], inputs=[("samples", "LATENT", 1), ("vae", "VAE", 2)])],
+                  [(1, -10, 0, 1, 0, "LATENT"), (2, -10, 1, 1, 1, "VAE"), (3, 1, 0, -20, 0, "IMAGE")])
+# "Latent": its width feeds a widget inside, so the subgraph node shows it (widgets_values)
+LATENT = subgraph(LATENT_ID, "Latent", [("width", "INT")], [("LATENT", "LATENT")],
+                  [{**ui_node(1, "EmptyLatentImage", [512, 512, 1], inputs=[("width", "INT", 1)]),
+                    "inputs": [{"name": "width", "type": "INT", "link": 1, "widget": {"name": "width"}}]}],
+                  [(1, -10, 0, 1, 0, "INT"), (2, 1, 0, -20, 0, "LATENT")])
+# "Outer": uses "Decode" inside (nested)
+OUTER = subgraph(OUTER_ID, "Outer", [("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")],
+                 [ui_node(5, DECODE_ID, None, inputs=[("samples", "LATENT", 1), ("vae", "VAE", 2)])],
+                 [(1, -10, 0, 5, 0, "LATENT"), (2, -10, 1, 5, 1, "VAE"), (3, 5, 0, -20, 0, "IMAGE")])
+
+
+def with_subgraphs(workflow, *definitions):
+    return {**workflow, "definitions": {"subgraphs": list(definitions)}}
+
+
+def decode_graph(kind, mode=0, latent_widgets=(768,)):
+    """EmptyLatentImage (or the "Latent" subgraph) -> ``kind`` (a subgraph node) -> SaveImage."""
+    return with_subgraphs(ui_graph(
+        ui_node(2, LATENT_ID, list(latent_widgets)), ui_node(3, "VAELoader", ["pixel_space"]),
+        ui_node(10, kind, None, inputs=[("samples", "LATENT", 1), ("vae", "VAE", 2)], mode=mode),
+        ui_node(4, "SaveImage", ["x"], inputs=[("images", "IMAGE", 3)]),
+        links=[(1, 2, 0, 10, 0, "LATENT"), (2, 3, 0, 10, 1, "VAE"), (3, 10, 0, 4, 0, "IMAGE")]),
+        DECODE, LATENT, OUTER)
+
+
+LATENT_768 = {"inputs": {"width": 768, "height": 512, "batch_size": 1}, "class_type": "EmptyLatentImage",
+              "_meta": {"title": "Empty Latent Image", "primitives": {"width": {"id": "2:in0", "title": "width"}}}}
+SUBGRAPH_CASES = {
+    # the inner node takes the outer links; the link out starts at the inner node; the subgraph node's
+    # widget value reaches the inner widget as one field titled like the subgraph's input
+    "subgraph": (decode_graph(DECODE_ID), {
+        "2:1": LATENT_768, "3": api("VAELoader", "Load VAE", vae_name="pixel_space"),
+        "10:1": api("VAEDecode", "VAE Decode", samples=["2:1", 0], vae=["3", 0]),
+        "4": api("SaveImage", "Save Image", filename_prefix="x", images=["10:1", 0])}),
+    "nested subgraph": (decode_graph(OUTER_ID), {
+        "2:1": LATENT_768, "3": api("VAELoader", "Load VAE", vae_name="pixel_space"),
+        "10:5:1": api("VAEDecode", "VAE Decode", samples=["2:1", 0], vae=["3", 0]),
+        "4": api("SaveImage", "Save Image", filename_prefix="x", images=["10:5:1", 0])}),
+    # a subgraph node without its widget value: the inner node's own
+    "no widget value": (decode_graph(DECODE_ID, latent_widgets=()), {
+        "2:1": api("EmptyLatentImage", "Empty Latent Image", width=512, height=512, batch_size=1),
+        "3": api("VAELoader", "Load VAE", vae_name="pixel_space"),
+        "10:1": api("VAEDecode", "VAE Decode", samples=["2:1", 0], vae=["3", 0]),
+        "4": api("SaveImage", "Save Image", filename_prefix="x", images=["10:1", 0])}),
+    # muted: left out, what it fed left without it (as any muted node)
+    "muted subgraph": (decode_graph(DECODE_ID, mode=2), {
+        "2:1": LATENT_768, "3": api("VAELoader", "Load VAE", vae_name="pixel_space"),
+        "4": api("SaveImage", "Save Image", filename_prefix="x")}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SUBGRAPH_CASES))
+def test_subgraphs_are_unpacked(case):
+    workflow, expected = SUBGRAPH_CASES[case]
+    assert ui_to_api(workflow, OBJECT_INFO) == expected
+
+
+def test_a_bypassed_subgraph_passes_its_input_on():
+    workflow = with_subgraphs(ui_graph(
+        ui_node(2, "LoadImage", ["a.png", "image"]),
+        ui_node(10, DECODE_ID, None, inputs=[("samples", "IMAGE", 1)], mode=4),
+        ui_node(4, "SaveImage", ["x"], inputs=[("images", "IMAGE", 2)]),
+        links=[(1, 2, 0, 10, 0, "IMAGE"), (2, 10, 0, 4, 0, "IMAGE")]), DECODE)
+    assert ui_to_api(workflow, OBJECT_INFO)["4"]["inputs"]["images"] == ["2", 0]
+
+
+def test_a_subgraph_that_uses_itself_is_refused():
+    loop = subgraph("0000-loop", "Loop", [], [], [ui_node(1, "0000-loop", None)], [])
+    workflow = with_subgraphs(ui_graph(ui_node(7, "0000-loop", None)), loop)
+    with pytest.raises(ConversionError) as caught:
+        ui_to_api(workflow, OBJECT_INFO)
+    assert str(caught.value) == f"The subgraph 'Loop' is nested more than 16 deep or uses itself: {EXPORT_HINT}"
+
+
+def test_the_converted_subgraph_prompt_passes_the_check():
+    assert check_prompt(ui_to_api(decode_graph(OUTER_ID), OBJECT_INFO), OBJECT_INFO) == []
+
+
+# ---------------------------------------------------------------- group nodes (issue 14 point 1)
+
+def group(*nodes, links=(), external=()):
+    """An ``extra.groupNodes`` entry: inner nodes by position, links ``[from, slot, to, slot, from id, type]``."""
+    return {"nodes": list(nodes), "links": [list(x) for x in links], "external": [list(x) for x in external]}
+
+
+DECODE_SAVE = group(ui_node(7, "VAEDecode", [], inputs=[("samples", "LATENT", 5), ("vae", "VAE", 6)]),
+                    ui_node(8, "SaveImage", ["inner"], inputs=[("images", "IMAGE", 9)]),
+                    links=[(0, 0, 1, 0, 7, "IMAGE")])
+TWO_TEXTS = group(ui_node(1, "CLIPTextEncode", ["a cat"], inputs=[("clip", "CLIP", 1)]),
+                  ui_node(2, "CLIPTextEncode", ["a dog"], inputs=[("clip", "CLIP", 2)]))
+
+
+def test_a_group_node_is_unpacked():
+    workflow = {**ui_graph(
+        ui_node(2, "EmptyLatentImage", [64, 64, 1]), ui_node(3, "VAELoader", ["pixel_space"]),
+        ui_node(10, "workflow>Decode and save", ["grouped"], inputs=[("samples", "LATENT", 1), ("vae", "VAE", 2)]),
+        links=[(1, 2, 0, 10, 0, "LATENT"), (2, 3, 0, 10, 1, "VAE")]), "extra": {"groupNodes": {"Decode and save": DECODE_SAVE}}}
+    prompt = ui_to_api(workflow, OBJECT_INFO)
+    assert prompt["10:0"] == api("VAEDecode", "VAE Decode", samples=["2", 0], vae=["3", 0])
+    assert prompt["10:1"] == api("SaveImage", "Save Image", filename_prefix="grouped", images=["10:0", 0])
+    assert check_prompt(prompt, OBJECT_INFO) == []
+
+
+def test_an_older_group_node_feeds_the_nodes_outside():
+    workflow = {**ui_graph(
+        ui_node(20, "workflow/Latent", [768, 640, 2]),
+        ui_node(4, "VAEDecode", [], inputs=[("samples", "LATENT", 1), ("vae", "VAE", None)]),
+        links=[(1, 20, 0, 4, 0, "LATENT")]),
+        "extra": {"groupNodes": {"Latent": group(ui_node(1, "EmptyLatentImage", [512, 512, 1]))}}}
+    prompt = ui_to_api(workflow, OBJECT_INFO)
+    assert prompt["20:0"]["inputs"] == {"width": 768, "height": 640, "batch_size": 2}
+    assert prompt["4"]["inputs"] == {"samples": ["20:0", 0]}
+
+
+def test_a_group_nodes_inputs_of_the_same_name_are_told_apart():
+    workflow = {**ui_graph(
+        ui_node(3, "CheckpointLoaderSimple", ["a.safetensors"]), ui_node(4, "CLIPLoader", ["b.safetensors", "sd3"]),
+        ui_node(30, "workflow>Texts", ["a cat", "a dog"], inputs=[("CLIPTextEncode clip", "CLIP", 2), ("clip", "CLIP", 1)]),
+        links=[(1, 3, 1, 30, 1, "CLIP"), (2, 4, 0, 30, 0, "CLIP")]), "extra": {"groupNodes": {"Texts": TWO_TEXTS}}}
+    prompt = ui_to_api(workflow, OBJECT_INFO)
+    assert prompt["30:0"]["inputs"] == {"text": "a cat", "clip": ["3", 1]}
+    assert prompt["30:1"]["inputs"] == {"text": "a dog", "clip": ["4", 0]}
+
+
+def test_subgraphs_that_multiply_are_refused_before_they_are_unpacked():
+    """Ten levels, each using the one below ten times, would be 10**10 nodes: refused from the count alone."""
+    levels = [subgraph("0000-l0", "Level 0", [], [], [ui_node(1, "EmptyLatentImage", [64, 64, 1])], [])]
+    for depth in range(1, 10):
+        levels.append(subgraph(f"0000-l{depth}", f"Level {depth}", [], [],
+                               [ui_node(i, f"0000-l{depth - 1}", None) for i in range(10)], []))
+    workflow = with_subgraphs(ui_graph(ui_node(1, "0000-l9", None)), *levels)
+    with pytest.raises(ConversionError) as caught:
+        ui_to_api(workflow, OBJECT_INFO)
+    assert str(caught.value) == f"The subgraph 'Level 9' and those inside it make more than 100,000 nodes: {EXPORT_HINT}"

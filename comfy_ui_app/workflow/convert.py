@@ -26,13 +26,15 @@ UI-only nodes
 Group nodes and subgraphs
     A group node's type is ``workflow>Name`` or ``workflow/Name`` (defined in
     ``extra.groupNodes``). A subgraph node's type is an id from ``definitions.subgraphs``.
-    Neither is unpacked here.
+    Both are unpacked first (:mod:`comfy_ui_app.workflow.subgraphs`), nested ones too; a
+    muted or bypassed one stays packed and is treated like any muted or bypassed node.
 
 The **API format** is ``{node_id: {"inputs", "class_type", "_meta": {"title"}}}``. An
 input holds either a value or a link ``[source_node_id, output_index]``.
 
-How widget values line up with inputs, and when they do not: see :mod:`comfy_ui_app.workflow.editor_widgets`.
-A save whose values do not fit is refused, naming the node.
+How widget values line up with inputs, and when they do not: see :mod:`comfy_ui_app.workflow.editor_widgets`
+(as the editor: extra stored values ignored, missing ones from the node's defaults). A save whose
+values cannot be lined up is refused, naming the node; so is a node the server lacks.
 
 A ``PrimitiveNode`` is folded into every input it feeds; each of them keeps a marker
 ``_meta["primitives"][input] = {"id": <the Primitive's node id>, "title": <its title>}``
@@ -44,6 +46,7 @@ from __future__ import annotations
 from typing import Any
 
 from comfy_ui_app.workflow.editor_widgets import Misaligned, read_widgets
+from comfy_ui_app.workflow.subgraphs import MAX_DEPTH, MAX_UNPACKED, SubgraphError, flatten, link_dict
 from comfy_ui_app.errors import WorkflowError
 
 __all__ = ["ConversionError", "is_ui_workflow", "ui_to_api"]
@@ -78,6 +81,14 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict:
         raise ConversionError(
             "The server's node list (/object_info) is empty: check that ComfyUI started "
             "properly, then try again")
+    try:
+        workflow = flatten(workflow, object_info)
+    except SubgraphError as e:
+        raise ConversionError(
+            f"The subgraph '{e.name}' is nested more than {MAX_DEPTH} deep or uses itself: {EXPORT_HINT}"
+            if e.kind == "depth" else
+            f"The subgraph '{e.name}' and those inside it make more than {MAX_UNPACKED:,} nodes: "
+            f"{EXPORT_HINT}") from None
     graph = _Graph(workflow, object_info)
     prompt: dict[str, dict] = {}
     for node in graph.nodes.values():
@@ -116,11 +127,9 @@ class _Graph:
                     f"The workflow has a damaged node entry ({str(node)[:60]}): {EXPORT_HINT}")
             self.nodes[str(node["id"])] = node
         self.links: dict[Any, tuple[str, int]] = {}
-        for link in workflow.get("links") or []:
-            if isinstance(link, dict):
-                link = [link.get(k) for k in ("id", "origin_id", "origin_slot")]
-            if isinstance(link, list) and len(link) >= 3:
-                self.links[link[0]] = (str(link[1]), link[2])
+        for link in map(link_dict, workflow.get("links") or []):
+            if link is not None:
+                self.links[link["id"]] = (str(link["origin_id"]), link["origin_slot"])
         definitions = workflow.get("definitions") or {}
         self.subgraphs = {s.get("id"): s.get("name") or s.get("id")
                           for s in definitions.get("subgraphs") or [] if isinstance(s, dict)}

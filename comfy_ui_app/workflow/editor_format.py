@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comfy_ui_app.workflow.editor_widgets import layout, parse_spec
+from comfy_ui_app.workflow.editor_widgets import layout, parse_spec, widget_default
 
 __all__ = ["api_to_ui", "UI_VERSION"]
 
@@ -52,14 +52,7 @@ def _type_name(kind: Any) -> str:
 
 def _stand_in(spec: Any) -> Any:
     """A value of the input's type for a widget whose real value comes through a link."""
-    kind, options = parse_spec(spec)
-    choices = kind if isinstance(kind, list) else list(options.get("options") or []) if kind == "COMBO" else None
-    default = options.get("default")
-    if choices is not None:
-        return default if default in choices else (choices[0] if choices else "")
-    if default is not None:
-        return default
-    return {"INT": options.get("min", 0), "FLOAT": float(options.get("min", 0.0)), "BOOLEAN": False}.get(kind, "")
+    return widget_default(spec)
 
 
 def _specs(info: dict) -> dict[str, Any]:
