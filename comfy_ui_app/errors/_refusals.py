@@ -181,3 +181,18 @@ class PictureRefused(WorkflowError):
         else:
             text = f"The file {name} is " + ("empty" if reason == "empty" else "not a picture")
         super().__init__(text, field)
+
+
+class LibraryRefused(WorkflowError):
+    """A template or saved workflow the app will not list or open (``ui.templates_tab``).
+
+    ``reason``: "saved_admins" (on a public app only admins see the workflows saved in ComfyUI),
+    "unknown_template" (``name`` is not in the server's template index), "unknown_saved" (the server
+    lists no saved workflow ``name``). ``field``: "templates" or "saved", the picker it came from."""
+
+    code = "library_refused"
+
+    def __init__(self, reason: str, *, name: str = "", field: str | None = None) -> None:
+        self.reason = reason
+        self.name = name if len(name) <= 200 else name[:200] + "…"
+        super().__init__(f"Refused: {reason}" + (f" ({self.name!r})" if name else ""), field)
