@@ -25,4 +25,6 @@ def library_text(exc, lang: str, names) -> str | None:
     if exc.reason == "unknown_saved":
         return tr("ComfyUI has no saved workflow “{name}” (it may have been renamed or deleted).", lang,
                   name=one_line(exc.name, 120))
-    return tr("ComfyUI's template library has no template “{name}”.", lang, name=one_line(exc.name or "", 120))
+    if exc.name:
+        return tr("ComfyUI's template library has no template “{name}”.", lang, name=one_line(exc.name, 120))
+    return tr("ComfyUI's template library has no such template.", lang)

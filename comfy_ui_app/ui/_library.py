@@ -83,7 +83,7 @@ class TemplateLibrary:
             for card in category.cards:
                 if card.name == name:
                     return card
-        raise LibraryRefused("unknown_template", name=str(name)[:200], field="templates")
+        raise LibraryRefused("unknown_template", name=name[:200] if isinstance(name, str) else "", field="templates")
 
     # -- one template ---------------------------------------------------------------------------
     def template_text(self, card: Card) -> str:

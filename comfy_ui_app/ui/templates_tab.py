@@ -64,7 +64,8 @@ def build_tab(ctx) -> TabHandles:
         details = gr.Markdown("", elem_id="templates-details")
         shown = gr.State([])   # the names of the cards shown, in order (what a pick's index means)
         with gr.Accordion("Your workflows saved in ComfyUI", open=True):
-            saved = gr.Dropdown([], value=None, label="Saved workflow", elem_id="templates-saved")
+            saved = gr.Dropdown([], value=None, label="Saved workflow", allow_custom_value=True,  # checked by open_saved
+                                elem_id="templates-saved")
             saved_message = gr.Markdown("", elem_id="templates-saved-message")
     library = TemplateLibrary(ctx, gallery.GRADIO_CACHE)
 
@@ -119,14 +120,18 @@ def wire_opening(ctx, templates: TabHandles, cw: TabHandles, tabs) -> None:
 
     def open_in_custom(name: str, read, lang):
         loaded, text = custom.opening(ctx, name, read, lang)
-        if isinstance(loaded, dict):
+        if isinstance(loaded, dict) and "prompt" in loaded:   # else gr.skip(): not opened
             return loaded, text, gr.Tabs(selected="custom"), ""
         return gr.skip(), gr.skip(), gr.skip(), text
 
-    def open_template(request: gr.Request, evt: gr.SelectData, names, lang, browser_id=None):
+    def open_template(request: gr.Request, evt: gr.EventData, names, lang, browser_id=None):
+        """A pick in the gallery. Its event data is read here, not by ``gr.SelectData`` (which a call
+        without ``value`` crashes with Gradio's generic error): an index that is no card is said plainly."""
         if note := refused_to_run(request, browser_id, lang):
             return gr.skip(), gr.skip(), gr.skip(), note
-        index = evt.index if isinstance(evt.index, int) else -1
+        data = getattr(evt, "_data", None)
+        index = data.get("index") if isinstance(data, dict) else None
+        index = index if isinstance(index, int) and not isinstance(index, bool) else -1
         name = names[index] if isinstance(names, list) and 0 <= index < len(names) else None
 
         def read():
