@@ -11,6 +11,7 @@ never decoded) shows a plain placeholder. Which models a template needs comes fr
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -120,8 +121,9 @@ class TemplateLibrary:
         """A file of the app's for the card's first thumbnail (the placeholder when there is none to show)."""
         key = (self._comfy().url, card.name)
         with self._lock:
-            if key in self._thumbs:
-                return self._thumbs[key]
+            kept = self._thumbs.get(key)
+        if kept and os.path.exists(kept):   # Gradio's cache cleaning may have deleted it since
+            return kept
         path = None
         if card.thumbnail:
             try:
@@ -138,7 +140,8 @@ class TemplateLibrary:
         return path
 
     def placeholder(self) -> str:
-        if self._placeholder is None:
+        """A plain grey picture (a file of the app's) for a card without a thumbnail to show."""
+        if self._placeholder is None or not os.path.exists(self._placeholder):
             buffer = io.BytesIO()
             Image.new("RGB", (64, 64), (200, 200, 205)).save(buffer, "PNG")
             self._placeholder = processing_utils.save_bytes_to_cache(buffer.getvalue(), "template.png",
