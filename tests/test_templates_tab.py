@@ -246,3 +246,39 @@ def test_a_server_that_is_down_says_so(dead_url, tmp_path):
         assert app.alive()
     finally:
         app.stop()
+
+
+# -- a server that sends what no real library holds (in-process: the tab's data part) ------------------
+
+def test_a_library_with_bad_files_shows_placeholders_and_plain_words(make_comfy_server, tmp_path):
+    from _app import app_context, job_service
+    from comfy_ui_app.jobs.store import JobStore
+    from comfy_ui_app.ui import custom_tab as custom
+    from comfy_ui_app.ui._library import TemplateLibrary
+
+    library_dir = tmp_path / "library"
+    library_dir.mkdir()
+    entries = [{"name": n, "title": n, "mediaType": "image", "mediaSubtype": "webp"} for n in ("notpic", "deep", "nan")]
+    (library_dir / "index.json").write_text(json.dumps([{"title": "Odd", "type": "image", "templates": entries}]))
+    (library_dir / "notpic-1.webp").write_bytes(b"<html>not a picture</html>")
+    (library_dir / "notpic.json").write_text((FIX / "tiny_fox.json").read_text())
+    (library_dir / "deep-1.webp").write_bytes(b"RIFF\x00\x00\x00\x00WEBPVP8 ")   # a cut header
+    (library_dir / "deep.json").write_text('{"nodes": ' + "[" * 5000 + "]" * 5000 + ', "links": []}')
+    (library_dir / "nan.json").write_text('{"nodes": [], "links": [], "x": NaN}')
+    server = make_comfy_server()
+    server.templates_dir = library_dir
+    jobs = job_service(server.url, JobStore(tmp_path / "data"))
+    try:
+        ctx = app_context(jobs, tmp_path / "out")
+        library = TemplateLibrary(ctx, str(tmp_path / "cache"))
+        (category,) = library.categories()
+        shown = {card.name: (thumb, missing) for card, thumb, missing in library.cards(category)}
+        placeholder = library.placeholder()
+        assert shown == {"notpic": (placeholder, []), "deep": (placeholder, None), "nan": (placeholder, None)}
+        assert Path(placeholder).is_relative_to(tmp_path / "cache")
+        for name, words in (("deep", "nested more than"), ("nan", "NaN")):
+            loaded, message = custom.opening(ctx, name, lambda n=name: custom.workflow_from_text(
+                n + ".json", library.template_text(library.card(n)), ctx.catalog.object_info_or_none()), "en")
+            assert message.startswith("Could not load this workflow: ") and words in message, message
+    finally:
+        jobs.cluster.close()
