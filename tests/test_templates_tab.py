@@ -282,3 +282,29 @@ def test_a_library_with_bad_files_shows_placeholders_and_plain_words(make_comfy_
             assert message.startswith("Could not load this workflow: ") and words in message, message
     finally:
         jobs.cluster.close()
+
+
+@pytest.mark.parametrize("api, data", [
+    ("open_saved", [123, "en", ""]),
+    ("open_saved", [["my fox.json"], "en", ""]),
+    ("open_saved", ["x" * 100_000, "en", ""]),
+    ("open_saved", ["workflows/../../../user/default/comfy.settings.json", "en", ""]),
+    ("show", [{"title": "Video"}, "en"]),
+    ("show", ["No such category", 42]),
+    ("list_saved", [None, "forged-id"]),
+])
+def test_junk_values_get_plain_answers(private_app, api, data):
+    session = uuid.uuid4().hex[:12]
+    dep = next(d for d in private_app.config["dependencies"] if d.get("api_name") == api)
+    answer = private_app.http.post(f"{private_app.url}/gradio_api/queue/join", timeout=30, json={
+        "data": data, "fn_index": dep["id"], "session_hash": session, "event_data": None,
+        "trigger_id": dep["targets"][0][0]})
+    answer.raise_for_status()
+    with private_app.http.get(f"{private_app.url}/gradio_api/queue/data", params={"session_hash": session},
+                              stream=True, timeout=120) as stream:
+        done = next(json.loads(line[5:]) for line in stream.iter_lines(chunk_size=1 << 16, decode_unicode=True)
+                    if line.startswith("data:") and json.loads(line[5:]).get("msg") == "process_completed")
+    assert done.get("success"), done   # no Gradio error: the handler answered
+    text = json.dumps(done["output"]["data"], ensure_ascii=False)
+    assert "x" * 300 not in text and "Traceback" not in text
+    assert private_app.alive()

@@ -53,11 +53,19 @@ def _problem(exc, ctx, lang: str) -> str:
     return tr("The templates cannot be shown: {reason}", lang, reason=describe(exc, lang=lang, names=ctx.names))
 
 
+def _any_title(payload) -> str | None:
+    """The category radio's reading of what a caller sent: any text (an unknown title shows the first
+    category), anything else None; Gradio's own would end a raw call in its error for a title it did
+    not offer in this session."""
+    return payload if isinstance(payload, str) else None
+
+
 def build_tab(ctx) -> TabHandles:
     """Create the "Templates" tab; :func:`wire_opening` connects its picks to the Custom workflow tab."""
     with gr.Tab("Templates", id="templates", elem_id="templates-tab") as tab:
         gr.Markdown("### What do you want to make?")
         category = gr.Radio([], value=None, label="Category", elem_id="templates-category")
+        category.preprocess = _any_title   # not Gradio's check against the choices: show() takes any title
         gallery = gr.Gallery(label="Templates", columns=4, height="auto", allow_preview=False, interactive=False,
                              object_fit="cover", elem_id="templates-gallery")
         message = gr.Markdown("", elem_id="templates-message")
