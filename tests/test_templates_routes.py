@@ -132,6 +132,9 @@ def test_client_user_workflows_empty_before_the_first_save_then_listed(comfy_ser
     _save(comfy_server, "my fox.json", {"nodes": [], "links": []})
     assert client.user_workflows() == ["my fox.json"]
     assert json.loads(client.user_workflow("my fox.json")) == {"nodes": [], "links": []}
+    _save(comfy_server, "animals/cat.json", {"nodes": [1], "links": []})   # a sub-folder of the editor's list
+    assert client.user_workflows() == ["animals/cat.json", "my fox.json"]
+    assert json.loads(client.user_workflow("animals/cat.json")) == {"nodes": [1], "links": []}
 
 
 def test_an_older_comfyui_without_templates_is_a_typed_error(make_comfy_server):

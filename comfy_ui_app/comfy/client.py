@@ -261,9 +261,10 @@ class ComfyClient:
         return self._request("GET", "/templates/" + requests.utils.quote(filename, safe="")).content
 
     def user_workflows(self) -> list[str]:
-        """``GET /userdata?dir=workflows``: the workflows saved in the editor (its 404 before the first save: [])."""
+        """``GET /userdata?dir=workflows&recurse=true``: the workflows saved in the editor, those in its
+        sub-folders as ``folder/name.json`` (the 404 before the first save: [])."""
         try:
-            names = self._get_json("/userdata", {"dir": "workflows"}, expect=list)
+            names = self._get_json("/userdata", {"dir": "workflows", "recurse": "true"}, expect=list)
         except ServerHTTPError as e:
             if e.status == 404:
                 return []
