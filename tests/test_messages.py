@@ -338,6 +338,7 @@ def test_status_banner_describes_the_failure_in_the_page_language():
 # ---- errors as codes with data: recorded, rebuilt, worded once -----------------------------------
 
 from comfy_ui_app import errors as errors_module  # noqa: E402
+from comfy_ui_app.errors import LibraryRefused, NoTemplateLibrary  # noqa: E402
 from comfy_ui_app.errors import (  # noqa: E402
     BadValue, BatchStopped, ComfyError, ComfyUIStartFailed, DiskNearlyFull, GraphRefused, LimitExceeded,
     NoServerCanRun, NotRecorded, NotSendable, OutputsNotSaved, PictureRefused, RunLimitExceeded,
@@ -381,6 +382,10 @@ EVERY_ERROR = [
     PictureRefused("too_large", name="bomb.png", width=13000, height=13000, limit=64_000_000),
     PictureRefused("empty", name="empty.png"),
     NothingEmbedded("cat.png", field="picture"),  # issue 14: a picture dropped to open its workflow
+    # issue 14 point 3: the template library and the workflows saved in ComfyUI
+    NoTemplateLibrary(URL),
+    LibraryRefused("saved_admins", field="saved"),
+    LibraryRefused("unknown_saved", name="x.json", field="saved"),
 ]
 
 

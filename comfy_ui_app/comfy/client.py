@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 
-from comfy_ui_app.errors import NotSendable, PromptRejected, ServerHTTPError, ServerUnreachable
+from comfy_ui_app.errors import NoTemplateLibrary, NotSendable, PromptRejected, ServerHTTPError, ServerUnreachable
 
 __all__ = ["ComfyClient", "raise_for_status", "json_of", "split_credentials"]
 
@@ -244,6 +244,36 @@ class ComfyClient:
 
     def features(self) -> dict:
         return self._get_json("/features", expect=dict)
+
+    # -- the server's template library and the workflows saved in its editor -------
+
+    def templates_index(self) -> list:
+        """``GET /templates/index.json``: the template library's categories (NoTemplateLibrary on a 404)."""
+        try:
+            return self._get_json("/templates/index.json", expect=list)
+        except ServerHTTPError as e:
+            if e.status == 404:
+                raise NoTemplateLibrary(self.base_url) from e
+            raise
+
+    def template_file(self, filename: str) -> bytes:
+        """``GET /templates/<filename>``: a template's workflow (``NAME.json``) or thumbnail (``NAME-1.webp``)."""
+        return self._request("GET", "/templates/" + requests.utils.quote(filename, safe="")).content
+
+    def user_workflows(self) -> list[str]:
+        """``GET /userdata?dir=workflows&recurse=true``: the workflows saved in the editor, those in its
+        sub-folders as ``folder/name.json`` (the 404 before the first save: [])."""
+        try:
+            names = self._get_json("/userdata", {"dir": "workflows", "recurse": "true"}, expect=list)
+        except ServerHTTPError as e:
+            if e.status == 404:
+                return []
+            raise
+        return [n for n in names if isinstance(n, str)]
+
+    def user_workflow(self, name: str) -> bytes:
+        """``GET /userdata/workflows%2FNAME``: one saved workflow's file (the ``/`` must be ``%2F``)."""
+        return self._request("GET", "/userdata/" + requests.utils.quote("workflows/" + name, safe="")).content
 
     # -- files ---------------------------------------------------------------------
 

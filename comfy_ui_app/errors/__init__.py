@@ -5,7 +5,8 @@ The tree::
     ComfyError                      base of everything raised here
     ├── ServerUnreachable           no answer from ComfyUI (also a ConnectionError)
     ├── ServerHTTPError             ComfyUI answered with a non-2xx status
-    │   └── PromptRejected          POST /prompt refused the graph (400; also a ValueError)
+    │   ├── PromptRejected          POST /prompt refused the graph (400; also a ValueError)
+    │   └── NoTemplateLibrary       GET /templates/index.json answered 404 (a ComfyUI older than its templates)
     ├── JobFailed                   the graph ran and a node raised (execution_error)
     ├── JobInterrupted              the job was interrupted or removed from the queue
     ├── BatchStopped                a job of a batch not run: an earlier job of the batch failed
@@ -23,7 +24,8 @@ The tree::
     │   ├── WorkflowTooLarge        more nodes than this app accepts (a policy's max_nodes)
     │   ├── WorkflowTooDeep         a workflow file nested deeper than any real one
     │   ├── PictureRefused          a picked picture refused from its header (empty, not a picture, too many pixels)
-    │   └── NothingEmbedded         a picture dropped to open its workflow carries none (nor A1111 parameters)
+    │   ├── NothingEmbedded         a picture dropped to open its workflow carries none (nor A1111 parameters)
+    │   └── LibraryRefused          a template or saved workflow not listed or opened (not an admin, unknown name)
     ├── DiskNearlyFull              the data folder's disk has too little free space for new jobs
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
@@ -64,6 +66,7 @@ from comfy_ui_app.errors._refusals import (
     WorkflowTooDeep,
     PictureRefused,
     NothingEmbedded,
+    LibraryRefused,
 )
 from comfy_ui_app.errors._server import (
     ServerUnreachable,
@@ -79,6 +82,7 @@ from comfy_ui_app.errors._server import (
     NotRecorded,
     OutputsNotSaved,
     ComfyUIStartFailed,
+    NoTemplateLibrary,
 )
 
 __all__ = [
@@ -107,6 +111,8 @@ __all__ = [
     "WorkflowTooDeep",
     "PictureRefused",
     "NothingEmbedded",
+    "LibraryRefused",
+    "NoTemplateLibrary",
     "NotAllowed",
     "error_from_record",
     "error_record",

@@ -193,3 +193,18 @@ class NothingEmbedded(WorkflowError):
     def __init__(self, name: str = "", field: str | None = None) -> None:
         self.name = name
         super().__init__(f"The file {name} carries no workflow or generation parameters", field)
+
+
+class LibraryRefused(WorkflowError):
+    """A template or saved workflow the app will not list or open (``ui.templates_tab``).
+
+    ``reason``: "saved_admins" (on a public app only admins see the workflows saved in ComfyUI),
+    "unknown_template" (``name`` is not in the server's template index), "unknown_saved" (the server
+    lists no saved workflow ``name``). ``field``: "templates" or "saved", the picker it came from."""
+
+    code = "library_refused"
+
+    def __init__(self, reason: str, *, name: str = "", field: str | None = None) -> None:
+        self.reason = reason
+        self.name = name if len(name) <= 200 else name[:200] + "…"
+        super().__init__(f"Refused: {reason}" + (f" ({self.name!r})" if name else ""), field)

@@ -140,6 +140,17 @@ class RunLimitExceeded(ComfyError):
         return f"{limit / 60:g} min" if limit >= 60 and limit % 60 == 0 else f"{limit:g} s"
 
 
+class NoTemplateLibrary(ServerHTTPError):
+    """``GET /templates/index.json`` answered 404: a ComfyUI older than its template library (or one
+    started without it). ``url``: the server's address."""
+
+    code = "no_template_library"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(404, url, "")
+        self.args = (f"ComfyUI at {url} serves no template library (/templates/index.json: 404)",)
+
+
 class NotAnImage(ComfyError):
     """``/view`` answered, but not with a picture (an error page from a proxy, a cut file);
     ``media``: what the file should have been (``image``, ``video``, ``audio``, ``3d``)."""

@@ -537,4 +537,30 @@ ZH_CN: dict[str, str] = {
     "{where}: “{value}” is not a file on the ComfyUI server. Upload it first.":
         "{where}：“{value}”不是 ComfyUI 服务器上的文件。请先上传。",
     "This workflow is not allowed on this app.": "本应用不允许此工作流。",
+
+    # ---- "Templates" tab: ComfyUI's template library and saved workflows (ui/templates_tab.py, texts/library_words.py)
+    "Templates": "模板",
+    "### What do you want to make?": "### 你想做什么？",
+    "Category": "类别",
+    "Your workflows saved in ComfyUI": "你保存在 ComfyUI 中的工作流",
+    "Saved workflow": "已保存的工作流",
+    "picture": "图片",
+    "video": "视频",
+    "audio": "音频",
+    "3D model": "3D 模型",
+    "models not known": "所需模型未知",
+    "needs model {names}": "需要模型 {names}",
+    "✓ models on this server": "✓ 本服务器有所需模型",
+    "The templates cannot be shown: {reason}": "无法显示模板：{reason}",
+    "This ComfyUI server lists no templates.": "此 ComfyUI 服务器没有列出任何模板。",
+    "No workflows are saved in ComfyUI yet (in its editor: Workflow > Save).":
+        "ComfyUI 中还没有保存的工作流（在其编辑器中：工作流 > 保存）。",
+    "{server} has no template library: it is older than ComfyUI's templates. Update ComfyUI to pick from them here.":
+        "{server}没有模板库：它的版本早于 ComfyUI 的模板功能。请更新 ComfyUI 后在这里选择模板。",
+    "This ComfyUI server": "此 ComfyUI 服务器",
+    "Only an admin can see the workflows saved in ComfyUI on this app.": "在本应用中，只有管理员可以查看保存在 ComfyUI 中的工作流。",
+    "ComfyUI has no saved workflow “{name}” (it may have been renamed or deleted).":
+        "ComfyUI 中没有名为“{name}”的已保存工作流（它可能已被重命名或删除）。",
+    "ComfyUI's template library has no template “{name}”.": "ComfyUI 的模板库中没有模板“{name}”。",
+    "ComfyUI's template library has no such template.": "ComfyUI 的模板库中没有这个模板。",
 }

@@ -25,6 +25,7 @@ from comfy_ui_app.ui import history_tab
 from comfy_ui_app.ui import inpaint_tab as inpaint
 from comfy_ui_app.ui import queue_tab
 from comfy_ui_app.ui import system_tab
+from comfy_ui_app.ui import templates_tab
 from comfy_ui_app.ui import txt2img_tab as txt2img
 from comfy_ui_app.ui._blocks import Blocks
 from comfy_ui_app.ui.context import AppContext, ServerCatalog
@@ -75,14 +76,16 @@ def build_app(cluster: Cluster, jobs: JobService, *, workflows_dir, output_dir, 
         with gr.Tabs() as tabs:
             t2i = txt2img.build_tab(ctx)
             inp = inpaint.build_tab(ctx)
+            tpl = templates_tab.build_tab(ctx)   # "what do you want to make?": opens in the Custom workflow tab
             cw = custom.build_tab(ctx)
             queue = queue_tab.build_tab(ctx)
             history = history_tab.build_tab(ctx)
             system = system_tab.build_tab(ctx)
         timer = gr.Timer(STATUS_POLL_S)
-        handles = [t2i, inp, cw, queue, history, system]
+        handles = [t2i, inp, tpl, cw, queue, history, system]
         _wire_status(demo, ctx, checker, handles, banner, server_ok, timer)
         _crosstab.wire(ctx, t2i, inp, cw, history, tabs)
+        templates_tab.wire_opening(ctx, tpl, cw, tabs)
         _timers_follow_tabs(handles)
         demo.load(issue_browser_id(browser_id), inputs=[browser_id], outputs=[browser_id], api_visibility="private",
                   concurrency_limit=None, show_progress="hidden")

@@ -52,7 +52,8 @@ from comfy_ui_app.ui.runner import (
 from comfy_ui_app.ui.txt2img_tab import MAX_BATCH_COUNT
 from comfy_ui_app.ui._picture_drop import drop_zone as picture_drop_zone
 
-__all__ = ["build_tab", "bundled_workflows", "read_workflow", "load_job", "reuse_seed", "seeds_text", "access_note"]
+__all__ = ["build_tab", "bundled_workflows", "read_workflow", "workflow_from_text", "opening", "load_job", "reuse_seed",
+           "seeds_text", "access_note"]
 
 MAX_WORKFLOW_BYTES = 5_000_000
 MAX_FORM_FIELDS = 300  # components of one workflow's form (the rest keep their values): bounded render time
@@ -84,10 +85,18 @@ def read_workflow(path: Path, object_info: dict | None, max_nodes: int | None = 
         raise WorkflowError(f"{path.name} is not a text (JSON) file.") from exc
     except OSError as exc:
         raise WorkflowError(f"Cannot read the workflow file {path.name}: {exc.strerror}") from exc
+    return workflow_from_text(path.name, text, object_info, max_nodes, path=path)
+
+
+def workflow_from_text(name: str, text: str, object_info: dict | None, max_nodes: int | None = None, *,
+                       path: Path | None = None) -> dict:
+    """``{"name", "prompt", "workflow"}`` for a workflow's text, as :func:`read_workflow` (a file) and the
+    Templates tab (one fetched from ComfyUI) open it; raises WorkflowError in plain words."""
     try:
         data = parse_json(text, field=WORKFLOW_FIELD)
     except json.JSONDecodeError:
-        return {"name": path.name, "prompt": load_workflow(text if text.lstrip().startswith(("{", "[")) else path),
+        looks_json = text.lstrip().startswith(("{", "[")) or path is None
+        return {"name": name, "prompt": load_workflow(text if looks_json else path),
                 "workflow": None}  # load_workflow words the JSON error
     check_nodes(data, max_nodes, field=WORKFLOW_FIELD)
     if is_ui_workflow(data):
@@ -96,14 +105,26 @@ def read_workflow(path: Path, object_info: dict | None, max_nodes: int | None = 
                 "This is a UI-format workflow; converting it needs ComfyUI's node list, but ComfyUI "
                 "cannot be reached right now. Load it again once ComfyUI is connected, or export it "
                 "in ComfyUI with Workflow > Export (API) and upload that file.")
-        return {"name": path.name, "prompt": ui_to_api(data, object_info), "workflow": data}
+        return {"name": name, "prompt": ui_to_api(data, object_info), "workflow": data}
     prompt = api_graph(data)
     missing = sorted({n["class_type"] for n in prompt.values() if object_info and n["class_type"] not in object_info})
     if missing:
         raise WorkflowError(
             "This workflow uses node types that are not installed on this ComfyUI server: "
             + ", ".join(missing) + ". Install them (for example with ComfyUI-Manager) or pick another workflow.")
-    return {"name": path.name, "prompt": prompt, "workflow": None}
+    return {"name": name, "prompt": prompt, "workflow": None}
+
+
+def opening(ctx, name: str, read, lang: str) -> tuple:
+    """``(loaded workflow or gr.skip(), message)`` for the tab's ``workflow`` state and load message: the
+    one way a workflow is opened here (an upload, a bundled file, another tab's pick). ``read()`` gives
+    ``{"name", "prompt", "workflow"}`` or raises; a failure keeps the form shown and says why."""
+    try:
+        loaded = read()
+    except Exception as exc:  # noqa: BLE001 - any unusable workflow: a plain sentence, old form kept
+        reason = describe(exc, lang=lang, names=ctx.names)
+        return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=reason)
+    return loaded, tr("Loaded {name}.", lang, name=loaded["name"] or name)
 
 
 def load_job(workflows_dir: Path, template_name: str | None, prompt: dict | None, values: dict | None,
@@ -146,12 +167,8 @@ def build_tab(ctx) -> TabHandles:
     def load(path, lang):
         if not path:
             return gr.skip(), ""
-        try:
-            loaded = read_workflow(Path(path), ctx.catalog.object_info_or_none(), ctx.jobs.policy.max_nodes)
-        except Exception as exc:  # noqa: BLE001 - any unusable file: a plain sentence, old form kept
-            reason = describe(exc, lang=lang, names=ctx.names)
-            return gr.skip(), tr("Could not load this workflow: {reason}", lang, reason=reason)
-        return loaded, tr("Loaded {name}.", lang, name=loaded["name"])
+        return opening(ctx, Path(path).name, lambda: read_workflow(
+            Path(path), ctx.catalog.object_info_or_none(), ctx.jobs.policy.max_nodes), lang)
 
     def load_bundled(name, lang):
         return load(Path(ctx.workflows_dir) / name if name else None, lang)

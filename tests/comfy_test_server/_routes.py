@@ -15,8 +15,13 @@ import uuid
 
 from aiohttp import web
 
-from ._nodes import fixture_json
+from ._nodes import FIXTURES, fixture_json
 from ._ws import SERVER_FEATURES
+
+#: The template library served at ``/templates/`` (``templates/make_fixture.py`` made it). A server whose
+#: ``templates_dir`` is None has none: every ``/templates/...`` is a 404, as on a ComfyUI older than its library.
+TEMPLATES = FIXTURES / "templates"
+_SAFE_NAME = re.compile(r"^[\w .,()+-]+$")   # one file of a folder: no path, no ".." (ComfyUI's own checks)
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -48,7 +53,8 @@ class Routes:
             ("GET", "/models", self.models), ("GET", "/models/{folder}", self.models_folder),
             ("GET", "/experiment/models", self.experiment_models),
             ("GET", "/experiment/models/{folder}", self.experiment_models_folder),
-            ("GET", "/userdata", self.userdata),
+            ("GET", "/userdata", self.userdata), ("GET", "/userdata/{file}", self.userdata_file),
+            ("POST", "/userdata/{file}", self.post_userdata_file), ("GET", "/templates/{filename}", self.template_file),
             ("GET", "/object_info", self.object_info), ("GET", "/object_info/{node_class}", self.object_info_node),
             ("GET", "/prompt", self.get_prompt), ("GET", "/queue", self.get_queue),
             ("GET", "/history", self.get_history), ("GET", "/history/{prompt_id}", self.get_history_id)]
@@ -89,10 +95,60 @@ class Routes:
         return web.json_response([{"name": name, "pathIndex": 0, "modified": stamp, "created": stamp,
                                    "size": 465089622} for name in self._files_in(folder)])
 
+    # -- user data and templates (templates_and_userdata.json) --------------------
+    def _user_dir(self):
+        return self.srv.root / "user" / "default"
+
+    def _user_path(self, relative: str):
+        """The file ``relative`` of the default user's folder, or None for a path leaving it."""
+        parts = relative.split("/")
+        if not relative or any(not part or part in (".", "..") for part in parts):
+            return None
+        return self._user_dir().joinpath(*parts)
+
     async def userdata(self, request):
-        if not request.rel_url.query.get("dir", ""):
+        """``GET /userdata?dir=workflows[&recurse=true][&full_info=true]``: the files of that folder."""
+        query = request.rel_url.query
+        folder = self._user_path(query.get("dir", ""))
+        if not query.get("dir", ""):
             return web.Response(status=400, text="Directory not provided")
-        return web.Response(status=404, text="Directory not found")
+        if folder is None or not folder.is_dir():
+            return web.Response(status=404, text="Directory not found")
+        files = sorted(p for p in (folder.rglob("*") if query.get("recurse") == "true" else folder.glob("*"))
+                       if p.is_file())
+        if query.get("full_info") == "true":
+            return web.json_response([{"path": p.relative_to(folder).as_posix(), "size": p.stat().st_size,
+                                       "modified": p.stat().st_mtime, "created": p.stat().st_ctime} for p in files])
+        return web.json_response([p.relative_to(folder).as_posix() for p in files])
+
+    async def userdata_file(self, request):
+        path = self._user_path(request.match_info["file"])
+        if path is None or not path.is_file():
+            return web.Response(status=404)
+        return web.FileResponse(path)
+
+    async def post_userdata_file(self, request):
+        """``POST /userdata/workflows%2FNAME.json?overwrite=true``: saves the body, answers its path as JSON."""
+        relative = request.match_info["file"]
+        path = self._user_path(relative)
+        if path is None:
+            return web.Response(status=400, text="Invalid path")
+        if path.exists() and request.rel_url.query.get("overwrite", "true") == "false":
+            return web.Response(status=409, text="File already exists")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(await request.read())
+        return web.json_response(relative)
+
+    async def template_file(self, request):
+        """A static file of the template library: JSON as ``application/json``, a thumbnail as
+        ``application/octet-stream`` (as recorded); 404 with an empty body when missing."""
+        folder = getattr(self.srv, "templates_dir", TEMPLATES)
+        name = request.match_info["filename"]
+        path = folder / name if folder is not None and _SAFE_NAME.match(name) else None
+        if path is None or not path.is_file():
+            return web.Response(status=404)
+        kind = "application/json" if name.endswith(".json") else "application/octet-stream"
+        return web.Response(body=path.read_bytes(), content_type=kind)
 
     async def object_info(self, request):
         return web.Response(body=self.srv.nodes.all_bytes(), content_type="application/json", charset="utf-8")
