@@ -547,7 +547,6 @@ ZH_CN: dict[str, str] = {
     "picture": "图片",
     "video": "视频",
     "audio": "音频",
-    "3D model": "3D 模型",
     "models not known": "所需模型未知",
     "needs model {names}": "需要模型 {names}",
     "✓ models on this server": "✓ 本服务器有所需模型",
