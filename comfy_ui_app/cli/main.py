@@ -1,7 +1,7 @@
 """Command line: ``python -m comfy_ui_app {generate,fields,convert,history} ...``.
 
 ``generate`` fills a workflow, checks it against the server's ``/object_info``, runs
-it and saves the PNGs (see ``cli.generate``); ``fields`` prints the fields a workflow
+it and saves every output (see ``cli.generate``); ``fields`` prints the fields a workflow
 offers as JSON (a workflow saved in ComfyUI's App mode: the inputs its author chose);
 ``convert`` turns an editor (UI-format) save into API format; ``history``
 lists recorded jobs (``cli.history``). The options are declared in
@@ -119,11 +119,12 @@ def build_parser(env=None) -> SettingsParser:
 
     gen = sub.add_parser(
         "generate", formatter_class=fmt, epilog=_EPILOG,
-        help="fill a workflow, check it, run it on ComfyUI and save the images",
+        help="fill a workflow, check it, run it on ComfyUI and save its outputs",
         description="Fill a workflow with --set values, check them against the server's node list (unknown\n"
                     "node, missing input, value not in the list, out of range, broken link: each reported\n"
                     "by field name, nothing is sent), queue it on ComfyUI, print progress and save the\n"
-                    "output PNGs to --out. A template checkpoint the server lacks is replaced by the first\n"
+                    "outputs (pictures, video, audio, 3D models, text) to --out. A template checkpoint the\n"
+                    "server lacks is replaced by the first "
                     "one it lists unless you --set checkpoint.\n\n"
                     "example:\n  python -m comfy_ui_app generate --workflow workflows/txt2img.json \\\n"
                     "      --set prompt='a red fox' --set seed=-1 --set 3.denoise=0.9 --out out/")

@@ -27,7 +27,7 @@ GENERATE = [
     Setting("workflow", ("--workflow",), help="workflow JSON, API or UI format (e.g. workflows/txt2img.json)",
             metavar="FILE", required=True),
     Setting("sets", ("--set",), default=[], help=SET_HELP, metavar="NAME=VALUE", action="repeat"),
-    Setting("out", ("--out",), help="folder for the output PNGs", metavar="DIR", required=True),
+    Setting("out", ("--out",), help="folder for the outputs (pictures, video, audio, 3D models, text)", metavar="DIR", required=True),
     _server(),
     Setting("timeout", ("--timeout",), kind=SECONDS, default=600.0, metavar="SECONDS",
             help="give up after this many seconds without any news from the server (default 600)"),
