@@ -340,7 +340,7 @@ def test_status_banner_describes_the_failure_in_the_page_language():
 from comfy_ui_app import errors as errors_module  # noqa: E402
 from comfy_ui_app.errors import (  # noqa: E402
     BadValue, BatchStopped, ComfyError, ComfyUIStartFailed, DiskNearlyFull, GraphRefused, LimitExceeded,
-    NoServerCanRun, NotRecorded, NotSendable, OutputsNotSaved, PictureRefused, RunLimitExceeded,
+    NoServerCanRun, NotRecorded, NotSendable, OutputsNotSaved, PictureRefused, FileRefused, RunLimitExceeded,
     ServerNoLongerConfigured, WorkflowTooDeep, WorkflowTooLarge, error_from_record, error_record,
 )
 from comfy_ui_app.texts.messages import describe_recorded  # noqa: E402
@@ -379,6 +379,7 @@ EVERY_ERROR = [
     WorkflowTooDeep(64),
     PictureRefused("too_large", name="bomb.png", width=13000, height=13000, limit=64_000_000),
     PictureRefused("empty", name="empty.png"),
+    FileRefused("wrong_kind", media="audio", name="notes.txt", field="1.audio"),
 ]
 
 

@@ -22,7 +22,8 @@ The tree::
     │   ├── NotSendable             a filled graph JSON cannot carry (NaN): found here, before it reaches a server
     │   ├── WorkflowTooLarge        more nodes than this app accepts (a policy's max_nodes)
     │   ├── WorkflowTooDeep         a workflow file nested deeper than any real one
-    │   └── PictureRefused          a picked picture refused from its header (empty, not a picture, too many pixels)
+    │   ├── PictureRefused          a picked picture refused from its header (empty, not a picture, too many pixels)
+    │   └── FileRefused             a picked sound, video or 3D model refused from its first bytes (empty, wrong kind)
     ├── DiskNearlyFull              the data folder's disk has too little free space for new jobs
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
@@ -62,6 +63,7 @@ from comfy_ui_app.errors._refusals import (
     WorkflowTooLarge,
     WorkflowTooDeep,
     PictureRefused,
+    FileRefused,
 )
 from comfy_ui_app.errors._server import (
     ServerUnreachable,
@@ -104,6 +106,7 @@ __all__ = [
     "WorkflowTooLarge",
     "WorkflowTooDeep",
     "PictureRefused",
+    "FileRefused",
     "NotAllowed",
     "error_from_record",
     "error_record",
