@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from comfy_ui_app.errors import FileRefused, LimitExceeded
-from comfy_ui_app.jobs.uploads import UploadRefused, server_upload_limit, upload_name
+from comfy_ui_app.jobs.uploads import UploadRefused, _mb as size_words, server_upload_limit, upload_name
 
 __all__ = ["FORMATS", "MEDIA_KINDS", "HEAD_BYTES", "sniff", "media_problem", "read_media"]
 
@@ -92,6 +92,6 @@ def read_media(path: str | Path, media: str, client, *, field: str | None = None
     server_max = server_upload_limit(client)
     if server_max is not None and size > server_max:
         raise UploadRefused("The file {name} is too large ({size}); this ComfyUI server accepts uploads up to "
-                            "{limit}.", field, name=label, size=f"{size / 1_000_000:.1f} MB",
-                            limit=f"{server_max / 1_000_000:.1f} MB")
+                            "{limit}.", field, name=label, size=size_words(size),
+                            limit=size_words(server_max))
     return path.read_bytes(), f"{Path(label).stem}.{sniff(head, size)}"
