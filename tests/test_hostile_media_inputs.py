@@ -80,3 +80,21 @@ def test_a_workflow_naming_a_file_it_may_not_is_refused(app, hostile_comfy, valu
     outcome = run_custom_workflow(app, audio_graph(value), name="audio.json")
     _refused(app, hostile_comfy, outcome, message)
     assert len(_prompts(hostile_comfy.url)) == before
+
+
+def test_load3d_may_name_a_model_the_server_lists_in_its_3d_folder(app, hostile_comfy):
+    """``Load3D.model_file`` takes ``3d/<name>``: a value with a folder passes only when the server lists it."""
+    folder = Path(hostile_comfy.dirs["input"]) / "3d"
+    folder.mkdir(exist_ok=True)
+    (folder / "listed.glb").write_bytes(_media.glb_triangle())
+
+    def graph(value: str) -> dict:
+        return {"3": {"class_type": "Load3D", "inputs": {"model_file": value, "image": "", "width": 64, "height": 64}},
+                "4": {"class_type": "PreviewAny", "inputs": {"source": ["3", 2]}}}
+
+    listed = run_custom_workflow(app, graph("3d/listed.glb"), name="model.json")
+    assert_survived(app, listed)
+    assert "may not contain folders" not in listed.texts(), listed.texts()[:2000]
+    assert listed.output("Message") == "Done: 1 output(s) saved.", listed.texts()[:2000]
+    unlisted = run_custom_workflow(app, graph("3d/unlisted.glb"), name="model.json")
+    _refused(app, hostile_comfy, unlisted, "“3d/unlisted.glb” is not allowed: a file name may not contain folders")
