@@ -372,15 +372,17 @@ def queue_join(app: HostileApp, fn_index: int, data: list, session: str, *, trig
 
 
 def run_custom_workflow(app: HostileApp, workflow: dict, *, name: str = "workflow.json",
-                        forbidden: tuple[str, ...] = (), values: dict[str, Any] | None = None) -> Outcome:
+                        forbidden: tuple[str, ...] = (), values: dict[str, Any] | None = None,
+                        session: str | None = None) -> Outcome:
     """Upload ``workflow`` in the Custom workflow tab and press its Generate, all raw in one new session:
     the tab's (private) ``load`` event, the form's render, then the rendered Generate with the form's
     own starting values (``values``: ``{start of a field's label: value}`` sent instead, e.g. a file
-    from :meth:`HostileApp.upload`). The Generate's last update comes back as an :class:`Outcome`
+    from :meth:`HostileApp.upload`; ``session``: run in that session, whose History then lists the job).
+    The Generate's last update comes back as an :class:`Outcome`
     (``api`` "custom_generate"), counted in :data:`TALLY`."""
     import uuid
 
-    session = uuid.uuid4().hex[:12]
+    session = session or uuid.uuid4().hex[:12]
     TALLY.cases += 1
     deps = app.config["dependencies"]
     load = next(d for d in deps if d.get("api_name") == "load")
