@@ -30,6 +30,13 @@ def inputs(hostile_comfy):
     return hostile_comfy
 
 
+@pytest.fixture(scope="module")
+def private_app(make_hostile_app, inputs):
+    """A private app of this module's own, started after the inputs exist (its node table, cached
+    30 s, lists them)."""
+    return make_hostile_app("media-history", public=False)
+
+
 def _name(value) -> str:
     if isinstance(value, dict):
         value = value.get("video") or value.get("image") or value
