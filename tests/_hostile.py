@@ -372,14 +372,17 @@ def queue_join(app: HostileApp, fn_index: int, data: list, session: str, *, trig
 
 
 def run_custom_workflow(app: HostileApp, workflow: dict, *, name: str = "workflow.json",
-                        forbidden: tuple[str, ...] = ()) -> Outcome:
+                        forbidden: tuple[str, ...] = (), values: dict[str, Any] | None = None,
+                        session: str | None = None) -> Outcome:
     """Upload ``workflow`` in the Custom workflow tab and press its Generate, all raw in one new session:
     the tab's (private) ``load`` event, the form's render, then the rendered Generate with the form's
-    own starting values. The Generate's last update comes back as an :class:`Outcome` (``api``
-    "custom_generate"), counted in :data:`TALLY`."""
+    own starting values (``values``: ``{start of a field's label: value}`` sent instead, e.g. a file
+    from :meth:`HostileApp.upload`; ``session``: run in that session, whose History then lists the job).
+    The Generate's last update comes back as an :class:`Outcome`
+    (``api`` "custom_generate"), counted in :data:`TALLY`."""
     import uuid
 
-    session = uuid.uuid4().hex[:12]
+    session = session or uuid.uuid4().hex[:12]
     TALLY.cases += 1
     deps = app.config["dependencies"]
     load = next(d for d in deps if d.get("api_name") == "load")
@@ -403,6 +406,11 @@ def run_custom_workflow(app: HostileApp, workflow: dict, *, name: str = "workflo
                                   ["workflow", "Load message"], text), forbidden)
     data = ["en" if i == lang else "" if components.get(i, {}).get("type") == "browserstate"
             else (components.get(i, {}).get("props") or {}).get("value") for i in generate["inputs"]]
+    for label, value in (values or {}).items():
+        chosen = [n for n, i in enumerate(generate["inputs"])
+                  if str((components.get(i, {}).get("props") or {}).get("label") or "").startswith(label)]
+        assert chosen, f"no field labelled {label!r}"
+        data[chosen[0]] = value
     ran = queue_join(app, generate["id"], data, session, trigger_id=generate["targets"][0][0])
     labels = [str((components.get(i, {}).get("props") or {}).get("label") or components.get(i, {}).get("type"))
               for i in generate["outputs"]]

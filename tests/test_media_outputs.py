@@ -93,6 +93,13 @@ def media_comfy(hostile_comfy):
     return hostile_comfy
 
 
+@pytest.fixture(scope="module")
+def private_app(make_hostile_app, media_comfy):
+    """A private app of this module's own, started after the inputs exist: the shared one may hold a node
+    table from before ``tone.wav`` was uploaded (cached 30 s), which would refuse the name."""
+    return make_hostile_app("media-outputs", public=False)
+
+
 def _names(value) -> list[str]:
     items = value if isinstance(value, list) else [value]
     names = []

@@ -341,7 +341,7 @@ from comfy_ui_app import errors as errors_module  # noqa: E402
 from comfy_ui_app.errors import LibraryRefused, NoTemplateLibrary  # noqa: E402
 from comfy_ui_app.errors import (  # noqa: E402
     BadValue, BatchStopped, ComfyError, ComfyUIStartFailed, DiskNearlyFull, GraphRefused, LimitExceeded,
-    NoServerCanRun, NotRecorded, NotSendable, OutputsNotSaved, PictureRefused, RunLimitExceeded,
+    NoServerCanRun, NotRecorded, NotSendable, OutputsNotSaved, PictureRefused, FileRefused, RunLimitExceeded,
     ServerNoLongerConfigured, WorkflowTooDeep, WorkflowTooLarge, error_from_record, error_record,
 )
 from comfy_ui_app.errors import NothingEmbedded  # noqa: E402
@@ -386,6 +386,7 @@ EVERY_ERROR = [
     NoTemplateLibrary(URL),
     LibraryRefused("saved_admins", field="saved"),
     LibraryRefused("unknown_saved", name="x.json", field="saved"),
+    FileRefused("wrong_kind", media="audio", name="notes.txt", field="1.audio"),
 ]
 
 

@@ -1,4 +1,5 @@
-"""Input files a job carries: the pictures its ``LoadImage`` nodes read.
+"""Input files a job carries: the pictures its ``LoadImage`` nodes read (and the sounds, videos, 3D
+models of ``LoadAudio``, ``LoadVideo``, ``Load3D``).
 
 On one server a picture is uploaded before the job is sent and the prompt names the
 upload. Over a :class:`~comfy_ui_app.cluster.cluster.Cluster` the server is chosen later, so the
@@ -25,7 +26,10 @@ from comfy_ui_app.errors import ComfyError
 
 __all__ = ["InputFile", "InputCache", "content_name", "referenced", "upload_inputs"]
 
-SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff",
+            # sounds, videos, 3D models of LoadAudio, LoadVideo, Load3D (jobs.media_files names them by format)
+            ".wav", ".flac", ".mp3", ".ogg", ".m4a", ".mp4", ".mov", ".webm", ".avi", ".glb", ".gltf", ".obj",
+            ".fbx", ".stl", ".ply")
 
 
 def content_name(data: bytes, name: str = "", prefix: str = "upload-") -> str:

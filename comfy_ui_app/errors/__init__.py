@@ -25,7 +25,8 @@ The tree::
     │   ├── WorkflowTooDeep         a workflow file nested deeper than any real one
     │   ├── PictureRefused          a picked picture refused from its header (empty, not a picture, too many pixels)
     │   ├── NothingEmbedded         a picture dropped to open its workflow carries none (nor A1111 parameters)
-    │   └── LibraryRefused          a template or saved workflow not listed or opened (not an admin, unknown name)
+    │   ├── LibraryRefused          a template or saved workflow not listed or opened (not an admin, unknown name)
+    │   └── FileRefused             a picked sound, video or 3D model refused from its first bytes (empty, wrong kind)
     ├── DiskNearlyFull              the data folder's disk has too little free space for new jobs
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
@@ -67,6 +68,7 @@ from comfy_ui_app.errors._refusals import (
     PictureRefused,
     NothingEmbedded,
     LibraryRefused,
+    FileRefused,
 )
 from comfy_ui_app.errors._server import (
     ServerUnreachable,
@@ -113,6 +115,7 @@ __all__ = [
     "NothingEmbedded",
     "LibraryRefused",
     "NoTemplateLibrary",
+    "FileRefused",
     "NotAllowed",
     "error_from_record",
     "error_record",

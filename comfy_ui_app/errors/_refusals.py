@@ -208,3 +208,18 @@ class LibraryRefused(WorkflowError):
         self.reason = reason
         self.name = name if len(name) <= 200 else name[:200] + "…"
         super().__init__(f"Refused: {reason}" + (f" ({self.name!r})" if name else ""), field)
+
+
+class FileRefused(WorkflowError):
+    """A picked file that is not a picture (sound, video, 3D model…), refused from its first bytes only.
+
+    ``reason``: "empty" (no bytes) or "wrong_kind" (its first bytes are none of ``media``'s formats);
+    ``media``: what the field takes (``audio``, ``video``, ``model3d``, ``animation``); ``name``: the
+    file's name; ``field``: the form field it came from (its error slot shows the message)."""
+
+    code = "file_refused"
+
+    def __init__(self, reason: str, *, media: str = "", name: str = "", field: str | None = None) -> None:
+        self.reason, self.media, self.name = reason, media, name
+        super().__init__(f"The file {name} is " + ("empty" if reason == "empty" else f"not of the kind {media}"),
+                         field)

@@ -8,8 +8,8 @@ refused from its header; ``messages.describe`` calls it (None: not a refusal).
 from __future__ import annotations
 
 from comfy_ui_app.errors import (
-    BadValue, DiskNearlyFull, GraphRefused, LimitExceeded, NotSendable, PictureRefused, WorkflowTooDeep,
-    WorkflowTooLarge,
+    BadValue, DiskNearlyFull, FileRefused, GraphRefused, LimitExceeded, NotSendable, PictureRefused,
+    WorkflowTooDeep, WorkflowTooLarge,
 )
 from comfy_ui_app.errors import NothingEmbedded
 from comfy_ui_app.texts.i18n import tr
@@ -44,6 +44,8 @@ def refusal_text(exc: BaseException, lang: str) -> str | None:
         return _describe_picture(exc, lang)
     if isinstance(exc, NothingEmbedded):
         return tr("This picture carries no workflow or generation parameters.", lang)
+    if isinstance(exc, FileRefused):
+        return _describe_file(exc, lang)
     return None
 
 
@@ -78,6 +80,9 @@ def _describe_limit(exc: LimitExceeded, lang: str) -> str:
     if exc.cap == "images":
         return tr("Too many pictures at once: {asked} asked, at most {allowed} allowed on this server.", lang,
                   **words)
+    if exc.cap == "upload_mb" and detail.get("media"):  # a sound, video or 3D model (jobs.media_files)
+        return tr("The file {name} is too large: {asked} MB, at most {allowed} MB per file allowed on this server.",
+                  lang, **words)
     if exc.cap == "upload_mb":
         return tr("The picture {name} is too large: {asked} MB, at most {allowed} MB per picture allowed on this "
                   "server.", lang, **words)
@@ -123,3 +128,18 @@ def _describe_picture(exc: PictureRefused, lang: str) -> str:
     if exc.reason == "too_many_layers":
         return tr("The picture has {count} layers; at most {limit}.", lang, count=exc.count, limit=exc.limit)
     return tr("The file {name} is not a picture (PNG, JPEG or WebP).", lang, name=exc.name)
+
+
+_KIND_WORDS = {  # what a field of each kind takes (jobs.media_files.FORMATS), as a refusal says it
+    "audio": "The file {name} is not a sound file (WAV, FLAC, MP3, OGG or M4A).",
+    "video": "The file {name} is not a video (MP4, MOV, WebM, MKV, AVI, GIF or WebP).",
+    "model3d": "The file {name} is not a 3D model (GLB, glTF, OBJ, FBX, STL or PLY).",
+    "animation": "The file {name} is not an animated picture (GIF, WebP or PNG).",
+}
+
+
+def _describe_file(exc: FileRefused, lang: str) -> str:
+    """A picked sound, video or 3D model refused from its first bytes: empty, or not of its field's kind."""
+    if exc.reason == "empty":
+        return tr("The file {name} is empty.", lang, name=exc.name)
+    return tr(_KIND_WORDS.get(exc.media, "The file {name} is not a file this field takes."), lang, name=exc.name)

@@ -313,6 +313,21 @@ ZH_CN: dict[str, str] = {
     "Grow mask in ComfyUI": "在 ComfyUI 中扩展蒙版",
     # uploads (comfy_ui_app.jobs.uploads)
     "The file {name} is empty.": "文件 {name} 是空的。",
+    "Nothing picked: the workflow's {name}.": "未选择文件：使用工作流自带的 {name}。",
+    "Sound file (WAV, FLAC, MP3, OGG, M4A)": "音频文件（WAV、FLAC、MP3、OGG、M4A）",
+    "Video (MP4, MOV, WebM, MKV, AVI, GIF, WebP)": "视频（MP4、MOV、WebM、MKV、AVI、GIF、WebP）",
+    "3D model (GLB, glTF, OBJ, FBX, STL, PLY)": "3D 模型（GLB、glTF、OBJ、FBX、STL、PLY）",
+    "Animated picture (GIF, WebP, PNG)": "动图（GIF、WebP、PNG）",
+    "The file {name} is not a sound file (WAV, FLAC, MP3, OGG or M4A).":
+        "文件 {name} 不是音频文件（WAV、FLAC、MP3、OGG 或 M4A）。",
+    "The file {name} is not a video (MP4, MOV, WebM, MKV, AVI, GIF or WebP).":
+        "文件 {name} 不是视频（MP4、MOV、WebM、MKV、AVI、GIF 或 WebP）。",
+    "The file {name} is not a 3D model (GLB, glTF, OBJ, FBX, STL or PLY).":
+        "文件 {name} 不是 3D 模型（GLB、glTF、OBJ、FBX、STL 或 PLY）。",
+    "The file {name} is not an animated picture (GIF, WebP or PNG).": "文件 {name} 不是动图（GIF、WebP 或 PNG）。",
+    "The file {name} is not a file this field takes.": "文件 {name} 不是此字段接受的文件。",
+    "The file {name} is too large: {asked} MB, at most {allowed} MB per file allowed on this server.":
+        "文件 {name} 太大：{asked} MB，本服务器每个文件最多允许 {allowed} MB。",
     "The file {name} is too large ({size}); this ComfyUI server accepts uploads up to {limit}.":
         "文件 {name} 太大（{size}）；此 ComfyUI 服务器最多接受 {limit} 的上传。",
     "The picture {name} is too large (over {limit} pixels).": "图片 {name} 太大（超过 {limit} 像素）。",

@@ -1,5 +1,6 @@
 """Preparing a run's values before anything is sent (for :mod:`comfy_ui_app.ui.runner`): empty model choices
-get the server's pick, seeds get their bases, picked pictures are checked and uploaded."""
+get the server's pick, seeds get their bases, picked pictures (and sounds, videos, 3D models) are checked
+and uploaded."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from comfy_ui_app.workflow.fields import Field, input_spec
 from comfy_ui_app.jobs.limits import limits_for
 from comfy_ui_app.comfy.inputs import InputFile, content_name
 from comfy_ui_app.jobs.uploads import is_picked_file, read_upload
+from comfy_ui_app.jobs.media_files import MEDIA_KINDS, read_media
 from comfy_ui_app.workflow.templates import choose_checkpoint
 
 __all__ = ["MAX_UI_SEED", "MODEL_ROLES", "complete_models", "seed_bases", "upload_images", "json_safe"]
@@ -63,19 +65,24 @@ def upload_images(ctx, fields: list[Field], values: dict, owner: str | None, sta
     any other text goes to ComfyUI as a file name there, which the check refuses if unknown.
     Every picture is checked (with ``owner``'s caps). Nothing is sent here: each picture goes
     into ``staged`` under a content-hash name, and the cluster uploads it to the server the job
-    goes to.
+    goes to. A sound, video or 3D model (``LoadAudio``…) is judged from its first bytes
+    (:func:`comfy_ui_app.jobs.media_files.read_media`) the same way.
     """
     values = dict(values)
     limits = limits_for(ctx.jobs, owner)
     picked = []
     for f in fields:
-        if f.kind not in ("image", "mask") or f.name not in values:
+        if f.kind not in ("image", "mask", *MEDIA_KINDS) or f.name not in values:
             continue
         path = values[f.name]
         if not path:
             del values[f.name]  # nothing picked: keep the template's file
             continue
-        if is_picked_file(path, _upload_roots()):  # type, size, pixels, the user's caps: checked
+        if not is_picked_file(path, _upload_roots()):
+            continue
+        if f.kind in MEDIA_KINDS:  # kind (first bytes), size, the user's cap: checked
+            picked.append((f, *read_media(path, f.kind, ctx.comfy.client, field=f.name, limits=limits)))
+        else:  # type, size, pixels, the user's caps: checked
             picked.append((f, *read_upload(path, ctx.comfy.client, field=f.name, limits=limits)))
     for f, data, name in picked:  # sent later, where the job runs
         staged.append(InputFile(data, content_name(data, name)))

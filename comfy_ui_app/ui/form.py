@@ -29,7 +29,9 @@ from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.ui._pictures import picture_input
+from comfy_ui_app.ui._media_inputs import media_input
 
+_FILE_KINDS = ("image", "mask", "audio", "video", "model3d", "animation")  # a file picker: no start value
 __all__ = ["FieldUI", "Form", "build_field", "build_form", "ui_range", "choices_for", "snap", "range_check",
            "error_md", "SERVER_ROLES", "MODEL_FOLDERS"]  # fmt: skip
 
@@ -239,16 +241,19 @@ def build_field(ctx, template: dict, f: Field, object_info: dict | None, *, lang
         overrides.setdefault("label", tr(f.label, lang))
     overrides.setdefault("interactive", True)  # inside @gr.render Gradio cannot infer it
     with gr.Column(min_width=160, elem_classes=["field"]):
-        component = _component(ctx, template, f, object_info, **overrides)
+        component = _component(ctx, template, f, object_info, lang=lang, **overrides)
         error = gr.Markdown("", visible=False, elem_classes=["field-error"])
     return FieldUI(f, component, error)
 
 
-def _component(ctx, template: dict, f: Field, object_info: dict | None, **kw: Any):
+def _component(ctx, template: dict, f: Field, object_info: dict | None, lang: str | None = None, **kw: Any):
     label = kw.pop("label", f.label)
     if f.kind in ("image", "mask"):
         return picture_input(label=label, format="png", sources=["upload", "clipboard"],  # a file, never decoded
                         image_mode="RGBA" if f.kind == "mask" else "RGB", height=kw.pop("height", 240), **kw)
+    if f.kind in _FILE_KINDS:  # a sound, video, 3D model: a file, judged from its first bytes by the runner
+        kw.pop("value", None)
+        return media_input(f.kind, label=label, current=f.default, lang=lang, **kw)
     if f.kind == "choice" or f.role in SERVER_ROLES:
         choices = choices_for(ctx, template, f, object_info)
         value = kw.pop("value", choice_value(f, choices))
@@ -303,7 +308,7 @@ def build_form(ctx, template: dict, fields: list[Field], object_info: dict | Non
     start = {k: v for k, v in (values or {}).items() if v is not None}
 
     def add(f: Field) -> None:
-        extra = {"value": start[f.name]} if f.name in start and f.kind not in ("image", "mask") else {}
+        extra = {"value": start[f.name]} if f.name in start and f.kind not in _FILE_KINDS else {}
         form.add(build_field(ctx, template, f, object_info, lang=lang, **extra))
 
     for f in named:

@@ -12,7 +12,11 @@ judges one value; :mod:`comfy_ui_app.jobs.graph_rules` applies it to a user's jo
   models folders, not in input/output). Without a node table, inputs named ``image``,
   ``video``, ``audio``, ``file`` are taken to be file names.
 * :func:`path_problem`: ``"path"`` (``/``, ``\\``, ``..``, a drive letter, a NUL) or
-  ``"annotation"`` (a trailing ``[input]``, ``[output]``, ``[temp]``…), else None.
+  ``"annotation"`` (a trailing ``[input]``, ``[output]``, ``[temp]``…), else None. A value with
+  folders (``Load3D``'s ``3d/x.glb``) passes only when it is EXACTLY one of the server's listed
+  choices for that input and has no ``..``, no absolute path, no annotation (:func:`listed_subpath`).
+* :func:`upload_kind`: what a file-name input's upload flag asks for (``audio``, ``video``,
+  ``model3d``, ``animation``, ``image``): the form gives it a file picker of that kind.
 * The app's own uploads carry their owner's tag (:func:`tagged_name`):
   ``u-<tag>-upload-<hash>.png``. :func:`upload_tag` reads a name back: whether it is one of the
   app's uploads, and whose tag it carries (None: an untagged one, from before tags).
@@ -28,11 +32,16 @@ from typing import Any
 
 from comfy_ui_app.workflow.editor_widgets import UPLOAD_FLAGS
 
-__all__ = ["FileInput", "MEDIA_SUFFIXES", "file_inputs", "file_verdict", "hide_file_lists", "is_file_spec",
-           "path_problem", "spec_choices", "tagged_name", "upload_tag"]
+__all__ = ["FILE_FLAGS", "FileInput", "MEDIA_SUFFIXES", "UPLOAD_KINDS", "file_inputs", "file_verdict",
+           "hide_file_lists", "is_file_spec", "listed_subpath", "path_problem", "spec_choices", "tagged_name",
+           "upload_kind", "upload_tag"]
 
 MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".exr", ".mp4", ".webm",
                   ".mov", ".mkv", ".avi", ".wav", ".mp3", ".flac", ".ogg", ".m4a", ".opus", ".svg")
+#: the upload flag of a file-name input -> the kind of file it takes (``Load3D``'s flag is ``file_upload``)
+UPLOAD_KINDS = {"image_upload": "image", "animated_image_upload": "animation", "video_upload": "video",
+                "audio_upload": "audio", "file_upload": "model3d"}
+FILE_FLAGS = (*UPLOAD_FLAGS, *(flag for flag in UPLOAD_KINDS if flag not in UPLOAD_FLAGS))
 FALLBACK_FILE_INPUTS = ("image", "video", "audio", "file")  # no node table: inputs that name a file
 _ANNOTATION = re.compile(r"\s*\[[^\[\]]*\]\s*$")
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -71,9 +80,14 @@ def _is_media(name: Any) -> bool:
 def is_file_spec(spec: Any) -> bool:
     """Whether an input of this spec takes a file name: an upload flag, or a combo of media files."""
     choices, options = spec_choices(spec)
-    if any(options.get(flag) for flag in UPLOAD_FLAGS):
+    if any(options.get(flag) for flag in FILE_FLAGS):
         return True
     return bool(choices) and all(_is_media(c) for c in choices)
+
+
+def upload_kind(options: dict | None) -> str | None:
+    """The kind of file an input with these spec ``options`` takes by upload (None: no upload flag)."""
+    return next((kind for flag, kind in UPLOAD_KINDS.items() if (options or {}).get(flag)), None)
 
 
 def _specs(object_info: dict | None, class_type: Any) -> dict:
@@ -115,6 +129,17 @@ def path_problem(value: str) -> str | None:
     return None
 
 
+def listed_subpath(value: str, choices: tuple | None) -> bool:
+    """Whether ``value`` is a name in a folder of the input folder (``3d/x.glb``) that the server
+    lists for this input, exactly: forward slashes only, no empty, ``.`` or ``..`` part, nothing a
+    path outside (a drive, a NUL, a backslash) and no annotation."""
+    if not choices or value not in choices or "/" not in value:
+        return False
+    parts = value.split("/")
+    return (not any(part in ("", ".", "..") for part in parts) and "\\" not in value and "\x00" not in value
+            and not _DRIVE.match(value) and not _ANNOTATION.search(value))
+
+
 def tagged_name(name: str, tag: str) -> str:
     """An upload's name with its owner's tag (``u-<tag>-<name>``); a name tagged already is kept."""
     return name if _APP_UPLOAD.match(name) and _APP_UPLOAD.match(name).group("tag") else f"u-{tag}-{name}"
@@ -140,9 +165,11 @@ def file_verdict(item: FileInput, *, own_refs=frozenset(), own_tag: str | None =
     if value in own_refs:
         return None
     problem = path_problem(value)
+    if problem == "path" and listed_subpath(value, item.choices):
+        problem = None  # Load3D's "3d/x.glb": listed by the server, exactly
     if problem or trusted:
         return problem
-    app_upload, tag = upload_tag(value)
+    app_upload, tag = upload_tag(value.rsplit("/", 1)[-1])
     if app_upload:
         return None if own_tag is not None and tag == own_tag else "not_yours"
     if item.choices is not None and value not in item.choices:

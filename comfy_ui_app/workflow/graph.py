@@ -20,6 +20,8 @@ from graphlib import CycleError, TopologicalSorter
 from collections.abc import Iterable
 from typing import Any
 
+from comfy_ui_app.workflow.file_inputs import upload_kind
+
 __all__ = ["Field", "Finder", "ROLE_LABELS", "input_spec", "is_link", "label_for", "squash"]
 
 ROLE_LABELS = {
@@ -40,6 +42,7 @@ class Field:
 
     name: str
     kind: str  # text | int | float | bool | choice | image | mask (an image whose alpha is the mask)
+    #            | audio | video | model3d | animation (a file of that kind: workflow.file_inputs.upload_kind)
     node_id: str
     input_name: str
     default: Any
@@ -226,6 +229,8 @@ class Finder:
                                                         "BOOLEAN": "bool"}.get(kind)  # fmt: skip
         if role in ("image", "mask", "control_image") or options.get("image_upload"):
             kind = self.image_kind(node_id)
+        elif upload_kind(options) not in (None, "image"):  # LoadAudio, LoadVideo, Load3D: a file picker
+            kind = upload_kind(options)
         if kind is None:
             kind = "bool" if isinstance(value, bool) else {int: "int", float: "float"}.get(type(value), "text")
         return Field(name, kind, node_id, input_name, value, label, role, choices,
