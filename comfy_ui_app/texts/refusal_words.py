@@ -8,10 +8,9 @@ refused from its header; ``messages.describe`` calls it (None: not a refusal).
 from __future__ import annotations
 
 from comfy_ui_app.errors import (
-    BadValue, DiskNearlyFull, FileRefused, GraphRefused, LimitExceeded, NotSendable, PictureRefused,
+    BadValue, DiskNearlyFull, FileRefused, GraphRefused, LimitExceeded, NothingEmbedded, NotSendable, PictureRefused,
     WorkflowTooDeep, WorkflowTooLarge,
 )
-from comfy_ui_app.errors import NothingEmbedded
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.problem_words import one_line
 from comfy_ui_app.texts.rule_words import graph_refused_text
