@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import anyio
 import gradio as gr
@@ -99,20 +100,28 @@ def workflow_from_text(name: str, text: str, object_info: dict | None, max_nodes
         return {"name": name, "prompt": load_workflow(text if looks_json else path),
                 "workflow": None}  # load_workflow words the JSON error
     check_nodes(data, max_nodes, field=WORKFLOW_FIELD)
+    return {"name": name, "prompt": runnable_graph(data, object_info),
+            "workflow": data if is_ui_workflow(data) else None}
+
+
+def runnable_graph(data: Any, object_info: dict | None) -> dict:
+    """The API graph of a workflow (an editor save converted with the server's node list), once the
+    server is known to have its node types; raises WorkflowError in plain words. Every way of opening
+    a workflow (a file, a template, a picture's embedded graph) comes through here."""
     if is_ui_workflow(data):
         if not object_info:
             raise WorkflowError(
                 "This is a UI-format workflow; converting it needs ComfyUI's node list, but ComfyUI "
                 "cannot be reached right now. Load it again once ComfyUI is connected, or export it "
                 "in ComfyUI with Workflow > Export (API) and upload that file.")
-        return {"name": name, "prompt": ui_to_api(data, object_info), "workflow": data}
+        return ui_to_api(data, object_info)
     prompt = api_graph(data)
     missing = sorted({n["class_type"] for n in prompt.values() if object_info and n["class_type"] not in object_info})
     if missing:
         raise WorkflowError(
             "This workflow uses node types that are not installed on this ComfyUI server: "
             + ", ".join(missing) + ". Install them (for example with ComfyUI-Manager) or pick another workflow.")
-    return {"name": name, "prompt": prompt, "workflow": None}
+    return prompt
 
 
 def opening(ctx, name: str, read, lang: str) -> tuple:

@@ -31,16 +31,15 @@ from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui._picture_drop import FILE_TYPES, PICTURE_FIELD, drop_zone
 from comfy_ui_app.ui.context import caller_ids
-from comfy_ui_app.ui.custom_tab import access_note
+from comfy_ui_app.ui.custom_tab import access_note, runnable_graph
 from comfy_ui_app.ui.form import choices_for, error_md
 from comfy_ui_app.ui.runner import user_inputs
 from comfy_ui_app.workflow.a1111 import match_model, parse_parameters
-from comfy_ui_app.workflow.convert import is_ui_workflow, ui_to_api
+from comfy_ui_app.workflow.convert import is_ui_workflow
 from comfy_ui_app.workflow.embedded import Embedded, read_embedded
 from comfy_ui_app.workflow.fields import discover
 from comfy_ui_app.workflow.graph import is_link
 from comfy_ui_app.workflow.source import check_nodes, parse_json
-from comfy_ui_app.workflow.templates import api_graph
 
 __all__ = ["drop_zone", "read_picture", "open_graph", "made_with", "form_values", "PictureOpener", "FILE_TYPES", "wire"]
 
@@ -83,22 +82,9 @@ def open_graph(found: Embedded, name: str, object_info: dict | None, max_nodes: 
     for graph in (prompt, workflow):
         if graph is not None:
             check_nodes(graph, max_nodes, field=PICTURE_FIELD)
-    if prompt is None:
-        if workflow is None:
-            raise WorkflowError("The workflow in this picture is not one ComfyUI can run.", PICTURE_FIELD)
-        if not object_info:
-            raise WorkflowError(
-                "This is a UI-format workflow; converting it needs ComfyUI's node list, but ComfyUI "
-                "cannot be reached right now. Load it again once ComfyUI is connected, or export it "
-                "in ComfyUI with Workflow > Export (API) and upload that file.")
-        graph = ui_to_api(workflow, object_info)
-        return {"name": name, "prompt": graph, "workflow": workflow, "values": made_with(graph, object_info)}
-    graph = api_graph(prompt)
-    missing = sorted({n["class_type"] for n in graph.values() if object_info and n["class_type"] not in object_info})
-    if missing:
-        raise WorkflowError(
-            "This workflow uses node types that are not installed on this ComfyUI server: "
-            + ", ".join(missing) + ". Install them (for example with ComfyUI-Manager) or pick another workflow.")
+    if prompt is None and workflow is None:
+        raise WorkflowError("The workflow in this picture is not one ComfyUI can run.", PICTURE_FIELD)
+    graph = runnable_graph(prompt if prompt is not None else workflow, object_info)
     return {"name": name, "prompt": graph, "workflow": workflow, "values": made_with(graph, object_info)}
 
 
