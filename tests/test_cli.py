@@ -194,11 +194,17 @@ def test_execution_error_names_the_node(comfy_server, tmp_path):
     assert line == "Failed in node 8 (VAEDecode): Injected VAE failure"
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a suite started in the background (``nohup … &``) runs with SIGINT
+    ignored, which its children inherit, and a CLI that ignores Ctrl-C there is right to."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_slow_job(server, out):
     args = ["generate", "--workflow", WORKFLOW, "--set", "prompt=slow", "--set", "steps=40",
             "--set", "width=64", "--set", "height=64", "--out", str(out), "--server", server.url]
     proc = subprocess.Popen([sys.executable, "-m", "comfy_ui_app", *args], cwd=REPO, env=cli_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_in_a_terminal)
     deadline = time.monotonic() + 30
     for line in proc.stdout:  # wait until it is really sampling
         if line.startswith("Step 1/"):
