@@ -105,6 +105,22 @@ def launch_app(tmp_path):
         app.close()
 
 
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """cli(*args) -> (exit status, stdout, stderr) of the command line's ``main(args)`` in this process
+    (test_cli, test_app_mode_cli)."""
+    from comfy_ui_app.cli.main import main
+
+    monkeypatch.delenv("COMFYUI_URL", raising=False)
+
+    def call(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
+
+
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path, monkeypatch):
     """CLI runs record jobs under COMFY_UI_DATA: keep them out of the working tree."""

@@ -6,26 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 APP_WORKFLOW = FIXTURES / "app_mode" / "txt2img_app.json"
 OBJECT_INFO = FIXTURES / "comfyui" / "object_info.json"
-
-
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    """cli(*args) -> (exit status, stdout, stderr) of ``main(args)`` in this process."""
-    from comfy_ui_app.cli.main import main
-
-    monkeypatch.delenv("COMFYUI_URL", raising=False)
-
-    def call(*args):
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
 
 
 def test_fields_lists_the_app_mode_inputs_in_order_with_labels(cli):

@@ -279,21 +279,6 @@ def test_existing_files_are_never_overwritten(comfy_server, tmp_path):
 
 # ---- in-process: fields, convert, --set names, local checks ----------------------------
 
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    """cli(*args) -> (exit status, stdout, stderr) of ``main(args)`` in this process."""
-    from comfy_ui_app.cli.main import main
-
-    monkeypatch.delenv("COMFYUI_URL", raising=False)
-
-    def call(*args):
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
-
-
 FIELD_KEYS = ["name", "label", "type", "default", "choices", "min", "max", "step", "node_id", "input_name",
               "advanced", "placeholder"]
 TEMPLATES = {  # bundled template -> (some names, the names that are choices with a server)

@@ -8,7 +8,6 @@ RecursionError or an empty message, and the app keeps serving.
 """
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import test_workflow_limits as graphs   # the same stress graphs, as the pure tests build them
 from _hostile import assert_survived, join
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,25 +26,15 @@ LOAD_MESSAGE = "markdown"   # the load event's second output: the line under the
 
 
 def samplers(nodes: int) -> bytes:
-    graph, next_id = copy.deepcopy(BASE), 100
-    while len(graph) < nodes:
-        graph[str(next_id)] = copy.deepcopy(BASE["3"])
-        next_id += 1
-    return json.dumps(graph).encode()
+    return json.dumps(graphs.samplers(nodes)).encode()
 
 
 def conditioning_chain(links: int) -> bytes:
-    graph, previous = copy.deepcopy(BASE), "6"
-    for i in range(100, 100 + links):
-        graph[str(i)] = {"class_type": "ConditioningCombine",
-                         "inputs": {"conditioning_1": [previous, 0], "conditioning_2": ["7", 0]}}
-        previous = str(i)
-    graph["3"]["inputs"]["positive"] = [previous, 0]
-    return json.dumps(graph).encode()
+    return json.dumps(graphs.conditioning_chain(links)).encode()
 
 
 def nested(levels: int) -> bytes:
-    return json.dumps(BASE).replace('"text, watermark"', "[" * levels + "]" * levels).encode()
+    return graphs.nested(levels).encode()
 
 
 def load(app, content: bytes, name: str = "w.json") -> tuple[str, str, object]:

@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import requests
 
 from _hostile import assert_survived, join, run_custom_workflow
 from comfy_test_server import _media
@@ -22,11 +21,7 @@ RUN = json.loads((FIX / "media_run.json").read_text())["media_run"]
 @pytest.fixture(scope="module")
 def inputs(hostile_comfy):
     """The recording's input files on the test server: ``tone.wav``, ``3d/example.glb``."""
-    requests.post(hostile_comfy.url + "/upload/image", timeout=10, data={"overwrite": "true"},
-                  files={"image": ("tone.wav", _media.wav_bytes(_media.tone()), "audio/wav")}).raise_for_status()
-    folder = Path(hostile_comfy.dirs["input"]) / "3d"
-    folder.mkdir(exist_ok=True)
-    (folder / "example.glb").write_bytes(_media.glb_triangle())
+    _media.put_recorded_inputs(hostile_comfy)
     return hostile_comfy
 
 

@@ -36,7 +36,8 @@ from typing import Any
 
 from comfy_ui_app.errors import ComfyError, GraphRefused
 from comfy_ui_app.jobs.policy import Policy
-from comfy_ui_app.workflow.file_inputs import file_inputs, file_verdict, spec_choices, tagged_name, upload_tag
+from comfy_ui_app.workflow.check import merge_node_tables
+from comfy_ui_app.workflow.file_inputs import file_inputs, file_verdict, tagged_name, upload_tag
 
 __all__ = ["APP_KINDS", "GraphRules", "NodeTable", "owner_tag", "owns_input", "may_run_custom"]
 
@@ -99,25 +100,8 @@ class NodeTable:
                 info = comfy.client.object_info()
             except ComfyError:
                 continue
-            merged = dict(info) if merged is None else _merge(merged, info)
+            merged = dict(info) if merged is None else merge_node_tables(merged, info)
         return merged
-
-
-def _merge(into: dict, other: dict) -> dict:
-    """``into`` with ``other``'s classes; for a class both have, file lists are the union."""
-    for name, node in other.items():
-        if name not in into:
-            into[name] = node
-            continue
-        mine = into[name]
-        for section in ("required", "optional"):
-            specs = ((mine.get("input") or {}).get(section) or {}) if isinstance(mine, dict) else {}
-            for key, spec in (((node.get("input") or {}).get(section) or {}) if isinstance(node, dict) else {}).items():
-                ours, _ = spec_choices(specs.get(key))
-                theirs, _ = spec_choices(spec)
-                if ours is not None and theirs and isinstance(specs[key][0], list):
-                    specs[key] = [ours + [c for c in theirs if c not in ours], *specs[key][1:]]
-    return into
 
 
 class GraphRules:

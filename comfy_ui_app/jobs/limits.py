@@ -20,7 +20,6 @@ The command line is a trusted local tool: it never passes limits.
 """
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from typing import Any
 
 from comfy_ui_app.errors import LimitExceeded
 from comfy_ui_app.workflow.fields import Field, discover, is_link
+from comfy_ui_app.workflow.values import finite_number
 
 __all__ = ["Limits", "CAPS", "LimitExceeded", "parse_pixels", "limits_for", "count_pending", "admitted",
            "prompt_sizes", "check_run"]
@@ -111,18 +111,11 @@ class Limits:
 
 
 def _number(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, int):
+    """A size or step count as a whole number (None: not a finite number)."""
+    if isinstance(value, int) and not isinstance(value, bool):
         return value   # any size: 10**400 steps is over every cap, not an error of ours
-    if isinstance(value, float) and math.isfinite(value):
-        return int(value)
-    return None
+    number = finite_number(value)
+    return None if number is None else int(number)
 
 
 def _resolve(prompt: dict, node_id: str, input_name: str) -> tuple[int | None, tuple[str, str]]:

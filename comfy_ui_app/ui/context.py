@@ -21,31 +21,11 @@ from comfy_ui_app.comfy.connection import Comfy
 from comfy_ui_app.errors import ComfyError
 from comfy_ui_app.jobs.service import JobService
 from comfy_ui_app.texts.server_names import ServerNames
+from comfy_ui_app.workflow.check import merge_node_tables
 
 __all__ = ["AppContext", "ServerCatalog", "TabHandles", "ANONYMOUS", "caller_ids", "current_user", "hf_username"]
 
 ANONYMOUS = "anonymous"  # no request at all: never a page or an API client (see current_user)
-
-
-def _merge_choices(into: dict, other: dict) -> None:
-    """Add ``other``'s node classes to ``into``; a class both have gets the union of each
-    list of choices (a checkpoint on either server can be picked)."""
-    for name, node in other.items():
-        mine = into.setdefault(name, node)
-        if mine is node:
-            continue
-        for section in ("required", "optional"):
-            ours, theirs = (mine.get("input") or {}).get(section) or {}, (node.get("input") or {}).get(section) or {}
-            for key, spec in theirs.items():
-                have = ours.get(key)
-                if not (isinstance(have, list) and isinstance(spec, list) and have and spec):
-                    continue
-                if isinstance(have[0], list) and isinstance(spec[0], list):  # [[choices], {...}]
-                    have[0] = have[0] + [c for c in spec[0] if c not in have[0]]
-                elif have[0] == "COMBO" and len(have) > 1 and len(spec) > 1 and isinstance(have[1], dict):
-                    options = have[1].get("options") or []
-                    more = (spec[1] or {}).get("options") or [] if isinstance(spec[1], dict) else []
-                    have[1] = {**have[1], "options": options + [c for c in more if c not in options]}
 
 
 class ServerCatalog:
@@ -91,7 +71,7 @@ class ServerCatalog:
         return result
 
     def _fetch_object_info(self) -> dict:
-        return self._union(lambda c: copy.deepcopy(c.client.object_info()), lambda a, b: _merge_choices(a, b) or a)
+        return self._union(lambda c: copy.deepcopy(c.client.object_info()), merge_node_tables)
 
     def _fetch_models(self, folder: str) -> list[str]:
         return self._union(lambda c: list(c.client.models(folder)), lambda a, b: a + [m for m in b if m not in a])

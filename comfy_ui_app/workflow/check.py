@@ -36,7 +36,7 @@ from typing import Any
 from comfy_ui_app.errors import PromptRejected, WorkflowError
 from comfy_ui_app.workflow.fields import Field, input_spec, is_link
 
-__all__ = ["Problem", "PromptInvalid", "check_prompt", "problems_from_rejection", "field_index"]
+__all__ = ["Problem", "PromptInvalid", "check_prompt", "problems_from_rejection", "field_index", "merge_node_tables"]
 
 
 @dataclass(frozen=True)
@@ -247,3 +247,28 @@ def problems_from_rejection(error: PromptRejected, fields: Iterable[Field] = (),
         class_type = extra.get("class_type") if "class_type" in extra else missing.group(1) if missing else None
         return [Problem("missing_node_type", node_id, class_type, detail=detail)]
     return [Problem(kind, node_id, detail=detail)]
+
+
+def merge_node_tables(into: dict, other: dict) -> dict:
+    """``into`` (one server's ``/object_info``) with ``other``'s node classes added; a class both have
+    gets the union of each list of choices, old ``[[...]]`` and newer ``["COMBO", {"options"}]`` alike
+    (a checkpoint or an uploaded file on either server can be picked). Returns ``into``."""
+    for name, node in other.items():
+        mine = into.setdefault(name, node)
+        if mine is node:
+            continue
+        if not (isinstance(mine, dict) and isinstance(node, dict)):
+            continue
+        for section in ("required", "optional"):
+            ours, theirs = (mine.get("input") or {}).get(section) or {}, (node.get("input") or {}).get(section) or {}
+            for key, spec in theirs.items():
+                have = ours.get(key)
+                if not (isinstance(have, list) and isinstance(spec, list) and have and spec):
+                    continue
+                if isinstance(have[0], list) and isinstance(spec[0], list):  # [[choices], {...}]
+                    have[0] = have[0] + [c for c in spec[0] if c not in have[0]]
+                elif have[0] == "COMBO" and len(have) > 1 and len(spec) > 1 and isinstance(have[1], dict):
+                    options = have[1].get("options") or []
+                    more = (spec[1] or {}).get("options") or [] if isinstance(spec[1], dict) else []
+                    have[1] = {**have[1], "options": options + [c for c in more if c not in options]}
+    return into

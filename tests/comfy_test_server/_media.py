@@ -237,3 +237,14 @@ def run_output(class_type: str, inputs: dict, spec: dict, dirs: dict, temp_prefi
         source = inputs.get("source")
         return {"text": [spec.get("text", "") if isinstance(source, list) else str(source)]}
     raise KeyError(class_type)
+
+
+def put_recorded_inputs(server) -> None:
+    """The input files of the recorded media run (media_outputs_and_templates.json) in ``server``'s input
+    folder, where ComfyUI lists them: ``tone.wav`` (a LoadAudio's) and ``3d/example.glb`` (a Preview3D's)."""
+    folder = os.path.join(server.dirs["input"], "3d")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(server.dirs["input"], "tone.wav"), "wb") as out:
+        out.write(wav_bytes(tone()))
+    with open(os.path.join(folder, "example.glb"), "wb") as out:
+        out.write(glb_triangle())
