@@ -292,3 +292,17 @@ def test_prompt_invalid_names_the_first_field():
     problems = check_prompt(txt2img(**{"3__steps": 0, "5__width": 1}), object_info(), discover(txt2img()))
     error = PromptInvalid(problems)
     assert isinstance(error, WorkflowError) and error.problems == problems and error.field == "steps"
+
+
+
+@pytest.mark.parametrize("flag", ["image_upload", "audio_upload", "video_upload", "file_upload"])
+def test_a_file_just_uploaded_passes_though_the_server_lists_others(flag):
+    """An upload input's list is what the server held when it was asked: a file the job uploads is not in
+    it yet, whatever its kind (before: only image_upload passed, so a picked sound failed on a server that
+    already held one)."""
+    info = {"Loader": {"input": {"required": {"file": [["already.wav"], {flag: True}]}}, "output": ["X"],
+                       "output_node": True}}
+    prompt = {"1": {"class_type": "Loader", "inputs": {"file": "u-0123456789ab-upload-abc.wav"}}}
+    assert [p for p in check_prompt(prompt, info) if p.kind == "value_not_in_list"] == []
+    plain = {"Loader": {"input": {"required": {"file": [["already.wav"], {}]}}, "output": ["X"], "output_node": True}}
+    assert [p.kind for p in check_prompt(prompt, plain)] == ["value_not_in_list"]   # no upload flag: refused

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 
 from _hostile import assert_survived, run_custom_workflow
 from comfy_test_server import _media
@@ -85,11 +84,7 @@ def test_a_preview_of_another_users_upload_is_not_theirs():
 @pytest.fixture(scope="module")
 def media_comfy(hostile_comfy):
     """The hostile apps' test server with the recording's inputs: ``tone.wav``, ``3d/example.glb``."""
-    requests.post(hostile_comfy.url + "/upload/image", timeout=10, data={"overwrite": "true"},
-                  files={"image": ("tone.wav", _media.wav_bytes(_media.tone()), "audio/wav")}).raise_for_status()
-    folder = Path(hostile_comfy.dirs["input"]) / "3d"
-    folder.mkdir(exist_ok=True)
-    (folder / "example.glb").write_bytes(_media.glb_triangle())
+    _media.put_recorded_inputs(hostile_comfy)
     return hostile_comfy
 
 
@@ -135,7 +130,10 @@ def test_a_kind_never_seen_is_kept_with_a_note(private_app, media_comfy):
     media_comfy.add_output_kind("PreviewAny", "blobs", "data_00001_.bin", b"\x00\x01 opaque")
     graph = {"1": {"class_type": "PrimitiveString", "inputs": {"value": "hello"}},
              "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}}
-    outcome = run_custom_workflow(private_app, graph, name="kinds.json")
+    try:
+        outcome = run_custom_workflow(private_app, graph, name="kinds.json")
+    finally:
+        media_comfy.clear_output_kinds()   # the session's other tests share this server
     assert_survived(private_app, outcome)
     assert outcome.output("Message") == "Done: 3 output(s) saved.", outcome.texts()[:1500]
     assert _names(outcome.output("Images")) == ["loop_00001_.gif"]

@@ -35,6 +35,7 @@ from typing import Any
 
 from comfy_ui_app.errors import PromptRejected, WorkflowError
 from comfy_ui_app.workflow.fields import Field, input_spec, is_link
+from comfy_ui_app.workflow.file_inputs import FILE_FLAGS
 
 __all__ = ["Problem", "PromptInvalid", "check_prompt", "problems_from_rejection", "field_index", "merge_node_tables"]
 
@@ -110,8 +111,8 @@ def _link_problem(prompt: dict, object_info: dict, value: list, expected: Any) -
 def _value_problem(spec: tuple[Any, dict], value: Any) -> tuple[str, Any] | None:
     """``(kind, limit)`` if ComfyUI would refuse this literal, converting it as it does."""
     kind, options = spec
-    if isinstance(kind, list):  # a combo; empty lists and uploads (checked by the node itself) pass
-        if not kind or options.get("image_upload") or options.get("multiselect") or value in kind:
+    if isinstance(kind, list):  # a combo; empty lists and uploads of any kind (checked by the node itself) pass
+        if not kind or any(options.get(flag) for flag in FILE_FLAGS) or options.get("multiselect") or value in kind:
             return None
         return "value_not_in_list", tuple(kind)
     if kind not in ("INT", "FLOAT"):

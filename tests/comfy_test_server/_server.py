@@ -267,6 +267,10 @@ class ComfyTestServer:
         (the file written to ``output/``): a custom node's kind (VideoHelperSuite's ``gifs``)."""
         self._call(lambda: self.executor.extra_outputs.setdefault(class_type, {}).update({key: (filename, data)}))
 
+    def clear_output_kinds(self) -> None:
+        """Forget every :meth:`add_output_kind` (the server is shared by a session's tests)."""
+        self._call(lambda: self.executor.extra_outputs.clear())
+
     def hang_next(self) -> None:
         """The next prompt stops at its sampler (else first node) until interrupted or stopped."""
         self._call(setattr, self.executor, "hang", True)
