@@ -25,6 +25,8 @@ from typing import Any
 
 import gradio as gr
 
+from comfy_ui_app.ui.page_assets import page_css, page_head
+
 __all__ = ["Blocks", "is_skip"]
 
 _SKIP = {"__type__": "update"}
@@ -36,7 +38,13 @@ def is_skip(value: Any) -> bool:
 
 
 class Blocks(gr.Blocks):
-    """``gr.Blocks`` that postprocesses only the outputs an update does not skip (see the module docstring)."""
+    """``gr.Blocks`` that postprocesses only the outputs an update does not skip (see the module docstring),
+    and launches with the page's own CSS and scripts (``ui.page_assets``) unless ``launch`` is given others."""
+
+    def launch(self, *args, **kwargs):
+        kwargs.setdefault("css", page_css() or None)
+        kwargs.setdefault("head", page_head() or None)
+        return super().launch(*args, **kwargs)
 
     async def postprocess_data(self, block_fn, predictions, state):
         outputs = list(block_fn.outputs)
