@@ -124,7 +124,7 @@ def test_api_inpaint_sends_exactly_the_painted_pixels(comfy_server, tab_app, tmp
               "layers": [handle_file(str(tmp_path / "layer.png"))], "composite": None, "id": None}  # fmt: skip
     client = Client(url, verbose=False)
     result = client.predict(*_api_args(client, editor), api_name="/inpaint")
-    assert result[3] == "Done: 1 image(s) saved.", result
+    assert result[3] == "Done — 1 picture.", result
     assert result[2] and Path(result[2][0]["image"]).is_file()
     expected = {(int(y), int(x)) for y, x in zip(*np.nonzero(layer[..., 3]))}
     assert merged_transparent(comfy_server) == painted(sent[-1]) == expected
@@ -201,7 +201,7 @@ def test_paint_a_stroke_generate_and_check_the_mask(make_comfy_server, tab_app, 
     expect(progress).to_contain_text("step", timeout=TIMEOUT_MS)
     expect(page.locator("#inpaint-preview img")).to_be_visible()
     expect(page.locator("#inpaint-gallery img").first).to_be_visible()
-    expect(page.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
+    expect(page.get_by_label("Message")).to_have_value("Done — 1 picture.")
     expect(progress).to_contain_text("Done")
 
     # What ComfyUI got is exactly what the brush touched in the layer the page sent.

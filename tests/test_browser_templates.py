@@ -30,7 +30,7 @@ def test_cards_show_and_a_click_opens_the_form(comfy_server, launch_app, browser
         tab = page.locator("#custom-tab")
         expect(tab.locator("#custom-generate")).to_be_visible()
         tab.locator("#custom-generate").click()
-        expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+        expect(tab.get_by_label("Message")).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["6"]["inputs"]["text"] == "a red fox in the snow"
 
