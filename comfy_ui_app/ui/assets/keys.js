@@ -9,12 +9,11 @@
   }
 
   function generateButton(target) {
-    const bars = Array.from(document.querySelectorAll(".generate-bar")).filter(shown);
-    // the bar of the tab the text box is in; with one tab shown at a time that is the shown bar
-    const bar = bars.find((b) => {
-      const panel = b.parentElement && b.closest("[role='tabpanel'], .tabitem");
-      return panel ? panel.contains(target) : false;
-    }) || (bars.length === 1 ? bars[0] : null);
+    // the shown bar of the tab the text box is in (a box outside every tab, the page's header: none)
+    const bar = Array.from(document.querySelectorAll(".generate-bar")).filter(shown).find((b) => {
+      const panel = b.closest("[role='tabpanel']");
+      return panel !== null && panel.contains(target);
+    });
     return bar ? bar.querySelector("button[id$='-generate']") : null;
   }
 
