@@ -141,7 +141,7 @@ def test_custom_workflow_upload_renders_its_form_and_runs(comfy_server, launch_c
     bad.write_text("{ this is not json")
     _upload_workflow(page, bad)
     expect(page.locator("#custom-load-message")).to_contain_text("not valid JSON")
-    expect(tab.locator("#custom-generate")).to_have_count(0)
+    expect(tab.get_by_label("Prompt", exact=True)).to_have_count(0)
     # An API-format workflow: its fields become a form, with the rest under "Advanced".
     api = tmp_path / "mine.json"
     api.write_text((REPO / "workflows" / "txt2img.json").read_text())
@@ -160,7 +160,7 @@ def test_custom_workflow_upload_renders_its_form_and_runs(comfy_server, launch_c
     # A broken file afterwards keeps the form that was there.
     _upload_workflow(page, bad)
     expect(page.locator("#custom-load-message")).to_contain_text("not valid JSON")
-    expect(tab.locator("#custom-generate")).to_have_count(1)
+    expect(tab.get_by_label("Prompt", exact=True)).to_have_value("a custom fox")
 
 
 def test_ui_format_workflow_is_converted_and_saved_in_the_png(comfy_server, launch_custom, page):

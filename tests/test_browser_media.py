@@ -59,6 +59,7 @@ def test_a_sound_and_a_text_output_play_and_show_in_the_page(comfy_server, launc
         chooser.value.set_files(str(workflow))
         expect(page.locator("#custom-load-message")).to_contain_text("Loaded sound.json.")
         tab = page.locator("#custom-tab")
+        expect(tab.get_by_label("number input for Batch count")).to_be_visible()  # the form is drawn
         tab.locator("#custom-generate").click()
         expect(tab.locator("#custom-message textarea")).to_have_value("Done — 2 files.", timeout=TIMEOUT_MS)
         audio = tab.locator("#custom-audio audio[src]").first   # Gradio's player (its waveform keeps one too)

@@ -51,6 +51,7 @@ def test_custom_tab_reattaches_too(make_comfy_server, launch_app, browser):
         tab = page.locator("#custom-tab")
         tab.locator("#custom-bundled input").click()
         page.get_by_role("option", name="txt2img.json", exact=True).click()
+        expect(tab.get_by_label("number input for Batch count")).to_be_visible()  # the form is drawn
         tab.locator("#custom-generate").click()
         expect(tab.locator("#custom-progress")).to_contain_text(re.compile(r"step \d+/100"))
 
