@@ -85,7 +85,7 @@ def test_a_batch_count_runs_whole_under_a_pending_cap_of_one(comfy_server, launc
     app = launch_app(comfy_server.url, limits=Limits(max_pending=1))
     client = Client(app.url, verbose=False)
     last = outputs_of(generate(client, {"Batch count": 4}, browser="b1"))[-1]
-    assert last[3] == "Done: 4 image(s) saved.", last[3]
+    assert last[3] == "Done — 4 pictures.", last[3]
     assert len(comfy_server.received_prompts) == 4
 
 

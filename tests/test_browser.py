@@ -31,7 +31,7 @@ def test_type_prompt_generate_and_see_the_image(comfy_server, launch_app, page):
     page.get_by_label("Prompt", exact=True).fill("a red fox in the snow")
     page.get_by_role("button", name="Generate").click()
     expect(page.locator("#txt2img-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
-    expect(page.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+    expect(page.get_by_label("Message")).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["6"]["inputs"]["text"] == "a red fox in the snow"
     assert sent["4"]["inputs"]["ckpt_name"] == "tiny-sd15-random.safetensors"  # filled by demo.load
@@ -141,7 +141,7 @@ def test_custom_workflow_upload_renders_its_form_and_runs(comfy_server, launch_c
     bad.write_text("{ this is not json")
     _upload_workflow(page, bad)
     expect(page.locator("#custom-load-message")).to_contain_text("not valid JSON")
-    expect(tab.locator("#custom-generate")).to_have_count(0)
+    expect(tab.get_by_label("Prompt", exact=True)).to_have_count(0)
     # An API-format workflow: its fields become a form, with the rest under "Advanced".
     api = tmp_path / "mine.json"
     api.write_text((REPO / "workflows" / "txt2img.json").read_text())
@@ -153,14 +153,14 @@ def test_custom_workflow_upload_renders_its_form_and_runs(comfy_server, launch_c
         _set_slider(tab, label, value)
     tab.locator("#custom-generate").click()
     expect(tab.locator("#custom-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
-    expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+    expect(tab.get_by_label("Message")).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["6"]["inputs"]["text"] == "a custom fox" and sent["3"]["inputs"]["steps"] == 3
     assert sent["4"]["inputs"]["ckpt_name"] == "tiny-sd15-random.safetensors"
     # A broken file afterwards keeps the form that was there.
     _upload_workflow(page, bad)
     expect(page.locator("#custom-load-message")).to_contain_text("not valid JSON")
-    expect(tab.locator("#custom-generate")).to_have_count(1)
+    expect(tab.get_by_label("Prompt", exact=True)).to_have_value("a custom fox")
 
 
 def test_ui_format_workflow_is_converted_and_saved_in_the_png(comfy_server, launch_custom, page):
@@ -176,7 +176,7 @@ def test_ui_format_workflow_is_converted_and_saved_in_the_png(comfy_server, laun
     _set_slider(tab, "Width", "64")
     _set_slider(tab, "Height", "64")
     tab.locator("#custom-generate").click()
-    expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+    expect(tab.get_by_label("Message")).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
     body = comfy_server.received_prompts[-1]
     assert any(n["class_type"] == "KSampler" and n["inputs"]["steps"] == 2 for n in body["prompt"].values())
     assert body["extra_data"]["extra_pnginfo"]["workflow"]["nodes"]  # the editor graph, for the PNG
@@ -217,7 +217,7 @@ def test_send_to_inpainting_carries_the_picture_and_the_prompts(comfy_server, la
     _set_slider(page, "Steps", "2")
     page.get_by_role("button", name="Generate").click()
     expect(page.locator("#txt2img-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
-    expect(page.get_by_label("Message").first).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+    expect(page.get_by_label("Message").first).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Send to inpainting").click()
     expect(page.get_by_role("tab", name="Inpainting")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#inpaint-mask img")).to_be_visible()  # the picture is in the editor

@@ -124,7 +124,7 @@ def test_api_inpaint_sends_exactly_the_painted_pixels(comfy_server, tab_app, tmp
               "layers": [handle_file(str(tmp_path / "layer.png"))], "composite": None, "id": None}  # fmt: skip
     client = Client(url, verbose=False)
     result = client.predict(*_api_args(client, editor), api_name="/inpaint")
-    assert result[3] == "Done: 1 image(s) saved.", result
+    assert result[3] == "Done — 1 picture.", result
     assert result[2] and Path(result[2][0]["image"]).is_file()
     expected = {(int(y), int(x)) for y, x in zip(*np.nonzero(layer[..., 3]))}
     assert merged_transparent(comfy_server) == painted(sent[-1]) == expected
@@ -201,8 +201,9 @@ def test_paint_a_stroke_generate_and_check_the_mask(make_comfy_server, tab_app, 
     expect(progress).to_contain_text("step", timeout=TIMEOUT_MS)
     expect(page.locator("#inpaint-preview img")).to_be_visible()
     expect(page.locator("#inpaint-gallery img").first).to_be_visible()
-    expect(page.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
+    expect(page.get_by_label("Message")).to_have_value("Done — 1 picture.")
     expect(progress).to_contain_text("Done")
+    expect(page.locator("#inpaint-preview")).to_be_hidden()  # the picture is in the gallery beside it
 
     # What ComfyUI got is exactly what the brush touched in the layer the page sent.
     assert sent, "the Generate handler was not called"
@@ -247,8 +248,9 @@ def test_phone_width_is_one_column_with_the_gallery_below_the_controls(comfy_ser
         generate = page.get_by_role("button", name="Generate").bounding_box()
         # Grow and blur stack, each the column's width (not one word per line side by side)
         assert blur["y"] >= grow["y"] + grow["height"] - 1 and grow["width"] > 300 and blur["width"] > 300
-        # one column: the results (Generate, gallery) come below every control, full width
-        assert generate["y"] > blur["y"] + blur["height"] and generate["y"] > editor["y"] + editor["height"]
-        assert gallery["y"] > generate["y"] and gallery["x"] < 60 and gallery["width"] > 300
+        # one column: Generate first (in view, as on every generating tab), the results (gallery) below
+        # every control, full width
+        assert generate["y"] + generate["height"] <= min(editor["y"], 844)
+        assert gallery["y"] > blur["y"] + blur["height"] and gallery["x"] < 60 and gallery["width"] > 300
     finally:
         context.close()

@@ -59,8 +59,9 @@ def test_a_sound_and_a_text_output_play_and_show_in_the_page(comfy_server, launc
         chooser.value.set_files(str(workflow))
         expect(page.locator("#custom-load-message")).to_contain_text("Loaded sound.json.")
         tab = page.locator("#custom-tab")
+        expect(tab.get_by_label("number input for Batch count")).to_be_visible()  # the form is drawn
         tab.locator("#custom-generate").click()
-        expect(tab.locator("#custom-message textarea")).to_have_value("Done: 2 output(s) saved.", timeout=TIMEOUT_MS)
+        expect(tab.locator("#custom-message textarea")).to_have_value("Done — 2 files.", timeout=TIMEOUT_MS)
         audio = tab.locator("#custom-audio audio[src]").first   # Gradio's player (its waveform keeps one too)
         expect(audio).to_be_attached()
         src = audio.get_attribute("src")
@@ -85,7 +86,7 @@ def test_a_dropped_picture_opens_its_workflow_with_its_values(comfy_server, laun
         tab = page.locator("#custom-tab")
         expect(tab.get_by_label("Prompt", exact=True)).to_have_value("a fox in a dropped picture")
         tab.locator("#custom-generate").click()
-        expect(tab.locator("#custom-message textarea")).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+        expect(tab.locator("#custom-message textarea")).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["3"]["inputs"]["seed"] == SEED and sent["6"]["inputs"]["text"] == "a fox in a dropped picture"
 

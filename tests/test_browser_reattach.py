@@ -31,7 +31,7 @@ def test_reload_reattaches_to_the_running_job(make_comfy_server, launch_app, bro
         # the same job, still running on the server, shows up again and goes on
         expect(progress).to_contain_text(re.compile(r"step \d+/100"), timeout=TIMEOUT_MS)
         expect(page.locator("#txt2img-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
-        expect(page.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
+        expect(page.get_by_label("Message")).to_have_value("Done — 1 picture.")
         expect(progress).to_contain_text("Done")
     assert len(server.received_prompts) == 1  # reattached, not submitted again
     (record,) = app.store.list()
@@ -51,6 +51,7 @@ def test_custom_tab_reattaches_too(make_comfy_server, launch_app, browser):
         tab = page.locator("#custom-tab")
         tab.locator("#custom-bundled input").click()
         page.get_by_role("option", name="txt2img.json", exact=True).click()
+        expect(tab.get_by_label("number input for Batch count")).to_be_visible()  # the form is drawn
         tab.locator("#custom-generate").click()
         expect(tab.locator("#custom-progress")).to_contain_text(re.compile(r"step \d+/100"))
 
@@ -60,7 +61,7 @@ def test_custom_tab_reattaches_too(make_comfy_server, launch_app, browser):
         tab = page.locator("#custom-tab")
         expect(tab.locator("#custom-progress")).to_contain_text(re.compile(r"step \d+/100"))
         expect(tab.locator("#custom-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
-        expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.")
+        expect(tab.get_by_label("Message")).to_have_value("Done — 1 picture.")
         expect(page.locator("#txt2img-progress")).to_have_text("Ready.")  # not the other tab's job
     (record,) = app.store.list()
     assert (record.kind, record.template, record.status) == ("custom", "txt2img.json", "success")
@@ -85,7 +86,7 @@ def test_reload_mid_batch_follows_every_job_of_it(make_comfy_server, launch_app,
         page.reload()
         expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI")
         expect(progress).to_contain_text(re.compile(r"Job [23] of 3"), timeout=TIMEOUT_MS)
-        expect(page.get_by_label("Message")).to_have_value("Done: 3 image(s) saved.", timeout=TIMEOUT_MS)
+        expect(page.get_by_label("Message")).to_have_value("Done — 3 pictures.", timeout=TIMEOUT_MS)
         expect(page.locator("#txt2img-gallery img")).to_have_count(3)
     records = app.store.list()
     assert len(records) == 3 and all(r.status == "success" for r in records)

@@ -28,9 +28,9 @@ def test_cards_show_and_a_click_opens_the_form(comfy_server, launch_app, browser
         gallery.locator("img").first.click()
         expect(page.locator("#custom-load-message")).to_contain_text("Loaded tiny_fox.json.")
         tab = page.locator("#custom-tab")
-        expect(tab.locator("#custom-generate")).to_be_visible()
+        expect(tab.get_by_label("number input for Batch count")).to_be_visible()  # the form is drawn
         tab.locator("#custom-generate").click()
-        expect(tab.get_by_label("Message")).to_have_value("Done: 1 image(s) saved.", timeout=TIMEOUT_MS)
+        expect(tab.get_by_label("Message")).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["6"]["inputs"]["text"] == "a red fox in the snow"
 
@@ -46,4 +46,4 @@ def test_a_saved_workflow_opens_the_form(comfy_server, launch_app, browser):
         page.locator("#templates-saved input").click()
         page.get_by_role("option", name="my fox.json", exact=True).click()
         expect(page.locator("#custom-load-message")).to_contain_text("Loaded my fox.json.")
-        expect(page.locator("#custom-tab #custom-generate")).to_be_visible()
+        expect(page.locator("#custom-tab").get_by_label("number input for Batch count")).to_be_visible()  # the form is drawn

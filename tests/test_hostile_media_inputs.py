@@ -50,7 +50,7 @@ def test_a_picked_wav_runs_and_the_server_gets_its_tagged_upload(app, hostile_co
     picked = app.upload(WAV, "my tone.wav")
     outcome = run_custom_workflow(app, audio_graph("missing.wav"), name="audio.json", values={AUDIO_LABEL: picked})
     assert_survived(app, outcome)
-    assert outcome.output("Message") == "Done: 1 output(s) saved.", outcome.texts()[:2000]
+    assert outcome.output("Message") == "Done — 1 file.", outcome.texts()[:2000]
     assert str(outcome.output("Audio")).find(".flac") > 0
     sent = [p["20"]["inputs"]["audio"] for p in _prompts(hostile_comfy.url)
             if p.get("20", {}).get("class_type") == "LoadAudio" and p["21"]["inputs"]["filename_prefix"] == "audio/picked"]
@@ -95,7 +95,7 @@ def test_load3d_may_name_a_model_the_server_lists_in_its_3d_folder(app, hostile_
     listed = run_custom_workflow(app, graph("3d/listed.glb"), name="model.json")
     assert_survived(app, listed)
     assert "may not contain folders" not in listed.texts(), listed.texts()[:2000]
-    assert listed.output("Message") == "Done: 1 output(s) saved.", listed.texts()[:2000]
+    assert listed.output("Message") == "Done — 1 file.", listed.texts()[:2000]
     before = len(_prompts(hostile_comfy.url))
     unlisted = run_custom_workflow(app, graph("3d/unlisted.glb"), name="model.json")
     assert_survived(app, unlisted)

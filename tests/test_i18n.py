@@ -45,8 +45,8 @@ def test_pick_language(preferred, expected):
     ("Generate", None, {}, "Generate"),
     ("Generate", "xx", {}, "Generate"),                       # unknown language: English
     ("Not in any catalog", "zh-CN", {}, "Not in any catalog"),  # missing: English
-    ("Done: {n} image(s) saved.", "en", {"n": 2}, "Done: 2 image(s) saved."),
-    ("Done: {n} image(s) saved.", "zh-CN", {"n": 2}, "完成：已保存 2 张图像。"),
+    ("Done — {n} pictures.", "en", {"n": 2}, "Done — 2 pictures."),
+    ("Done — {n} pictures.", "zh-CN", {"n": 2}, "完成 — 2 张图片。"),
     ("Connected to ComfyUI at {url}", "zh-CN", {"url": "http://h:1"}, "已连接到 ComfyUI：http://h:1"),
 ])
 def test_tr(text, lang, values, expected):

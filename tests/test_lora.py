@@ -152,7 +152,7 @@ def test_a_picked_lora_runs_on_the_server(make_comfy_server, tab):
     assert h.picker is not None and h.picker.dropdown.visible is True
     assert h.picker.dropdown.choices[0] == (NONE, NONE) and [c[1] for c in h.picker.dropdown.choices[1:]] == LORAS
     last = run_generate(h, LORAS[1], 0.6)[-1]
-    assert last[3] == "Done: 1 image(s) saved.", last[3]
+    assert last[3] == "Done — 1 picture.", last[3]
     sent = server.received_prompts[-1]["prompt"]
     (lora_id,) = [k for k, n in sent.items() if n["class_type"] == "LoraLoader"]
     assert sent[lora_id]["inputs"]["lora_name"] == LORAS[1] and sent[lora_id]["inputs"]["strength_clip"] == 0.6

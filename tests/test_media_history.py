@@ -43,7 +43,7 @@ def test_history_opens_a_media_job_in_its_players(private_app, inputs):
     session = uuid.uuid4().hex[:12]   # one page: its runs are its History's (owner session:<hash>)
     ran = run_custom_workflow(private_app, RUN["prompt"], name="media-history.json", session=session)
     assert_survived(private_app, ran)
-    assert ran.output("Message") == "Done: 6 output(s) saved.", ran.texts()[:1500]
+    assert ran.output("Message") == "Done — 6 files.", ran.texts()[:1500]
     listed = join(private_app, "history_load", private_app.inputs("history_load", {"browserstate": ""}), session)
     choices = (listed.final[listed.labels.index("Job")] or {}).get("choices") or []
     assert len(choices) == 1, choices

@@ -109,7 +109,7 @@ def _names(value) -> list[str]:
 def test_the_custom_tab_shows_every_kind(private_app, media_comfy):
     outcome = run_custom_workflow(private_app, RUN["prompt"], name="media.json")
     assert_survived(private_app, outcome)
-    assert outcome.output("Message") == "Done: 6 output(s) saved.", outcome.texts()[:1500]
+    assert outcome.output("Message") == "Done — 6 files.", outcome.texts()[:1500]
     assert [n.split("_0")[0] for n in _names(outcome.output("Images"))] == ["anim"]
     assert _names(outcome.output("Video"))[0].startswith("clip_") and _names(outcome.output("Video"))[0].endswith(".mp4")
     assert _names(outcome.output("Audio"))[0].endswith(".flac")
@@ -135,7 +135,7 @@ def test_a_kind_never_seen_is_kept_with_a_note(private_app, media_comfy):
     finally:
         media_comfy.clear_output_kinds()   # the session's other tests share this server
     assert_survived(private_app, outcome)
-    assert outcome.output("Message") == "Done: 3 output(s) saved.", outcome.texts()[:1500]
+    assert outcome.output("Message") == "Done — 3 files.", outcome.texts()[:1500]
     assert _names(outcome.output("Images")) == ["loop_00001_.gif"]
     assert outcome.output("Text") == "hello"
     assert "data_00001_.bin" in _names(outcome.output("Files"))

@@ -48,7 +48,7 @@ def test_retry_runs_the_failed_job_again_with_the_same_seed(make_comfy_server, l
     assert failed.status == "error"
     outs = outputs_of(client.submit(browser_id("alice"), api_name="/retry"))
     progress, _, gallery, message, seed = outs[-1][:5]
-    assert message == "Done: 1 image(s) saved." and len(gallery) == 1 and seed == SEED, outs[-1][:5]
+    assert message == "Done — 1 picture." and len(gallery) == 1 and seed == SEED, outs[-1][:5]
     assert seeds(server) == [SEED, SEED]
     again = next(r for r in app.store.list(owner=owner_of("alice")) if r.job_id != failed.job_id)
     assert again.status == "success" and again.values == failed.values and again.prompt == failed.prompt
@@ -77,7 +77,7 @@ def test_retry_after_a_failed_job_of_a_batch_runs_that_job_alone(make_comfy_serv
                         and all(s != "queued" and s != "running" for s in rs.values()) and rs, what="both ended")
     assert statuses == {0: "error", 1: "cancelled"}  # issue 13: not run (job 1 failed), nobody interrupted it
     outs = outputs_of(client.submit(browser_id("fay"), api_name="/retry"))
-    assert outs[-1][3] == "Done: 1 image(s) saved." and outs[-1][4] == SEED, outs[-1][:5]
+    assert outs[-1][3] == "Done — 1 picture." and outs[-1][4] == SEED, outs[-1][:5]
     again = app.store.list()[0]  # newest first
     assert again.status == "success" and "_batch" not in again.values  # a job of its own
     # the second job is stopped in the app's queue, or just after the app's queue sent it on
@@ -99,7 +99,7 @@ def test_retry_after_the_server_stopped_mid_run_goes_to_another(make_comfy_serve
     assert message.startswith(f"ComfyUI at {slow_url} stopped while this job ran"), message
     assert app.store.get(record.job_id).status == "lost"
     outs = outputs_of(client.submit(browser_id("carol"), api_name="/retry"), timeout=60)
-    assert outs[-1][3] == "Done: 1 image(s) saved.", outs[-1][3]
+    assert outs[-1][3] == "Done — 1 picture.", outs[-1][3]
     assert seeds(spare)[-1] == SEED
 
 
@@ -123,7 +123,7 @@ def test_the_retry_button_appears_next_to_the_error_and_works(make_comfy_server,
         box, under = page.locator("#txt2img-message").bounding_box(), retry.bounding_box()
         assert 0 <= under["y"] - (box["y"] + box["height"]) < 80  # right under the error
         retry.click()
-        expect(message).to_have_value("Done: 1 image(s) saved.")
+        expect(message).to_have_value("Done — 1 picture.")
         expect(page.locator("#txt2img-gallery img").first).to_be_visible()
         expect(retry).to_be_hidden()
     assert len(server.received_prompts) == 2 and seeds(server)[0] == seeds(server)[1]

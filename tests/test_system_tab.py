@@ -17,7 +17,7 @@ from comfy_ui_app.jobs.service import JobService
 from comfy_ui_app.jobs.store import _STATS_SQL, JobStore
 from comfy_ui_app.ui import system_tab
 from comfy_ui_app.ui.context import AppContext, ServerCatalog
-from comfy_ui_app.ui.system_numbers import number_rows, percentile, seconds, summarize
+from comfy_ui_app.ui.system_numbers import WINDOW_S, number_rows, percentile, seconds, summarize
 from comfy_ui_app.ui.system_tab import StatsSampler, SystemView, memory_points, stats_markdown
 from test_queue_tab import ADMIN, close_ctx, fake_request, make_ctx
 
@@ -33,7 +33,7 @@ def ctx(comfy_server, tmp_path):
 
 def test_stats_are_shown_in_words(ctx):
     text = stats_markdown(ctx.comfy.client.system_stats(), "en")
-    for expected in ("| Operating system | posix |", "| Python | 3.11.7 |", "| PyTorch | 2.14.1+cu130 |",
+    for expected in ("| Component | Version or memory |", "| Operating system | posix |", "| Python | 3.11.7 |", "| PyTorch | 2.14.1+cu130 |",
                      "| ComfyUI | 0.3.64 |", "22.6 GiB free of 23.5 GiB", "cpu (cpu)",
                      "VRAM 22.6 GiB free of 23.5 GiB; torch 22.6 GiB free of 23.5 GiB"):
         assert expected in text
@@ -103,7 +103,7 @@ def test_opening_the_tab_shows_admin_buttons_to_admins_only(ctx):
         system_tab.build_tab(tab_ctx)
     refresh = next(f.fn for f in demo.fns.values() if f.api_name == "system_refresh")
     summary, chart, admin_row, models, embeddings, extensions, nodes, timer = refresh("", "en", None, fake_request("alice"))
-    assert "0.3.64" in summary and len(chart) >= 2
+    assert "0.3.64" in summary and len(chart.value["data"]) >= 2  # RAM and the one device, one sample each
     assert admin_row.visible is False and timer.active is True
     assert "KSampler" in [value for _, value in nodes.choices]
     assert "/extensions/core/groupNode.js" in extensions and embeddings == ""
@@ -271,3 +271,32 @@ def test_anything_but_a_servers_number_means_the_first(two_servers, which):
     live, _, handles, fns = two_servers
     assert handles.parts["view"].comfy(which).url == live.url
     assert "0.3.64" in fns["system_refresh"]("", "en", which, fake_request("alice"))[0]
+
+
+def test_the_memory_chart_is_every_servers_free_memory_over_the_last_hour(make_comfy_server, tmp_path):
+    """Issue 15: one point with an axis a millisecond wide (".697") before; now each poll samples every
+    server into its hour-long ring, one line per server and kind, and the time axis spans the samples."""
+    from _app import app_context, job_service
+
+    servers = [make_comfy_server(), make_comfy_server()]
+    jobs = job_service([s.url for s in servers], JobStore(tmp_path / "data"))
+    try:
+        view = SystemView(app_context(jobs, tmp_path))
+        for comfy in view.comfies:  # a sample at every poll (the app's: at most one per SAMPLE_EVERY_S)
+            view.samplers[comfy.url] = StatsSampler(comfy, every=0)
+        for _ in range(3):
+            chart = view.chart()
+        frame = view.memory()  # the fourth poll
+        labels = [c.label for c in view.comfies]
+        assert set(frame["series"]) == {f"{label} · {kind}" for label in labels
+                                         for kind in ("RAM free", "cpu VRAM free")}
+        for _, points in frame.groupby("series"):
+            assert len(points) == 4 and points["time"].is_monotonic_increasing and points["time"].nunique() == 4
+        assert frame["GiB"].between(0, 1024).all() and str(frame["time"].dtype).startswith("datetime64")
+        assert len(chart.value["data"]) == 3 * 4  # three polls of two servers, two lines each
+        first, now = chart.x_lim
+        assert now - 61 <= first <= now - 59  # one minute before the first sample: a time axis, not a point
+        assert view.memory(now=time.time() + WINDOW_S + 60).empty  # an hour later, none of it is shown
+    finally:
+        jobs.cluster.close()
+        jobs.store.close()

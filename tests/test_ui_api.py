@@ -81,7 +81,7 @@ def test_generate_streams_progress_preview_and_png(make_comfy_server, launch_app
     with Image.open(previews[0]) as img:
         assert img.format in ("JPEG", "PNG", "WEBP")
     progress, _preview, gallery, message, seed = outs[-1][:5]
-    assert "Done" in progress and message.startswith("Done: 1 image")
+    assert "Done" in progress and message == "Done — 1 picture."
     assert isinstance(seed, (int, float)) and seed >= 0
     assert len(gallery) == 1
     with Image.open(image_path(gallery[0])) as img:
@@ -114,7 +114,7 @@ def test_every_field_reaches_the_prompt(comfy_server, launch_app):
         "Prompt": "p", "Negative prompt": "n", "Seed": 77, "Random seed": False, "Steps": 3, "CFG": 5.5,
         "Width": 128, "Height": 96, "Sampler": "heun", "Scheduler": "karras", "Batch size": 2,
         "Denoise": 0.9, "File name prefix": "mine"}))
-    assert outs[-1][3] == "Done: 2 image(s) saved.", outs[-1]
+    assert outs[-1][3] == "Done — 2 pictures.", outs[-1]
     sent = comfy_server.received_prompts[-1]["prompt"]
     assert sent["3"]["inputs"] == {**sent["3"]["inputs"], "seed": 77, "steps": 3, "cfg": 5.5,
                                    "sampler_name": "heun", "scheduler": "karras", "denoise": 0.9}
@@ -141,7 +141,7 @@ def test_batch_count_runs_that_many_jobs(comfy_server, launch_app):
     app = launch_app(comfy_server.url)
     client = Client(app.url, verbose=False)
     outs = outputs_of(generate(client, {"Batch count": 3, "Seed": 500, "Random seed": False}))
-    assert outs[-1][3] == "Done: 3 image(s) saved." and len(outs[-1][2]) == 3
+    assert outs[-1][3] == "Done — 3 pictures." and len(outs[-1][2]) == 3
     sent = comfy_server.received_prompts[-3:]
     assert len(comfy_server.received_prompts) == 3
     # per_server=2: two of the jobs are sent by two threads at once, so ComfyUI may get them in either order
@@ -280,7 +280,7 @@ def test_interrupt_when_nothing_runs_says_so_and_keeps_the_result(comfy_server, 
     app = launch_app(comfy_server.url)
     client = Client(app.url, verbose=False, download_files=False)
     done = outputs_of(generate(client, browser="erin"))[-1]
-    assert done[3] == "Done: 1 image(s) saved."
+    assert done[3] == "Done — 1 picture."
     progress, message = client.predict(browser_id("erin"), api_name="/interrupt")
     assert message == "Nothing is running."
     assert "Interrupted" not in (progress or "")  # the line is left as it was

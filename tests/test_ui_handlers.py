@@ -82,7 +82,7 @@ def test_success_streams_progress_and_saves_pngs_with_parameters(service_ctx):
     previews = [o.preview for o in outs if isinstance(o.preview, Image.Image)]
     assert 1 <= len(previews) <= 4  # the newest one always arrives (throttling: the test below)
     last = outs[-1]
-    assert last.final and last.ok and last.message == "Done: 1 image(s) saved." and len(last.gallery) == 1
+    assert last.final and last.ok and last.message == "Done — 1 picture." and len(last.gallery) == 1
     (record,) = ctx.jobs.list(user=ALICE)
     saved = Path(last.gallery[0])
     assert saved == record.outputs[0].path
@@ -130,7 +130,7 @@ def test_batch_count_runs_jobs_in_sequence_with_consecutive_seeds(service_ctx):
     assert seeds == [1000, 1001, 1002]
     assert any("Job 2 of 3" in (o.progress or "") for o in outs)
     assert [o for o in outs if o.final] == [outs[-1]]  # one final update, after the last job
-    assert outs[-1].message == "Done: 3 image(s) saved." and len(outs[-1].gallery) == 3
+    assert outs[-1].message == "Done — 3 pictures." and len(outs[-1].gallery) == 3
     assert outs[-1].seeds == [1000, 1001, 1002]
     assert {Path(p).parent.name for p in outs[-1].gallery} == set(outs[-1].job_ids)
 
@@ -315,7 +315,7 @@ def test_a_run_is_recorded_with_owner_values_and_stored_outputs(service_ctx):
     _server, ctx = service_ctx()
     outs = collect(ctx, owned_request(ALICE, {"seed": -1}))
     last = outs[-1]
-    assert last.ok and last.message == "Done: 1 image(s) saved.", last
+    assert last.ok and last.message == "Done — 1 picture.", last
     (record,) = ctx.jobs.list(user=ALICE)
     assert last.job_ids == [record.job_id] and all(o.job_ids == [record.job_id] for o in outs[2:])
     assert (record.owner, record.template, record.kind, record.status) == (ALICE, "txt2img.json", "txt2img", "success")
@@ -372,7 +372,7 @@ def test_reattach_streams_a_running_job_from_the_start(service_ctx):
     assert steps and steps == sorted(steps) and max(steps) >= 25, [u.progress for u in outs]  # the story so far, then on to the end
     last = outs[-1]
     record = ctx.jobs.store.get(job_id)
-    assert last.final and last.ok and last.message == "Done: 1 image(s) saved."
+    assert last.final and last.ok and last.message == "Done — 1 picture."
     assert last.gallery == [str(record.outputs[0].path)] and last.seeds == [record.values["seed"]]
     assert "parameters" in text_chunks(record.outputs[0].path.read_bytes())
 
@@ -384,7 +384,7 @@ def test_reattach_after_the_job_ended_shows_its_outputs(service_ctx):
     record = ended(ctx, job_id)
     wait_until(lambda: ctx.jobs.live(job_id) is None, what="the follower to let go")
     (update,) = collect_reattach(ctx, ALICE)
-    assert update.final and update.ok and update.message == "Done: 1 image(s) saved."
+    assert update.final and update.ok and update.message == "Done — 1 picture."
     assert update.gallery == [str(record.outputs[0].path)] and update.job_ids == [job_id]
     # the page that started it was gone before the outputs came: the chunk is added now
     assert "parameters" in text_chunks(record.outputs[0].path.read_bytes())
@@ -432,12 +432,12 @@ def test_reattach_follows_every_job_of_a_batch(service_ctx):
     last = outs[-1]
     records = [ctx.jobs.store.get(i) for i in ids]
     assert all(r.status == "success" for r in records)
-    assert last.ok and last.message == "Done: 3 image(s) saved." and last.job_ids == ids
+    assert last.ok and last.message == "Done — 3 pictures." and last.job_ids == ids
     assert last.gallery == [str(r.outputs[0].path) for r in records] and last.seeds == [300, 301, 302]
     # once it has ended, a reload still shows the whole batch
     wait_until(lambda: all(ctx.jobs.live(i) is None for i in ids), what="the followers to let go")
     again = collect_reattach(ctx, ALICE)[-1]
-    assert again.final and again.message == "Done: 3 image(s) saved." and again.gallery == last.gallery
+    assert again.final and again.message == "Done — 3 pictures." and again.gallery == last.gallery
 
 
 class _ProxyOnPort:
@@ -520,4 +520,4 @@ def test_a_job_in_the_apps_queue_says_when_no_server_can_be_reached(make_comfy_s
         cluster.close()
         store.close()
     assert "**No ComfyUI server can be reached; the job waits for one (up to 30 s)…**" in seen, seen
-    assert last.ok and last.message == "Done: 1 image(s) saved.", (seen, last)
+    assert last.ok and last.message == "Done — 1 picture.", (seen, last)

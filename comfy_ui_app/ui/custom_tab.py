@@ -48,8 +48,9 @@ from comfy_ui_app.ui._media_results import MediaResults, pictures
 from comfy_ui_app.ui.context import TabHandles, caller_ids, current_user
 from comfy_ui_app.ui.retry import retry_button, retry_visibility, wire_retry
 from comfy_ui_app.ui.runner import (
-    RunRequest, interrupt_handler, job_ids_output, run, user_inputs, wire_reattach,
+    RunRequest, RunUpdate, interrupt_handler, job_ids_output, progress_markdown, run, user_inputs, wire_reattach,
 )
+from comfy_ui_app.ui._actions import RenderedButtons, action_bar, message_box, preview_image, preview_update
 from comfy_ui_app.ui.txt2img_tab import MAX_BATCH_COUNT
 from comfy_ui_app.ui._picture_drop import drop_zone as picture_drop_zone
 
@@ -59,6 +60,9 @@ __all__ = ["build_tab", "bundled_workflows", "read_workflow", "workflow_from_tex
 MAX_WORKFLOW_BYTES = 5_000_000
 MAX_FORM_FIELDS = 300  # components of one workflow's form (the rest keep their values): bounded render time
 WORKFLOW_FIELD = "workflow"  # what a refused file's error names: the upload, not a form field
+NO_FORM = "Pick a bundled workflow or upload one to see its form."
+PICK_FIRST = "Pick a bundled workflow or upload one first."
+STILL_LOADING = "The new workflow's form is still being drawn. Press Generate again."
 
 
 def bundled_workflows(workflows_dir: Path) -> list[str]:
@@ -187,10 +191,12 @@ def build_tab(ctx) -> TabHandles:
 
     def show_access(request: gr.Request, lang, browser_id=None):
         note = access_note(ctx.jobs, caller_ids(request, browser_id), lang)
-        return gr.Markdown(f"**{note}**" if note else "", visible=bool(note)), gr.Row(visible=not note)
+        return (gr.Markdown(f"**{note}**" if note else "", visible=bool(note)), gr.Row(visible=not note),
+                gr.Row(visible=not note))
 
     with gr.Tab("Custom workflow", id="custom", elem_id="custom-tab") as tab:
         closed = ctx.jobs.policy.custom_workflows != "everyone"  # until the page knows who it is
+        generate_btn, interrupt_btn, bar = action_bar("custom", visible=not closed)  # wired by each form
         access = gr.Markdown("", visible=False, elem_id="custom-access")
         with gr.Row(equal_height=False, visible=not closed) as pickers:
             bundled = gr.Dropdown(bundled_workflows(ctx.workflows_dir), value=None, label="Bundled workflow",
@@ -206,33 +212,37 @@ def build_tab(ctx) -> TabHandles:
                 results = _Results()
         if closed and gr.context.Context.root_block is not None:  # said when the page opens and the tab does
             gr.on([gr.context.Context.root_block.load, tab.select], show_access,
-                  inputs=[ctx.lang, *user_inputs(ctx)], outputs=[access, pickers], api_visibility="private",
+                  inputs=[ctx.lang, *user_inputs(ctx)], outputs=[access, pickers, bar], api_visibility="private",
                   concurrency_limit=None, show_progress="hidden")
         bundled.input(load_bundled, inputs=[bundled, ctx.lang], outputs=[loaded, load_message],
                       api_visibility="private", concurrency_limit=None)
         upload.upload(load, inputs=[upload, ctx.lang], outputs=[loaded, load_message],
                       api_visibility="private", concurrency_limit=None)
 
-        reattach = wire_reattach(ctx, "custom", results.outputs, results.values, results.job_ids)
-        wire_retry(ctx, results.retry, results.outputs, results.values, results.job_ids, cancels=[reattach])
+        reattach = wire_reattach(ctx, "custom", results.outputs, results.show, results.job_ids)
+        wire_retry(ctx, results.retry, results.outputs, results.show, results.job_ids, cancels=[reattach])
+        buttons = RenderedButtons(generate_btn, interrupt_btn, loaded, reattach)
 
         with form_column:
             @gr.render(inputs=[loaded, ctx.lang])
             def show_form(workflow, lang):
                 if not workflow:
-                    gr.Markdown(tr("Pick a bundled workflow or upload one to see its form.", lang))
+                    gr.Markdown(tr(NO_FORM, lang))
+                    buttons.idle(ctx, results, PICK_FIRST)
                     return
                 try:
-                    _workflow_form(ctx, workflow, lang, results, reattach)
+                    _workflow_form(ctx, workflow, lang, results, buttons)
                 except Exception as exc:  # noqa: BLE001 - a graph no check foresaw: words, not Gradio's empty error
                     gr.Markdown(tr("Could not make a form of this workflow: {reason}", lang,
                                    reason=describe(exc, lang=lang, names=ctx.names)), elem_classes=["field-error"])
+                    buttons.idle(ctx, results, PICK_FIRST)
 
     return TabHandles(tab=tab, refresh=refresh, refresh_outputs=[bundled],
                       parts={"workflow": loaded, "gallery": results.gallery, "job_ids": results.job_ids,
                              "reattach_event": reattach, "bundled": bundled, "load_message": load_message,
                              "seed_used": results.seed_used, "last_seed": results.last_seed, "access": access,
-                             "pickers": pickers, "picture": picture, "picture_message": picture_message})
+                             "pickers": pickers, "picture": picture, "picture_message": picture_message,
+                             "generate": generate_btn, "interrupt": interrupt_btn, "message": results.message})
 
 
 class _Results:
@@ -240,9 +250,9 @@ class _Results:
 
     def __init__(self) -> None:
         self.progress = gr.Markdown("Ready.", elem_id="custom-progress")
-        self.message = gr.Textbox(label="Message", interactive=False, lines=2, elem_id="custom-message")
+        self.message = message_box("custom")
         self.retry = retry_button("custom-retry")
-        self.preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256)
+        self.preview = preview_image()
         self.gallery = gr.Gallery(label="Images", format="png", type="filepath", columns=2, interactive=False,
                                   elem_id="custom-gallery", buttons=["download", "fullscreen"])
         self.seed_used = gr.Textbox(label="Seed used", interactive=False, visible=False, elem_id="custom-seed-used")
@@ -252,12 +262,16 @@ class _Results:
         self.outputs = [self.progress, self.preview, self.gallery, self.message, self.retry, self.seed_used,
                         self.last_seed, *self.media.components]
 
+    def show(self, u, lang: str = "en") -> tuple:
+        """:meth:`values` for this page's own preview."""
+        return self.values(u, lang, self.preview)
+
     @staticmethod
-    def values(u, lang: str = "en") -> tuple:
+    def values(u, lang: str = "en", preview=None) -> tuple:
         skip = gr.skip()
         seeds = (gr.update(value=seeds_text(u.seeds), visible=True), u.seeds[0]) if u.seeds else (skip, skip)
         shown = pictures(u.gallery)
-        return (u.progress if u.progress is not None else skip, u.preview if u.preview is not None else skip,
+        return (u.progress if u.progress is not None else skip, preview_update(u, preview),
                 shown if shown is not None else skip, u.message if u.message is not None else skip,
                 retry_visibility(u), *seeds, *MediaResults.updates(u.gallery, lang))
 
@@ -269,8 +283,8 @@ def chosen_outputs(store, app, gallery: list[str], job_ids) -> list[str]:
     return shown_outputs(app, gallery, stored)
 
 
-def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) -> None:
-    """The form and buttons for one loaded workflow (inside ``@gr.render``)."""
+def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, buttons: RenderedButtons) -> None:
+    """The form for one loaded workflow, and what the bar's buttons do with it (inside ``@gr.render``)."""
     template = workflow["prompt"]
     info = ctx.catalog.object_info_or_none()
     fields = form_fields(template, info, workflow.get("workflow"))  # App mode's inputs, else discovery's
@@ -284,20 +298,21 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
         reuse_btn.click(reuse_seed, inputs=[results.last_seed], outputs=[seed.component],
                         api_visibility="private", concurrency_limit=None)
     count = lenient.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label=tr("Batch count", lang))
-    with gr.Row():
-        generate_btn = gr.Button(tr("Generate", lang), variant="primary", min_width=120, elem_id="custom-generate")
-        interrupt_btn = gr.Button(tr("Interrupt", lang), variant="stop", min_width=120, elem_id="custom-interrupt")
     form.wire_range_checks(ctx.lang)
 
-    async def generate(request: gr.Request, lang, batch_count, *values):
+    async def generate(request: gr.Request, lang, current, batch_count, *values):
         browser_id = None
         if user_inputs(ctx):
             *values, browser_id = values
+        if current != workflow:  # pressed while the next workflow's form was being drawn: not this form
+            u = RunUpdate(progress_markdown(tr("Stopped", lang)), message=tr(STILL_LOADING, lang), final=True)
+            yield (*results.show(u, lang), *form.error_updates(None), gr.skip())
+            return
         problems = lenient.run_problems(form, values, ctx.jobs.policy, batch_count=batch_count,
                                         max_batch_count=MAX_BATCH_COUNT)
         if problems:  # NaN, text for a number, a text too long…: next to the field, nothing sent
             u = lenient.stopped_update(problems, lang, ctx.names)
-            yield (*results.values(u, lang), *form.error_updates(u.errors), gr.skip())
+            yield (*results.show(u, lang), *form.error_updates(u.errors), gr.skip())
             return
         run_request = RunRequest(template, fields, form.collect(values), count=int(batch_count or 1),
                                  workflow=workflow.get("workflow"), owner=current_user(request, browser_id),
@@ -306,12 +321,6 @@ def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, reattach) 
         async for u in run(ctx, run_request, lang):
             if app is not None and app.outputs and u.gallery is not None:  # App mode: the chosen outputs only
                 u.gallery = await anyio.to_thread.run_sync(chosen_outputs, ctx.jobs.store, app, u.gallery, u.job_ids)
-            yield (*results.values(u, lang), *form.error_updates(u.errors), ids(u))
+            yield (*results.show(u, lang), *form.error_updates(u.errors), ids(u))
 
-    event = generate_btn.click(generate, inputs=[ctx.lang, count, *form.components, *user_inputs(ctx)],
-                               outputs=[*results.outputs, *form.errors, results.job_ids],
-                               api_visibility="private", concurrency_limit=None, show_progress="hidden",
-                               cancels=[reattach] if reattach else None)
-    interrupt_btn.click(interrupt_handler(ctx), inputs=[ctx.lang, results.job_ids, *user_inputs(ctx)],
-                        outputs=[results.progress, results.message], cancels=[e for e in (event, reattach) if e],
-                        api_visibility="private", concurrency_limit=None)
+    buttons.wire(ctx, results, generate, [count, *form.components], form.errors)

@@ -33,6 +33,7 @@ from comfy_ui_app.jobs.limits import check_run, limits_for
 from comfy_ui_app.jobs.uploads import DECODING
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
+from comfy_ui_app.ui._actions import action_bar, message_box, preview_image, preview_update
 from comfy_ui_app.ui._inpaint_controls import controls, editor_value, named_boxes, wire_gallery
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui.form import Form, error_md
@@ -60,7 +61,8 @@ class InpaintTab:
         self.fields: list = []
         self.shape = None
         self.error = ""
-        self.editor_slot = self.retry_btn = None  # set by build_tab: updates skip what would change nothing
+        # set by build_tab: updates skip what would change nothing
+        self.editor_slot = self.retry_btn = self.preview = None
         try:
             self.template = load_workflow(template_path)
             self.fields = discover(self.template, ctx.catalog.object_info_or_none())
@@ -125,7 +127,7 @@ class InpaintTab:
         field's error slot, Retry."""
         skip = gr.skip()
         return (skip if update.progress is None else update.progress,
-                skip if update.preview is None else update.preview,
+                preview_update(update, self.preview),
                 skip if update.gallery is None else update.gallery,
                 skip if update.message is None else update.message,
                 skip if mask_image is None else mask_image, self.editor_error(update.errors),
@@ -182,6 +184,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
     info = ctx.catalog.object_info_or_none()
     form = Form(h.template or {}, list(h.fields))
     with gr.Tab("Inpainting", id="inpaint") as tab:
+        generate_btn, interrupt_btn, _ = action_bar("inpaint")
         with gr.Row(equal_height=False, elem_classes=["app-columns"]):
             with gr.Column(scale=3, min_width=320):
                 editor = picture_editor(  # hands over files: checked before any pixel is decoded
@@ -194,17 +197,12 @@ def build_tab(ctx: AppContext) -> TabHandles:
                                            elem_id="inpaint-editor-error")  # fmt: skip
                 parts = controls(ctx, h, form, info)
             with gr.Column(scale=2, min_width=320):
-                with gr.Row():
-                    generate_btn = gr.Button("Generate", variant="primary", min_width=120)
-                    interrupt_btn = gr.Button("Interrupt", variant="stop", min_width=120)
                 progress = gr.Markdown("Ready.", elem_id="inpaint-progress")
-                message = gr.Textbox(label="Message", interactive=False, lines=2, value=h.error,
-                                     elem_id="inpaint-message")  # fmt: skip
+                message = message_box("inpaint", h.error)
                 retry_btn = retry_button("inpaint-retry")
                 mask_image = gr.Image(label="Mask sent to ComfyUI", type="pil", format="png",
                                       interactive=False, height=256, elem_id="inpaint-mask")  # fmt: skip
-                preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256,
-                                   elem_id="inpaint-preview")  # fmt: skip
+                preview = h.preview = preview_image(elem_id="inpaint-preview")
                 gallery = gr.Gallery(label="Images", format="png", columns=2, interactive=False,
                                      elem_id="inpaint-gallery")  # fmt: skip
                 selected = gr.State(None)

@@ -234,10 +234,13 @@ async def _ending(done: Finished, job, job_dir: Path, parameters: str, label: st
 
 
 def done_message(gallery: list, lang: str) -> str:
-    if gallery and any(media_of(path) != "image" for path in gallery):  # a video, a sound, a text…
-        return tr("Done: {n} output(s) saved.", lang, n=len(gallery))
+    """How a run that succeeded ended, in plain words: "Done — 3 pictures.", "Done — 1 file." (a video,
+    a sound, a text… among them)."""
+    n = len(gallery)
+    if gallery and any(media_of(path) != "image" for path in gallery):
+        return tr("Done — 1 file.", lang) if n == 1 else tr("Done — {n} files.", lang, n=n)
     if gallery:
-        return tr("Done: {n} image(s) saved.", lang, n=len(gallery))
+        return tr("Done — 1 picture.", lang) if n == 1 else tr("Done — {n} pictures.", lang, n=n)
     return tr("Finished, but the workflow produced no images.", lang)
 
 

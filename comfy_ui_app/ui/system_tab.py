@@ -1,7 +1,8 @@
 """The "System" tab: the ComfyUI machine at a glance.
 
 * ``/system_stats``: OS, Python, PyTorch and ComfyUI versions, RAM, and each device's
-  VRAM (total/free) and torch VRAM; a line chart of free RAM/VRAM over time;
+  VRAM (total/free) and torch VRAM; a line chart of free RAM/VRAM over the last hour, one line per
+  server and kind;
 * the models in each folder (``/models``, ``/models/{folder}``), the embeddings and
   the frontend extensions;
 * a node browser: pick a node class, see ``/object_info/{class}`` (on a public app, the file
@@ -22,7 +23,8 @@ A server is shown by its label (``Comfy.label``): its address, or "ComfyUI serve
 the page must not show addresses (app.py's ``--no-show-server-urls``).
 
 The chart's samples live in one :class:`StatsSampler` per server and app (a ring
-buffer), taken at most every ``SAMPLE_EVERY_S`` seconds however many pages show it.
+buffer of an hour), taken at most every ``SAMPLE_EVERY_S`` seconds however many pages show it:
+every page that shows the tab polls each server through it, so all pages draw the same hour.
 Nothing is fetched until the tab is opened; then a timer redraws the chart, the server
 table and the job numbers while the page is open.
 """
@@ -47,7 +49,7 @@ from comfy_ui_app.ui.system_numbers import NUMBER_HEADERS, WINDOW_S, number_rows
 __all__ = ["build_tab", "StatsSampler", "stats_markdown", "server_rows", "SAMPLE_EVERY_S", "SAMPLES_KEPT"]
 
 SAMPLE_EVERY_S = 5.0   # at most one /system_stats request this often, for all pages together
-SAMPLES_KEPT = 120     # ten minutes of chart at that rate
+SAMPLES_KEPT = int(WINDOW_S / SAMPLE_EVERY_S)  # an hour of chart at that rate
 GIB = 1024**3
 
 
@@ -75,10 +77,12 @@ class StatsSampler:
                 self._samples.append((now, series, value))
             return stats
 
-    def frame(self) -> pd.DataFrame:
-        """The samples as a long table: time, series, GiB (what ``gr.LinePlot`` draws)."""
+    def frame(self, since: float | None = None, prefix: str = "") -> pd.DataFrame:
+        """The samples (taken at ``since`` or later) as a long table: time, series, GiB (what
+        ``gr.LinePlot`` draws); ``prefix`` goes before each series' name (the server's)."""
         with self._lock:
-            rows = list(self._samples)
+            rows = [(t, prefix + series, value) for t, series, value in self._samples
+                    if since is None or t >= since]
         df = pd.DataFrame(rows, columns=["time", "series", "GiB"])
         df["time"] = pd.to_datetime(df["time"], unit="s")
         return df
@@ -109,7 +113,8 @@ def stats_markdown(stats: dict, lang: str) -> str:
         rows.append((name, tr("VRAM {free} free of {total}; torch {tfree} free of {ttotal}", lang,
                               free=_gib(d.get("vram_free")), total=_gib(d.get("vram_total")),
                               tfree=_gib(d.get("torch_vram_free")), ttotal=_gib(d.get("torch_vram_total")))))
-    lines = ["| | |", "|---|---|"] + [f"| {md_escape(k)} | {md_escape(v)} |" for k, v in rows]
+    head = f"| {md_escape(tr('Component', lang))} | {md_escape(tr('Version or memory', lang))} |"
+    lines = [head, "|---|---|"] + [f"| {md_escape(k)} | {md_escape(v)} |" for k, v in rows]
     return "\n".join(lines)
 
 
@@ -151,6 +156,30 @@ class SystemView:
 
     def sampler(self, which: int | None = None) -> StatsSampler:
         return self.samplers[self.comfy(which).url]
+
+    def memory(self, *, now: float | None = None) -> pd.DataFrame:
+        """Free RAM and VRAM of every server over the last hour, one series per server and kind (the
+        server's label first when there are several); asks each server whose newest sample is due
+        (one that does not answer keeps its line as it was)."""
+        now = time.time() if now is None else now
+        frames = []
+        for comfy in self.comfies:
+            sampler = self.samplers[comfy.url]
+            try:
+                sampler.stats()
+            except ComfyError:
+                pass
+            prefix = f"{comfy.label} · " if len(self.comfies) > 1 else ""
+            frames.append(sampler.frame(since=now - WINDOW_S, prefix=prefix))
+        return pd.concat(frames, ignore_index=True)
+
+    def chart(self, *, now: float | None = None):
+        """The chart's update: :meth:`memory`, its time axis from the first sample (a minute before it)
+        to now, at most the last hour (one sample alone: not a time axis a millisecond wide)."""
+        now = time.time() if now is None else now
+        frame = self.memory(now=now)
+        first = frame["time"].min().timestamp() if len(frame) else now
+        return gr.LinePlot(value=frame, x_lim=[max(now - WINDOW_S, first - 60), now])
 
     def models(self, which: int | None = None) -> list[list]:
         client = self.comfy(which).client
@@ -202,7 +231,8 @@ def build_tab(ctx) -> TabHandles:
                              value=1, visible=len(view.urls) > 1, elem_id="system-server")  # shows labels, sends 1, 2…
         with gr.Row():
             summary = gr.Markdown("", elem_id="system-stats", elem_classes=["no-i18n"])
-            chart = gr.LinePlot(x="time", y="GiB", color="series", label="Free memory", height=260)
+            chart = gr.LinePlot(x="time", y="GiB", color="series", label="Free memory (GiB)", height=260,
+                                x_title="Time", y_title="GiB free", y_lim=[0, None], elem_id="system-memory")
         with gr.Row(visible=False) as admin_row:
             free_btn = gr.Button("Free memory")
             unload_btn = gr.Button("Unload models")
@@ -225,9 +255,10 @@ def build_tab(ctx) -> TabHandles:
     def show_stats(lang, which=None):
         sampler = view.sampler(which)
         try:
-            return stats_markdown(sampler.stats(), lang), sampler.frame()
+            facts = stats_markdown(sampler.stats(), lang)
         except ComfyError as e:
-            return describe(e, lang=lang, names=ctx.names), gr.skip()
+            facts = describe(e, lang=lang, names=ctx.names)
+        return facts, view.chart()
 
     def open_tab(browser_id, lang, which=None, request: gr.Request = None):
         admin = ctx.jobs.is_admin(current_user(request, browser_id))

@@ -25,6 +25,7 @@ from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import form as forms
 from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.workflow.graph import Field
+from comfy_ui_app.ui._actions import action_bar, message_box, preview_image, preview_update
 from comfy_ui_app.ui._lora_picker import LoraPicker
 from comfy_ui_app.ui._sizes import (
     CUSTOM_SIZE, SIZE_PRESETS, apply_preset, preset_for, size_dropdown, wire_size,
@@ -76,7 +77,7 @@ class Txt2Img:
         self.form = forms.Form(self.template, self.fields)
         # The template's own LoRA fields win; else the optional picker adds a LoraLoader.
         self.picker = LoraPicker(ctx) if self.template and not has_lora(self.fields) else None
-        self.retry_btn = None  # set by build_tab (an update skips it when it would change nothing)
+        self.retry_btn = self.preview = None  # set by build_tab (an update skips what would change nothing)
 
     def by_name(self, name: str):
         return next((f for f in self.fields if f.name == name), None)
@@ -89,7 +90,7 @@ class Txt2Img:
         selected = update.gallery[0] if update.final and update.gallery else skip
         lora_errors = self.picker.error_updates(update.errors) if self.picker else []
         return (update.progress if update.progress is not None else skip,
-                update.preview if update.preview is not None else skip,
+                preview_update(update, self.preview),
                 update.gallery if update.gallery is not None else skip,
                 update.message if update.message is not None else skip,
                 seed, *form.error_updates(update.errors), *lora_errors, seed, selected,
@@ -199,18 +200,15 @@ def build_tab(ctx) -> TabHandles:
     """Create the "Text to image" tab inside the current Blocks context."""
     h = Txt2Img(ctx, Path(ctx.workflows_dir) / "txt2img.json")
     with gr.Tab("Text to image", id="txt2img") as tab:
+        generate_btn, interrupt_btn, _ = action_bar("txt2img")
         with gr.Row(equal_height=False, elem_classes=["app-columns"]):
             with gr.Column(scale=1, min_width=300):
                 parts = _lay_out(h)
-                with gr.Row():
-                    generate_btn = gr.Button("Generate", variant="primary", min_width=120)
-                    interrupt_btn = gr.Button("Interrupt", variant="stop", min_width=120)
             with gr.Column(scale=1, min_width=300):
                 progress = gr.Markdown("Ready.", elem_id="txt2img-progress")
-                message = gr.Textbox(label="Message", interactive=False, lines=2, value=h.error,
-                                     elem_id="txt2img-message")
+                message = message_box("txt2img", h.error)
                 retry_btn = h.retry_btn = retry_button("txt2img-retry")
-                preview = gr.Image(label="Preview", type="pil", format="jpeg", interactive=False, height=256)
+                preview = h.preview = preview_image()
                 gallery = gr.Gallery(label="Images", format="png", type="filepath", columns=2,
                                      interactive=False, elem_id="txt2img-gallery",
                                      buttons=["download", "fullscreen"])
