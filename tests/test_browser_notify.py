@@ -110,5 +110,12 @@ def test_a_job_that_ends_while_hidden_is_told_in_the_title_a_notification_and_a_
         generate(page, "a quiet fox")
         expect(page).to_have_title("✓ Done ComfyUI", timeout=TIMEOUT_MS)
         assert page.evaluate("[window.__notes.length, window.__audio.started, window.__asked]") == [0, 0, 0]
+        # a browser that refuses notifications: the switch says so instead of failing quietly
+        blocked = page.locator("#notify-blocked")
+        expect(blocked).to_be_hidden(timeout=TIMEOUT_MS)
+        page.evaluate("Notification.permission = 'denied'")
+        page.locator("#notify-when-done input[type=checkbox]").check()
+        expect(blocked).to_be_visible(timeout=TIMEOUT_MS)
+        expect(blocked).to_contain_text("does not allow notifications", timeout=TIMEOUT_MS)
     finally:
         context.close()
