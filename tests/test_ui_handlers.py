@@ -337,7 +337,8 @@ def test_interrupt_button_stops_only_the_callers_job(service_ctx):
     my_id, their_id = mine[-1].job_ids[0], theirs[-1].job_ids[0]
     # Alice's page holds its own id; a forged list with Bob's id must not stop Bob's job.
     progress, message = interrupt_handler(ctx)(SimpleNamespace(username=None), "en", [my_id, their_id], "alice")
-    assert progress == "**Interrupted**" and message == "Interrupted. The job was cancelled."
+    assert progress.startswith("**Interrupted**<span class=\"job-state job-interrupted\"")  # the mark: ui.job_state
+    assert message == "Interrupted. The job was cancelled."
     assert ended(ctx, my_id, timeout=1.5).status == "interrupted"  # long before its 40 steps (2 s)
     their = ctx.jobs.store.get(their_id)
     assert their.status in ("queued", "running")
@@ -483,7 +484,8 @@ def test_progress_says_when_contact_is_lost_and_goes_back_when_it_returns(make_c
         ctx.cluster.close()
         store.close()
     lost = [(t, p) for t, p in seen if "Lost contact" in p]
-    assert lost and lost[0][1] == "**Lost contact with ComfyUI; waiting for it (up to 60 s)…**", seen
+    assert lost and lost[0][1].startswith("**Lost contact with ComfyUI; waiting for it (up to 60 s)…**<"), seen
+    assert 'class="job-state job-running"' in lost[0][1]  # still a running job for the page's scripts
     assert lost[0][0] - cut_at < 3.0  # at once, not when ComfyUI is given up on a minute later
     after = [p for t, p in seen if t > lost[-1][0]]
     assert any(re.search(r"step \d+/60", p) for p in after), after  # the job's own progress again
@@ -519,5 +521,6 @@ def test_a_job_in_the_apps_queue_says_when_no_server_can_be_reached(make_comfy_s
     finally:
         cluster.close()
         store.close()
-    assert "**No ComfyUI server can be reached; the job waits for one (up to 30 s)…**" in seen, seen
+    assert any(p.startswith("**No ComfyUI server can be reached; the job waits for one (up to 30 s)…**")
+               for p in seen), seen
     assert last.ok and last.message == "Done — 1 picture.", (seen, last)

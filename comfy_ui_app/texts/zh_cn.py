@@ -582,3 +582,6 @@ ZH_CN: dict[str, str] = {
 from comfy_ui_app.texts.zh_cn_actions import ZH_CN_ACTIONS  # noqa: E402
 
 ZH_CN.update(ZH_CN_ACTIONS)
+from comfy_ui_app.texts.zh_cn_notify import ZH_CN_NOTIFY  # noqa: E402
+
+ZH_CN.update(ZH_CN_NOTIFY)

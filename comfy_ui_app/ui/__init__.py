@@ -31,6 +31,7 @@ from comfy_ui_app.ui._blocks import Blocks
 from comfy_ui_app.ui.context import AppContext, ServerCatalog
 from comfy_ui_app.ui.identity import BrowserIdState, issue_browser_id
 from comfy_ui_app.ui.language_switch import install_language_switch, language_picker
+from comfy_ui_app.ui.notify import notify_controls
 from comfy_ui_app.ui.status import StatusChecker, banner_markdown
 
 __all__ = ["build_app", "STATUS_POLL_S"]
@@ -69,6 +70,7 @@ def build_app(cluster: Cluster, jobs: JobService, *, workflows_dir, output_dir, 
             gr.Markdown("# ComfyUI — simple mode")
             if hf_login:  # on a Space with ``hf_oauth: true``: jobs follow the account, not the browser
                 gr.LoginButton(elem_id="hf-login", scale=0)
+            notify_controls()  # "tell me when a job ends": the tab title, a notification, a chime (ui.notify)
             picker = language_picker()
         ctx = AppContext(cluster, jobs, workflows_dir, output_dir, ServerCatalog(cluster), lang, browser_id)
         banner = gr.Markdown(banner_markdown(checker.initial()), elem_id="server-status")

@@ -42,12 +42,16 @@ def step_text(update: Progress, lang: str) -> str:
 
 @dataclass
 class JobLine:
-    """Phase · node · step of one job, in ``lang``."""
+    """Phase · node · step of one job, in ``lang``; and, for the page's scripts (``ui.job_state``),
+    its place in line while it waits (``place``) and the share of its current node done (``share``,
+    None until it runs)."""
 
     lang: str
     phase: str = ""
     node: str = ""
     step: str = ""
+    place: int | None = None
+    share: float | None = None
 
     def __post_init__(self) -> None:
         self.phase = self.phase or tr("Queued", self.lang)
@@ -59,13 +63,15 @@ class JobLine:
             self.phase = tr("Queued", lang)
             self.node = (tr("next to run", lang) if item.position == 0 else
                          tr("position {n} in line", lang, n=item.position) if item.position else "")
+            self.place = item.position
         elif isinstance(item, Started):
-            self.phase, self.node = tr("Running", lang), ""
+            self.phase, self.node, self.share = tr("Running", lang), "", self.share or 0.0
         elif isinstance(item, Executing):
-            self.phase, self.step = tr("Running", lang), ""
+            self.phase, self.step, self.share = tr("Running", lang), "", self.share or 0.0
             self.node = tr("{name} (node {id})", lang, name=item.class_type or tr("node", lang), id=item.node)
         elif isinstance(item, Progress):
             self.phase, self.step = tr("Running", lang), step_text(item, lang)
+            self.share = item.value / item.max if item.max else 0.0
 
 
 @dataclass

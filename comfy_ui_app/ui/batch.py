@@ -32,6 +32,7 @@ from comfy_ui_app.texts.messages import ServerNames, describe, describe_problem
 from comfy_ui_app.workflow.check import Problem, problems_from_rejection
 from comfy_ui_app.workflow.fields import Field
 from comfy_ui_app.workflow.pnginfo import parameters_from_prompt, parameters_text
+from comfy_ui_app.ui import job_state
 from comfy_ui_app.ui.jobfeed import RunUpdate, follow, progress_markdown
 
 __all__ = ["BATCH_KEY", "Batch", "Planned", "batch_mark", "field_errors", "follow_batch"]
@@ -217,14 +218,15 @@ async def follow_batch(batch: Batch, output_dir: Path, fields: list, lang: str,
         sent = await batch.sent(index)
         if sent is None:
             message = describe(batch.error, lang=lang, names=names) if batch.error else tr("Stopped", lang)
-            yield RunUpdate(progress_markdown(tr("Stopped", lang)), gallery=list(gallery), message=message, errors={},
-                            seeds=seeds[:index] or None, final=True,
-                            job_ids=batch.job_ids())
+            state = job_state.ended("failed" if batch.error else "interrupted", lang, message)
+            yield RunUpdate(progress_markdown(tr("Stopped", lang), state=state), gallery=list(gallery), message=message,
+                            errors={}, seeds=seeds[:index] or None, final=True, job_ids=batch.job_ids())
             return
         label = tr("Job {i} of {n}", lang, i=index + 1, n=count) if count > 1 else ""
         text = parameters_text(parameters_from_prompt(plan.prompt, fields))
         job_dir = output_dir / str(sent.job.prompt_id)
-        async for update in follow(sent.job, job_dir, text, label, gallery, saved, lang, names=names):
+        async for update in follow(sent.job, job_dir, text, label, gallery, saved, lang, names=names,
+                                   part=(index, count)):
             update.job_ids = batch.job_ids()
             if update.final and isinstance(update.error, PromptRejected):
                 problems = problems_from_rejection(update.error, fields, prompt=plan.prompt, object_info=object_info)

@@ -29,10 +29,11 @@ from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import ServerNames, describe
 from comfy_ui_app.workflow.pnginfo import PNG_SIGNATURE, add_text_chunk
 from comfy_ui_app.jobs.service import NotAllowed
+from comfy_ui_app.ui import job_state
 from comfy_ui_app.ui._news import ContactWatch, JobLine, Pacing, progress_bar
 from comfy_ui_app.ui.status import md_escape
 
-__all__ = ["RunUpdate", "progress_markdown", "progress_bar", "follow", "store_outputs", "done_message",
+__all__ = ["RunUpdate", "progress_markdown", "line_state", "progress_bar", "follow", "store_outputs", "done_message",
            "cancel_jobs", "PREVIEW_INTERVAL_S"]
 
 # How often news goes to the page (comfy_ui_app.ui._throttle): each update re-sends the tab's outputs through
@@ -68,8 +69,17 @@ class RunUpdate:
     error: BaseException | None = None   # final and failed only: what ended the job
 
 
-def progress_markdown(phase: str, *details: str) -> str:
-    return " · ".join([f"**{md_escape(phase)}**", *(md_escape(d) for d in details if d)])
+def progress_markdown(phase: str, *details: str, state: str = "") -> str:
+    """``**phase** · detail · …``, then ``state``: the run's hidden mark for the page's scripts
+    (:mod:`comfy_ui_app.ui.job_state`; none: nothing runs)."""
+    return " · ".join([f"**{md_escape(phase)}**", *(md_escape(d) for d in details if d)]) + state
+
+
+def line_state(line: JobLine, part: tuple[int, int] = (0, 1)) -> str:
+    """The mark of a run whose job ``part[0]`` of ``part[1]`` is where ``line`` says."""
+    if line.share is None:
+        return job_state.queued(line.lang, line.place)
+    return job_state.running(job_state.run_share(line.share, part))
 
 
 async def feed(job, timeout, wait_due):
@@ -144,9 +154,9 @@ def store_outputs(images, job_dir: Path, saved: set, gallery: list, parameters: 
 
 
 async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list, saved: set,
-                 lang: str, *, names: ServerNames) -> AsyncIterator[RunUpdate]:
-    """Updates of one job; the last has ``final`` set (``message`` None on success but the last;
-    an error worded with the page's server ``names``).
+                 lang: str, *, names: ServerNames, part: tuple[int, int] = (0, 1)) -> AsyncIterator[RunUpdate]:
+    """Updates of one job, job ``part[0]`` of ``part[1]`` of its run; the last has ``final`` set
+    (``message`` None on success but the last; an error worded with the page's server ``names``).
 
     Each batch of the job's updates moves its progress line (:class:`~comfy_ui_app.ui._news.JobLine`), holds
     the newest preview and stores outputs; what goes to the page, and when, is paced by
@@ -164,7 +174,7 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
         now = time.monotonic()
         return max(0.0, min([*pacing.waits(now), contact.wait(now)]))
 
-    yield RunUpdate(progress_markdown(line.phase, label))
+    yield RunUpdate(progress_markdown(line.phase, label, state=line_state(line, part)))
     async for batch in feed(job, JOB_SILENCE_TIMEOUT_S, wait_due):
         shown = len(gallery)
         fresh = pacing.note(batch, time.monotonic())
@@ -185,19 +195,19 @@ async def follow(job, job_dir: Path, parameters: str, label: str, gallery: list,
             preview, held = await anyio.to_thread.run_sync(held.to_pil), None
             pacing.previews.sent(time.monotonic())
         if done is not None:
-            yield await _ending(done, job, job_dir, parameters, label, preview, gallery, saved, lang, names)
+            yield await _ending(done, job, job_dir, parameters, label, preview, gallery, saved, lang, names, part)
             return
         contact.look(time.monotonic(), idle=not batch)
-        update = _news(line, label, pacing, contact, fresh, preview, gallery, shown)
+        update = _news(line, label, pacing, contact, fresh, preview, gallery, shown, part)
         if update is not None:
             yield update
-    yield RunUpdate(progress_markdown(tr("Stopped", lang)), None, list(gallery),
-                    tr("ComfyUI stopped sending news about the job. Please try again.", lang), final=True,
-                    failed=True)
+    message = tr("ComfyUI stopped sending news about the job. Please try again.", lang)
+    yield RunUpdate(progress_markdown(tr("Stopped", lang), state=job_state.ended("failed", lang, message)), None,
+                    list(gallery), message, final=True, failed=True)
 
 
 def _news(line: JobLine, label: str, pacing: Pacing, contact: ContactWatch, fresh, preview, gallery: list,
-          shown: int) -> RunUpdate | None:
+          shown: int, part: tuple[int, int] = (0, 1)) -> RunUpdate | None:
     """The update for the page after a batch, or None when nothing is due: a new preview, new
     pictures (``shown`` were on the page), or a progress line whose time has come."""
     now = time.monotonic()
@@ -207,30 +217,39 @@ def _news(line: JobLine, label: str, pacing: Pacing, contact: ContactWatch, fres
         return None
     text = None  # a new preview alone leaves the line: held news goes with the next news, on time
     if line_due or new_pictures is not None:
-        text = (progress_markdown(contact.lost, label) if contact.lost else
-                progress_markdown(line.phase, label, line.node, line.step))
+        state = line_state(line, part)
+        text = (progress_markdown(contact.lost, label, state=state) if contact.lost else
+                progress_markdown(line.phase, label, line.node, line.step, state=state))
         pacing.line_sent(now)
         contact.shown = contact.lost
     return RunUpdate(text, preview, new_pictures)
 
 
 async def _ending(done: Finished, job, job_dir: Path, parameters: str, label: str, preview, gallery: list,
-                  saved: set, lang: str, names: ServerNames) -> RunUpdate:
-    """The final update of a job that ``done`` ended: its last pictures stored, in plain words."""
+                  saved: set, lang: str, names: ServerNames, part: tuple[int, int] = (0, 1)) -> RunUpdate:
+    """The final update of a job that ``done`` ended: its last pictures stored, in plain words
+    (a success of a job before the last of its run leaves the run's mark running)."""
     if done.status == "success":
         if any((img.type, img.subfolder, img.filename) not in saved for img in done.images):  # else a no-op
             await anyio.to_thread.run_sync(store_outputs, done.images, job_dir, saved, gallery, parameters)
-        return RunUpdate(progress_markdown(tr("Done", lang), label, progress_bar(1, 1) + " 100%"), preview,
-                         list(gallery), done_message(gallery, lang), final=True, ok=True)
+        message = done_message(gallery, lang)
+        state = (job_state.ended("done", lang, message) if part[0] >= part[1] - 1 else
+                 job_state.running(job_state.run_share(1.0, part)))
+        return RunUpdate(progress_markdown(tr("Done", lang), label, progress_bar(1, 1) + " 100%", state=state),
+                         preview, list(gallery), message, final=True, ok=True)
     if done.status == "interrupted" and isinstance(done.error, BatchStopped):  # the app stopped it, not a user
-        return RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
-                         describe(done.error, lang=lang, names=names), final=True)
+        message = describe(done.error, lang=lang, names=names)
+        return RunUpdate(progress_markdown(tr("Stopped", lang), label, state=job_state.ended("failed", lang, message)),
+                         preview, list(gallery), message, final=True)
     if done.status == "interrupted":  # the very words of the Interrupt button, which may come first
-        return RunUpdate(progress_markdown(tr("Interrupted", lang), label), preview, list(gallery),
-                         tr("Interrupted. The job was cancelled.", lang), final=True)
+        message = tr("Interrupted. The job was cancelled.", lang)
+        return RunUpdate(progress_markdown(tr("Interrupted", lang), label,
+                                           state=job_state.ended("interrupted", lang, message)),
+                         preview, list(gallery), message, final=True)
     error = done.error or JobInterrupted(job.prompt_id)
-    return RunUpdate(progress_markdown(tr("Stopped", lang), label), preview, list(gallery),
-                     describe(error, retrying=False, lang=lang, names=names), final=True, failed=True, error=error)
+    message = describe(error, retrying=False, lang=lang, names=names)
+    return RunUpdate(progress_markdown(tr("Stopped", lang), label, state=job_state.ended("failed", lang, message)),
+                     preview, list(gallery), message, final=True, failed=True, error=error)
 
 
 def done_message(gallery: list, lang: str) -> str:

@@ -22,6 +22,7 @@ from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import ServerNames, describe, describe_recorded
 from comfy_ui_app.workflow.pnginfo import parameters_from_prompt, parameters_text
 from comfy_ui_app.ui.batch import BATCH_KEY
+from comfy_ui_app.ui import job_state
 from comfy_ui_app.ui.jobfeed import RunUpdate, done_message, follow, progress_markdown, store_outputs
 
 __all__ = ["RECENT_S", "attach", "batch_of", "finished_update", "latest", "parameters_of", "reattach",
@@ -61,18 +62,18 @@ def finished_update(record, parameters: str, lang: str, gallery: list[str] | Non
               if o.path.suffix.lower() in IMAGE_SUFFIXES and o.path.is_file()]
     store_outputs(images, Path(), set(), gallery, parameters)
     if record.status == "success":
-        progress, message = progress_markdown(tr("Done", lang), "100%"), done_message(gallery, lang)
+        phase, kind, details, message = "Done", "done", ["100%"], done_message(gallery, lang)
     elif record.error_code == BatchStopped.code:  # the app did not run it: an earlier job of the batch failed
-        progress, message = progress_markdown(tr("Stopped", lang)), describe_recorded(record, lang=lang, names=names)
+        phase, kind, details, message = "Stopped", "failed", [], describe_recorded(record, lang=lang, names=names)
     elif record.status in ("interrupted", "cancelled"):
-        progress, message = progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
+        phase, kind, details, message = "Interrupted", "interrupted", [], tr("Interrupted. The job was cancelled.", lang)
     elif record.status == "lost" and not record.error:
-        progress = progress_markdown(tr("Stopped", lang))
-        message = describe(JobLost(record.prompt_id), lang=lang, names=names)
+        phase, kind, details, message = "Stopped", "failed", [], describe(JobLost(record.prompt_id), lang=lang,
+                                                                          names=names)
     else:
-        progress = progress_markdown(tr("Stopped", lang))
         error = describe_recorded(record, lang=lang, names=names) or tr("unknown error", lang)
-        message = tr("Error: {error}", lang, error=error)
+        phase, kind, details, message = "Stopped", "failed", [], tr("Error: {error}", lang, error=error)
+    progress = progress_markdown(tr(phase, lang), *details, state=job_state.ended(kind, lang, message))
     return RunUpdate(progress, None, gallery, message, {}, _seeds(record), final=True,
                      ok=record.status == "success", failed=record.status in ("error", "lost"),
                      job_ids=[record.job_id])
@@ -115,8 +116,8 @@ async def reattach(ctx, user: str | None, kind: str, lang: str) -> AsyncIterator
         yield await anyio.to_thread.run_sync(lambda: finished_update(record, parameters_of(record.prompt, info), lang,
                                                                 names=ctx.names))
     else:  # followed by another process of the app: say so, without a stream
-        phase = tr("Running", lang) if record.status == "running" else tr("Queued", lang)
-        yield RunUpdate(progress_markdown(phase), job_ids=[record.job_id])
+        phase, state = _elsewhere(record, lang)
+        yield RunUpdate(progress_markdown(phase, state=state), job_ids=[record.job_id])
 
 
 def batch_of(record) -> dict | None:
@@ -160,7 +161,7 @@ async def reattach_batch(ctx, user: str, mark: dict, lang: str) -> AsyncIterator
         job = ctx.jobs.live(record.job_id)
         if job is not None:
             async for update in follow(job, Path(ctx.output_dir) / str(job.prompt_id), parameters, label, gallery,
-                                       saved, lang, names=ctx.names):
+                                       saved, lang, names=ctx.names, part=(index, count)):
                 update.job_ids = list(job_ids)
                 if update.final:
                     update.seeds = list(seeds) or None
@@ -172,8 +173,8 @@ async def reattach_batch(ctx, user: str, mark: dict, lang: str) -> AsyncIterator
             continue
         record = ctx.jobs.get(record.job_id, user=user) or record  # it may have ended meanwhile
         if not record.done:  # followed by another process of the app: say so, without a stream
-            phase = tr("Running", lang) if record.status == "running" else tr("Queued", lang)
-            yield RunUpdate(progress_markdown(phase, label), job_ids=list(job_ids))
+            phase, state = _elsewhere(record, lang, (index, count))
+            yield RunUpdate(progress_markdown(phase, label, state=state), job_ids=list(job_ids))
             return
         update = await anyio.to_thread.run_sync(
             lambda: finished_update(record, parameters, lang, gallery, names=ctx.names))
@@ -181,6 +182,16 @@ async def reattach_batch(ctx, user: str, mark: dict, lang: str) -> AsyncIterator
         if not update.ok or last:
             yield update
             return
-        yield RunUpdate(progress_markdown(tr("Done", lang), label), gallery=list(gallery), job_ids=list(job_ids))
-    yield RunUpdate(progress_markdown(tr("Done", lang), "100%"), None, list(gallery), done_message(gallery, lang), {},
-                    list(seeds) or None, final=True, ok=True, job_ids=list(job_ids))
+        state = job_state.running(job_state.run_share(1.0, (index, count)))
+        yield RunUpdate(progress_markdown(tr("Done", lang), label, state=state), gallery=list(gallery),
+                        job_ids=list(job_ids))
+    message = done_message(gallery, lang)
+    yield RunUpdate(progress_markdown(tr("Done", lang), "100%", state=job_state.ended("done", lang, message)), None,
+                    list(gallery), message, {}, list(seeds) or None, final=True, ok=True, job_ids=list(job_ids))
+
+
+def _elsewhere(record, lang: str, part: tuple[int, int] = (0, 1)) -> tuple[str, str]:
+    """The phase and mark of a job another process of the app follows (no news of its steps here)."""
+    if record.status == "running":
+        return tr("Running", lang), job_state.running(job_state.run_share(0.0, part))
+    return tr("Queued", lang), job_state.queued(lang)

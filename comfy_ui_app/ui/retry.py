@@ -23,6 +23,7 @@ from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.batch import BATCH_KEY
 from comfy_ui_app.ui.context import caller_ids
 from comfy_ui_app.ui._page_view import visibility
+from comfy_ui_app.ui import job_state
 from comfy_ui_app.ui.jobfeed import RunUpdate, progress_markdown
 from comfy_ui_app.ui.reattach import attach
 from comfy_ui_app.ui.runner import job_ids_output, user_inputs
@@ -59,12 +60,14 @@ async def retry_job(ctx, user: str | list[str], job_ids, lang: str) -> AsyncIter
     ``user``: the caller, or every identity the caller holds; the new job is the failed one's
     owner's when that is one of them (else the first's, e.g. an admin's)."""
     users = [user] if isinstance(user, str) else list(user)
-    yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
+    yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang), state=job_state.queued(lang)), gallery=[],
+                    message="", errors={})
     jobs = ctx.jobs
     record = await anyio.to_thread.run_sync(_failed_record, jobs, job_ids, users)
     if record is None:
-        yield RunUpdate(progress_markdown(tr("Stopped", lang)), message=tr("There is no failed job to retry.", lang),
-                        final=True)
+        message = tr("There is no failed job to retry.", lang)
+        yield RunUpdate(progress_markdown(tr("Stopped", lang), state=job_state.ended("failed", lang, message)),
+                        message=message, final=True)
         return
 
     def submit():
@@ -76,8 +79,9 @@ async def retry_job(ctx, user: str | list[str], job_ids, lang: str) -> AsyncIter
     try:
         new, job = await anyio.to_thread.run_sync(submit)
     except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
-        yield RunUpdate(progress_markdown(tr("Stopped", lang)), message=describe(exc, lang=lang, names=ctx.names),
-                        final=True)
+        message = describe(exc, lang=lang, names=ctx.names)
+        yield RunUpdate(progress_markdown(tr("Stopped", lang), state=job_state.ended("failed", lang, message)),
+                        message=message, final=True)
         return
     async for update in attach(ctx, job, new, lang):  # the new record: same prompt and values
         yield update

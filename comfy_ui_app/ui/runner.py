@@ -43,6 +43,7 @@ from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.jobs.limits import check_run
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.workflow.editor_format import api_to_ui
+from comfy_ui_app.ui import job_state
 from comfy_ui_app.ui._prepare import MAX_UI_SEED, complete_models, json_safe, seed_bases, upload_images
 from comfy_ui_app.ui.batch import BATCH_KEY, Batch, Planned, batch_mark, field_errors, follow_batch
 from comfy_ui_app.ui.context import caller_ids, current_user
@@ -128,7 +129,8 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
     count = max(1, int(request.count or 1))
     object_info = None
     try:
-        yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
+        yield RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang), state=job_state.queued(lang)), gallery=[],
+                        message="", errors={})
         object_info = await anyio.to_thread.run_sync(ctx.catalog.object_info_or_none)
         values = complete_models(request.values, request.fields, request.template, object_info)
         await anyio.to_thread.run_sync(lambda: check_run(ctx.jobs, request.owner, request.template,
@@ -154,8 +156,8 @@ async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> 
 
 
 def _stopped(lang, gallery, message, errors) -> RunUpdate:
-    return RunUpdate(progress_markdown(tr("Stopped", lang)), gallery=list(gallery), message=message,
-                     errors=errors, final=True)
+    return RunUpdate(progress_markdown(tr("Stopped", lang), state=job_state.ended("failed", lang, message)),
+                     gallery=list(gallery), message=message, errors=errors, final=True)
 
 
 # -- the page side: who asks, the Interrupt button, reattaching on load ---------------------
@@ -195,7 +197,8 @@ def interrupt_handler(ctx):
     def interrupt(request: gr.Request, lang, job_ids, browser_id=None):
         if not cancel_jobs(ctx.jobs, job_ids, caller_ids(request, browser_id)):
             return gr.skip(), tr("Nothing is running.", lang)  # the last result stays as it is
-        return progress_markdown(tr("Interrupted", lang)), tr("Interrupted. The job was cancelled.", lang)
+        message = tr("Interrupted. The job was cancelled.", lang)
+        return progress_markdown(tr("Interrupted", lang), state=job_state.ended("interrupted", lang, message)), message
 
     return interrupt
 
