@@ -151,6 +151,8 @@ class PresetPanel:
             saved = self.store.save(user, self.tab, name, snapshot(slots, values[:len(self.controls)]),
                                     shared=share is True, admin=admin)
         except PresetRefused as exc:
+            labels = {c.key: getattr(c.component, "label", None) for c in self.controls}
+            exc.name = labels.get(exc.name) or exc.name  # "Steps", not "steps"
             return gr.skip(), describe(exc, lang=lang)
         text = (tr("Preset “{name}” saved and shared with everyone.", lang, name=saved.name) if saved.shared
                 else tr("Preset “{name}” saved.", lang, name=saved.name))
@@ -205,7 +207,8 @@ class PresetPanel:
     def build(self) -> None:
         with gr.Accordion("Presets", open=False, elem_id=f"{self.tab}-presets") as accordion:
             with gr.Row(equal_height=False):
-                self.picker = gr.Dropdown([], value=None, label="Preset", allow_custom_value=False, min_width=160,
+                self.picker = gr.Dropdown([], value=None, label="Preset", allow_custom_value=True,  # checked by the handlers
+                                          min_width=160,
                                           elem_id=f"{self.tab}-preset-picker", elem_classes=["no-i18n"])
                 name = gr.Textbox(label="Preset name", max_length=200, min_width=160,
                                   placeholder="A name for the current settings", elem_id=f"{self.tab}-preset-name")
