@@ -27,7 +27,7 @@ from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui._preset_form import Slot, restore, snapshot
 from comfy_ui_app.ui._sizes import size_choices
 from comfy_ui_app.ui.context import current_user
-from comfy_ui_app.ui.form import SERVER_ROLES, choices_for, error_md
+from comfy_ui_app.ui.form import choices_for, error_md
 from comfy_ui_app.ui.language_switch import I18N_CHOICES_CLASS
 from comfy_ui_app.ui.runner import user_inputs
 from comfy_ui_app.workflow.lora import NONE
