@@ -215,3 +215,33 @@ def test_the_page_sends_no_usage_statistics(tmp_path, dead_url, monkeypatch):
     finally:
         jobs.cluster.close()
         store.close()
+
+
+def test_a_styled_job_loads_what_was_typed_with_its_styles_and_reruns_what_was_sent(page, comfy_server):
+    """Issue 15 point 3: Load parameters never wraps twice; Re-run sends the recorded prompt as it is."""
+    from comfy_ui_app.workflow.prompt_styles import styled_values
+    from _waiting import wait_for
+
+    _, loader, _ = page
+    sent, extra = styled_values({"prompt": "a fox", "negative": "blurry", "steps": 2}, ["Anime", "Cinematic"])
+    prompt = load_workflow(REPO / "workflows" / "txt2img.json")
+    prompt["6"]["inputs"]["text"], prompt["7"]["inputs"]["text"] = sent["prompt"], sent["negative"]
+    prompt["3"]["inputs"]["steps"], prompt["4"]["inputs"]["ckpt_name"] = 2, "tiny-sd15-random.safetensors"
+    prompt["5"]["inputs"].update(width=64, height=64)
+    job = record(loader, kind="txt2img", template="txt2img.json", values={**sent, **extra}, prompt=prompt)
+    out = load(loader, job)
+    assert value_of(out, loader.t2i_form.get("prompt").component) == "a fox"
+    assert value_of(out, loader.t2i_form.get("negative").component) == "blurry"
+    assert value_of(out, loader.t2i.parts["styles"]) == ["Anime", "Cinematic"]
+    assert value_of(out, loader.inp.parts["styles"]) is None  # the other tab untouched
+    plain = record(loader, kind="inpaint", template="inpaint.json", values={"prompt": "a ball"})
+    out = load(loader, plain)
+    assert value_of(out, loader.inp.parts["styles"]) == [] and value_of(out, loader.inp_form.get("prompt").component) \
+        == "a ball"  # a job without styles clears the picker
+    before = len(comfy_server.received_prompts)
+    view = loader.history.parts["view"]
+    assert view.rerun(job.job_id, f"browser:{ALICE}", "en").startswith("Queued again")
+    wait_for(lambda: len(comfy_server.received_prompts) > before, what="the re-run prompt")
+    again = comfy_server.received_prompts[-1]["prompt"]
+    assert again["6"]["inputs"]["text"] == sent["prompt"] and again["7"]["inputs"]["text"] == sent["negative"]
+    assert sent["prompt"].count("anime artwork of") == 1

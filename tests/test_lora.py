@@ -136,7 +136,7 @@ def run_generate(h, lora, strength=1.0, lang="en", **values):
     form_values = [wanted.get(i.field.name, i.component.value) for i in h.form.items]
 
     async def go():
-        return [out async for out in h.generate(None, lang, True, 1, *form_values, lora, strength)]
+        return [out async for out in h.generate(None, lang, True, 1, *form_values, lora, strength, [])]  # no styles
 
     return asyncio.run(go())
 

@@ -338,7 +338,7 @@ def test_status_banner_describes_the_failure_in_the_page_language():
 # ---- errors as codes with data: recorded, rebuilt, worded once -----------------------------------
 
 from comfy_ui_app import errors as errors_module  # noqa: E402
-from comfy_ui_app.errors import LibraryRefused, NoTemplateLibrary  # noqa: E402
+from comfy_ui_app.errors import LibraryRefused, NoTemplateLibrary, PresetRefused  # noqa: E402
 from comfy_ui_app.errors import (  # noqa: E402
     BadValue, BatchStopped, ComfyError, ComfyUIStartFailed, DiskNearlyFull, GraphRefused, LimitExceeded,
     NoServerCanRun, NotRecorded, NotSendable, OutputsNotSaved, PictureRefused, FileRefused, RunLimitExceeded,
@@ -387,6 +387,9 @@ EVERY_ERROR = [
     LibraryRefused("saved_admins", field="saved"),
     LibraryRefused("unknown_saved", name="x.json", field="saved"),
     FileRefused("wrong_kind", media="audio", name="notes.txt", field="1.audio"),
+    # issue 15 point 3: presets and prompt styles
+    PresetRefused("out_of_range", name="Steps", field="steps", value=999, low=1, high=150),
+    PresetRefused("too_many", name="p", field="name", allowed=100),
 ]
 
 

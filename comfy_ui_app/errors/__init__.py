@@ -26,7 +26,8 @@ The tree::
     │   ├── PictureRefused          a picked picture refused from its header (empty, not a picture, too many pixels)
     │   ├── NothingEmbedded         a picture dropped to open its workflow carries none (nor A1111 parameters)
     │   ├── LibraryRefused          a template or saved workflow not listed or opened (not an admin, unknown name)
-    │   └── FileRefused             a picked sound, video or 3D model refused from its first bytes (empty, wrong kind)
+    │   ├── FileRefused             a picked sound, video or 3D model refused from its first bytes (empty, wrong kind)
+    │   └── PresetRefused           a preset or prompt style not saved, applied or used (a name, a cap, not yours)
     ├── DiskNearlyFull              the data folder's disk has too little free space for new jobs
     ├── LimitExceeded               a request over one of this app's caps for users (also a ValueError)
     └── ComfyUIStartFailed          the local ComfyUI of ``--comfyui-dir`` did not start or kept stopping
@@ -69,6 +70,7 @@ from comfy_ui_app.errors._refusals import (
     NothingEmbedded,
     LibraryRefused,
     FileRefused,
+    PresetRefused,
 )
 from comfy_ui_app.errors._server import (
     ServerUnreachable,
@@ -116,6 +118,7 @@ __all__ = [
     "LibraryRefused",
     "NoTemplateLibrary",
     "FileRefused",
+    "PresetRefused",
     "NotAllowed",
     "error_from_record",
     "error_record",

@@ -223,3 +223,25 @@ class FileRefused(WorkflowError):
         self.reason, self.media, self.name = reason, media, name
         super().__init__(f"The file {name} is " + ("empty" if reason == "empty" else f"not of the kind {media}"),
                          field)
+
+
+class PresetRefused(WorkflowError):
+    """A preset or a prompt style the app will not save, apply or use (``jobs.presets``,
+    ``workflow.prompt_styles``, ``ui._presets``).
+
+    ``reason``: "name_empty", "name_too_long", "too_many" (``allowed`` presets already), "too_large"
+    (the values over ``allowed`` bytes), "not_finite" (NaN or infinity), "bad_value" (not a value a
+    form holds), "not_found" (no such preset visible to the user), "admins_only" (sharing, unsharing
+    or deleting a shared preset), "unknown_style" (``name``), "too_many_styles", "not_on_server"
+    (``value``: a choice the server no longer offers), "out_of_range" (``value`` outside
+    ``low``..``high``). ``name``: the preset, style or field label; ``field``: the field at fault."""
+
+    code = "preset_refused"
+
+    def __init__(self, reason: str, *, name: str = "", field: str | None = None, allowed: int | None = None,
+                 value=None, low=None, high=None) -> None:
+        self.reason = reason
+        self.name = name if len(name) <= 200 else name[:200] + "…"
+        self.allowed, self.low, self.high = allowed, low, high
+        self.value = value if value is None or len(str(value)) <= 200 else str(value)[:200] + "…"
+        super().__init__(f"Preset refused: {reason}" + (f" ({self.name!r})" if name else ""), field)

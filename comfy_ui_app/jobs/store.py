@@ -117,6 +117,10 @@ class JobStore:
             with self._db:  # the connection as a context manager commits or rolls back
                 yield self._db
 
+    def transaction(self, mode: str = "IMMEDIATE"):
+        """One transaction on this store's connection, for the tables of other modules (``jobs.presets``)."""
+        return self._transaction(mode)
+
     def create(self, *, owner: str, template: str, values: dict, prompt: dict, server: str,
                prompt_id: str, kind: str = "txt2img", client: str = "web") -> JobRecord:
         """Record a newly submitted job with status "queued"."""

@@ -27,6 +27,7 @@ from comfy_ui_app.texts.problem_words import (
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr, tr_stored
 from comfy_ui_app.texts.refusal_words import refusal_text
 from comfy_ui_app.texts.library_words import library_text
+from comfy_ui_app.texts.preset_words import preset_text
 from comfy_ui_app.texts.server_names import ServerNames
 
 __all__ = ["ServerNames", "describe", "describe_problem", "describe_recorded"]
@@ -215,6 +216,8 @@ def describe(exc: BaseException, *, retrying: bool = True, lang: str = DEFAULT_L
 def _describe(exc: BaseException, retrying: bool, lang: str, names: ServerNames) -> str:
     if (library := library_text(exc, lang, names)) is not None:   # templates, saved workflows
         return library
+    if (preset := preset_text(exc, lang)) is not None:   # presets, prompt styles
+        return preset
     if isinstance(exc, ServerUnreachable):
         return _describe_unreachable(exc, retrying, lang, names)
     if isinstance(exc, PromptRejected):

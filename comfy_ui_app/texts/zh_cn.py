@@ -585,3 +585,6 @@ ZH_CN.update(ZH_CN_ACTIONS)
 from comfy_ui_app.texts.zh_cn_notify import ZH_CN_NOTIFY  # noqa: E402
 
 ZH_CN.update(ZH_CN_NOTIFY)
+from comfy_ui_app.texts.zh_cn_presets import ZH_CN_PRESETS  # noqa: E402
+
+ZH_CN.update(ZH_CN_PRESETS)

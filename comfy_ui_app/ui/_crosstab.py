@@ -30,6 +30,7 @@ from comfy_ui_app.ui import from_picture
 from comfy_ui_app.ui import inpaint_tab as inpaint
 from comfy_ui_app.ui.context import current_user
 from comfy_ui_app.ui.runner import user_inputs
+from comfy_ui_app.workflow.prompt_styles import unstyled
 
 __all__ = ["send_to_inpaint", "ParameterLoader", "job_picture"]
 
@@ -81,16 +82,18 @@ class ParameterLoader:
 
     @property
     def outputs(self) -> list:
-        out = [*self.t2i_form.components, *(self.picker.components if self.picker else [])]
+        out = [*self.t2i_form.components, *(self.picker.components if self.picker else []), self.t2i.parts["styles"]]
         if self.inp_form is not None:
-            out += [*self.inp_form.components, self.inp.parts["image"]]
+            out += [*self.inp_form.components, self.inp.parts["image"], self.inp.parts["styles"]]
         if "workflow" in self.cw.parts:
             out += [self.cw.parts["workflow"], self.cw.parts["bundled"]]
         return out + [self.tabs, self.history.parts["message"]]
 
     def _skips(self) -> dict:
-        return {"t2i": [gr.skip() for _ in self.t2i_form.items] + ([gr.skip(), gr.skip()] if self.picker else []),
-                "inp": [gr.skip() for _ in self.inp_form.items] + [gr.skip()] if self.inp_form is not None else [],
+        return {"t2i": [gr.skip() for _ in self.t2i_form.items] + ([gr.skip(), gr.skip()] if self.picker else [])
+                + [gr.skip()],  # styles
+                "inp": [gr.skip() for _ in self.inp_form.items] + [gr.skip(), gr.skip()] if self.inp_form is not None
+                else [],
                 "cw": [gr.skip(), gr.skip()] if "workflow" in self.cw.parts else []}  # fmt: skip
 
     def _answer(self, parts: dict, tab, message) -> list:
@@ -102,20 +105,21 @@ class ParameterLoader:
         if not parameters:  # History already said why ("Open one of the app's jobs first.")
             return self._answer(parts, skip, skip)
         kind, values = parameters.get("kind"), parameters.get("values") or {}
+        values, styles = unstyled(values)  # the prompt as typed, and its styles: Generate wraps it once again
         if kind not in ("txt2img", "inpaint", "custom", None):
             return self._answer(parts, skip, tr(
                 "The parameters of this job cannot be loaded: it was not made in one of this app's tabs.", lang))
         if not values:
             return self._answer(parts, skip, tr("This job has no parameters to load.", lang))
         if kind in ("txt2img", None):
-            parts["t2i"] = _fill(self.t2i_form, values) + (self.picker.fill(values) if self.picker else [])
+            parts["t2i"] = _fill(self.t2i_form, values) + (self.picker.fill(values) if self.picker else []) + [styles]
             return self._answer(parts, gr.Tabs(selected="txt2img"), tr("Parameters loaded into Text to image.", lang))
         record = self.ctx.jobs.get(choice, user=current_user(request, browser_id)) if choice else None
         if kind == "inpaint":
             if self.inp_form is None:
                 return self._answer(parts, skip, tr("The Inpainting tab has no workflow to load them into.", lang))
             picture = job_picture(self.ctx, record, self.inp.parts.get("picture_field"))
-            parts["inp"] = _fill(self.inp_form, values) + [inpaint.editor_value(picture) if picture else skip]
+            parts["inp"] = _fill(self.inp_form, values) + [inpaint.editor_value(picture) if picture else skip, styles]
             text = (tr("Parameters loaded into Inpainting, with the picture. Paint the mask again.", lang) if picture
                     else tr("Parameters loaded into Inpainting. The picture is no longer on the server: add it "
                             "again, then paint the mask.", lang))

@@ -17,6 +17,7 @@ import gradio as gr
 
 from comfy_ui_app.ui.form import Form, build_field, build_form
 from comfy_ui_app.ui import _lenient as lenient
+from comfy_ui_app.ui._presets import style_picker
 from comfy_ui_app.ui.runner import MAX_UI_SEED
 
 __all__ = ["OWN_FIELDS", "LATER", "SEAM_LABEL", "controls", "editor_value", "named_boxes", "wire_gallery"]
@@ -47,9 +48,13 @@ def controls(ctx, h, form: Form, info) -> dict:
         form.add(build_field(ctx, h.template, own["seed"], info, value=-1, minimum=-1, maximum=MAX_UI_SEED,
                              info="-1: a new random seed each time"))  # fmt: skip
     if h.template is None:
+        parts["styles"] = style_picker("inpaint")
         return parts
     named = [f for f in h.fields if not f.advanced and f.name not in OWN_FIELDS + LATER]
-    build_form(ctx, h.template, named, info, form=form)
+    prompts = [f for f in named if f.name in ("prompt", "negative")]  # the styles go right under them
+    build_form(ctx, h.template, prompts, info, form=form)
+    parts["styles"] = style_picker("inpaint")
+    build_form(ctx, h.template, [f for f in named if f not in prompts], info, form=form)
     later = [f for f in h.fields if f.name in LATER or (f.advanced and f.name not in OWN_FIELDS)]
     if later:
         with gr.Accordion("Advanced", open=False):

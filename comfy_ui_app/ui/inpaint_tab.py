@@ -36,6 +36,7 @@ from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
 from comfy_ui_app.ui._actions import action_bar, message_box, preview_image, preview_update
 from comfy_ui_app.ui._inpaint_controls import controls, editor_value, named_boxes, wire_gallery
 from comfy_ui_app.ui._page_view import shown
+from comfy_ui_app.ui._presets import presets_panel, with_styles
 from comfy_ui_app.ui.form import Form, error_md
 from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.ui._pictures import PICTURE_HANDLERS, PICTURES, picture_editor
@@ -136,11 +137,12 @@ class InpaintTab:
     async def generate(self, form: Form, request, lang, value, inverted, grow_px, blur_px, *form_values):
         """Outputs: :meth:`outputs_for` plus this run's job ids (for Interrupt).
 
-        ``form_values`` ends with the browser id when the app keeps one (``user_inputs``).
+        ``form_values`` ends with the styles, then the browser id when the app keeps one (``user_inputs``).
         """
         browser_id = None
         if user_inputs(self.ctx):
             *form_values, browser_id = form_values
+        *form_values, styles = form_values
         out = self.outputs_for
         problems = lenient.run_problems(form, form_values, self.ctx.jobs.policy,
                                         extra=lenient.mask_tool_checks(grow_px, blur_px))
@@ -156,13 +158,14 @@ class InpaintTab:
             if prepared is None:
                 raise WorkflowError(tr("Please add a picture first.", lang), picture)
             files, preview, painted = prepared
+            wanted, recorded = with_styles(form.collect(form_values), styles)  # the prompt wrapped by each style
             if not painted:
                 raise WorkflowError(tr("Please paint over the part of the picture to change.", lang), picture)
             first = RunUpdate(progress_markdown(tr("Sending to ComfyUI…", lang)), gallery=[], message="", errors={})
             yield (*out(first, form, preview), gr.skip())
             await anyio.to_thread.run_sync(lambda: check_run(  # a public app's caps, before any upload
                 self.ctx.jobs, current_user(request, browser_id), self.template, self.fields,
-                form.collect(form_values), pictures={self.shape.image.name: files.image_png}))
+                wanted, pictures={self.shape.image.name: files.image_png}))
             template, inputs = await anyio.to_thread.run_sync(self._upload, files)
         except Exception as exc:  # noqa: BLE001 - always a plain message, never a traceback
             field = getattr(exc, "field", None)  # WorkflowError, UploadRefused, LimitExceeded name theirs
@@ -171,8 +174,8 @@ class InpaintTab:
             stopped = RunUpdate(progress_markdown(tr("Stopped", lang)), message=text, errors=errors)
             yield (*out(stopped, form), gr.skip())
             return
-        run_request = RunRequest(template, self.fields, form.collect(form_values), owner=current_user(request, browser_id),
-                                 template_name=TEMPLATE_NAME, kind="inpaint", inputs=inputs)  # fmt: skip
+        run_request = RunRequest(template, self.fields, wanted, owner=current_user(request, browser_id),
+                                 template_name=TEMPLATE_NAME, kind="inpaint", inputs=inputs, recorded=recorded)
         ids = job_ids_output()
         async for update in run(self.ctx, run_request, lang):
             yield (*out(update, form), ids(update))
@@ -196,6 +199,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
                 editor_error = gr.Markdown("", visible=False, elem_classes=["field-error"],
                                            elem_id="inpaint-editor-error")  # fmt: skip
                 parts = controls(ctx, h, form, info)
+                presets_panel(ctx, "inpaint", form, parts)
             with gr.Column(scale=2, min_width=320):
                 progress = gr.Markdown("Ready.", elem_id="inpaint-progress")
                 message = message_box("inpaint", h.error)
@@ -243,7 +247,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
             yield update
 
     event = generate_btn.click(
-        generate, [ctx.lang, *mask_inputs, *form.components, *user_inputs(ctx)], [*outputs, job_ids],
+        generate, [ctx.lang, *mask_inputs, *form.components, parts["styles"], *user_inputs(ctx)], [*outputs, job_ids],
         api_name="inpaint", concurrency_limit=None, show_progress="hidden",
         cancels=[reattach] if reattach else None)  # fmt: skip
     wire_retry(ctx, retry_btn, outputs, to_outputs, job_ids, api_name="inpaint_retry", cancels=[reattach],
@@ -263,4 +267,5 @@ def build_tab(ctx: AppContext) -> TabHandles:
                       parts={"image": editor, "after_set_image": after_set_image, "gallery": gallery,
                              "generate": generate_btn, "form": form, "editor_error": editor_error,
                              "message": message, "picture_field": h.shape.image if h.shape else None,
+                             "styles": parts["styles"],
                              **named_boxes(form)})  # fmt: skip

@@ -78,6 +78,7 @@ class RunRequest:
     template_name: str = ""
     kind: str = "txt2img"
     inputs: list = dataclasses.field(default_factory=list)  # InputFile s a cluster uploads where the job runs
+    recorded: dict = dataclasses.field(default_factory=dict)  # kept in the job's record beside the values (styles)
 
 
 def _submit(ctx, request: RunRequest, plan: Planned):
@@ -116,7 +117,7 @@ def _plan(request: RunRequest, values: dict, object_info: dict | None, count: in
         problems = check_prompt(filled, object_info, request.fields)
         if problems:
             raise PromptInvalid(problems)
-        recorded = {**values, BATCH_KEY: mark(index)} if mark else values
+        recorded = {**values, **request.recorded, BATCH_KEY: mark(index)} if mark else {**values, **request.recorded}
         plans.append(Planned(recorded, filled, values[next(iter(bases))] if bases else None,
                              _extra(request, filled, object_info)))
     return plans

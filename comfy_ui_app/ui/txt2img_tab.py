@@ -27,6 +27,7 @@ from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.workflow.graph import Field
 from comfy_ui_app.ui._actions import action_bar, message_box, preview_image, preview_update
 from comfy_ui_app.ui._lora_picker import LoraPicker
+from comfy_ui_app.ui._presets import presets_panel, style_picker, with_styles
 from comfy_ui_app.ui._sizes import (
     CUSTOM_SIZE, SIZE_PRESETS, apply_preset, preset_for, size_dropdown, wire_size,
 )
@@ -113,12 +114,13 @@ class Txt2Img:
                                     max_batch_count=MAX_BATCH_COUNT, extra=extra)
 
     async def generate(self, request: gr.Request, lang, random_seed, batch_count, *values):
-        """Inputs: lang, random seed, batch count, every field[, LoRA, LoRA strength][, browser id];
+        """Inputs: lang, random seed, batch count, every field[, LoRA, LoRA strength], styles[, browser id];
         outputs as :meth:`outputs_for` plus this run's job ids (for Interrupt)."""
         lang = lang or DEFAULT_LANGUAGE
         browser_id = None
         if user_inputs(self.ctx):
             *values, browser_id = values
+        *values, styles = values
         lora = strength = None
         if self.picker:
             *values, lora, strength = values
@@ -129,7 +131,11 @@ class Txt2Img:
         if problems:
             yield (*self.outputs_for(lenient.stopped_update(problems, lang, self.ctx.names), self.form), gr.skip())
             return
-        wanted = self.form.collect(values)
+        try:
+            wanted, recorded = with_styles(self.form.collect(values), styles)  # the prompt wrapped by each style
+        except WorkflowError as exc:
+            yield (*self.outputs_for(self._stopped(describe(exc, lang=lang), {}, lang), self.form), gr.skip())
+            return
         if random_seed and "seed" in wanted:
             wanted["seed"] = -1
         template, fields = self.template, self.fields
@@ -143,7 +149,8 @@ class Txt2Img:
                 yield (*self.outputs_for(self._stopped(text, errors, lang), self.form), gr.skip())
                 return
         run_request = RunRequest(template, fields, wanted, count=int(batch_count or 1),
-                                 owner=current_user(request, browser_id), template_name="txt2img.json", kind="txt2img")
+                                 owner=current_user(request, browser_id), template_name="txt2img.json", kind="txt2img",
+                                 recorded=recorded)
         ids = job_ids_output()
         async for update in run(self.ctx, run_request, lang):
             yield (*self.outputs_for(update, self.form), ids(update))
@@ -161,6 +168,7 @@ def _lay_out(h: Txt2Img) -> dict:
 
     one("prompt", placeholder="Describe the picture you want", lines=3)
     one("negative", placeholder="What you do NOT want to see", lines=2)
+    parts["styles"] = style_picker("txt2img")
     with gr.Row(equal_height=False):
         one("checkpoint", info="The model that paints the picture")
         for field in [x for x in h.fields if x.role in LORA_ROLES and not x.advanced]:
@@ -193,6 +201,7 @@ def _lay_out(h: Txt2Img) -> dict:
                                              info="Jobs one after another")
     shown = {i.field.name for i in h.form.items}
     forms.build_form(ctx, h.template, h.fields, info, form=h.form, skip=shown, advanced_only=True)
+    parts["presets"] = presets_panel(ctx, "txt2img", h.form, parts, h.picker)
     return parts
 
 
@@ -225,7 +234,7 @@ def build_tab(ctx) -> TabHandles:
     event = generate_btn.click(
         h.generate,
         inputs=[ctx.lang, parts.get("random_seed"), parts["batch_count"], *h.form.components, *picker,
-                *user_inputs(ctx)],
+                parts["styles"], *user_inputs(ctx)],
         outputs=[*outputs, job_ids], api_name="generate", concurrency_limit=None, show_progress="hidden",
         cancels=[reattach] if reattach else None,
     )  # fmt: skip

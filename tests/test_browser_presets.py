@@ -1,0 +1,61 @@
+"""Presets and prompt styles in a real browser ("Text to image"): save the settings, change them, apply
+the preset and see them back; two styles wrap the prompt the server receives."""
+from __future__ import annotations
+
+from _browser import BROWSER_TESTS, opened_page
+from _waiting import wait_for
+
+pytestmark = BROWSER_TESTS
+
+
+def _set_slider(scope, label, value):
+    box = scope.get_by_label(f"number input for {label}", exact=True)
+    box.fill(value)
+    box.press("Enter")
+
+
+def _pick_styles(page, *names):
+    box = page.locator("#txt2img-styles input")
+    for name in names:
+        box.click()
+        page.get_by_role("option", name=name, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_a_preset_brings_the_settings_back_and_styles_wrap_the_prompt(comfy_server, launch_app, browser):
+    from playwright.sync_api import expect
+
+    app = launch_app(comfy_server.url)
+    with opened_page(browser, app.url) as page:
+        prompt = page.get_by_label("Prompt", exact=True)
+        prompt.fill("a fox in the snow")
+        _set_slider(page, "Steps", "7")
+        _pick_styles(page, "Anime", "Watercolor")
+        page.locator("#txt2img-presets").get_by_text("Presets").click()
+        page.locator("#txt2img-preset-name textarea, #txt2img-preset-name input").first.fill("Snowy foxes")
+        page.locator("#txt2img-preset-save").click()
+        expect(page.locator("#txt2img-preset-message")).to_contain_text("Preset “Snowy foxes” saved.")
+        expect(page.locator("#txt2img-preset-picker input")).to_have_value("Snowy foxes")
+
+        prompt.fill("something else")  # change the fields, then apply the preset
+        _set_slider(page, "Steps", "3")
+        page.locator("#txt2img-styles .remove-all").click()  # no style any more
+        expect(page.locator("#txt2img-styles")).not_to_contain_text("Anime")
+        page.locator("#txt2img-preset-apply").click()
+        expect(page.locator("#txt2img-preset-message")).to_contain_text("Preset “Snowy foxes” applied.")
+        expect(prompt).to_have_value("a fox in the snow")
+        expect(page.get_by_label("number input for Steps", exact=True)).to_have_value("7")
+        expect(page.locator("#txt2img-styles")).to_contain_text("Anime")
+        expect(page.locator("#txt2img-styles")).to_contain_text("Watercolor")
+
+        sent_before = len(comfy_server.received_prompts)
+        page.get_by_role("button", name="Generate", exact=True).click()
+        wait_for(lambda: len(comfy_server.received_prompts) > sent_before, what="the prompt sent")
+        sent = comfy_server.received_prompts[-1]["prompt"]
+        assert sent["6"]["inputs"]["text"].startswith("watercolor painting of anime artwork of a fox in the snow, ")
+        assert "paper texture" in sent["6"]["inputs"]["text"] and "text, watermark, photo" in sent["7"]["inputs"]["text"]
+        expect(page.locator("#txt2img-gallery img").first).to_be_visible()
+    job = app.store.list(limit=1)[0]
+    assert job.values["prompt"] == sent["6"]["inputs"]["text"]  # History shows what was sent
+    assert job.values["_styles"] == {"names": ["Anime", "Watercolor"], "prompt": "a fox in the snow",
+                                     "negative": "text, watermark"}
