@@ -588,3 +588,6 @@ ZH_CN.update(ZH_CN_NOTIFY)
 from comfy_ui_app.texts.zh_cn_presets import ZH_CN_PRESETS  # noqa: E402
 
 ZH_CN.update(ZH_CN_PRESETS)
+from comfy_ui_app.texts.zh_cn_history import ZH_CN_HISTORY  # noqa: E402
+
+ZH_CN.update(ZH_CN_HISTORY)
