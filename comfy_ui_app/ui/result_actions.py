@@ -182,6 +182,8 @@ def for_gallery(ctx, gallery, key: str) -> ResultPanel:
 
     gallery.select(remember, [gallery, panel.picks], [panel.picture, panel.picks], api_visibility="private",
                    concurrency_limit=None, show_progress="hidden")
+    gallery.change(lambda: ("", []), None, [panel.picture, panel.picks], api_visibility="private",
+                   concurrency_limit=None, show_progress="hidden")  # new results: the first is the picture again
     panel.compare_btn.click(panel.compare, [ctx.lang, panel.picks, gallery], [panel.message, panel.slider],
                             api_visibility="private", concurrency_limit=None, show_progress="hidden")
     panel.wire([panel.picture, gallery], lambda picture, items: picture or gallery_pick(items, None))
