@@ -217,12 +217,14 @@ def test_a_picture_is_used_only_by_its_owner_or_an_admin(actions):
     outside = Path("/dev/shm" if Path("/dev/shm").is_dir() else "/var/tmp") / f"not-an-upload-{job_id}.png"
     shutil.copy(picture, outside)  # a picture, but not one Gradio holds (tests' uploads live under pytest's tmp)
     request_outside = str(outside)
-    for ref in (picture, f"job:{job_id}:0", {"job_id": job_id, "index": 0}, request_outside, "/etc/passwd",
-                str(Path(picture).parent / ".." / job_id / Path(picture).name), f"job:{job_id}:9", "", None, 5,
-                "x" * 5_000_000, {"job_id": ["x"]}):
-        with pytest.raises(WorkflowError):
-            runs.prepare("upscale", [BOB], BOB, ref, options)
-    outside.unlink()
+    try:
+        for ref in (picture, f"job:{job_id}:0", {"job_id": job_id, "index": 0}, request_outside, "/etc/passwd",
+                    str(Path(picture).parent / ".." / job_id / Path(picture).name), f"job:{job_id}:9", "", None, 5,
+                    "x" * 5_000_000, {"job_id": ["x"]}):
+            with pytest.raises(WorkflowError):
+                runs.prepare("upscale", [BOB], BOB, ref, options)
+    finally:
+        outside.unlink()
     uploaded = Path(gr.utils.get_upload_folder()) / "bob-upload" / "mine.png"
     uploaded.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(picture, uploaded)  # a picture Gradio holds (an upload, a gallery's copy): anyone may use it
@@ -256,3 +258,27 @@ def test_the_result_size_is_capped_by_max_pixels_and_the_apps_ceiling(actions):
     assert runs.prepare("upscale", [ALICE], ALICE, picture, {"method": rt.PIXELS, "factor": 2.0}).size == (192, 128)
     ctx.jobs.limits = Limits()
     assert RESULT_CEILING == 4096 * 4096
+
+
+def test_the_panel_for_a_job_streams_the_result_and_before_after(actions):
+    from comfy_ui_app.ui.result_actions import for_job
+
+    import dataclasses
+
+    ctx, _ = actions
+    job_id, picture = _made(ctx, "anonymous")  # a handler called without a request acts as "anonymous"
+    with gr.Blocks():
+        ctx = dataclasses.replace(ctx, lang=gr.State("en"))
+        job = gr.Textbox()
+        panel = for_job(ctx, job, "history", index=gr.Number(0))
+
+    async def go(ref, options):
+        return [out async for out in panel.act("extend", None, "en", ref, options)]
+
+    outs = asyncio.run(go({"job_id": job_id, "index": 0}, {"sides": ["left"], "pixels": 64}))
+    progress, message, result, slider, _ = outs[-1]
+    assert message == "" and slider == (picture, result)
+    with Image.open(result) as img:
+        assert img.size == (160, 64)
+    refused = asyncio.run(go({"job_id": "no-such-job", "index": 0}, {"sides": ["left"], "pixels": 64}))
+    assert len(refused) == 1 and "This picture cannot be used." in refused[0][1]

@@ -40,14 +40,6 @@ SIDE_CHOICES = [("Left", "left"), ("Right", "right"), ("Top", "top"), ("Bottom",
 METHOD_CHOICES = [("Upscale model", MODEL), ("Pixels (Lanczos)", rt.PIXELS),
                   ("Hires fix (latent, redraws detail)", rt.LATENT)]
 STRENGTH_CHOICES = [("Subtle", "subtle"), ("Strong", "strong")]
-_RUNS: dict[int, ResultRuns] = {}
-
-
-def _runs(ctx) -> ResultRuns:
-    """One ResultRuns per app (its templates are read once)."""
-    return _RUNS.setdefault(id(ctx), ResultRuns(ctx))
-
-
 def _item_path(item: Any) -> str | None:
     item = item[0] if isinstance(item, (list, tuple)) and item else item
     item = item.get("path") if isinstance(item, dict) else item
@@ -59,9 +51,9 @@ class ResultPanel:
 
     def __init__(self, ctx, key: str) -> None:
         self.ctx, self.key = ctx, key
-        self.runs = _runs(ctx)
+        self.runs = ResultRuns(ctx)
 
-    def build(self) -> None:
+    def build(self, *, compare: bool = True) -> None:
         k = self.key
         with gr.Accordion("Do more with this picture", open=False, elem_id=f"{k}-results",
                           elem_classes=["result-actions"]):
@@ -85,7 +77,8 @@ class ResultPanel:
                 self.pixels = gr.Slider(*rt.EXTEND_PIXELS, value=128, step=8, label="Border (pixels)", min_width=120)
                 self.extend_btn = gr.Button("Extend", size="sm", min_width=90, elem_id=f"{k}-results-extend")
             with gr.Row():
-                self.compare_btn = gr.Button("Compare the last two clicked", size="sm", elem_id=f"{k}-results-compare-btn")
+                self.compare_btn = gr.Button("Compare the last two clicked", size="sm", visible=compare,
+                                             elem_id=f"{k}-results-compare-btn")
                 self.stop_btn = gr.Button("Stop", variant="stop", size="sm", min_width=90)
             self.progress = gr.Markdown("", elem_id=f"{k}-results-progress")
             self.message = gr.Markdown("", elem_classes=["field-error"], elem_id=f"{k}-results-message")
@@ -194,8 +187,12 @@ def for_job(ctx, job, key: str = "history", index=None) -> ResultPanel:
     """The panel for a job named by the component ``job`` (its id); ``index``: a component holding
     which of its pictures (else the first). Compare then needs the gallery: use :func:`for_gallery`."""
     panel = ResultPanel(ctx, key)
-    panel.build()
-    panel.compare_btn.visible = False
+    panel.build(compare=False)
     inputs = [job] + ([index] if index is not None else [])
-    panel.wire(inputs, lambda job_id, i=0: {"job_id": job_id, "index": i if isinstance(i, int) else 0})
+
+    def to_ref(job_id, i=0):
+        whole = isinstance(i, (int, float)) and not isinstance(i, bool) and float(i).is_integer()
+        return {"job_id": job_id, "index": int(i) if whole else 0}
+
+    panel.wire(inputs, to_ref)
     return panel
