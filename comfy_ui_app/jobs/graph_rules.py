@@ -41,7 +41,7 @@ from comfy_ui_app.workflow.file_inputs import file_inputs, file_verdict, tagged_
 
 __all__ = ["APP_KINDS", "GraphRules", "NodeTable", "owner_tag", "owns_input", "may_run_custom"]
 
-APP_KINDS = ("txt2img", "inpaint")  # graphs from the app's own templates: only their form values vary
+APP_KINDS = ("txt2img", "inpaint", "upscale", "vary", "extend")  # the app's own templates (+ result actions)
 TRUSTED_CLIENTS = ("cli",)
 
 

@@ -591,3 +591,6 @@ ZH_CN.update(ZH_CN_PRESETS)
 from comfy_ui_app.texts.zh_cn_history import ZH_CN_HISTORY  # noqa: E402
 
 ZH_CN.update(ZH_CN_HISTORY)
+from comfy_ui_app.texts.zh_cn_results import ZH_CN_RESULTS  # noqa: E402
+
+ZH_CN.update(ZH_CN_RESULTS)

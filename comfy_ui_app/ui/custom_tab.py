@@ -44,6 +44,7 @@ from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import form as forms
 from comfy_ui_app.ui import _lenient as lenient
+from comfy_ui_app.ui import result_actions
 from comfy_ui_app.ui._media_results import MediaResults, pictures
 from comfy_ui_app.ui.context import TabHandles, caller_ids, current_user
 from comfy_ui_app.ui.retry import retry_button, retry_visibility, wire_retry
@@ -210,6 +211,7 @@ def build_tab(ctx) -> TabHandles:
             form_column = gr.Column(scale=1, min_width=300)
             with gr.Column(scale=1, min_width=300):
                 results = _Results()
+                result_actions.for_gallery(ctx, results.gallery, "custom")  # Upscale, Vary, Extend, Compare
         if closed and gr.context.Context.root_block is not None:  # said when the page opens and the tab does
             gr.on([gr.context.Context.root_block.load, tab.select], show_access,
                   inputs=[ctx.lang, *user_inputs(ctx)], outputs=[access, pickers, bar], api_visibility="private",

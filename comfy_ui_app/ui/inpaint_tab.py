@@ -39,6 +39,7 @@ from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui._presets import presets_panel, with_styles
 from comfy_ui_app.ui.form import Form, error_md
 from comfy_ui_app.ui import _lenient as lenient
+from comfy_ui_app.ui import result_actions
 from comfy_ui_app.ui._pictures import PICTURE_HANDLERS, PICTURES, picture_editor
 from comfy_ui_app.ui.runner import (
     RunRequest, RunUpdate, interrupt_handler, progress_markdown, run, user_inputs,
@@ -212,6 +213,7 @@ def build_tab(ctx: AppContext) -> TabHandles:
                 selected = gr.State(None)
                 job_ids = gr.State([])  # the job store's ids of this page's current run (for Interrupt)
                 reuse_btn = gr.Button("Use as new input", size="sm")
+                result_actions.for_gallery(ctx, gallery, "inpaint")  # Upscale, Vary, Extend, Compare
     clear_btn, inverted, grow_px, blur_px = (parts[k] for k in ("clear", "inverted", "grow_px", "blur_px"))
 
     mask_inputs = [editor, inverted, grow_px, blur_px]

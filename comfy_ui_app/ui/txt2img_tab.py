@@ -24,6 +24,7 @@ from comfy_ui_app.workflow.lora import has_lora
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui import form as forms
 from comfy_ui_app.ui import _lenient as lenient
+from comfy_ui_app.ui import result_actions
 from comfy_ui_app.workflow.graph import Field
 from comfy_ui_app.ui._actions import action_bar, message_box, preview_image, preview_update
 from comfy_ui_app.ui._lora_picker import LoraPicker
@@ -222,6 +223,7 @@ def build_tab(ctx) -> TabHandles:
                                      interactive=False, elem_id="txt2img-gallery",
                                      buttons=["download", "fullscreen"])
                 send_btn = gr.Button("Send to inpainting", size="sm")
+                result_actions.for_gallery(ctx, gallery, "txt2img")  # Upscale, Vary, Extend, Compare
         last_seed = gr.State(None)
         selected = gr.State(None)
         job_ids = gr.State([])  # the store's ids of this page's current run (for Interrupt)

@@ -14,7 +14,8 @@ Knobs: ``root`` (holds input/ output/ temp/; a temp dir if None), ``host``, ``po
 (0 = free port), ``step_time`` (seconds per sampler step), ``steps`` (override the
 prompt's sampler steps), ``preview`` (``--preview-method auto`` vs none),
 ``preview_size``, ``checkpoints``, ``loras`` (LoRA files LoraLoader lists; none by
-default, as recorded), ``newer_server`` (newer ComfyUI's
+default, as recorded), ``upscale_models`` (what ``UpscaleModelLoader`` lists; none by
+default), ``newer_server`` (newer ComfyUI's
 ``missing_node_type`` and ``invalid_prompt_id`` errors), ``node_time`` (``{class_type: seconds}``
 a node of that class works after its ``executing`` message, e.g. a slow ``SaveImage``).
 

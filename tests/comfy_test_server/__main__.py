@@ -32,6 +32,8 @@ def main(argv=None) -> int:
                    help="checkpoint file name to advertise (repeatable)")
     p.add_argument("--lora", action="append", dest="loras", default=None,
                    help="LoRA file name to advertise (repeatable; the recorded server had none)")
+    p.add_argument("--upscale-model", action="append", dest="upscale_models", default=None,
+                   help="upscale model file name UpscaleModelLoader lists (repeatable; none recorded)")
     p.add_argument("--newer-server", action="store_true",
                    help="newer ComfyUI errors: missing_node_type, invalid_prompt_id")
     p.add_argument("--cpu", action="store_true", help="accepted and ignored (ComfyUI flag)")
@@ -39,6 +41,8 @@ def main(argv=None) -> int:
     kwargs = {}
     if args.checkpoints:
         kwargs["checkpoints"] = args.checkpoints
+    if args.upscale_models:
+        kwargs["upscale_models"] = args.upscale_models
     if args.loras:
         kwargs["loras"] = args.loras
     server = ComfyTestServer(root=args.root, host=args.listen.split(",")[0], port=args.port,

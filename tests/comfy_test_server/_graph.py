@@ -13,13 +13,19 @@
   and among the ready ones an output node wins, then a node feeding an output, then
   one two links away, else the first ready node.
 * Sizes: width/height/batch come from the inputs (``EmptyLatentImage``), a loaded
-  input file (``LoadImage``) or the first linked node that has one.
+  input file (``LoadImage``) or the first linked node that has one. Size-changing nodes give
+  ComfyUI's sizes (``comfy_extras/nodes_upscale_model.py``, ``nodes.py``): ``ImageScaleBy``
+  ``round(w * scale_by)``; ``ImageScale`` a width or height of 0 keeps the aspect ratio; ``LatentUpscaleBy`` rounds the latent's size (eighths of the
+  picture's); ``ImageUpscaleWithModel`` multiplies by the model's scale (read here from its
+  name, "4x-…" / "…_x2…", as ComfyUI reads it from the weights); ``ImagePadForOutpaint`` adds
+  its ``left``/``right``/``top``/``bottom``.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 
 from PIL import Image
 
@@ -140,6 +146,39 @@ class ExecutionList:
         self.pending.pop(node_id)
 
 
+_MODEL_SCALE = re.compile(r"(?:^|[^a-z0-9])(?:x(\d{1,2})(?!\d)|(\d{1,2})x(?![a-z]))", re.IGNORECASE)
+
+
+def model_scale(name) -> int:
+    """An upscale model's factor from its file name (4 when the name does not say)."""
+    found = _MODEL_SCALE.search(str(name).rsplit("/", 1)[-1])
+    return int(found.group(1) or found.group(2)) if found else 4
+
+
+def _resize(class_type: str, inputs: dict, ints: dict, spec: dict, upstream: list) -> None:
+    """The size a size-changing node gives (see the module docstring)."""
+    w, h = spec.get("w", 512), spec.get("h", 512)
+    if class_type == "UpscaleModelLoader":
+        spec["model_scale"] = model_scale(inputs.get("model_name"))
+    elif class_type == "ImageUpscaleWithModel":
+        scale = next((up["model_scale"] for up in upstream if up and "model_scale" in up), 4)
+        spec.pop("model_scale", None)
+        spec["w"], spec["h"] = w * scale, h * scale
+    elif class_type == "ImagePadForOutpaint":
+        pad = {k: int(ints.get(k, 0)) for k in ("left", "right", "top", "bottom")}
+        spec["w"], spec["h"] = w + pad["left"] + pad["right"], h + pad["top"] + pad["bottom"]
+    elif class_type == "LatentUpscaleBy" and "scale_by" in ints:
+        spec["w"], spec["h"] = (max(1, round((side // 8) * ints["scale_by"])) * 8 for side in (w, h))
+    elif class_type == "ImageScale" and "width" in ints and "height" in ints:
+        width, height = int(ints["width"]), int(ints["height"])  # 0: keeps the aspect ratio (ImageScale.upscale)
+        width = width or max(1, round(w * height / h)) if height else width or w
+        spec["w"], spec["h"] = width, height or max(1, round(h * width / w))
+    elif "width" in ints and "height" in ints:
+        spec["w"], spec["h"] = int(ints["width"]), int(ints["height"])
+    elif "scale_by" in ints:
+        spec["w"], spec["h"] = (max(1, round(side * ints["scale_by"])) for side in (w, h))
+
+
 def node_spec(node: dict, upstream: list, dirs: dict) -> dict:
     """Picture size/batch/seed produced by a node, from its inputs and upstream specs.
 
@@ -162,10 +201,7 @@ def node_spec(node: dict, upstream: list, dirs: dict) -> dict:
             spec["batch"] = 1
         except Exception:
             pass
-    if "width" in ints and "height" in ints:
-        spec["w"], spec["h"] = int(ints["width"]), int(ints["height"])
-    elif "scale_by" in ints:
-        spec["w"], spec["h"] = (max(1, round(spec.get(k, 512) * ints["scale_by"])) for k in ("w", "h"))
+    _resize(node["class_type"], inputs, ints, spec, upstream)
     if "batch_size" in ints:
         spec["batch"] = int(ints["batch_size"])
     for key in ("seed", "noise_seed"):

@@ -17,7 +17,9 @@ Dynamic parts, as recorded:
   videos, ``Load3D.model_file`` ``3d/<name>`` of ``input/3d`` (``media_outputs_and_templates.json``:
   the uploaded ``tone.wav`` is what ``LoadAudio`` then reads);
 * ``LoraLoader`` / ``LoraLoaderModelOnly`` list the configured ``loras`` (the recorded
-  server had none: an empty list), as ComfyUI lists the files of ``models/loras``.
+  server had none: an empty list), as ComfyUI lists the files of ``models/loras``;
+* ``UpscaleModelLoader.model_name`` (a newer ``["COMBO", {"options"}]`` spec) lists the configured
+  ``upscale_models`` (none recorded), as ComfyUI lists ``models/upscale_models``.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ RECORDED_CHECKPOINTS = ["tiny-sd15-random.safetensors"]
 INPUT_LISTING_NODES = ("LoadImage", "LoadImageMask")
 LORA_NODES = ("LoraLoader", "LoraLoaderModelOnly")
 MEDIA_LISTING_NODES = ("LoadAudio", "LoadVideo", "Load3D")
+UPSCALE_NODE = "UpscaleModelLoader"
 
 # Classes whose step loop reports progress and latent previews (one per step).
 SAMPLER_CLASSES = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced")
@@ -64,9 +67,11 @@ def is_image_file(name: str) -> bool:
 class NodeTable:
     """Read access to node definitions with this server's dynamic combo choices."""
 
-    def __init__(self, checkpoints: list[str], input_dir: Path, loras: list[str] = ()):
+    def __init__(self, checkpoints: list[str], input_dir: Path, loras: list[str] = (),
+                 upscale_models: list[str] = ()):
         self.checkpoints = list(checkpoints)
         self.loras = list(loras)
+        self.upscale_models = list(upscale_models)
         self.input_dir = Path(input_dir)
         self._base = base_table()
 
@@ -99,7 +104,8 @@ class NodeTable:
 
     def _is_dynamic(self, class_type: str) -> bool:
         return (class_type in INPUT_LISTING_NODES or class_type in MEDIA_LISTING_NODES or class_type in _ckpt_classes()
-                or (bool(self.loras) and class_type in LORA_NODES))
+                or (bool(self.loras) and class_type in LORA_NODES)
+                or (bool(self.upscale_models) and class_type == UPSCALE_NODE))
 
     def info(self, class_type: str) -> dict:
         """One ``object_info`` entry (a private copy when it has dynamic parts)."""
@@ -113,6 +119,8 @@ class NodeTable:
             required["image"][0] = self.input_files()
         if class_type in LORA_NODES:
             required["lora_name"][0] = list(self.loras)
+        if class_type == UPSCALE_NODE:
+            required["model_name"][1]["options"] = list(self.upscale_models)
         if class_type == "LoadAudio":
             required["audio"][0] = self.media_files(("audio", "video"))
         elif class_type == "LoadVideo":
@@ -126,7 +134,7 @@ class NodeTable:
         return entry
 
     def all(self) -> dict:
-        if (self.checkpoints == RECORDED_CHECKPOINTS and not self.loras and self.input_files() == ["example.png"]
+        if (self.checkpoints == RECORDED_CHECKPOINTS and not self.loras and not self.upscale_models and self.input_files() == ["example.png"]
                 and not self.media_files(("audio", "video")) and not self.model_files()):
             return self._base
         return {name: self.info(name) for name in self._base}

@@ -72,7 +72,8 @@ class Routes:
         return _recorded("/models")
 
     def _files_in(self, folder: str) -> list[str]:
-        return {"checkpoints": list(self.srv.checkpoints), "loras": list(self.srv.loras)}.get(folder, [])
+        return {"checkpoints": list(self.srv.checkpoints), "loras": list(self.srv.loras),
+                "upscale_models": list(self.srv.upscale_models)}.get(folder, [])
 
     async def models(self, request):
         return web.json_response(self._folders())

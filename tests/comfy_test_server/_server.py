@@ -87,7 +87,8 @@ class ComfyTestServer:
     def __init__(self, root=None, host: str = "127.0.0.1", port: int = 0, step_time: float = 0.0,
                  steps: int | None = None, preview: bool = True, preview_size: int = 512,
                  checkpoints: list[str] = RECORDED_CHECKPOINTS, newer_server: bool = False,
-                 loras: list[str] = (), node_time: dict[str, float] | None = None):
+                 loras: list[str] = (), node_time: dict[str, float] | None = None,
+                 upscale_models: list[str] = ()):
         self._own_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="comfy-test-") if root is None else root).resolve()
         self.host, self.port = host, port
@@ -96,6 +97,7 @@ class ComfyTestServer:
         self.preview, self.preview_size = preview, int(preview_size)
         self.checkpoints = list(checkpoints)
         self.loras = list(loras)
+        self.upscale_models = list(upscale_models)
         self.newer_server = newer_server
         self.received_prompts: list[dict] = []
         self.uploads: list[dict] = []
@@ -169,7 +171,8 @@ class ComfyTestServer:
             loop.close()
 
     async def _startup(self) -> None:
-        self.nodes = NodeTable(self.checkpoints, Path(self.dirs["input"]), self.loras)
+        self.nodes = NodeTable(self.checkpoints, Path(self.dirs["input"]), self.loras,
+                               self.upscale_models)
         self.validator = Validator(self.nodes, self.dirs, newer_server=self.newer_server)
         self.queue = PromptQueue(on_change=self._queue_updated)
         self.messenger = Messenger(self.queue_info)

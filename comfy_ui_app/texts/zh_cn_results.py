@@ -1,0 +1,41 @@
+"""Simplified Chinese for "Do more with this picture" (Upscale, Vary, Extend, Compare: ui/result_actions.py)."""
+
+__all__ = ["ZH_CN_RESULTS"]
+
+ZH_CN_RESULTS: dict[str, str] = {
+    "Do more with this picture": "对这张图片做更多",
+    "Click a picture above, then choose what to do with it. Each result is a new job, kept in History.":
+        "先点击上方的一张图片，再选择要做什么。每个结果都是一个新任务，保存在“历史”中。",
+    "Picture": "图片",
+    "Upscale with": "放大方式",
+    "Factor": "倍数",
+    "Upscale": "放大",
+    "Vary strength": "变化程度",
+    "Subtle": "轻微",
+    "Strong": "明显",
+    "Vary": "变化",
+    "Extend sides": "扩展的边",
+    "Left": "左",
+    "Right": "右",
+    "Top": "上",
+    "Bottom": "下",
+    "Border (pixels)": "扩展宽度（像素）",
+    "Extend": "扩展",
+    "Compare the last two clicked": "对比最后点击的两张",
+    "Stop": "停止",
+    "Result": "结果",
+    "Before / after": "之前 / 之后",
+    "Pixels (Lanczos)": "像素放大（高质量插值）",
+    "Hires fix (latent, redraws detail)": "高清修复（潜空间放大，重绘细节）",
+    "Click two pictures of the gallery first, then Compare.": "请先在图库中点击两张图片，再点“对比”。",
+    "Click a picture first.": "请先点击一张图片。",
+    "This picture cannot be used.": "这张图片不能使用。",
+    "Choose a factor from the list.": "请从列表中选择倍数。",
+    "Choose an upscale method from the list.": "请从列表中选择放大方式。",
+    "Choose an upscale model this server has.": "请选择此服务器上已有的放大模型。",
+    "Upscale model": "放大模型",
+    "Choose Subtle or Strong.": "请选择“轻微”或“明显”。",
+    "Choose at least one side to extend.": "请至少选择一条要扩展的边。",
+    "Choose a border between 64 and 512 pixels.": "请选择 64 到 512 像素之间的扩展宽度。",
+    "Unknown action.": "未知的操作。",
+}
