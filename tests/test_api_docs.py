@@ -3,16 +3,20 @@ endpoint (``ui._api``), the page's hidden events left out, the README's gradio_c
 it is written, keyword calls filled with the page's values, and raw positional calls as before."""
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import gradio as gr
 import requests
 from gradio_client import Client
 from PIL import Image
 
+from comfy_ui_app.ui._api import api_handler, identifier
 from _identity import browser_id
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -103,3 +107,29 @@ def test_keyword_calls_and_raw_positional_calls(comfy_server, launch_app):
     final = next(json.loads(lines[i + 1][len("data: "):]) for i, line in enumerate(lines)
                  if line == "event: complete")
     assert final[4] == 11 and final[2][0]["image"]["path"].endswith(".png")
+
+
+def test_names_are_unique_identifiers_and_handlers_keep_their_kind():
+    assert identifier("Batch count") == "batch_count" and identifier("3D model") == "field_3d_model"
+    assert identifier("class") == "class_" and identifier("api_name") == "api_name_" and identifier("") == "value"
+    assert identifier("seed", {"seed", "seed_2"}) == "seed_3" and identifier("KSampler.seed") == "ksampler_seed"
+
+    async def stream(request: gr.Request, lang, *values):
+        yield (request, lang, values)
+
+    def plain(*values):
+        return values
+
+    with gr.Blocks():
+        state, box, other = gr.State("en"), gr.Textbox(label="Prompt"), gr.Textbox(label="Prompt")
+        shown = api_handler(stream, [state, box, other], [box], names={state: "lang"})
+        flat = api_handler(plain, [box], [other])
+    assert inspect.isasyncgenfunction(shown) and not inspect.isgeneratorfunction(flat)
+    assert list(inspect.signature(shown).parameters) == ["request", "lang", "prompt", "prompt_2"]
+    assert all(p.default is None for n, p in inspect.signature(shown).parameters.items() if n != "request")
+    assert shown.__annotations__ == {"request": gr.Request} and "prompt_2: Prompt." in shown.__doc__
+
+    async def first():
+        return [item async for item in shown("req", "en", "a", "b")]
+    assert asyncio.run(first()) == [("req", "en", ("a", "b"))] and flat(1, 2) == (1, 2)
+    assert flat.__api_returns__ == (("prompt", "The page's \u201cPrompt\u201d."),)

@@ -85,7 +85,8 @@ ENDPOINTS = {
                           {"browser_id": PARAMS["browser_id"]}),
     "retry": Endpoint("Run this caller's last failed text-to-image job again and stream it."),
     "reuse_seed": Endpoint("The seed of this session's last run, with random seed off.",
-                           returns=(("seed", "The last run's seed."), ("random_seed", "False: the seed is used as it is."))),
+                           returns=(("seed", "The last run's seed."),
+                                    ("random_seed", "False: the seed is used as it is."))),
     "inpaint": Endpoint("Inpainting: paint anew the painted part of a picture and stream the progress; "
                         "the last update holds the pictures."),
     "inpaint_retry": Endpoint("Run this caller's last failed inpainting job again and stream it."),
