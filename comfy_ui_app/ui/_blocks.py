@@ -25,6 +25,7 @@ from typing import Any
 
 import gradio as gr
 
+from comfy_ui_app.ui._api import document
 from comfy_ui_app.ui.page_assets import page_css, page_head
 
 __all__ = ["Blocks", "is_skip"]
@@ -39,7 +40,12 @@ def is_skip(value: Any) -> bool:
 
 class Blocks(gr.Blocks):
     """``gr.Blocks`` that postprocesses only the outputs an update does not skip (see the module docstring),
-    and launches with the page's own CSS and scripts (``ui.page_assets``) unless ``launch`` is given others."""
+    launches with the page's own CSS and scripts (``ui.page_assets``) unless ``launch`` is given others, and
+    describes its API's parameters and returns (``ui._api``)."""
+
+    def get_api_info(self, all_endpoints: bool = False, page: str | None = None):
+        """Gradio's API description plus every parameter's and return's words (``ui._api.document``)."""
+        return document(super().get_api_info(all_endpoints=all_endpoints, page=page), self)
 
     def launch(self, *args, **kwargs):
         kwargs.setdefault("css", page_css() or None)

@@ -35,6 +35,8 @@ from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui.context import AppContext, TabHandles, current_user
 from comfy_ui_app.ui._actions import action_bar, message_box, preview_image, preview_update
 from comfy_ui_app.ui._inpaint_controls import controls, editor_value, named_boxes, wire_gallery
+from comfy_ui_app.ui._api import api_handler
+from comfy_ui_app.ui._api_docs import ENDPOINTS
 from comfy_ui_app.ui._page_view import shown
 from comfy_ui_app.ui._presets import presets_panel, with_styles
 from comfy_ui_app.ui.form import Form, error_md
@@ -248,8 +250,12 @@ def build_tab(ctx: AppContext) -> TabHandles:
         async for update in h.generate(form, request, lang, value, inv, grow, blur, *values):
             yield update
 
+    inputs = [ctx.lang, *mask_inputs, *form.components, parts["styles"], *user_inputs(ctx)]
     event = generate_btn.click(
-        generate, [ctx.lang, *mask_inputs, *form.components, parts["styles"], *user_inputs(ctx)], [*outputs, job_ids],
+        api_handler(generate, inputs, [*outputs, job_ids], summary=ENDPOINTS["inpaint"].summary, forms=[form],
+                    names={ctx.lang: "lang", editor: "image", inverted: "invert_mask", grow_px: "mask_grow",
+                           blur_px: "mask_blur"}, pairs=[(editor, editor_error)]),
+        inputs, [*outputs, job_ids],
         api_name="inpaint", concurrency_limit=None, show_progress="hidden",
         cancels=[reattach] if reattach else None)  # fmt: skip
     wire_retry(ctx, retry_btn, outputs, to_outputs, job_ids, api_name="inpaint_retry", cancels=[reattach],

@@ -27,6 +27,8 @@ from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.ui import result_actions
 from comfy_ui_app.workflow.graph import Field
 from comfy_ui_app.ui._actions import action_bar, message_box, preview_image, preview_update
+from comfy_ui_app.ui._api import api_handler
+from comfy_ui_app.ui._api_docs import ENDPOINTS
 from comfy_ui_app.ui._lora_picker import LoraPicker
 from comfy_ui_app.ui._presets import presets_panel, style_picker, with_styles
 from comfy_ui_app.ui._sizes import (
@@ -233,12 +235,13 @@ def build_tab(ctx) -> TabHandles:
     outputs = [progress, preview, gallery, message, seed_box, *h.form.errors, *(h.picker.errors if h.picker else []),
                last_seed, selected, retry_btn]  # fmt: skip
     reattach = wire_reattach(ctx, "txt2img", outputs, lambda u: h.outputs_for(u, h.form), job_ids)
+    inputs = [ctx.lang, parts.get("random_seed"), parts["batch_count"], *h.form.components, *picker, parts["styles"],
+              *user_inputs(ctx)]
     event = generate_btn.click(
-        h.generate,
-        inputs=[ctx.lang, parts.get("random_seed"), parts["batch_count"], *h.form.components, *picker,
-                parts["styles"], *user_inputs(ctx)],
-        outputs=[*outputs, job_ids], api_name="generate", concurrency_limit=None, show_progress="hidden",
-        cancels=[reattach] if reattach else None,
+        api_handler(h.generate, inputs, [*outputs, job_ids], summary=ENDPOINTS["generate"].summary, forms=[h.form],
+                    names={ctx.lang: "lang"}, pairs=zip(picker, h.picker.errors) if h.picker else ()),
+        inputs=inputs, outputs=[*outputs, job_ids], api_name="generate", concurrency_limit=None,
+        show_progress="hidden", cancels=[reattach] if reattach else None,
     )  # fmt: skip
     interrupt_btn.click(interrupt_handler(ctx), inputs=[ctx.lang, job_ids, *user_inputs(ctx)],
                         outputs=[progress, message], cancels=[e for e in (event, reattach) if e],
