@@ -14,6 +14,8 @@ scaling        1, 2, 4 test servers through Cluster: jobs/s
 startup        ``python app.py`` to a served page, idle RSS, History over 10,000 jobs
 forms          an uploaded workflow of 200, 1,000, 2,000 nodes -> its form (code and page)
 bombs          four 13000×13000 PNG bombs sent to Inpainting at once: the app's peak RSS, each refused
+clicks         Chromium clicks Generate -> the new picture drawn: the page vs a minimal Gradio app
+               vs the direct client (median, p90)
 =============  ==============================================================================
 """
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["BENCHMARKS", "Check", "Report", "percentile", "median"]
 
-BENCHMARKS = ("overhead", "latency", "concurrency", "scaling", "startup", "forms", "bombs")
+BENCHMARKS = ("overhead", "latency", "concurrency", "scaling", "startup", "forms", "bombs", "clicks")
 
 
 def median(values) -> float:

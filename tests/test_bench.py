@@ -16,7 +16,8 @@ import pytest
 pytest.importorskip("comfy_api_simplified", reason="pip install -r bench/requirements.txt")
 
 from bench import BENCHMARKS, percentile  # noqa: E402
-from bench import bombs, concurrency, forms, latency, overhead, scaling, startup  # noqa: E402
+from bench import bombs, clicks, concurrency, forms, latency, overhead, scaling, startup  # noqa: E402
+from _browser import NEEDS_CHROMIUM  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +99,16 @@ def test_bombs_are_each_refused_and_measured():
     checks = _checks(report)
     assert checks["bombs refused with the message"].value == bombs.AT_ONCE, report.lines
     assert math.isfinite(checks["app peak RSS during 4 bombs"].value)
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+def test_clicks_draws_the_picture_on_both_pages_and_times_the_direct_client():
+    report = clicks.run(quick=True)
+    (check,) = report.checks
+    assert check.name == "click to picture, page - minimal Gradio app (medians)" and math.isfinite(check.value)
+    text = "\n".join(report.lines)
+    for way in ("the page", "minimal Gradio app", "direct: Comfy.submit().wait()", "direct: requests + websocket"):
+        found = re.search(re.escape(way) + r": median ([\d.]+) ms, p90 ([\d.]+) ms", text)
+        assert found and 0 < float(found[1]) <= float(found[2]) < 30_000, (way, text)
+    assert "previews off, step time 0" in text

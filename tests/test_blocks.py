@@ -86,3 +86,24 @@ def test_anything_else_goes_to_gradio_as_it_came():
         assert "didn't return enough output values" in str(exc)
     else:
         raise AssertionError("expected Gradio's error")
+
+
+def test_events_that_show_no_progress_register_no_loading_status():
+    """The page's config: a hidden-progress event names no component to track (``show_progress_on``
+    ``[]``; Gradio's page would otherwise track every output of it on every status message of any
+    event); one that shows progress, or names where, keeps what it said; plain gr.Blocks is unchanged."""
+    def events(cls):
+        with cls() as demo:
+            box, out, spot = gr.Textbox(), gr.Markdown(), gr.Markdown()
+            gr.Button("a").click(lambda x: x, box, out, api_name="hidden", show_progress="hidden")
+            gr.Button("b").click(lambda x: x, box, out, api_name="full")
+            gr.Button("c").click(lambda x: x, box, out, api_name="chosen", show_progress="hidden",
+                                 show_progress_on=[spot])
+        return {d["api_name"]: d for d in demo.get_config_file()["dependencies"]}, spot
+
+    ours, spot = events(Blocks)
+    assert ours["hidden"]["show_progress_on"] == [] and ours["hidden"]["show_progress"] == "hidden"
+    assert ours["full"]["show_progress_on"] is None
+    assert ours["chosen"]["show_progress_on"] == [spot._id]
+    plain, _ = events(gr.Blocks)
+    assert plain["hidden"]["show_progress_on"] is None

@@ -140,21 +140,23 @@ def _wire_status(demo, ctx, checker, handles, banner, server_ok, timer) -> None:
     lists = [c for h in handles for c in h.refresh_outputs]
     outputs = [banner, server_ok, *needs, *lists]
 
-    def updates(status, refresh_lists: bool, lang_code: str):
+    def updates(status, refresh_lists: bool, lang_code: str, buttons: bool = True):
         if status.ok and refresh_lists:
             ctx.catalog.forget()  # the server came back, maybe with other models
             fresh = [u for h in handles if h.refresh for u in _as_list(_refresh(h, lang_code))]
         else:
             fresh = [gr.skip() for _ in lists]
         return (banner_markdown(status, lang_code), status.ok,
-                *[gr.Button(interactive=status.ok) for _ in needs], *fresh)
+                *[gr.Button(interactive=status.ok) if buttons else gr.skip() for _ in needs], *fresh)
 
     def on_load(was_ok, lang_code):
         return updates(checker.get(fresh=True), True, lang_code)
 
     def on_tick(was_ok, lang_code):
+        # The buttons only when the server's state changed: each update of a component costs the
+        # page a pass over its component tree, and a tick may land in the middle of a run (bench clicks).
         status = checker.get()
-        return updates(status, status.ok and not was_ok, lang_code)
+        return updates(status, status.ok and not was_ok, lang_code, buttons=status.ok != bool(was_ok))
 
     demo.load(on_load, inputs=[server_ok, ctx.lang], outputs=outputs, api_name="server_status",
               concurrency_limit=None, show_progress="hidden")

@@ -17,6 +17,15 @@ in the session's deep-link config (``SessionState.config_values``, read only by
 ``/gradio_api/deep_link``, which the app does not offer) to the component's first one; here it
 keeps the last value sent. Anything but a plain list or tuple of values for two or more
 outputs goes to Gradio as it came.
+
+It also keeps the page's loading-status work to the events that show one. Gradio's page registers
+every output of every event (``show_progress_on or outputs``) for a loading status, and on each
+status message of any event (pending, each streamed update, complete) it re-sends every
+component that ever had one to the component tree, a walk of the whole tree each: with the app's
+~300 components and ~80 events that was most of the time from a click on Generate to the picture
+(bench/RESULTS.md, g.). An event that shows no progress (``show_progress="hidden"``, as every
+streaming handler of the app) gets ``show_progress_on=[]`` (:func:`quiet_progress`): nothing of it
+is registered, and nothing it would show is lost.
 """
 from __future__ import annotations
 
@@ -28,7 +37,7 @@ import gradio as gr
 from comfy_ui_app.ui._api import document
 from comfy_ui_app.ui.page_assets import page_css, page_head
 
-__all__ = ["Blocks", "is_skip"]
+__all__ = ["Blocks", "is_skip", "quiet_progress"]
 
 _SKIP = {"__type__": "update"}
 
@@ -38,10 +47,22 @@ def is_skip(value: Any) -> bool:
     return isinstance(value, dict) and value == _SKIP
 
 
+def quiet_progress(fns) -> int:
+    """Give each event of ``fns`` (``BlockFunction`` s) that shows no progress an empty
+    ``show_progress_on``, so that the page tracks no loading status for it; returns how many."""
+    quieted = 0
+    for fn in fns:
+        if fn.show_progress == "hidden" and fn.show_progress_on is None:
+            fn.show_progress_on = []
+            quieted += 1
+    return quieted
+
+
 class Blocks(gr.Blocks):
     """``gr.Blocks`` that postprocesses only the outputs an update does not skip (see the module docstring),
-    launches with the page's own CSS and scripts (``ui.page_assets``) unless ``launch`` is given others, and
-    describes its API's parameters and returns (``ui._api``)."""
+    tracks no loading status for events that show none (:func:`quiet_progress`), launches with the page's
+    own CSS and scripts (``ui.page_assets``) unless ``launch`` is given others, and describes its API's
+    parameters and returns (``ui._api``)."""
 
     def get_api_info(self, all_endpoints: bool = False, page: str | None = None):
         """Gradio's API description plus every parameter's and return's words (``ui._api.document``)."""
@@ -51,6 +72,10 @@ class Blocks(gr.Blocks):
         kwargs.setdefault("css", page_css() or None)
         kwargs.setdefault("head", page_head() or None)
         return super().launch(*args, **kwargs)
+
+    def get_config_file(self):
+        quiet_progress(self.fns.values())   # the page's config: built when the Blocks closes and at launch
+        return super().get_config_file()
 
     async def postprocess_data(self, block_fn, predictions, state):
         outputs = list(block_fn.outputs)
