@@ -149,8 +149,8 @@ class ResultPanel:
                                   api_name=f"{self.key}_extend", **common),
         ]
         self.stop_btn.click(interrupt_handler(self.ctx), [self.ctx.lang, self.job_ids, *extra],
-                            [self.progress, self.message], cancels=events, api_visibility="private",
-                            concurrency_limit=None)
+                            [self.progress, self.message], cancels=events, api_name=f"{self.key}_stop",
+                            api_visibility="private", concurrency_limit=None)  # named: "interrupt" is the tab's
         root = gr.context.Context.root_block
         if root is not None:  # the server's upscale models, as the page opens
             root.load(self.models_update, None, [self.model], api_visibility="private", show_progress="hidden")
