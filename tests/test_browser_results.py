@@ -28,6 +28,7 @@ def results_app(make_comfy_server, launch_app):
     return server, launch_app(server.url)
 
 
+@pytest.mark.timeout(240)  # one generation and three actions, each a job, in one page (about 60 s on 2 loaded cores)
 def test_upscale_extend_vary_and_compare_a_generated_picture(results_app, browser):
     from playwright.sync_api import expect
 

@@ -151,11 +151,13 @@ class ResultPanel:
         self.stop_btn.click(interrupt_handler(self.ctx), [self.ctx.lang, self.job_ids, *extra],
                             [self.progress, self.message], cancels=events, api_name=f"{self.key}_stop",
                             api_visibility="private", concurrency_limit=None)  # named: "interrupt" is the tab's
-        root = gr.context.Context.root_block
-        if root is not None:  # the server's upscale models, as the page opens
-            root.load(self.models_update, None, [self.model], api_visibility="private", show_progress="hidden")
+        # the server's upscale models, asked when "Upscale model" is chosen (nothing more to load with the page)
+        self.method.change(self.models_update, [self.method], [self.model], api_visibility="private",
+                           show_progress="hidden", concurrency_limit=None)
 
-    def models_update(self):
+    def models_update(self, method):
+        if method != MODEL:
+            return gr.skip()
         models = self.runs.upscale_models()
         return gr.update(choices=models, value=models[0] if models else None)
 
