@@ -234,7 +234,7 @@ def measure(runs: int, warmup: int, report: Report) -> tuple[dict[str, list[floa
         finally:
             for context in contexts:
                 context.close()
-        report.say(f"the page sent {len(server.received_prompts)} prompts; steps "
+        report.say(f"the test server ran {len(server.received_prompts)} prompts (the page's and the direct clients'); steps "
                    f"{server.received_prompts[-1]['prompt'].get('3', {}).get('inputs', {}).get('steps')}, "
                    f"previews off, step time 0")
     return times, cpu
