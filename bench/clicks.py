@@ -234,8 +234,9 @@ def measure(runs: int, warmup: int, report: Report) -> tuple[dict[str, list[floa
         finally:
             for context in contexts:
                 context.close()
-        report.say(f"the test server ran {len(server.received_prompts)} prompts (the page's and the direct clients'); steps "
-                   f"{server.received_prompts[-1]['prompt'].get('3', {}).get('inputs', {}).get('steps')}, "
+        steps = server.received_prompts[-1]["prompt"].get("3", {}).get("inputs", {}).get("steps")
+        report.say(f"the test server ran {len(server.received_prompts)} prompts (the page's and the direct "
+                   f"clients'); steps {steps}, "
                    f"previews off, step time 0")
     return times, cpu
 
@@ -266,8 +267,8 @@ def run(quick: bool = False) -> Report:
     times, cpu = measure(runs, warmup, report)
     for name, values in times.items():
         browser, served, here = (median([c[k] for c in cpu[name]]) for k in range(3))
-        spent = (f"browser {browser:.0f} ms, page server {served:.0f} ms, " if name in ("the page", "minimal Gradio app")
-                 else "")
+        in_browser = name in ("the page", "minimal Gradio app")
+        spent = f"browser {browser:.0f} ms, page server {served:.0f} ms, " if in_browser else ""
         report.say(f"{name}: median {median(values):.1f} ms, p90 {percentile(values, 90):.1f} ms, "
                    f"min {min(values):.1f}, max {max(values):.1f} ({len(values)} runs after {warmup} warm-up); "
                    f"CPU per run (medians): {spent}bench process {here:.0f} ms")
