@@ -12,7 +12,10 @@ import pytest
 
 from comfy_ui_app import ComfyClient
 from comfy_ui_app.jobs.service import NotAllowed
-from comfy_ui_app.ui import history_tab
+from PIL import Image
+
+from comfy_ui_app.jobs.history_query import HistoryFilter
+from comfy_ui_app.ui import _history_grid, history_tab
 from comfy_ui_app.ui.history_tab import EXTERNAL_PREFIX, HistoryView
 from test_client import small_prompt
 from _waiting import wait_for
@@ -38,31 +41,54 @@ def hist(make_comfy_server, tmp_path):
     close_ctx(ctx)
 
 
-def test_a_user_lists_only_their_own_jobs_newest_first_with_thumbnails(hist):
-    page, label, rows, thumbs, choices, thumb_ids = hist.view.page("user:alice", 0, "en")
-    assert [value for _, value in choices] == [hist.a2.job_id, hist.a1.job_id]
-    assert [r[2] for r in rows] == ["Failed", "Done"] and {r[5] for r in rows} == {"You"}
-    assert rows[1][1] == "txt2img" and rows[1][4] == 1 and rows[0][4] == 0
-    assert thumb_ids == [hist.a1.job_id] and len(thumbs) == 1
-    assert hist.ctx.jobs.store.outputs_dir in Path(thumbs[0][0]).parents
-    assert label == "Page 1 of 1"
-    _, _, rows, _, choices, _ = hist.view.page("user:bob", 0, "en")
-    assert [value for _, value in choices] == [hist.b1.job_id]
+def page_of(view, user, number=1, **filters):
+    return view.page(user, HistoryFilter(None, **filters), number, "en")
+
+
+def test_a_user_sees_only_their_own_jobs_newest_first_as_tiles(hist):
+    shown = page_of(hist.view, "user:alice")
+    assert shown.ids == [hist.a2.job_id, hist.a1.job_id] and (shown.number, shown.pages, shown.total) == (1, 1, 2)
+    (failed, failed_caption), (done, done_caption) = shown.items
+    assert failed.endswith(".svg") and "Failed" in Path(failed).read_text()  # a drawn tile: no picture
+    assert "Text to image" in Path(failed).read_text() and failed_caption.endswith(" · Failed")
+    picture = hist.ctx.jobs.store.get(hist.a1.job_id).outputs[0].path
+    assert Path(done) == picture.parent / ".thumbs" / f"{picture.name}.webp"  # a thumbnail, never the PNG
+    with Image.open(done) as small:
+        assert small.format == "WEBP" and max(small.size) <= 256
+    assert " · " not in done_caption  # Done: the time alone
+    assert page_of(hist.view, "user:bob").ids == [hist.b1.job_id]
 
 
 def test_an_admin_sees_everyones_jobs_with_their_names(hist):
-    _, _, rows, _, choices, _ = hist.view.page(ADMIN, 0, "en")
-    assert [value for _, value in choices] == [hist.b1.job_id, hist.a2.job_id, hist.a1.job_id]
-    assert [r[5] for r in rows] == ["bob", "alice", "alice"]
+    shown = page_of(hist.view, ADMIN)
+    assert shown.ids == [hist.b1.job_id, hist.a2.job_id, hist.a1.job_id]
+    assert [caption.rsplit(" · ", 1)[-1] for _, caption in shown.items] == ["bob", "alice", "alice"]
 
 
 def test_pages(hist, monkeypatch):
-    monkeypatch.setattr(history_tab, "PAGE_SIZE", 2)
-    page, label, _, _, choices, _ = hist.view.page(ADMIN, 1, "en")
-    assert (page, label, [v for _, v in choices]) == (1, "Page 2 of 2", [hist.a1.job_id])
-    page, label, _, _, _, _ = hist.view.page(ADMIN, 7, "en")  # past the end: the last page
-    assert (page, label) == (1, "Page 2 of 2")
-    assert hist.view.page("user:bob", 0, "en")[1] == "Page 1 of 1"
+    monkeypatch.setattr(_history_grid, "PAGE_SIZE", 2)
+    shown = page_of(hist.view, ADMIN, 2)
+    assert (shown.number, shown.pages, shown.ids) == (2, 2, [hist.a1.job_id])
+    assert page_of(hist.view, ADMIN, 7).number == 2  # past the end: the last page
+    assert page_of(hist.view, "user:bob").pages == 1
+    for junk in (float("nan"), float("inf"), -5, "2", None, [3], True):
+        assert _history_grid.page_number(junk) == 1
+    assert _history_grid.page_number(10**30) == _history_grid.MAX_PAGE and _history_grid.page_number(3.7) == 3
+
+
+def test_a_star_is_kept_by_the_owner_or_an_admin_and_filters_the_grid(hist):
+    assert hist.view.star(hist.a1.job_id, "user:bob", "en") == "This job is gone, or it is not yours."
+    assert hist.view.starred(hist.a1.job_id, "user:bob") is None and page_of(hist.view, "user:bob", starred=True).ids == []
+    assert hist.view.star(hist.a1.job_id, "user:alice", "en") == "Starred: see ★ Favourites only."
+    assert hist.view.starred(hist.a1.job_id, "user:alice") is True
+    shown = page_of(hist.view, "user:alice", starred=True)
+    assert shown.ids == [hist.a1.job_id] and shown.items[0][1].startswith("★ ")
+    assert hist.view.star(hist.b1.job_id, ADMIN, "en").startswith("Starred")
+    assert page_of(hist.view, ADMIN, starred=True).ids == [hist.b1.job_id, hist.a1.job_id]
+    assert hist.view.clear("user:alice", "en") == "Deleted 1 finished jobs."  # the favourite stays
+    assert page_of(hist.view, "user:alice").ids == [hist.a1.job_id]
+    assert hist.view.star(hist.a1.job_id, "user:alice", "en", False) == "Star taken off."
+    assert page_of(hist.view, "user:alice", starred=True).ids == []
 
 
 def test_opening_a_job_shows_outputs_parameters_and_error_to_its_owner_only(hist):
@@ -91,9 +117,11 @@ def test_rerun_queues_the_same_prompt_as_a_new_job_of_the_rerunner(hist):
 def test_delete_and_clear_touch_only_the_users_own_jobs(hist):
     with pytest.raises(NotAllowed):
         hist.view.delete(hist.a1.job_id, "user:bob", "en")
+    assert page_of(hist.view, "user:alice").items  # the thumbnail is made: it goes with the job
     files = [o.path for o in hist.ctx.jobs.store.get(hist.a1.job_id).outputs]
     assert hist.view.delete(hist.a1.job_id, "user:alice", "en") == "Deleted."
     assert hist.ctx.jobs.store.get(hist.a1.job_id) is None and not any(f.exists() for f in files)
+    assert not (hist.ctx.jobs.store.outputs_dir / hist.a1.job_id).exists()
     assert hist.view.clear("user:alice", "en") == "Deleted 1 finished jobs."
     assert hist.ctx.jobs.store.get(hist.b1.job_id) is not None
 
@@ -103,8 +131,8 @@ def test_an_admin_also_sees_jobs_queued_outside_the_app(hist):
     outside = client.queue_prompt(small_prompt(seed=9))["prompt_id"]
     wait_for(lambda: client.get_history_item(outside), what="the outside job to finish")
     assert hist.view.external("user:alice", "en") == ([], [])
-    rows, choices = hist.view.external(ADMIN, "en")
-    assert [value for _, value in choices] == [EXTERNAL_PREFIX + outside]  # the app's own jobs are not repeated
+    rows, ids = hist.view.external(ADMIN, "en")
+    assert ids == [EXTERNAL_PREFIX + outside]  # the app's own jobs are not repeated
     assert rows[0][2] == "Done" and rows[0][4] == 1 and rows[0][5] == "Outside the app"
     text, paths, params = hist.view.open(EXTERNAL_PREFIX + outside, "user:alice", "en")
     assert paths == [] and params is None
@@ -149,8 +177,8 @@ def test_an_admin_sees_jobs_from_elsewhere_on_every_server_of_a_cluster(make_com
         wait_for(lambda: first.get_history_item(on_one), what="the first outside job to finish")
         on_two = second.queue_prompt(small_prompt(seed=2))["prompt_id"]
         wait_for(lambda: second.get_history_item(on_two), what="the second outside job to finish")
-        rows, choices = view.external(ADMIN, "en")
-        assert [value for _, value in choices] == [EXTERNAL_PREFIX + on_two, EXTERNAL_PREFIX + on_one]  # newest first
+        rows, ids = view.external(ADMIN, "en")
+        assert ids == [EXTERNAL_PREFIX + on_two, EXTERNAL_PREFIX + on_one]  # newest first
         assert [r[2] for r in rows] == ["Done", "Done"]
         text, paths, params = view.open(EXTERNAL_PREFIX + on_two, ADMIN, "en")
         assert "**Done**" in text and len(paths) == 1 and params["prompt"] == small_prompt(seed=2)
@@ -163,10 +191,11 @@ def test_an_admin_sees_jobs_from_elsewhere_on_every_server_of_a_cluster(make_com
         store.close()
 
 
-def test_thumbnails_show_whole_pictures(hist):
-    """Gradio stretches few thumbnails over the row; "cover" would show a wide crop of each."""
+def test_the_grid_shows_thumbnails_cropped_and_opens_a_job_instead_of_a_preview(hist):
     with gr.Blocks() as demo:
         ctx = hist.ctx
-        history_tab.build_tab(dataclasses.replace(ctx, lang=gr.State("en"), browser_id=gr.BrowserState("")))
-    (thumbs,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "history-thumbs"]
-    assert thumbs.object_fit == "contain"
+        handles = history_tab.build_tab(dataclasses.replace(ctx, lang=gr.State("en"), browser_id=gr.BrowserState("")))
+    (tiles,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "history-grid"]
+    assert tiles.allow_preview is False and tiles.object_fit == "cover"
+    assert isinstance(handles.parts["selected_picture"], gr.State)  # for actions on the opened job's picture
+    assert isinstance(handles.parts["actions_slot"], gr.Column)

@@ -79,7 +79,8 @@ def queue_of(client, who=""):
 
 
 def history_of(client, who=""):
-    label, table, thumbs, picker, *_ = client.predict(None, who, api_name="/history_refresh")
+    """The job ids of the first page of this user's History grid (the hidden "Job" list's choices)."""
+    number, label, tiles, picker, *_ = client.predict(who, api_name="/history_load")
     return [value for _, value in picker["choices"]]
 
 

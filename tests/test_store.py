@@ -180,12 +180,20 @@ def test_a_data_folder_of_the_previous_schema_opens_with_its_jobs_and_errors(tmp
             assert (ok.status, ok.error, [o.filename for o in ok.outputs]) == ("success", None, ["o.png"])
             assert describe_recorded(old) == english  # worded as before: the catalog's lookup of its English
             assert describe_recorded(old, lang="zh-CN") == "没有任何 ComfyUI 服务器具有模型 x.safetensors"
+            assert not old.starred and not ok.starred  # History's star: none yet
         finally:
             store.close()
     store = JobStore(folder)  # and a new error is kept with its code and data
     store.update_status("a" * 32, "error", error="boom", error_code="job_interrupted", error_data={})
     assert (store.get("a" * 32).error_code, store.get("a" * 32).error_data) == ("job_interrupted", {})
+    assert store.set_starred("b" * 32, True, owner="bob") and not store.set_starred("a" * 32, True, owner="bob")
+    assert store.get("b" * 32).starred and not store.get("a" * 32).starred
+    assert store.clear("bob") == 0 and store.clear("alice") == 1  # a starred job is kept
     store.close()
+    with sqlite3.connect(folder / "jobs.sqlite3") as db:
+        indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    db.close()
+    assert {"jobs_owner_starred", "jobs_owner_kind", "jobs_starred", "jobs_kind"} <= indexes
 
 
 def test_error_is_kept_and_a_lost_job_found_again_is_unfinished(store, clock):

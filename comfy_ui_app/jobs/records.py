@@ -83,6 +83,7 @@ class JobRecord:
     outputs: list
     error_code: str | None = None
     error_data: dict | None = None
+    starred: bool = False  # the owner's favourite (History's star)
 
     @property
     def done(self) -> bool:

@@ -20,15 +20,18 @@ Times are ``time.time()`` seconds; ``*_json`` columns are JSON text. The schema:
          created_at REAL, started_at REAL NULL, finished_at REAL NULL,
          timeline_json TEXT,            -- [{"status", "at", "detail"}, ...], oldest first
          error_code TEXT NULL,          -- the error's ``code`` (comfy_ui_app.errors), NULL for a row written
-         error_data TEXT NULL)          --   before codes were kept; error_data: its ``data``, JSON
+         error_data TEXT NULL,          --   before codes were kept; error_data: its ``data``, JSON
+         starred INTEGER)               -- 1: the owner's favourite (History's star); 0 or NULL: not
     outputs(id INTEGER PRIMARY KEY,     -- the order files were added
             job_id TEXT, path TEXT,     -- path is relative to outputs/: "<job_id>/<name>"
             filename, node, kind TEXT)
     indexes: jobs(owner, created_at), jobs(created_at), jobs(prompt_id), jobs(status, created_at),
-             jobs(finished_at) (the System tab's last hour, :meth:`JobStore.stats`), outputs(job_id)
+             jobs(finished_at) (the System tab's last hour, :meth:`JobStore.stats`), outputs(job_id),
+             jobs(owner, starred, created_at), jobs(starred, created_at), jobs(owner, kind, created_at),
+             jobs(kind, created_at) (History's filtered pages, :mod:`comfy_ui_app.jobs.history_query`)
 
-A data folder written before ``error_code``/``error_data`` existed gets them on opening
-(``ALTER TABLE``; its rows keep their English ``error``). All threads share one connection
+A data folder written before ``error_code``/``error_data``/``starred`` existed gets them on opening
+(``ALTER TABLE``; its rows keep their English ``error``, none is starred). All threads share one connection
 behind a lock; each write is one ``BEGIN IMMEDIATE`` transaction, and ``busy_timeout`` makes
 other processes wait their turn.
 """
@@ -57,7 +60,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     kind TEXT NOT NULL, client TEXT NOT NULL, values_json TEXT NOT NULL, prompt_json TEXT NOT NULL,
     server TEXT NOT NULL, prompt_id TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
     created_at REAL NOT NULL, started_at REAL, finished_at REAL, timeline_json TEXT NOT NULL,
-    error_code TEXT, error_data TEXT);
+    error_code TEXT, error_data TEXT, starred INTEGER);
 CREATE INDEX IF NOT EXISTS jobs_owner_created ON jobs (owner, created_at);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE INDEX IF NOT EXISTS jobs_prompt_id ON jobs (prompt_id);
@@ -69,8 +72,15 @@ CREATE TABLE IF NOT EXISTS outputs (
 CREATE INDEX IF NOT EXISTS outputs_job ON outputs (job_id);
 """
 _JOB_COLUMNS = ("job_id, owner, template, kind, client, values_json, prompt_json, server, prompt_id,"
-                " status, error, created_at, started_at, finished_at, timeline_json, error_code, error_data")
-_ADDED_COLUMNS = {"error_code": "TEXT", "error_data": "TEXT"}  # added to a data folder of an older schema
+                " status, error, created_at, started_at, finished_at, timeline_json, error_code, error_data, starred")
+# added to a data folder of an older schema; then the indexes that read them
+_ADDED_COLUMNS = {"error_code": "TEXT", "error_data": "TEXT", "starred": "INTEGER"}
+_ADDED_INDEXES = """
+CREATE INDEX IF NOT EXISTS jobs_owner_starred ON jobs (owner, starred, created_at);
+CREATE INDEX IF NOT EXISTS jobs_starred ON jobs (starred, created_at);
+CREATE INDEX IF NOT EXISTS jobs_owner_kind ON jobs (owner, kind, created_at);
+CREATE INDEX IF NOT EXISTS jobs_kind ON jobs (kind, created_at);
+"""
 _STATS_SQL = ("SELECT server, status, started_at - created_at, finished_at - started_at FROM jobs"
               " WHERE finished_at >= ? ORDER BY finished_at")  # only a TERMINAL status sets finished_at
 _JSON_LIST = "(SELECT value FROM json_each(?))"  # "x IN _JSON_LIST", one parameter: a JSON list
@@ -105,6 +115,8 @@ class JobStore:
             for column, kind in _ADDED_COLUMNS.items():
                 if column not in have:  # an older data folder: its jobs stay, the new column is NULL
                     self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
+            for statement in filter(str.strip, _ADDED_INDEXES.split(";")):
+                self._db.execute(statement)
             self._db.execute("COMMIT")
 
     @contextmanager
@@ -123,7 +135,7 @@ class JobStore:
         job_id, now = uuid.uuid4().hex, time.time()
         timeline = [{"status": "queued", "at": now, "detail": None}]
         row = (job_id, owner, template, kind, client, json.dumps(values), json.dumps(prompt),
-               server, prompt_id, "queued", None, now, None, None, json.dumps(timeline), None, None)
+               server, prompt_id, "queued", None, now, None, None, json.dumps(timeline), None, None, 0)
         with self._transaction() as db:
             db.execute(f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
         return _record(row, {})
@@ -191,14 +203,29 @@ class JobStore:
                        (job_id, f"{job_id}/{name}", name, node, kind))
         return OutputFile(folder / name, name, node, kind)
 
+    def set_starred(self, job_id: str, starred: bool, *, owner: str | None = None) -> bool:
+        """Star (History's favourites) or unstar a job; with ``owner``, only if it is theirs.
+        False if there is no such job (of that owner)."""
+        owner_sql, args = ("", [int(bool(starred)), job_id]) if owner is None else (
+            " AND owner = ?", [int(bool(starred)), job_id, owner])
+        with self._transaction() as db:
+            return db.execute(f"UPDATE jobs SET starred = ? WHERE job_id = ?{owner_sql}", args).rowcount == 1
+
+    def read(self, sql: str, args: list) -> list[tuple]:
+        """The rows of one read-only ``sql``, in one snapshot: for the modules of :mod:`comfy_ui_app.jobs`
+        that read the store their own way (:mod:`comfy_ui_app.jobs.history_query`)."""
+        with self._transaction("DEFERRED") as db:
+            return db.execute(sql, args).fetchall()
+
     def delete(self, job_id: str, *, owner: str | None = None) -> bool:
         """Delete a job, its output rows and files; with ``owner``, only if it is theirs."""
         owner_sql, args = ("", [job_id]) if owner is None else (" AND owner = ?", [job_id, owner])
         return self._delete_where("job_id = ?" + owner_sql, args) == 1
 
     def clear(self, owner: str) -> int:
-        """Delete all of ``owner``'s finished jobs (and their files); returns how many."""
-        return self._delete_where(*_filters(owner, TERMINAL))
+        """Delete all of ``owner``'s finished jobs (and their files) but the starred ones; returns how many."""
+        where, args = _filters(owner, TERMINAL)
+        return self._delete_where(where + " AND starred IS NOT 1", args)
 
     def _delete_where(self, where: str, args: list) -> int:
         with self._transaction() as db:
@@ -264,10 +291,10 @@ class JobStore:
 
 def _record(row: tuple, outputs: dict[str, list[OutputFile]]) -> JobRecord:
     """A JobRecord from one row of _JOB_COLUMNS (the fields' own order), JSON decoded."""
-    job_id, owner, template, kind, client, values, prompt, *rest, timeline, error_code, error_data = row
+    job_id, owner, template, kind, client, values, prompt, *rest, timeline, error_code, error_data, starred = row
     return JobRecord(job_id, owner, template, kind, client, json.loads(values), json.loads(prompt),
                      *rest, json.loads(timeline), outputs.get(job_id, []), error_code,
-                     None if error_data is None else json.loads(error_data))
+                     None if error_data is None else json.loads(error_data), bool(starred))
 
 
 def _filters(owner: str | None, statuses: Iterable[str] | None, server: str | None = None) -> tuple[str, list]:
