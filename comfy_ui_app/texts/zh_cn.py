@@ -578,3 +578,7 @@ ZH_CN: dict[str, str] = {
     "ComfyUI's template library has no template “{name}”.": "ComfyUI 的模板库中没有模板“{name}”。",
     "ComfyUI's template library has no such template.": "ComfyUI 的模板库中没有这个模板。",
 }
+
+from comfy_ui_app.texts.zh_cn_history import ZH_CN_HISTORY  # noqa: E402
+
+ZH_CN.update(ZH_CN_HISTORY)

@@ -84,17 +84,19 @@ class Filters:
     def __init__(self) -> None:
         with gr.Row(elem_id="history-filters", equal_height=True):
             self.text = Textbox(value="", label="Prompt contains", max_lines=1, max_length=MAX_TEXT_CHARS,
-                                elem_id="history-text", min_width=160)
+                                elem_id="history-text", scale=3, min_width=200)
             self.starred = gr.Checkbox(label="★ Favourites only", value=False, elem_id="history-starred",
-                                       min_width=120)
-            self.tab = gr.Dropdown(choices=list(TAB_CHOICES), value="all", label="Tab", elem_id="history-kind",
-                                   elem_classes=["i18n-choices"], min_width=120)
-            self.when = gr.Dropdown(choices=list(WHEN_CHOICES), value="all", label="When", elem_id="history-when",
-                                    elem_classes=["i18n-choices"], min_width=120)
-        with gr.Row(elem_id="history-dates"):
-            self.since = DateBox(label="From", include_time=False, type="string", elem_id="history-from",
-                                 min_width=140)
-            self.until = DateBox(label="To", include_time=False, type="string", elem_id="history-to", min_width=140)
+                                       scale=1, min_width=200)
+        with gr.Accordion("More filters", open=False, elem_id="history-more-filters"):
+            with gr.Row(elem_id="history-dates"):
+                self.tab = gr.Dropdown(choices=list(TAB_CHOICES), value="all", label="Tab", elem_id="history-kind",
+                                       elem_classes=["i18n-choices"], min_width=150)
+                self.when = gr.Dropdown(choices=list(WHEN_CHOICES), value="all", label="When",
+                                        elem_id="history-when", elem_classes=["i18n-choices"], min_width=150)
+                self.since = DateBox(label="From", include_time=False, type="string", elem_id="history-from",
+                                     min_width=150)
+                self.until = DateBox(label="To", include_time=False, type="string", elem_id="history-to",
+                                     min_width=150)
         self.message = gr.Markdown("", elem_id="history-filter-message", elem_classes=["no-i18n"])
         self.components = [self.text, self.starred, self.tab, self.when, self.since, self.until]
 

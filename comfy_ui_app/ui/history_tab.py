@@ -74,14 +74,14 @@ def build_tab(ctx) -> TabHandles:
     with gr.Tab("History", id="history") as tab:
         with gr.Column(elem_id="history-browse") as browse:
             filters = Filters()
-            with gr.Row(elem_id="history-paging", equal_height=True):
-                newer_btn = gr.Button("Newer", size="sm", min_width=60, elem_id="history-newer")
-                page_box = Number(value=1, label="Page", precision=0, minimum=1, min_width=70,
+            with gr.Row(elem_id="history-paging"):
+                newer_btn = gr.Button("Newer", size="sm", scale=0, min_width=70, elem_id="history-newer")
+                page_box = Number(value=1, label="Page", precision=0, minimum=1, scale=0, min_width=90,
                                   elem_id="history-page-number")
-                page_label = gr.Markdown("", elem_id="history-page", elem_classes=["no-i18n"])
-                older_btn = gr.Button("Older", size="sm", min_width=60, elem_id="history-older")
-                refresh_btn = gr.Button("Refresh", size="sm", min_width=60, elem_id="history-refresh")
-            tiles = gr.Gallery(label="Jobs", columns=8, height="auto", object_fit="cover", allow_preview=False,
+                page_label = gr.Markdown("", elem_id="history-page", elem_classes=["no-i18n"], min_width=100)
+                older_btn = gr.Button("Older", size="sm", scale=0, min_width=70, elem_id="history-older")
+                refresh_btn = gr.Button("Refresh", size="sm", scale=0, min_width=70, elem_id="history-refresh")
+            tiles = gr.Gallery(label="Jobs", show_label=False, columns=8, height="auto", object_fit="cover", allow_preview=False,
                                buttons=[], elem_id="history-grid")
             with gr.Accordion("From elsewhere", open=False, visible=False) as elsewhere:
                 external_table = gr.Dataframe(headers=list(HEADERS), interactive=False, elem_id="history-external")
