@@ -82,11 +82,13 @@ def test_a_made_up_id_is_nobody_else(public_app, victim, forgery):
     assert SECRET_PROMPT not in opened.text
     queue = public_app.call("queue_load", public_app.inputs("queue_load", {"browserstate": claimed}), forbidden=forbidden)
     assert_survived(public_app, queue)
-    for api in ("history_rerun", "history_delete", "queue_cancel"):
+    for api in ("history_rerun", "history_delete", "history_star", "queue_cancel"):
         outcome = public_app.call(api, public_app.inputs(api, {"Job": job_id, "browserstate": claimed}),
                                   forbidden=forbidden)
         assert_survived(public_app, outcome)
     assert _history(public_app, me) == [job_id]   # the victim's job is still there, and no re-run was added
+    with sqlite3.connect(f"file:{public_app.data_dir / 'jobs.sqlite3'}?mode=ro", uri=True) as db:
+        assert db.execute("SELECT starred FROM jobs WHERE job_id = ?", (job_id,)).fetchone()[0] != 1  # nor starred
 
 
 def test_the_page_issues_a_fresh_signed_id_for_a_forged_one(public_app, victim):

@@ -166,6 +166,8 @@ ID_TOO_LONG = "Job id is 1,000,000 characters long; at most 200."
     ("history_rerun", "Job", "j" * 1_000_000, ID_TOO_LONG),
     ("history_delete", "Job", ["a", "b"], "Job id must be text."),
     ("history_load_parameters", "Job", "j" * 1_000_000, ID_TOO_LONG),
+    ("history_star", "Job", "j" * 1_000_000, ID_TOO_LONG),
+    ("history_unstar", "Job", {"job": 1}, "Job id must be text."),
 ])
 def test_an_id_over_the_cap_is_refused_before_any_look_up(app, api, label, value, expected):
     outcome = app.call(api, app.inputs(api, {label: value}))
@@ -182,3 +184,28 @@ def test_a_nearly_full_disk_refuses_new_jobs_with_a_plain_message(make_hostile_a
     assert outcome.output("Message") == ("The server's disk is nearly full, so it takes no new jobs for now. "
                                          "Please tell whoever runs it.")
     assert not list((full.data_dir / "outputs").rglob("*.png"))
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({"Page": NAN}, ""), ({"Page": INF}, ""), ({"Page": 1e308}, ""), ({"Page": "2; DROP TABLE jobs"}, ""),
+    ({"Page": [1, 2]}, ""), ({"Prompt contains": "x" * 5_000_000}, "The text filter takes at most 200 characters."),
+    ({"Prompt contains": {"$like": "%"}}, "The text filter takes at most 200 characters."),
+    ({"From": "yesterday-ish"}, "Dates are written 2026-12-31."), ({"To": {"a": 1}}, "Dates are written 2026-12-31."),
+    ({"From": "now - 99999999999999d"}, "Dates are written 2026-12-31."),
+    ({"★ Favourites only": "yes", "Prompt contains": "%_%"}, ""),
+])
+def test_the_history_grid_takes_any_page_number_and_refuses_bad_filters_plainly(app, values, expected):
+    outcome = app.call("history_refresh", app.inputs("history_refresh", values))
+    assert_survived(app, outcome)
+    assert generic_error(outcome) is None, outcome.error
+    assert "x" * 1000 not in outcome.text
+    if expected:   # said under the filters; the page stays as it was
+        assert expected in outcome.texts(), outcome.texts()[:300]
+    else:          # a page number that is no page number is the first page
+        assert outcome.output("Page") == 1 and "Dates are written" not in outcome.texts(), outcome.texts()[:300]
+
+
+def test_the_history_star_of_a_forged_or_someone_elses_job_is_refused(app):
+    outcome = app.call("history_star", app.inputs("history_star", {"Job": "0" * 32}))
+    assert_survived(app, outcome)
+    assert "This job is gone, or it is not yours." in outcome.texts()
