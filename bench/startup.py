@@ -142,6 +142,7 @@ def store_ms(data_dir: Path, calls: int) -> float:
 
 
 STARTS = 3  # app starts measured; the page time is their median
+START_TIMEOUT_S = 300.0  # a start slower than this is a crash (a loaded machine starts it in a minute or two)
 
 
 def run(quick: bool = False) -> Report:
@@ -153,9 +154,9 @@ def run(quick: bool = False) -> Report:
         report.say(f"job store filled with {jobs} jobs of one browser in {fill_s:.1f} s")
         starts = []
         for _ in range(STARTS - 1):  # more starts: one is at the mercy of whatever else the machine does
-            with app_process(server.url, data) as app:
+            with app_process(server.url, data, timeout=START_TIMEOUT_S) as app:
                 starts.append(app.startup_s)
-        with app_process(server.url, data) as app:
+        with app_process(server.url, data, timeout=START_TIMEOUT_S) as app:
             starts.append(app.startup_s)
             time.sleep(3)
             idle = rss_mb(app.proc.pid)

@@ -30,7 +30,7 @@ def test_no_endpoint_takes_a_server_or_url_from_the_browser(comfy_server, launch
             label = f"{p.get('label')} {p.get('parameter_name')}"
             assert not URLISH.search(label), (name, p)
             assert p.get("component") not in ("Textbox",) or p.get("label") in (
-                "Prompt", "Negative prompt", "File name prefix"), (name, p)  # no free text but these
+                "Prompt", "Negative prompt", "File name prefix", "Prompt contains"), (name, p)  # no free text but these
 
 
 def _walk_files(value):

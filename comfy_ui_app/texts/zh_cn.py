@@ -579,18 +579,12 @@ ZH_CN: dict[str, str] = {
     "ComfyUI's template library has no such template.": "ComfyUI 的模板库中没有这个模板。",
 }
 
+# Issue 15's features keep their words in catalogs of their own (one file each, no merge conflicts).
 from comfy_ui_app.texts.zh_cn_actions import ZH_CN_ACTIONS  # noqa: E402
-
-ZH_CN.update(ZH_CN_ACTIONS)
 from comfy_ui_app.texts.zh_cn_notify import ZH_CN_NOTIFY  # noqa: E402
-
-ZH_CN.update(ZH_CN_NOTIFY)
 from comfy_ui_app.texts.zh_cn_presets import ZH_CN_PRESETS  # noqa: E402
-
-ZH_CN.update(ZH_CN_PRESETS)
 from comfy_ui_app.texts.zh_cn_history import ZH_CN_HISTORY  # noqa: E402
-
-ZH_CN.update(ZH_CN_HISTORY)
 from comfy_ui_app.texts.zh_cn_results import ZH_CN_RESULTS  # noqa: E402
 
-ZH_CN.update(ZH_CN_RESULTS)
+for _catalog in (ZH_CN_ACTIONS, ZH_CN_NOTIFY, ZH_CN_PRESETS, ZH_CN_HISTORY, ZH_CN_RESULTS):
+    ZH_CN.update(_catalog)
