@@ -2,7 +2,8 @@
 
 One builder per tab (``build_tab(ctx) -> TabHandles``, each in its own module); this
 module only puts them side by side and wires what crosses tabs: the server-status
-banner, "Send to inpainting" and "Load parameters" from the history (``_crosstab``),
+banner, "Send to inpainting" and "Load parameters" from the history (``_crosstab``), the result
+actions under History's opened job (``result_actions``),
 the language switch. A tab's ``refresh`` marked ``wants_lang`` gets the page's language
 (choices with words of their own, like the LoRA list's "(none)"). Importing it has no
 side effects; nothing per-user lives in module globals (only in handler locals and
@@ -24,6 +25,7 @@ from comfy_ui_app.ui import custom_tab as custom
 from comfy_ui_app.ui import history_tab
 from comfy_ui_app.ui import inpaint_tab as inpaint
 from comfy_ui_app.ui import queue_tab
+from comfy_ui_app.ui import result_actions
 from comfy_ui_app.ui import system_tab
 from comfy_ui_app.ui import templates_tab
 from comfy_ui_app.ui import txt2img_tab as txt2img
@@ -88,6 +90,8 @@ def build_app(cluster: Cluster, jobs: JobService, *, workflows_dir, output_dir, 
         _wire_status(demo, ctx, checker, handles, banner, server_ok, timer)
         _crosstab.wire(ctx, t2i, inp, cw, history, tabs)
         templates_tab.wire_opening(ctx, tpl, cw, tabs)
+        with history.parts["actions_slot"]:  # Upscale, Vary, Extend, Compare under the opened job's pictures
+            result_actions.for_gallery(ctx, history.parts["outputs"], "history")
         _timers_follow_tabs(handles)
         demo.load(issue_browser_id(browser_id), inputs=[browser_id], outputs=[browser_id], api_visibility="private",
                   concurrency_limit=None, show_progress="hidden")
