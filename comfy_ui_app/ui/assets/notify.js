@@ -185,8 +185,15 @@
     retitle(marks());
   });
 
-  new MutationObserver(() => { restoreSwitches(); scan(); })
-    .observe(document.documentElement, { childList: true, subtree: true });
+  // A drawing page changes its DOM many times a second: look at most every SCAN_MS then. A hidden
+  // tab draws little and delays timers, so it looks at once.
+  const SCAN_MS = 100;
+  let due = false;
+  function look() { due = false; restoreSwitches(); scan(); }
+  new MutationObserver(() => {
+    if (document.hidden) return look();
+    if (!due) { due = true; setTimeout(look, SCAN_MS); }
+  }).observe(document.documentElement, { childList: true, subtree: true });
   const settling = setInterval(restoreSwitches, 1000); // a reset that no DOM change follows
   setTimeout(() => clearInterval(settling), 30000);
 })();
