@@ -72,7 +72,7 @@ def fresh(served):
     proxy.clear()
     # the app keeps serving: a normal run after every case
     last = outputs_of(generate(client), timeout=60)[-1]
-    assert last[3].startswith("Done: 1 image"), last
+    assert last[3].startswith("Done — 1 picture"), last
 
 
 def final_message(client, values) -> str:

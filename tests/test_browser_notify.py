@@ -89,7 +89,7 @@ def test_a_job_that_ends_while_hidden_is_told_in_the_title_a_notification_and_a_
         page.evaluate(HIDE, True)
         generate(page, "a fox unseen")
         expect(page).to_have_title("✓ Done ComfyUI", timeout=TIMEOUT_MS)
-        assert page.evaluate("window.__notes") == [{"title": "The job is done", "body": "Done: 1 image(s) saved."}]
+        assert page.evaluate("window.__notes") == [{"title": "The job is done", "body": "Done — 1 picture."}]
         assert page.evaluate("window.__audio.started") == 4
         page.evaluate(HIDE, False)
         expect(page).to_have_title("ComfyUI", timeout=TIMEOUT_MS)

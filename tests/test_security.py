@@ -97,7 +97,7 @@ def test_server_chosen_file_names_stay_in_the_store(comfy_server, proxy, launch_
     app = launch_app(proxy.url)
     client = Client(app.url, verbose=False)
     outs = outputs_of(generate(client, {"Batch count": 2}))
-    assert outs[-1][3].startswith("Done: 2 image"), outs[-1]
+    assert outs[-1][3].startswith("Done — 2 pictures"), outs[-1]
     paths = [o.path.resolve() for r in app.store.list() for o in r.outputs]
     assert sorted(p.name for p in paths) == ["absolute.png", "escape.png"]
     assert all(p.parent.parent == app.store.outputs_dir.resolve() for p in paths), paths

@@ -70,12 +70,25 @@ _LISTING = (("summary", "What the listing shows (Markdown)."), ("jobs", "The job
 _QUEUE = (("message", "What the action did, in a sentence."), *_LISTING,
           ("job", "The Job list: every job's id and label, and the one selected."))
 _QUEUE_PARAMS = {"selected": "The job to act on: its id from the Job list (None for Refresh, Interrupt, Clear)."}
-_HISTORY_LIST = (("summary", "Which page of the history this is (Markdown)."),
-                 ("jobs", "The page's jobs: one row each, newest first."),
-                 ("pictures", "The page's pictures."),
-                 ("job", "The Job list: the page's jobs' ids and labels, and the one selected."),
-                 ("other_jobs", "Admins only: jobs of other users and other apps on the servers."))
+_HISTORY_LIST = (("page", "The page number shown: 1 is the newest."),
+                 ("page_label", "Which page this is, of how many, and how many jobs match (Markdown)."),
+                 ("tiles", "The page's jobs as tiles, newest first: a thumbnail of each job's first picture "
+                           "(or a drawn tile saying its kind and status) with a caption."),
+                 ("job", "The Job list: the page's jobs' ids, and the job opened (None: the grid)."),
+                 ("other_jobs", "Admins only: prompts run on the servers from elsewhere."),
+                 ("filter_message", "Why a filter was refused (Markdown), empty when every filter was fine."))
 _HISTORY_PARAMS = {"choice": "The job to act on: its id from the Job list (history_load's job list)."}
+_HISTORY_PAGE = {
+    "number": "The page to show, 1 for the newest (Newer and Older step from it).",
+    "text": "Only jobs whose prompt or negative prompt contains this text, in any case (empty: all).",
+    "starred": "True: only the jobs starred as favourites.",
+    "tab_kind": "Only the jobs of one tab: all, txt2img, inpaint, custom or other.",
+    "when": "Only the jobs of the last day, week or month: all, day, week or month.",
+    "since": "Only the jobs made on or after this date (YYYY-MM-DD), or empty.",
+    "until": "Only the jobs made on or before this date (YYYY-MM-DD), or empty.",
+}
+_HISTORY_DONE = (("message", "What happened, in a sentence."),
+                 ("job", "The Job list's value afterwards: the job still opened, None after a delete."))
 _BANNER = (("banner", "The server's state (Markdown): empty while ComfyUI answers, else what is wrong."),)
 
 ENDPOINTS = {
@@ -97,21 +110,24 @@ ENDPOINTS = {
     "queue_front": Endpoint("Admins: move a waiting job to the front of the queue.", _QUEUE_PARAMS, _QUEUE),
     "queue_interrupt": Endpoint("Stop the running job (this caller's, or any for an admin).", _QUEUE_PARAMS, _QUEUE),
     "queue_clear": Endpoint("Admins: take every waiting job out of the queue.", _QUEUE_PARAMS, _QUEUE),
-    "history_load": Endpoint("The first page of this caller's history.", returns=_HISTORY_LIST),
-    "history_newer": Endpoint("The history's newer page.", _HISTORY_PARAMS, _HISTORY_LIST),
-    "history_older": Endpoint("The history's older page.", _HISTORY_PARAMS, _HISTORY_LIST),
-    "history_refresh": Endpoint("The history's page again.", _HISTORY_PARAMS, _HISTORY_LIST),
+    "history_load": Endpoint("The first page of this caller's history grid.", returns=_HISTORY_LIST),
+    "history_newer": Endpoint("The history's newer page.", _HISTORY_PAGE, _HISTORY_LIST),
+    "history_older": Endpoint("The history's older page.", _HISTORY_PAGE, _HISTORY_LIST),
+    "history_refresh": Endpoint("The history's page again.", _HISTORY_PAGE, _HISTORY_LIST),
+    "history_page": Endpoint("One page of the history grid, filtered.", _HISTORY_PAGE, _HISTORY_LIST),
     "history_open": Endpoint("One job of this caller's: its outputs and parameters.", _HISTORY_PARAMS,
-                             (("detail", "The job's facts (Markdown)."), ("outputs", "The job's pictures."),
+                             (("detail", "The job's facts (Markdown)."), ("outputs", "The job's pictures, full size."),
                               ("parameters", "The values the job ran with."))),
     "history_load_parameters": Endpoint("A job's values, as the form's Load parameters takes them.",
                                         _HISTORY_PARAMS, (("message", "What happened, in a sentence."),)),
-    "history_rerun": Endpoint("Run a job of this caller's again as a new job.", _HISTORY_PARAMS,
-                              (("message", "What happened, in a sentence."), *_HISTORY_LIST)),
+    "history_rerun": Endpoint("Run a job of this caller's again as a new job.", _HISTORY_PARAMS, _HISTORY_DONE),
     "history_delete": Endpoint("Delete a job of this caller's from the history (and its files).", _HISTORY_PARAMS,
-                               (("message", "What happened, in a sentence."), *_HISTORY_LIST)),
-    "history_clear": Endpoint("Delete every finished job of this caller's from the history.", _HISTORY_PARAMS,
-                              (("message", "What happened, in a sentence."), *_HISTORY_LIST)),
+                               _HISTORY_DONE),
+    "history_clear": Endpoint("Delete every finished job of this caller's from the history, except the starred.",
+                              _HISTORY_PARAMS, _HISTORY_DONE),
+    "history_star": Endpoint("Star a job of this caller's: a favourite, kept by Clear.", _HISTORY_PARAMS,
+                             _HISTORY_DONE),
+    "history_unstar": Endpoint("Take the star off a job of this caller's.", _HISTORY_PARAMS, _HISTORY_DONE),
     "system_refresh": Endpoint("A ComfyUI server's facts: memory, models, embeddings, extensions, node classes.",
                                returns=(("stats", "Versions, devices and memory (Markdown)."),
                                         ("free_memory", "Free memory over time."),

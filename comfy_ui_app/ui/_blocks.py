@@ -47,13 +47,17 @@ def is_skip(value: Any) -> bool:
     return isinstance(value, dict) and value == _SKIP
 
 
-def quiet_progress(fns) -> int:
-    """Give each event of ``fns`` (``BlockFunction`` s) that shows no progress an empty
-    ``show_progress_on``, so that the page tracks no loading status for it; returns how many."""
+def quiet_progress(dependencies) -> int:
+    """Give each event of the page's config (``dependencies``: its dicts) that shows no progress an empty
+    ``show_progress_on``, so that the page tracks no loading status for it; returns how many.
+
+    Only the config sent to the page changes, never the event itself (``BlockFunction``): Gradio finds
+    an event named in ``cancels=`` by comparing its config with the one it had when it was wired (an
+    event wired inside ``@gr.render`` that cancels one wired outside it)."""
     quieted = 0
-    for fn in fns:
-        if fn.show_progress == "hidden" and fn.show_progress_on is None:
-            fn.show_progress_on = []
+    for dep in dependencies:
+        if dep.get("show_progress") == "hidden" and dep.get("show_progress_on") is None:
+            dep["show_progress_on"] = []
             quieted += 1
     return quieted
 
@@ -74,8 +78,9 @@ class Blocks(gr.Blocks):
         return super().launch(*args, **kwargs)
 
     def get_config_file(self):
-        quiet_progress(self.fns.values())   # the page's config: built when the Blocks closes and at launch
-        return super().get_config_file()
+        config = super().get_config_file()   # the page's config: built when the Blocks closes and at launch
+        quiet_progress(config.get("dependencies", []))
+        return config
 
     async def postprocess_data(self, block_fn, predictions, state):
         outputs = list(block_fn.outputs)
