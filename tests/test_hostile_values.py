@@ -122,7 +122,7 @@ def test_a_5_mb_prompt_is_refused_before_anything_is_stored(app):
 
 
 @pytest.mark.parametrize("body, words", [
-    (b'{"data": [null, true]}', "This call needs 18 values, one per input; it sent 2."),
+    (b'{"data": [null, true]}', "This call needs 19 values, one per input; it sent 2."),
     (b'{"data": "abc"}', "must be a list of values"),
     (b'[1, 2]', "must be a JSON object"),
     (b'{"data": [', "not JSON"),

@@ -226,15 +226,18 @@ class PresetPanel:
     def _wire(self, accordion, name, save_btn, apply_btn, delete_btn) -> None:
         ctx, browser = self.ctx, user_inputs(self.ctx)
         private = dict(api_visibility="private", concurrency_limit=None, show_progress="hidden")
-        accordion.expand(self.listing, [ctx.lang, *browser], [self.picker, self.share, self.unshare_btn], **private)
+        accordion.expand(self.listing, [ctx.lang, *browser], [self.picker, self.share, self.unshare_btn],
+                         api_name=f"{self.tab}_presets_list", **private)
         save_btn.click(self.save, [ctx.lang, name, self.share, *[c.component for c in self.controls], *browser],
-                       [self.picker, self.message], **private)
+                       [self.picker, self.message], api_name=f"{self.tab}_preset_save", **private)
         errors = [c.error for c in self.controls if c.error is not None]
         apply_btn.click(self.apply, [ctx.lang, self.picker, *browser],
-                        [*[c.component for c in self.controls], *errors, self.message], **private)
-        delete_btn.click(self.delete, [ctx.lang, self.picker, *browser], [self.picker, self.message], **private)
+                        [*[c.component for c in self.controls], *errors, self.message],
+                        api_name=f"{self.tab}_preset_apply", **private)
+        delete_btn.click(self.delete, [ctx.lang, self.picker, *browser], [self.picker, self.message],
+                         api_name=f"{self.tab}_preset_delete", **private)
         self.unshare_btn.click(self.unshare, [ctx.lang, self.picker, *browser], [self.picker, self.message],
-                               **private)
+                               api_name=f"{self.tab}_preset_unshare", **private)
 
 
 def presets_panel(ctx, tab: str, form, parts: dict, picker=None) -> PresetPanel:
