@@ -50,7 +50,9 @@
 
   function showBlocked() {
     const refused = !("Notification" in window) || Notification.permission === "denied";
-    document.documentElement.classList.toggle("notify-blocked", notifyOn() && refused);
+    // on the switches' own column: Gradio scopes the page's CSS under .gradio-container, so a class on <html> is never seen
+    const holder = document.getElementById("notify-controls");
+    if (holder) holder.classList.toggle("notify-blocked", notifyOn() && refused);
   }
 
   function askPermission() {
