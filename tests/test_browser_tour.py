@@ -3,7 +3,7 @@
 Every tab at 390x844 fits the screen: no horizontal scrolling, after a picture was made (so
 History, Queue and the result panels have something in them).
 """
-from tests._browser import BROWSER_TESTS, TIMEOUT_MS
+from tests._browser import BROWSER_TESTS, TIMEOUT_MS, opened_page
 
 TAB_LABELS = ("Text to image", "Inpainting", "Templates", "Custom workflow", "Queue", "History", "System")
 
@@ -28,12 +28,7 @@ def test_every_tab_fits_a_phone_without_horizontal_scrolling(comfy_server, launc
     from playwright.sync_api import expect
 
     app = launch_app(comfy_server.url)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app.url)
-        expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI", timeout=TIMEOUT_MS)
+    with opened_page(browser, app.url, width=390, height=844) as page:
         page.get_by_label("Prompt", exact=True).first.fill("a lighthouse at dusk")
         page.get_by_role("button", name="Generate").first.click()
         expect(page.locator("#txt2img-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
@@ -44,5 +39,3 @@ def test_every_tab_fits_a_phone_without_horizontal_scrolling(comfy_server, launc
             if width > 390:
                 too_wide[label] = width
         assert too_wide == {}
-    finally:
-        context.close()

@@ -24,7 +24,7 @@ import gradio as gr
 from comfy_ui_app.errors import WorkflowError
 from comfy_ui_app.jobs.uploads import is_picked_file
 
-__all__ = ["Source", "resolve", "gallery_pick", "PICTURE"]
+__all__ = ["Source", "resolve", "gallery_pick", "item_path", "PICTURE"]
 
 PICTURE = "picture"  # the name problems with the picture are reported under
 _MAX_REF = 4096
@@ -38,11 +38,16 @@ class Source:
     job_id: str | None = None
 
 
+def item_path(item: Any) -> str | None:
+    """A gallery item's file: ``(path, caption)``, ``{"path": ...}`` or a bare path; None for anything else."""
+    item = item[0] if isinstance(item, (list, tuple)) and item else item
+    item = item.get("path") if isinstance(item, dict) else item
+    return item if isinstance(item, str) and item else None
+
+
 def gallery_pick(gallery: Any, picks: Any) -> str | None:
     """The picture to act on: the last one clicked when it is still in the gallery, else the first."""
-    items = [item[0] if isinstance(item, (list, tuple)) and item else item for item in (gallery or [])]
-    items = [item.get("path") if isinstance(item, dict) else item for item in items]
-    items = [item for item in items if isinstance(item, str) and item]
+    items = [path for path in map(item_path, gallery or []) if path]
     picked = picks[-1] if isinstance(picks, list) and picks else None
     return picked if picked in items else (items[0] if items else None)
 

@@ -19,15 +19,13 @@ caller's (:mod:`comfy_ui_app.ui._result_source`). The three actions are API endp
 """
 from __future__ import annotations
 
-from typing import Any
-
 import anyio
 import gradio as gr
 
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui._result_runs import MODEL, ResultRuns
-from comfy_ui_app.ui._result_source import gallery_pick
+from comfy_ui_app.ui._result_source import gallery_pick, item_path
 from comfy_ui_app.ui.context import caller_ids, current_user
 from comfy_ui_app.ui.form import error_md
 from comfy_ui_app.ui.runner import interrupt_handler, job_ids_output, progress_markdown, run, user_inputs
@@ -40,10 +38,6 @@ SIDE_CHOICES = [("Left", "left"), ("Right", "right"), ("Top", "top"), ("Bottom",
 METHOD_CHOICES = [("Upscale model", MODEL), ("Pixels (Lanczos)", rt.PIXELS),
                   ("Hires fix (latent, redraws detail)", rt.LATENT)]
 STRENGTH_CHOICES = [("Subtle", "subtle"), ("Strong", "strong")]
-def _item_path(item: Any) -> str | None:
-    item = item[0] if isinstance(item, (list, tuple)) and item else item
-    item = item.get("path") if isinstance(item, dict) else item
-    return item if isinstance(item, str) and item else None
 
 
 class ResultPanel:
@@ -117,7 +111,7 @@ class ResultPanel:
 
     def compare(self, lang, picks, gallery):
         """The last two pictures clicked, side by side (message, slider)."""
-        shown = [_item_path(item) for item in (gallery or [])]
+        shown = [item_path(item) for item in (gallery or [])]
         chosen = [p for p in (picks if isinstance(picks, list) else []) if p in shown][-2:]
         if len(chosen) < 2:
             return error_md(tr("Click two pictures of the gallery first, then Compare.", lang)), gr.skip()
@@ -172,7 +166,7 @@ def for_gallery(ctx, gallery, key: str) -> ResultPanel:
         items = list(gallery_value or [])
         if evt is None or not isinstance(evt.index, int) or not 0 <= evt.index < len(items):
             return gr.skip(), gr.skip()
-        path = _item_path(items[evt.index])
+        path = item_path(items[evt.index])
         return path or gr.skip(), ([*(picks or []), path][-2:] if path else gr.skip())
 
     gallery.select(remember, [gallery, panel.picks], [panel.picture, panel.picks], api_visibility="private",
