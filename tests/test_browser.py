@@ -36,6 +36,8 @@ def test_type_prompt_generate_and_see_the_image(comfy_server, launch_app, page):
     assert sent["6"]["inputs"]["text"] == "a red fox in the snow"
     assert sent["4"]["inputs"]["ckpt_name"] == "tiny-sd15-random.safetensors"  # filled by demo.load
     assert list(app.store.outputs_dir.glob("*/*.png"))  # the job store keeps the outputs
+    # Gradio's own run history is off (ui/_blocks.Blocks.launch): no copy of the run in this browser's storage
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('gradio:run-history'))") == []
 
 
 def test_unreachable_server_banner_then_recovers(launch_app, make_comfy_server, page):

@@ -73,6 +73,11 @@ class Blocks(gr.Blocks):
         return document(super().get_api_info(all_endpoints=all_endpoints, page=page), self)
 
     def launch(self, *args, **kwargs):
+        # Gradio's own "run history" copies each call's inputs, outputs and their components into the
+        # browser's localStorage (100 runs) and reads and rewrites all of it on every message of a
+        # stream: each Generate slower than the one before, and prompts left behind on a shared
+        # computer. The app keeps its jobs itself, per user, on the server (the History tab).
+        kwargs.setdefault("run_history", False)
         kwargs.setdefault("css", page_css() or None)
         kwargs.setdefault("head", page_head() or None)
         return super().launch(*args, **kwargs)
