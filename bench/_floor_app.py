@@ -5,7 +5,8 @@ endpoint ``/generate`` (``I`` Textbox inputs; ``M`` outputs: a Markdown progress
 Gallery, the rest Markdown) whose async generator handler yields ``K`` updates per job, every
 output but the progress line (and, in the last, the gallery) ``gr.skip()``: "Sending",
 "Queued", ``K - 3`` progress lines while it "works", then "Done" with one 64x64 PNG path in
-the gallery - the real app's updates for a job, without the app. Each job's PNG is a new file
+the gallery (``K = 1``: "Done" alone, as the app sends a job that ends within its first moments,
+``ui/_first_news``) - the real app's updates for a job, without the app. Each job's PNG is a new file
 with bytes of its own (a text chunk with the job's number), written when the job ends, as the
 real app writes each job's picture: Gradio hashes and copies it into its cache every time. Built and launched as
 ``app.py`` is: its own interpreter, ``demo.queue(default_concurrency_limit=None)``, the
@@ -42,8 +43,8 @@ def build(inputs: int, outputs: int, updates: int, work: float, folder: Path, fa
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from comfy_ui_app.ui._blocks import Blocks as blocks
 
-    if outputs < 2 or updates < 2:
-        raise ValueError("need at least 2 outputs (progress, gallery) and 2 updates")
+    if outputs < 2 or updates < 1:
+        raise ValueError("need at least 2 outputs (progress, gallery) and 1 update")
     lock = asyncio.Lock()   # one "GPU" for the whole process, created on first use's loop
     milestones = max(0, updates - 3)
     base, numbers = png_bytes(), itertools.count()
@@ -61,7 +62,8 @@ def build(inputs: int, outputs: int, updates: int, work: float, folder: Path, fa
         return (progress, gallery if gallery is not None else skip, *(skip for _ in range(outputs - 2)))
 
     async def generate(*values):
-        yield update("**Sending to ComfyUI…**")
+        if updates >= 2:   # one update: the app's fast job, whose first moments go with its "Done" (ui/_first_news)
+            yield update("**Sending to ComfyUI…**")
         signals: asyncio.Queue = asyncio.Queue()
         worker = asyncio.create_task(work_on_the_gpu(signals))
         try:

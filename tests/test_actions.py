@@ -25,6 +25,7 @@ def test_the_bar_has_the_tabs_ids_and_one_class():
 
 @pytest.mark.parametrize("update, visible, value", [
     (RunUpdate("Sending", gallery=[], message="", errors={}), False, None),            # a run starts
+    (RunUpdate("Queued", PICTURE, gallery=[], message=""), True, PICTURE),             # ...with a preview already
     (RunUpdate(None, PICTURE), True, PICTURE),                                         # a preview streams
     (RunUpdate("Done", PICTURE, ["a.png"], "Done — 1 picture.", final=True, ok=True), False, None),  # pictures
 ])

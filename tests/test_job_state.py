@@ -65,7 +65,8 @@ def test_every_line_of_a_batch_is_marked_and_only_its_last_job_ends_it(service_c
     lines = [o.progress for o in outs if o.progress]
     marks = [mark_of(line) for line in lines]
     assert None not in marks, lines
-    assert marks[0][:2] == ("queued", "[queued]")  # "Sending to ComfyUI…"
+    # the run's first moments are one line (ui/_first_news): "Sending…"/"Queued", or job 1 already started
+    assert marks[0][:2] == ("queued", "[queued]") or (marks[0][0] == "running" and int(marks[0][1][1:-2]) < 50), marks
     kinds = [m[0] for m in marks]
     assert kinds[-1] == "done" and "done" not in kinds[:-1], kinds  # job 1's "Done" leaves the run running
     percents = [int(m[1][1:-2]) for m in marks if m[0] == "running"]

@@ -124,7 +124,9 @@ def test_a_waiting_jobs_place_in_line_is_sent_about_once_a_second(service_ctx):
 
 
 def test_batch_count_runs_jobs_in_sequence_with_consecutive_seeds(service_ctx):
-    server, ctx = service_ctx(per_server=1)  # one at a time: ComfyUI gets them in the batch's order
+    # one at a time: ComfyUI gets them in the batch's order; each job longer than a run's first moments
+    # (ui/_first_news: a batch done within them is one update), so that "Job 2 of 3" is seen
+    server, ctx = service_ctx(per_server=1, step_time=0.06, steps=3)
     outs = collect(ctx, owned_request(ALICE, {"seed": 1000}, count=3))
     seeds = [p["prompt"]["3"]["inputs"]["seed"] for p in server.received_prompts]
     assert seeds == [1000, 1001, 1002]
@@ -162,7 +164,7 @@ def test_a_failed_job_ends_the_batch(service_ctx):
 def test_a_batch_whose_server_went_away_records_the_rest_as_not_run(service_ctx):
     """Issue 13 point 9: ComfyUI dies during job 1 of 3; jobs 2 and 3 were never run and nobody
     interrupted them: each is recorded as cancelled, with why (batch_stopped, the server went away)."""
-    server, ctx = service_ctx(step_time=0.05, steps=40, per_server=1)
+    server, ctx = service_ctx(step_time=0.05, steps=40, per_server=1, give_up_after=3)  # lost in 3 s, not 60
     stopped = []
 
     def stop_the_server_once_running(update) -> bool:
@@ -270,12 +272,15 @@ ALICE, BOB = "browser:alice", "browser:bob"
 
 @pytest.fixture
 def service_ctx(make_comfy_server, tmp_path):
-    """``service_ctx(per_server=2, **server knobs)`` -> a context with a JobService over a fresh test server."""
+    """``service_ctx(per_server=2, give_up_after=None, **server knobs)`` -> a context with a JobService over a
+    fresh test server (``give_up_after``: seconds without an answer before its jobs end, else the app's own)."""
     made = []
 
-    def make(per_server=2, **knobs):
+    def make(per_server=2, give_up_after=None, **knobs):
         server = make_comfy_server(**knobs)
-        jobs = job_service(server.url, JobStore(tmp_path / f"data{len(made)}"),
+        target = server.url if give_up_after is None else Comfy(server.url, timeout=5, poll_interval=0.2,
+                                                                give_up_after=give_up_after)
+        jobs = job_service(target, JobStore(tmp_path / f"data{len(made)}"),
                            cluster_options={"per_server": per_server})
         ctx = app_context(jobs, tmp_path / f"out{len(made)}")
         made.append(ctx)

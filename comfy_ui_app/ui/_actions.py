@@ -59,14 +59,16 @@ def preview_image(**kw: Any) -> gr.Image:
 
 
 def preview_update(update: RunUpdate, component: Any = None):
-    """The preview's part of ``update``: the start of a run (the update that empties the gallery) and an
-    end with pictures hide it; else a new preview shows it; anything else leaves it. ``component``: the
-    preview, so that an update that would change nothing is skipped (:func:`~comfy_ui_app.ui._page_view.shown`)."""
-    starting = update.gallery == [] and not update.final
-    if starting or (update.final and update.gallery):  # the end's own last preview too: the pictures say it
+    """The preview's part of ``update``: an end with pictures hides it; else a new preview shows it; the
+    start of a run (the update that empties the gallery) without one hides it; anything else leaves it.
+    ``component``: the preview, so that an update that would change nothing is skipped
+    (:func:`~comfy_ui_app.ui._page_view.shown`)."""
+    if update.final and update.gallery:  # the end's own last preview too: the pictures say it
         return shown(component, None, False)
     if update.preview is not None:
         return shown(component, update.preview, True)
+    if update.gallery == [] and not update.final:
+        return shown(component, None, False)
     return gr.skip()
 
 

@@ -24,6 +24,7 @@ from comfy_ui_app.ui.batch import BATCH_KEY
 from comfy_ui_app.ui.context import caller_ids
 from comfy_ui_app.ui._page_view import visibility
 from comfy_ui_app.ui import job_state
+from comfy_ui_app.ui._first_news import held_first
 from comfy_ui_app.ui.jobfeed import RunUpdate, progress_markdown
 from comfy_ui_app.ui.reattach import attach
 from comfy_ui_app.ui.runner import job_ids_output, user_inputs
@@ -92,7 +93,7 @@ def retry_handler(ctx, to_outputs):
 
     async def retry(request: gr.Request, lang, job_ids, browser_id=None):
         ids = job_ids_output()
-        async for update in retry_job(ctx, caller_ids(request, browser_id), job_ids, lang):
+        async for update in held_first(retry_job(ctx, caller_ids(request, browser_id), job_ids, lang)):
             yield (*to_outputs(update), ids(update))
 
     return retry

@@ -44,6 +44,7 @@ from comfy_ui_app.jobs.limits import check_run
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.workflow.editor_format import api_to_ui
 from comfy_ui_app.ui import job_state
+from comfy_ui_app.ui._first_news import held_first
 from comfy_ui_app.ui._prepare import MAX_UI_SEED, complete_models, json_safe, seed_bases, upload_images
 from comfy_ui_app.ui.batch import BATCH_KEY, Batch, Planned, batch_mark, field_errors, follow_batch
 from comfy_ui_app.ui.context import caller_ids, current_user
@@ -123,8 +124,14 @@ def _plan(request: RunRequest, values: dict, object_info: dict | None, count: in
     return plans
 
 
-async def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> AsyncIterator[RunUpdate]:
-    """Run ``request.count`` jobs, all sent up front, followed one after another; see the module docstring."""
+def run(ctx, request: RunRequest, lang: str | None = DEFAULT_LANGUAGE) -> AsyncIterator[RunUpdate]:
+    """Run ``request.count`` jobs, all sent up front, followed one after another; see the module docstring.
+    The run's first moments ("Sending", "Queued", a fast job's "Done") reach the page as one update
+    (:func:`~comfy_ui_app.ui._first_news.held_first`)."""
+    return held_first(_run(ctx, request, lang))
+
+
+async def _run(ctx, request: RunRequest, lang: str | None) -> AsyncIterator[RunUpdate]:
     lang = lang or DEFAULT_LANGUAGE
     gallery: list[str] = []
     count = max(1, int(request.count or 1))
