@@ -17,7 +17,7 @@ from comfy_ui_app.errors import LimitExceeded, WorkflowError
 from comfy_ui_app.jobs.limits import Limits
 from comfy_ui_app.jobs.store import JobStore
 from comfy_ui_app.ui._result_runs import RESULT_CEILING, ResultRuns
-from comfy_ui_app.ui._result_source import gallery_pick, resolve
+from comfy_ui_app.ui._result_source import acted_on, gallery_pick, resolve
 from comfy_ui_app.ui.runner import RunRequest, run
 from comfy_ui_app.workflow import result_templates as rt
 from comfy_ui_app.workflow.fields import discover
@@ -97,6 +97,17 @@ def test_vary_sets_the_denoise_and_a_random_seed(strength, denoise):
     template, fields = _template("vary")
     values = rt.vary_values(template, fields, strength)
     assert sorted(values.values(), key=str) == sorted([denoise, -1], key=str)
+
+
+@pytest.mark.parametrize("picture, gallery, expected", [
+    ("/b.png", [("/a.png", None), ("/b.png", None)], "/b.png"),   # the one clicked, still shown
+    ("/old.png", [("/a.png", None), ("/b.png", None)], "/a.png"),  # new results: the first again
+    ("", [("/a.png", None)], "/a.png"),                            # nothing clicked
+    ("/named.png", [], "/named.png"),                              # an API caller's picture, no gallery
+    ("", [], None),
+])
+def test_the_picture_acted_on(picture, gallery, expected):
+    assert acted_on(picture, gallery) == expected
 
 
 def test_gallery_pick_takes_the_last_click_still_shown_else_the_first():

@@ -24,7 +24,7 @@ import gradio as gr
 from comfy_ui_app.errors import WorkflowError
 from comfy_ui_app.jobs.uploads import is_picked_file
 
-__all__ = ["Source", "resolve", "gallery_pick", "item_path", "PICTURE"]
+__all__ = ["Source", "resolve", "gallery_pick", "acted_on", "item_path", "PICTURE"]
 
 PICTURE = "picture"  # the name problems with the picture are reported under
 _MAX_REF = 4096
@@ -50,6 +50,15 @@ def gallery_pick(gallery: Any, picks: Any) -> str | None:
     items = [path for path in map(item_path, gallery or []) if path]
     picked = picks[-1] if isinstance(picks, list) and picks else None
     return picked if picked in items else (items[0] if items else None)
+
+
+def acted_on(picture: Any, gallery: Any) -> Any:
+    """The picture a panel's action works on: ``picture`` (the one last clicked) while it is still in the
+    gallery, else the gallery's first (new results make the first the one again); with no gallery at all
+    (an API caller naming its picture), ``picture`` as it came (:func:`resolve` checks it)."""
+    if picture and not gallery:
+        return picture
+    return gallery_pick(gallery, [picture] if picture else None)
 
 
 def _job_output(jobs, users: list[str], job_id: Any, index: Any = None, name: str | None = None) -> Source:

@@ -226,7 +226,7 @@ def build_tab(ctx) -> TabHandles:
         buttons = RenderedButtons(generate_btn, interrupt_btn, loaded, reattach)
 
         with form_column:
-            @gr.render(inputs=[loaded, ctx.lang])
+            @gr.render(inputs=[loaded, ctx.lang], show_progress="hidden")  # the loading shows on the picker
             def show_form(workflow, lang):
                 if not workflow:
                     gr.Markdown(tr(NO_FORM, lang))

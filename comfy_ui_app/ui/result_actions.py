@@ -25,7 +25,7 @@ import gradio as gr
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui._result_runs import MODEL, ResultRuns
-from comfy_ui_app.ui._result_source import gallery_pick, item_path
+from comfy_ui_app.ui._result_source import acted_on, item_path
 from comfy_ui_app.ui.context import caller_ids, current_user
 from comfy_ui_app.ui.form import error_md
 from comfy_ui_app.ui.runner import interrupt_handler, job_ids_output, progress_markdown, run, user_inputs
@@ -171,11 +171,12 @@ def for_gallery(ctx, gallery, key: str) -> ResultPanel:
 
     gallery.select(remember, [gallery, panel.picks], [panel.picture, panel.picks], api_visibility="private",
                    concurrency_limit=None, show_progress="hidden")
-    gallery.change(lambda: ("", []), None, [panel.picture, panel.picks], api_visibility="private",
-                   concurrency_limit=None, show_progress="hidden")  # new results: the first is the picture again
     panel.compare_btn.click(panel.compare, [ctx.lang, panel.picks, gallery], [panel.message, panel.slider],
                             api_visibility="private", concurrency_limit=None, show_progress="hidden")
-    panel.wire([panel.picture, gallery], lambda picture, items: picture or gallery_pick(items, None))
+    # New results make the first picture the one acted on again: a click remembered from earlier results
+    # counts only while its picture is still in the gallery (no event on the gallery's change, which would
+    # cost every Generate two more round trips and the page two more passes over its loading states).
+    panel.wire([panel.picture, gallery], acted_on)
     return panel
 
 
