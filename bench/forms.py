@@ -15,7 +15,7 @@ Target: a 1,000-node workflow's form (the page, API format) in under 2 s on 2 co
 and the CPU seconds this process spent meanwhile: on a machine others load the wall time is
 mostly waiting for a core), and the
 growth from 1,000 to 2,000 nodes linear (at most 2.5x; the form itself is capped at
-``custom_tab.MAX_FORM_FIELDS`` components, so the page's time grows more slowly than that).
+``_custom_form.MAX_FORM_FIELDS`` components, so the page's time grows more slowly than that).
 """
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def page_seconds(url: str, text: str, name: str) -> tuple[float, float, int]:
 
 
 def run(quick: bool = False) -> Report:
-    from comfy_ui_app.ui.custom_tab import MAX_FORM_FIELDS
+    from comfy_ui_app.ui._custom_form import MAX_FORM_FIELDS
     from comfy_ui_app.workflow.editor_format import api_to_ui
     from comfy_ui_app.workflow.fields import discover
 

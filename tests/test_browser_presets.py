@@ -1,9 +1,15 @@
 """Presets and prompt styles in a real browser ("Text to image"): save the settings, change them, apply
-the preset and see them back; two styles wrap the prompt the server receives."""
+the preset and see them back; two styles wrap the prompt the server receives. "Custom workflow": a
+workflow's presets come back with the same graph, not with another one."""
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from _browser import BROWSER_TESTS, opened_page
 from _waiting import wait_for
+
+REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = BROWSER_TESTS
 
@@ -59,3 +65,53 @@ def test_a_preset_brings_the_settings_back_and_styles_wrap_the_prompt(comfy_serv
     assert job.values["prompt"] == sent["6"]["inputs"]["text"]  # History shows what was sent
     assert job.values["_styles"] == {"names": ["Anime", "Watercolor"], "prompt": "a fox in the snow",
                                      "negative": "text, watermark"}
+
+
+def _upload_workflow(page, path):
+    from playwright.sync_api import expect
+
+    with page.expect_file_chooser() as chooser:   # as a user picks the file (tests/test_browser.py does the same)
+        page.locator("#custom-upload").click()
+    chooser.value.set_files(str(path))
+    expect(page.locator("#custom-load-message")).to_contain_text(f"Loaded {path.name}")
+
+
+def _offered(page, name) -> int:
+    """How many options of the (opened) preset list are called ``name``."""
+    page.locator("#custom-presets").get_by_text("Presets").click()
+    page.locator("#custom-preset-picker input").click()
+    count = page.get_by_role("option", name=name, exact=True).count()
+    page.keyboard.press("Escape")
+    return count
+
+
+def test_a_custom_workflows_presets_are_kept_for_that_workflow(comfy_server, launch_app, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    workflows = tmp_path / "w"
+    workflows.mkdir()
+    mine, other, again = workflows / "mine.json", workflows / "other.json", workflows / "again.json"
+    mine.write_text((REPO / "workflows" / "txt2img.json").read_text())
+    other.write_text((REPO / "workflows" / "img2img.json").read_text())
+    graph = json.loads(mine.read_text())
+    graph["6"]["inputs"]["text"] = "a lighthouse at dusk"
+    again.write_text(json.dumps(graph))    # the same graph with other values, under another name
+    app = launch_app(comfy_server.url)
+    with opened_page(browser, app.url) as page:
+        page.get_by_role("tab", name="Custom workflow").click()
+        _upload_workflow(page, mine)
+        tab = page.locator("#custom-tab")
+        _set_slider(tab, "Steps", "9")
+        page.locator("#custom-presets").get_by_text("Presets").click()
+        page.locator("#custom-preset-name textarea, #custom-preset-name input").first.fill("Nine steps")
+        page.locator("#custom-preset-save").click()
+        expect(page.locator("#custom-preset-message")).to_contain_text("Preset “Nine steps” saved.")
+        _set_slider(tab, "Steps", "3")
+        page.locator("#custom-preset-apply").click()
+        expect(page.locator("#custom-preset-message")).to_contain_text("Preset “Nine steps” applied.")
+        expect(tab.get_by_label("number input for Steps", exact=True)).to_have_value("9")
+
+        _upload_workflow(page, other)    # another graph: its own presets, none yet
+        assert _offered(page, "Nine steps") == 0
+        _upload_workflow(page, again)    # the first graph again: its preset is offered again
+        assert _offered(page, "Nine steps") == 1

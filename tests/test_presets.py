@@ -5,15 +5,17 @@ from __future__ import annotations
 import math
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import pytest
 
 from comfy_ui_app.errors import PresetRefused
-from comfy_ui_app.jobs.presets import MAX_NAME, MAX_PER_OWNER, PresetStore
+from comfy_ui_app.jobs.presets import MAX_NAME, MAX_PER_OWNER, MAX_TAB, PresetStore
 from comfy_ui_app.jobs.store import JobStore
 from comfy_ui_app.ui._preset_form import Slot, fit, restore, snapshot
-from comfy_ui_app.ui._presets import PresetPanel
+from comfy_ui_app.ui._custom_form import preset_key
+from comfy_ui_app.ui._presets import Control, PresetPanel
 
 REPO = Path(__file__).resolve().parents[1]
 CKPT = "tiny-sd15-random.safetensors"
@@ -159,6 +161,43 @@ def test_restore_sets_what_fits_and_names_the_rest():
     assert snapshot(slots, [3, "a", "fox"]) == {"steps": 3, "checkpoint": "a", "prompt": "fox"}
     values, problems = restore(slots, {"steps": 99, "checkpoint": "a", "unknown": 1})
     assert values == {"checkpoint": "a"} and set(problems) == {"steps"}   # prompt: not in the preset, left
+
+
+# ---- "Custom workflow": presets per workflow ----------------------------------------------------
+
+KSAMPLER = {"class_type": "KSampler", "inputs": {"seed": 1, "steps": 20}}
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ({"3": KSAMPLER}, {"3": {**KSAMPLER, "inputs": {"seed": 2, "steps": 9}}}, True),   # other values: same graph
+    ({"3": KSAMPLER, "4": {"class_type": "CheckpointLoaderSimple"}},
+     {"4": {"class_type": "CheckpointLoaderSimple"}, "3": KSAMPLER}, True),           # key order does not matter
+    ({"3": KSAMPLER}, {"3": {**KSAMPLER, "class_type": "KSamplerAdvanced"}}, False),  # another node
+    ({"3": KSAMPLER}, {"9": KSAMPLER}, False),                                         # another id
+    ({"3": KSAMPLER}, {"3": "not a node"}, False),
+])
+def test_a_workflows_preset_key_follows_its_graph(a, b, same):
+    assert (preset_key(a) == preset_key(b)) is same
+    assert preset_key(a).startswith("custom:") and len(preset_key(a)) <= MAX_TAB
+
+
+def test_a_panel_keeps_its_presets_under_its_key(tmp_path):
+    store = JobStore(tmp_path / "data")
+    try:
+        ctx = SimpleNamespace(jobs=SimpleNamespace(store=store, is_admin=lambda user: False), browser_id=None,
+                              catalog=SimpleNamespace(object_info_or_none=lambda: None))
+        steps = Control("steps", gr.Number(5), None, lambda info: Slot("steps", "int", "Steps", None, 1, 99))
+        panel = PresetPanel(ctx, "custom", [steps], key=preset_key({"3": KSAMPLER}))
+        picker, message = panel.save(None, "en", "Mine", False, 7, "alice")
+        assert message == "Preset “Mine” saved."
+        other = PresetPanel(ctx, "custom", [steps], key=preset_key({"9": KSAMPLER}))
+        assert other.choices("browser:alice", "en") == [] and panel.choices("browser:alice", "en")
+        assert [p.tab for p in PresetStore(store).visible("browser:alice", preset_key({"3": KSAMPLER}))] == [
+            preset_key({"3": KSAMPLER})]
+        *updates, message = panel.apply(None, "en", picker["value"], "alice")
+        assert message == "Preset “Mine” applied." and changed(updates[0]) == 7
+    finally:
+        store.close()
 
 
 # ---- the panel on the real page -----------------------------------------------------------------

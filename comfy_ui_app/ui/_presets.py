@@ -1,4 +1,5 @@
-"""The "Styles" picker and the "Presets" panel of a generating tab ("Text to image", "Inpainting").
+"""The "Styles" picker and the "Presets" panel of a generating tab ("Text to image", "Inpainting";
+"Custom workflow" has the panel too, one set of presets per workflow).
 
 :func:`style_picker`: a multiselect of the bundled prompt styles (``workflow.prompt_styles``),
 next to the prompt; the tab's Generate wraps the prompt with :func:`with_styles`.
@@ -122,8 +123,10 @@ def _extra_controls(parts: dict, picker) -> list[Control]:
 class PresetPanel:
     """The panel's handlers for one tab (shared by all users; the user comes with each request)."""
 
-    def __init__(self, ctx, tab: str, controls: list[Control]) -> None:
-        self.ctx, self.tab, self.controls = ctx, tab, controls
+    def __init__(self, ctx, tab: str, controls: list[Control], key: str | None = None) -> None:
+        """``tab`` names the panel's elements and events ("custom"); ``key`` the presets it keeps and
+        lists ("custom:<workflow>"; by default ``tab``)."""
+        self.ctx, self.tab, self.controls, self.key = ctx, tab, controls, key or tab
         self.store = PresetStore(ctx.jobs.store)
         self.picker = self.share = self.unshare_btn = self.message = None  # set by build
 
@@ -133,7 +136,7 @@ class PresetPanel:
 
     def choices(self, user: str, lang: str) -> list[tuple[str, str]]:
         return [(tr("{name} (shared)", lang, name=p.name) if p.shared else p.name, str(p.preset_id))
-                for p in self.store.visible(user, self.tab)]
+                for p in self.store.visible(user, self.key)]
 
     def listing(self, request: gr.Request, lang, *browser):
         """The user's presets (and the shared ones); Share and Unshare shown to admins only."""
@@ -148,7 +151,7 @@ class PresetPanel:
         user, admin = self._user(request, browser)
         slots = [Slot(c.key, "text") for c in self.controls]
         try:
-            saved = self.store.save(user, self.tab, name, snapshot(slots, values[:len(self.controls)]),
+            saved = self.store.save(user, self.key, name, snapshot(slots, values[:len(self.controls)]),
                                     shared=share is True, admin=admin)
         except PresetRefused as exc:
             labels = {c.key: getattr(c.component, "label", None) for c in self.controls}
@@ -162,7 +165,7 @@ class PresetPanel:
         """Every control set back from the preset; what does not fit is said next to its field."""
         lang = _lang(lang)
         user, _ = self._user(request, browser)
-        found = self.store.get(choice, user, self.tab)
+        found = self.store.get(choice, user, self.key)
         skips = [gr.skip() for _ in self.controls]
         if found is None:
             text = tr("Please pick a preset first.", lang) if not choice else describe(PresetRefused("not_found"),
@@ -199,27 +202,32 @@ class PresetPanel:
         if not choice:
             return gr.skip(), tr("Please pick a preset first.", lang)
         try:
-            found = action(choice, user, self.tab, admin=admin)
+            found = action(choice, user, self.key, admin=admin)
         except PresetRefused as exc:
             return gr.skip(), describe(exc, lang=lang)
         return gr.update(choices=self.choices(user, lang), value=None), tr(words, lang, name=found.name)
 
-    def build(self) -> None:
-        with gr.Accordion("Presets", open=False, elem_id=f"{self.tab}-presets") as accordion:
+    def build(self, lang: str | None = None) -> None:
+        """The accordion; ``lang``: its words in that language (a panel drawn inside ``@gr.render``,
+        which the language switch does not relabel), else English for the switch to translate."""
+        def t(text: str) -> str:
+            return tr(text, lang) if lang else text
+
+        with gr.Accordion(t("Presets"), open=False, elem_id=f"{self.tab}-presets") as accordion:
             with gr.Row(equal_height=False):
-                self.picker = gr.Dropdown([], value=None, label="Preset", allow_custom_value=True,  # checked by the handlers
+                self.picker = gr.Dropdown([], value=None, label=t("Preset"), allow_custom_value=True,  # checked by the handlers
                                           min_width=160,
                                           elem_id=f"{self.tab}-preset-picker", elem_classes=["no-i18n"])
-                name = gr.Textbox(label="Preset name", max_length=200, min_width=160,
-                                  placeholder="A name for the current settings", elem_id=f"{self.tab}-preset-name")
-            self.share = gr.Checkbox(label="Share with everyone", value=False, visible=False,
+                name = gr.Textbox(label=t("Preset name"), max_length=200, min_width=160,
+                                  placeholder=t("A name for the current settings"), elem_id=f"{self.tab}-preset-name")
+            self.share = gr.Checkbox(label=t("Share with everyone"), value=False, visible=False,
                                      elem_id=f"{self.tab}-preset-share")
             with gr.Row():
-                save_btn = gr.Button("Save preset", size="sm", min_width=100, elem_id=f"{self.tab}-preset-save")
-                apply_btn = gr.Button("Apply", size="sm", min_width=100, elem_id=f"{self.tab}-preset-apply")
-                delete_btn = gr.Button("Delete", size="sm", variant="stop", min_width=100,
+                save_btn = gr.Button(t("Save preset"), size="sm", min_width=100, elem_id=f"{self.tab}-preset-save")
+                apply_btn = gr.Button(t("Apply"), size="sm", min_width=100, elem_id=f"{self.tab}-preset-apply")
+                delete_btn = gr.Button(t("Delete"), size="sm", variant="stop", min_width=100,
                                        elem_id=f"{self.tab}-preset-delete")
-                self.unshare_btn = gr.Button("Unshare", size="sm", min_width=100, visible=False)
+                self.unshare_btn = gr.Button(t("Unshare"), size="sm", min_width=100, visible=False)
             self.message = gr.Markdown("", elem_id=f"{self.tab}-preset-message")
         self._wire(accordion, name, save_btn, apply_btn, delete_btn)
 
@@ -240,10 +248,11 @@ class PresetPanel:
                                api_name=f"{self.tab}_preset_unshare", **private)
 
 
-def presets_panel(ctx, tab: str, form, parts: dict, picker=None) -> PresetPanel:
-    """Build and wire the "Presets" accordion for ``tab`` ("txt2img", "inpaint") in the current
-    Blocks context, covering ``form``'s fields, the tab's ``parts`` of :data:`EXTRA_PARTS` and the
-    LoRA ``picker``."""
-    panel = PresetPanel(ctx, tab, _form_controls(ctx, form) + _extra_controls(parts, picker))
-    panel.build()
+def presets_panel(ctx, tab: str, form, parts: dict, picker=None, *, key: str | None = None,
+                  lang: str | None = None) -> PresetPanel:
+    """Build and wire the "Presets" accordion for ``tab`` ("txt2img", "inpaint", "custom") in the
+    current Blocks context, covering ``form``'s fields, the tab's ``parts`` of :data:`EXTRA_PARTS` and
+    the LoRA ``picker``; ``key`` and ``lang``: see :class:`PresetPanel` and :meth:`PresetPanel.build`."""
+    panel = PresetPanel(ctx, tab, _form_controls(ctx, form) + _extra_controls(parts, picker), key)
+    panel.build(lang)
     return panel

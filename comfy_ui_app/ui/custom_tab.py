@@ -8,7 +8,8 @@ previous form stays. The loaded workflow lives in a small per-user ``gr.State``;
 form is rebuilt for it with ``@gr.render`` and runs through ``runner.run``. The results
 (progress, preview, gallery, message, the seed(s) used) stay outside the render, so a
 reloaded page can show the user's newest custom job there again before any workflow is
-picked. A form with a seed has "♻ Reuse last seed", as "Text to image" has.
+picked. A form with a seed has "♻ Reuse last seed", as "Text to image" has, and every form has
+"Presets", kept per workflow (the form itself: :mod:`comfy_ui_app.ui._custom_form`).
 
 A UI-format workflow whose author chose its inputs and outputs in ComfyUI's App mode
 (``extra.linearData``, :mod:`comfy_ui_app.workflow.app_mode`) gets exactly that form, and the
@@ -29,41 +30,31 @@ import json
 from pathlib import Path
 from typing import Any
 
-import anyio
 import gradio as gr
 
 from comfy_ui_app.errors import GraphRefused, WorkflowError
 from comfy_ui_app.jobs.graph_rules import may_run_custom
-from comfy_ui_app.workflow.file_inputs import hide_file_lists
 from comfy_ui_app.workflow.source import check_nodes, parse_json
 from comfy_ui_app.workflow.templates import api_graph, load_workflow
 from comfy_ui_app.workflow.convert import is_ui_workflow, ui_to_api
-from comfy_ui_app.workflow.app_mode import read_app_mode, shown_outputs
-from comfy_ui_app.workflow.fields import form_fields
 from comfy_ui_app.texts.i18n import tr
 from comfy_ui_app.texts.messages import describe
-from comfy_ui_app.ui import form as forms
-from comfy_ui_app.ui import _lenient as lenient
 from comfy_ui_app.ui import result_actions
 from comfy_ui_app.ui._media_results import MediaResults, pictures
-from comfy_ui_app.ui.context import TabHandles, caller_ids, current_user
+from comfy_ui_app.ui.context import TabHandles, caller_ids
 from comfy_ui_app.ui.retry import retry_button, retry_visibility, wire_retry
-from comfy_ui_app.ui.runner import (
-    RunRequest, RunUpdate, interrupt_handler, job_ids_output, progress_markdown, run, user_inputs, wire_reattach,
-)
+from comfy_ui_app.ui.runner import user_inputs, wire_reattach
 from comfy_ui_app.ui._actions import RenderedButtons, action_bar, message_box, preview_image, preview_update
-from comfy_ui_app.ui.txt2img_tab import MAX_BATCH_COUNT
 from comfy_ui_app.ui._picture_drop import drop_zone as picture_drop_zone
+from comfy_ui_app.ui._custom_form import reuse_seed, workflow_form
 
 __all__ = ["build_tab", "bundled_workflows", "read_workflow", "workflow_from_text", "opening", "load_job", "reuse_seed",
            "seeds_text", "access_note"]
 
 MAX_WORKFLOW_BYTES = 5_000_000
-MAX_FORM_FIELDS = 300  # components of one workflow's form (the rest keep their values): bounded render time
 WORKFLOW_FIELD = "workflow"  # what a refused file's error names: the upload, not a form field
 NO_FORM = "Pick a bundled workflow or upload one to see its form."
 PICK_FIRST = "Pick a bundled workflow or upload one first."
-STILL_LOADING = "The new workflow's form is still being drawn. Press Generate again."
 
 
 def bundled_workflows(workflows_dir: Path) -> list[str]:
@@ -165,11 +156,6 @@ def access_note(jobs, users: list[str], lang: str) -> str | None:
     return describe(GraphRefused(rule), lang=lang) if rule else None
 
 
-def reuse_seed(last_seed):
-    """♻ of a custom form: the seed of this page's last run back in the seed box."""
-    return gr.skip() if last_seed is None else last_seed
-
-
 def seeds_text(seeds) -> str:
     """The seed(s) a run used, as shown ("1234" or "1234, 1235, 1236")."""
     return ", ".join(str(s) for s in seeds or ())
@@ -233,7 +219,7 @@ def build_tab(ctx) -> TabHandles:
                     buttons.idle(ctx, results, PICK_FIRST)
                     return
                 try:
-                    _workflow_form(ctx, workflow, lang, results, buttons)
+                    workflow_form(ctx, workflow, lang, results, buttons)
                 except Exception as exc:  # noqa: BLE001 - a graph no check foresaw: words, not Gradio's empty error
                     gr.Markdown(tr("Could not make a form of this workflow: {reason}", lang,
                                    reason=describe(exc, lang=lang, names=ctx.names)), elem_classes=["field-error"])
@@ -276,53 +262,3 @@ class _Results:
         return (u.progress if u.progress is not None else skip, preview_update(u, preview),
                 shown if shown is not None else skip, u.message if u.message is not None else skip,
                 retry_visibility(u), *seeds, *MediaResults.updates(u.gallery, lang))
-
-
-def chosen_outputs(store, app, gallery: list[str], job_ids) -> list[str]:
-    """The files of ``gallery`` that App mode's chosen output nodes made (the store knows each file's node)."""
-    records = [store.get(job_id) for job_id in job_ids or ()]
-    stored = [(str(o.path), o.node) for record in records if record is not None for o in record.outputs]
-    return shown_outputs(app, gallery, stored)
-
-
-def _workflow_form(ctx, workflow: dict, lang: str, results: _Results, buttons: RenderedButtons) -> None:
-    """The form for one loaded workflow, and what the bar's buttons do with it (inside ``@gr.render``)."""
-    template = workflow["prompt"]
-    info = ctx.catalog.object_info_or_none()
-    fields = form_fields(template, info, workflow.get("workflow"))  # App mode's inputs, else discovery's
-    app = read_app_mode(workflow.get("workflow"), template)
-    shown = hide_file_lists(info) if ctx.jobs.policy.public else info  # not every user's upload names
-    form = forms.build_form(ctx, template, fields, shown, lang=lang, values=workflow.get("values"),
-                            max_fields=MAX_FORM_FIELDS)
-    seed = next((form.get(f.name) for f in fields if f.role == "seed" and form.get(f.name)), None)  # the runner's
-    if seed is not None:
-        reuse_btn = gr.Button(tr("♻ Reuse last seed", lang), size="sm", elem_id="custom-reuse-seed")
-        reuse_btn.click(reuse_seed, inputs=[results.last_seed], outputs=[seed.component],
-                        api_visibility="private", concurrency_limit=None)
-    count = lenient.Slider(1, MAX_BATCH_COUNT, value=1, step=1, label=tr("Batch count", lang))
-    form.wire_range_checks(ctx.lang)
-
-    async def generate(request: gr.Request, lang, current, batch_count, *values):
-        browser_id = None
-        if user_inputs(ctx):
-            *values, browser_id = values
-        if current != workflow:  # pressed while the next workflow's form was being drawn: not this form
-            u = RunUpdate(progress_markdown(tr("Stopped", lang)), message=tr(STILL_LOADING, lang), final=True)
-            yield (*results.show(u, lang), *form.error_updates(None), gr.skip())
-            return
-        problems = lenient.run_problems(form, values, ctx.jobs.policy, batch_count=batch_count,
-                                        max_batch_count=MAX_BATCH_COUNT)
-        if problems:  # NaN, text for a number, a text too long…: next to the field, nothing sent
-            u = lenient.stopped_update(problems, lang, ctx.names)
-            yield (*results.show(u, lang), *form.error_updates(u.errors), gr.skip())
-            return
-        run_request = RunRequest(template, fields, form.collect(values), count=int(batch_count or 1),
-                                 workflow=workflow.get("workflow"), owner=current_user(request, browser_id),
-                                 template_name=workflow.get("name") or "", kind="custom")
-        ids = job_ids_output()
-        async for u in run(ctx, run_request, lang):
-            if app is not None and app.outputs and u.gallery is not None:  # App mode: the chosen outputs only
-                u.gallery = await anyio.to_thread.run_sync(chosen_outputs, ctx.jobs.store, app, u.gallery, u.job_ids)
-            yield (*results.show(u, lang), *form.error_updates(u.errors), ids(u))
-
-    buttons.wire(ctx, results, generate, [count, *form.components], form.errors)
