@@ -77,9 +77,13 @@ def _upload_workflow(page, path):
 
 
 def _offered(page, name) -> int:
-    """How many options of the (opened) preset list are called ``name``."""
+    """How many options of the preset list of a newly drawn form (its "Presets" closed) are called ``name``."""
+    from playwright.sync_api import expect
+
     page.locator("#custom-presets").get_by_text("Presets").click()
-    page.locator("#custom-preset-picker input").click()
+    picker = page.locator("#custom-preset-picker input")
+    expect(picker).to_be_visible()
+    picker.click()
     count = page.get_by_role("option", name=name, exact=True).count()
     page.keyboard.press("Escape")
     return count
@@ -111,7 +115,10 @@ def test_a_custom_workflows_presets_are_kept_for_that_workflow(comfy_server, lau
         expect(page.locator("#custom-preset-message")).to_contain_text("Preset “Nine steps” applied.")
         expect(tab.get_by_label("number input for Steps", exact=True)).to_have_value("9")
 
+        width = tab.get_by_label("number input for Width", exact=True)   # txt2img's graph has a size, img2img's not
         _upload_workflow(page, other)    # another graph: its own presets, none yet
+        expect(width).to_have_count(0)   # its form is drawn (the Presets with it)
         assert _offered(page, "Nine steps") == 0
         _upload_workflow(page, again)    # the first graph again: its preset is offered again
+        expect(width).to_be_visible()
         assert _offered(page, "Nine steps") == 1
