@@ -18,11 +18,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def job_service(servers, store, *, healthy: bool = True, cluster_options: dict | None = None,
-                **options) -> JobService:
+                comfy_options: dict | None = None, **options) -> JobService:
     """A started JobService over a Cluster of ``servers`` (URLs or ``Comfy`` objects), as the
-    app builds it; ``healthy``: wait until every server is usable. Close with ``.cluster.close()``."""
+    app builds it; ``healthy``: wait until every server is usable; ``comfy_options``: more
+    arguments for the ``Comfy`` of each URL. Close with ``.cluster.close()``."""
     servers = [servers] if isinstance(servers, (str, Comfy)) else list(servers)
-    comfies = [s if isinstance(s, Comfy) else Comfy(s, timeout=5, poll_interval=0.2) for s in servers]
+    comfies = [s if isinstance(s, Comfy) else Comfy(s, timeout=5, poll_interval=0.2, **(comfy_options or {}))
+               for s in servers]
     jobs = start_jobs(comfies, store, **options, **{"health_interval": 0.2, **(cluster_options or {})})
     cluster = jobs.cluster
     if healthy:

@@ -38,3 +38,18 @@ def opened_page(browser, url: str, *, width: int = 1280, height: int = 1000):
         yield page
     finally:
         context.close()
+
+
+def set_slider(scope, label: str, value: str) -> None:
+    """Type ``value`` into the number box of the slider labelled ``label`` and press Enter, as a user does."""
+    box = scope.get_by_label(f"number input for {label}", exact=True)
+    box.fill(value)
+    box.press("Enter")
+
+
+def upload_workflow(page, path) -> None:
+    """Open "Custom workflow" and pick the file ``path`` with its upload button, as a user does."""
+    page.get_by_role("tab", name="Custom workflow").click()
+    with page.expect_file_chooser() as chooser:
+        page.locator("#custom-upload").click()
+    chooser.value.set_files(str(path))

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from _browser import BROWSER_TESTS, TIMEOUT_MS
+from _browser import BROWSER_TESTS, TIMEOUT_MS, set_slider, upload_workflow
 
 pytestmark = BROWSER_TESTS
 REPO = Path(__file__).resolve().parents[1]
@@ -119,19 +119,6 @@ def launch_custom(tmp_path):
         store.close()
 
 
-def _set_slider(scope, label, value):
-    box = scope.get_by_label(f"number input for {label}", exact=True)
-    box.fill(value)
-    box.press("Enter")
-
-
-def _upload_workflow(page, path):
-    page.get_by_role("tab", name="Custom workflow").click()
-    with page.expect_file_chooser() as chooser:
-        page.locator("#custom-upload").click()
-    chooser.value.set_files(str(path))
-
-
 def test_custom_workflow_upload_renders_its_form_and_runs(comfy_server, launch_custom, page, tmp_path):
     from playwright.sync_api import expect
 
@@ -141,18 +128,18 @@ def test_custom_workflow_upload_renders_its_form_and_runs(comfy_server, launch_c
     # A file that is not a workflow: a plain sentence, no form.
     bad = tmp_path / "broken.json"
     bad.write_text("{ this is not json")
-    _upload_workflow(page, bad)
+    upload_workflow(page, bad)
     expect(page.locator("#custom-load-message")).to_contain_text("not valid JSON")
     expect(tab.get_by_label("Prompt", exact=True)).to_have_count(0)
     # An API-format workflow: its fields become a form, with the rest under "Advanced".
     api = tmp_path / "mine.json"
     api.write_text((REPO / "workflows" / "txt2img.json").read_text())
-    _upload_workflow(page, api)
+    upload_workflow(page, api)
     expect(page.locator("#custom-load-message")).to_contain_text("Loaded mine.json")
     expect(tab.get_by_label("Prompt", exact=True)).to_be_visible()
     tab.get_by_label("Prompt", exact=True).fill("a custom fox")
     for label, value in (("Steps", "3"), ("Width", "64"), ("Height", "64")):
-        _set_slider(tab, label, value)
+        set_slider(tab, label, value)
     tab.locator("#custom-generate").click()
     expect(tab.locator("#custom-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
     expect(tab.get_by_label("Message")).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
@@ -160,7 +147,7 @@ def test_custom_workflow_upload_renders_its_form_and_runs(comfy_server, launch_c
     assert sent["6"]["inputs"]["text"] == "a custom fox" and sent["3"]["inputs"]["steps"] == 3
     assert sent["4"]["inputs"]["ckpt_name"] == "tiny-sd15-random.safetensors"
     # A broken file afterwards keeps the form that was there.
-    _upload_workflow(page, bad)
+    upload_workflow(page, bad)
     expect(page.locator("#custom-load-message")).to_contain_text("not valid JSON")
     expect(tab.get_by_label("Prompt", exact=True)).to_have_value("a custom fox")
 
@@ -171,12 +158,12 @@ def test_ui_format_workflow_is_converted_and_saved_in_the_png(comfy_server, laun
 
     app = launch_custom(comfy_server.url)
     page.goto(app.url)
-    _upload_workflow(page, REPO / "tests" / "fixtures" / "ui_workflows" / "default_txt2img.json")
+    upload_workflow(page, REPO / "tests" / "fixtures" / "ui_workflows" / "default_txt2img.json")
     expect(page.locator("#custom-load-message")).to_contain_text("Loaded default_txt2img.json")
     tab = page.locator("#custom-tab")
-    _set_slider(tab, "Steps", "2")
-    _set_slider(tab, "Width", "64")
-    _set_slider(tab, "Height", "64")
+    set_slider(tab, "Steps", "2")
+    set_slider(tab, "Width", "64")
+    set_slider(tab, "Height", "64")
     tab.locator("#custom-generate").click()
     expect(tab.get_by_label("Message")).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
     body = comfy_server.received_prompts[-1]
@@ -216,7 +203,7 @@ def test_send_to_inpainting_carries_the_picture_and_the_prompts(comfy_server, la
     expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI", timeout=TIMEOUT_MS)
     page.get_by_label("Prompt", exact=True).fill("a red fox in the snow")
     page.get_by_label("Negative prompt", exact=True).fill("blurry, text")
-    _set_slider(page, "Steps", "2")
+    set_slider(page, "Steps", "2")
     page.get_by_role("button", name="Generate").click()
     expect(page.locator("#txt2img-gallery img").first).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_label("Message").first).to_have_value("Done — 1 picture.", timeout=TIMEOUT_MS)
@@ -234,13 +221,13 @@ def test_a_width_typed_past_the_slider_is_put_back_with_the_reason(comfy_server,
     app = launch_app(comfy_server.url)
     page.goto(app.url)
     expect(page.locator("#server-status")).to_contain_text("Connected to ComfyUI", timeout=TIMEOUT_MS)
-    _set_slider(page, "Width", "4000")
+    set_slider(page, "Width", "4000")
     box = page.get_by_label("number input for Width", exact=True)
     expect(box).to_have_value("2048")
     expect(page.get_by_text("Width must be at most 2048 (got 4000); it is now 2048.")).to_be_visible()
     expect(page.locator("#txt2img-size input")).to_have_value("Custom")
-    _set_slider(page, "Width", "768")  # a size that is a preset again: the message goes, the preset follows
-    _set_slider(page, "Height", "512")
+    set_slider(page, "Width", "768")  # a size that is a preset again: the message goes, the preset follows
+    set_slider(page, "Height", "512")
     expect(page.get_by_text("Width must be at most")).to_be_hidden()
     expect(page.locator("#txt2img-size input")).to_have_value("Landscape 768×512")
     expect(page.locator(".toast-body")).to_have_count(0)  # no pop-up from Gradio's own range check

@@ -8,7 +8,7 @@ import json
 import requests
 from PIL import Image, PngImagePlugin
 
-from _browser import BROWSER_TESTS, TIMEOUT_MS, opened_page
+from _browser import BROWSER_TESTS, TIMEOUT_MS, opened_page, upload_workflow
 from comfy_test_server import _media
 
 pytestmark = BROWSER_TESTS
@@ -53,10 +53,7 @@ def test_a_sound_and_a_text_output_play_and_show_in_the_page(comfy_server, launc
     workflow.write_text(json.dumps(SOUND_AND_TEXT))
     app = launch_app(comfy_server.url)
     with opened_page(browser, app.url) as page:
-        page.get_by_role("tab", name="Custom workflow").click()
-        with page.expect_file_chooser() as chooser:   # as a user picks the file (tests/test_browser.py does the same)
-            page.locator("#custom-upload").click()
-        chooser.value.set_files(str(workflow))
+        upload_workflow(page, workflow)
         expect(page.locator("#custom-load-message")).to_contain_text("Loaded sound.json.")
         tab = page.locator("#custom-tab")
         expect(tab.get_by_label("number input for Batch count")).to_be_visible()  # the form is drawn

@@ -6,18 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _browser import BROWSER_TESTS, opened_page
+from _browser import BROWSER_TESTS, opened_page, set_slider, upload_workflow
 from _waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = BROWSER_TESTS
-
-
-def _set_slider(scope, label, value):
-    box = scope.get_by_label(f"number input for {label}", exact=True)
-    box.fill(value)
-    box.press("Enter")
 
 
 def _pick_styles(page, *names):
@@ -35,7 +29,7 @@ def test_a_preset_brings_the_settings_back_and_styles_wrap_the_prompt(comfy_serv
     with opened_page(browser, app.url) as page:
         prompt = page.get_by_label("Prompt", exact=True)
         prompt.fill("a fox in the snow")
-        _set_slider(page, "Steps", "7")
+        set_slider(page, "Steps", "7")
         _pick_styles(page, "Anime", "Watercolor")
         page.locator("#txt2img-presets").get_by_text("Presets").click()
         page.locator("#txt2img-preset-name textarea, #txt2img-preset-name input").first.fill("Snowy foxes")
@@ -44,7 +38,7 @@ def test_a_preset_brings_the_settings_back_and_styles_wrap_the_prompt(comfy_serv
         expect(page.locator("#txt2img-preset-picker input")).to_have_value("Snowy foxes")
 
         prompt.fill("something else")  # change the fields, then apply the preset
-        _set_slider(page, "Steps", "3")
+        set_slider(page, "Steps", "3")
         page.locator("#txt2img-styles .remove-all").click()  # no style any more
         expect(page.locator("#txt2img-styles")).not_to_contain_text("Anime")
         page.locator("#txt2img-preset-apply").click()
@@ -67,12 +61,10 @@ def test_a_preset_brings_the_settings_back_and_styles_wrap_the_prompt(comfy_serv
                                      "negative": "text, watermark"}
 
 
-def _upload_workflow(page, path):
+def _uploaded(page, path):
     from playwright.sync_api import expect
 
-    with page.expect_file_chooser() as chooser:   # as a user picks the file (tests/test_browser.py does the same)
-        page.locator("#custom-upload").click()
-    chooser.value.set_files(str(path))
+    upload_workflow(page, path)
     expect(page.locator("#custom-load-message")).to_contain_text(f"Loaded {path.name}")
 
 
@@ -102,23 +94,22 @@ def test_a_custom_workflows_presets_are_kept_for_that_workflow(comfy_server, lau
     again.write_text(json.dumps(graph))    # the same graph with other values, under another name
     app = launch_app(comfy_server.url)
     with opened_page(browser, app.url) as page:
-        page.get_by_role("tab", name="Custom workflow").click()
-        _upload_workflow(page, mine)
+        _uploaded(page, mine)
         tab = page.locator("#custom-tab")
-        _set_slider(tab, "Steps", "9")
+        set_slider(tab, "Steps", "9")
         page.locator("#custom-presets").get_by_text("Presets").click()
         page.locator("#custom-preset-name textarea, #custom-preset-name input").first.fill("Nine steps")
         page.locator("#custom-preset-save").click()
         expect(page.locator("#custom-preset-message")).to_contain_text("Preset “Nine steps” saved.")
-        _set_slider(tab, "Steps", "3")
+        set_slider(tab, "Steps", "3")
         page.locator("#custom-preset-apply").click()
         expect(page.locator("#custom-preset-message")).to_contain_text("Preset “Nine steps” applied.")
         expect(tab.get_by_label("number input for Steps", exact=True)).to_have_value("9")
 
         width = tab.get_by_label("number input for Width", exact=True)   # txt2img's graph has a size, img2img's not
-        _upload_workflow(page, other)    # another graph: its own presets, none yet
+        _uploaded(page, other)    # another graph: its own presets, none yet
         expect(width).to_have_count(0)   # its form is drawn (the Presets with it)
         assert _offered(page, "Nine steps") == 0
-        _upload_workflow(page, again)    # the first graph again: its preset is offered again
+        _uploaded(page, again)    # the first graph again: its preset is offered again
         expect(width).to_be_visible()
         assert _offered(page, "Nine steps") == 1

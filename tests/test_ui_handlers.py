@@ -278,10 +278,9 @@ def service_ctx(make_comfy_server, tmp_path):
 
     def make(per_server=2, give_up_after=None, **knobs):
         server = make_comfy_server(**knobs)
-        target = server.url if give_up_after is None else Comfy(server.url, timeout=5, poll_interval=0.2,
-                                                                give_up_after=give_up_after)
-        jobs = job_service(target, JobStore(tmp_path / f"data{len(made)}"),
-                           cluster_options={"per_server": per_server})
+        comfy = {} if give_up_after is None else {"give_up_after": give_up_after}
+        jobs = job_service(server.url, JobStore(tmp_path / f"data{len(made)}"),
+                           cluster_options={"per_server": per_server}, comfy_options=comfy)
         ctx = app_context(jobs, tmp_path / f"out{len(made)}")
         made.append(ctx)
         return server, ctx

@@ -24,7 +24,7 @@ import gradio as gr
 from comfy_ui_app.errors import WorkflowError
 from comfy_ui_app.jobs.uploads import is_picked_file
 
-__all__ = ["Source", "resolve", "gallery_pick", "acted_on", "item_path", "PICTURE"]
+__all__ = ["Source", "resolve", "gallery_pick", "gallery_paths", "acted_on", "item_path", "PICTURE"]
 
 PICTURE = "picture"  # the name problems with the picture are reported under
 _MAX_REF = 4096
@@ -45,9 +45,14 @@ def item_path(item: Any) -> str | None:
     return item if isinstance(item, str) and item else None
 
 
+def gallery_paths(gallery: Any) -> list[str]:
+    """The files a gallery's value shows, in order (items that name none left out)."""
+    return [path for path in map(item_path, gallery or []) if path]
+
+
 def gallery_pick(gallery: Any, picks: Any) -> str | None:
     """The picture to act on: the last one clicked when it is still in the gallery, else the first."""
-    items = [path for path in map(item_path, gallery or []) if path]
+    items = gallery_paths(gallery)
     picked = picks[-1] if isinstance(picks, list) and picks else None
     return picked if picked in items else (items[0] if items else None)
 

@@ -25,7 +25,7 @@ import gradio as gr
 from comfy_ui_app.texts.i18n import DEFAULT_LANGUAGE, tr
 from comfy_ui_app.texts.messages import describe
 from comfy_ui_app.ui._result_runs import MODEL, ResultRuns
-from comfy_ui_app.ui._result_source import acted_on, item_path
+from comfy_ui_app.ui._result_source import acted_on, gallery_paths, item_path
 from comfy_ui_app.ui.context import caller_ids, current_user
 from comfy_ui_app.ui.form import error_md
 from comfy_ui_app.ui.runner import interrupt_handler, job_ids_output, progress_markdown, run, user_inputs
@@ -111,7 +111,7 @@ class ResultPanel:
 
     def compare(self, lang, picks, gallery):
         """The last two pictures clicked, side by side (message, slider)."""
-        shown = [item_path(item) for item in (gallery or [])]
+        shown = gallery_paths(gallery)
         chosen = [p for p in (picks if isinstance(picks, list) else []) if p in shown][-2:]
         if len(chosen) < 2:
             return error_md(tr("Click two pictures of the gallery first, then Compare.", lang)), gr.skip()
